@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import * as tui from './tui.js';
+import * as status from './status.js';
+import * as config from './config.js';
+import * as settings from './settings.js';
+
+/**
+ * Every `atm` subcommand. Each module exports `register(program)`; add yours here. Commands call
+ * the same App facade the TUI uses.
+ */
+export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings];

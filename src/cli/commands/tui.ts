@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { App } from '../../core/app.js';
+import { appOptions, globalOptions, UserError } from '../context.js';
+
+export function register(program: Command): void {
+  program
+    .command('tui', { isDefault: true })
+    .description('open the full-screen terminal interface (the default command)')
+    .option('--page <name>', 'page to open first (dashboard, accounts, autotrade, analysis, history, market, simulation, result, neural, settings)')
+    .action(async (options: { page?: string }, command: Command) => {
+      if (!process.stdout.isTTY || !process.stdin.isTTY) {
+        throw new UserError('the terminal interface needs an interactive terminal; run a headless command instead (see `atm --help`)');
+      }
+      const app = await App.open(appOptions(globalOptions(command)));
+      const { startTui } = await import('../../screens/tui.js');
+      await startTui(app, { initialPage: options.page });
+    });
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { App } from '../core/app.js';
+import { ConfigError } from '../core/config/load.js';
+import { LOG_LEVELS, EXCHANGE_MODES, type ExchangeMode, type LogLevelName } from '../core/config/schema.js';
+import { resolveHome } from '../core/paths.js';
+import { DatabaseError } from '../db/database.js';
+
+/** An error caused by the user's input: printed as one clear line, never with a stack trace. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export interface GlobalOptions {
+  home?: string;
+  config?: string;
+  logLevel?: string;
+  readonly?: boolean;
+  exchange?: string;
+}
+
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+export function appOptions(opts: GlobalOptions, extra: { logSync?: boolean } = {}) {
+  if (opts.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) {
+    throw new UserError(`--log-level ${JSON.stringify(opts.logLevel)} is not valid: allowed values are ${LOG_LEVELS.join(', ')}`);
+  }
+  if (opts.exchange !== undefined && !(EXCHANGE_MODES as readonly string[]).includes(opts.exchange)) {
+    throw new UserError(`--exchange ${JSON.stringify(opts.exchange)} is not valid: allowed values are ${EXCHANGE_MODES.join(', ')}`);
+  }
+  return {
+    home: resolveHome(opts.home),
+    configFile: opts.config,
+    logLevel: opts.logLevel as LogLevelName | undefined,
+    readonly: opts.readonly ?? false,
+    exchangeMode: opts.exchange as ExchangeMode | undefined,
+    logSync: extra.logSync,
+  };
+}
+
+/** Opens the app for a headless command, runs `fn`, and always closes it. */
+export async function withApp<T>(command: Command, fn: (app: App) => Promise<T>): Promise<T> {
+  const app = await App.open(appOptions(globalOptions(command), { logSync: true }));
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+export function isUserError(error: unknown): error is Error {
+  return error instanceof UserError || error instanceof ConfigError || error instanceof DatabaseError;
+}

@@ -1,0 +1,175 @@
+import { existsSync, readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { packageRoot } from '../paths.js';
+
+/** A user-facing configuration error: names the file, the key, the bad value and what is allowed. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly key: string,
+    readonly value: unknown,
+    readonly allowed: string,
+    readonly line?: number,
+  ) {
+    super(
+      `${file}${line ? `:${line}` : ''}: ${key ? `'${key}'` : 'the file'}` +
+        (value === undefined ? '' : ` = ${formatValue(value)}`) +
+        ` is not valid: ${allowed}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? text.slice(0, 77) + '...' : text;
+  } catch {
+    return String(value);
+  }
+}
+
+export function defaultConfigPath(): string {
+  return join(packageRoot(), 'config', 'default.yaml');
+}
+
+interface ParsedFile {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  data: Record<string, unknown>;
+}
+
+function parseFile(file: string): ParsedFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, '', undefined, `cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const line = first.linePos?.[0]?.line;
+    throw new ConfigError(file, '', undefined, `YAML syntax error: ${first.message.split('\n')[0]}`, line);
+  }
+  const data = doc.toJS() ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(file, '', data, 'the top level must be a mapping of keys to values');
+  }
+  return { file, doc, lines, data };
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    if (value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)) {
+      out[key] = deepMerge(prev as Record<string, unknown>, value as Record<string, unknown>);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+function getPath(data: unknown, path: PropertyKey[]): unknown {
+  let cur: any = data;
+  for (const key of path) {
+    if (cur == null || typeof cur !== 'object') return undefined;
+    cur = cur[key as any];
+  }
+  return cur;
+}
+
+function lineOf(parsed: ParsedFile, path: PropertyKey[]): number | undefined {
+  const node = parsed.doc.getIn(path as unknown[], true) as { range?: [number, number, number] } | undefined;
+  if (node?.range) return parsed.lines.linePos(node.range[0]).line;
+  // An unknown key: report the line of the key itself.
+  const parent = path.length > 1 ? parsed.doc.getIn(path.slice(0, -1) as unknown[], true) : parsed.doc.contents;
+  if (isMap(parent)) {
+    const pair = parent.items.find((p: any) => p.key?.value === path[path.length - 1]);
+    const range = (pair?.key as any)?.range;
+    if (range) return parsed.lines.linePos(range[0]).line;
+  }
+  return undefined;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `allowed values are ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`;
+    case 'unrecognized_keys':
+      return `unknown key (check the spelling against config/default.yaml)`;
+    case 'invalid_union':
+      return `expected one of the documented forms (see config/default.yaml)`;
+    default:
+      return issue.message.startsWith('Invalid input') ? 'expected ' + issue.message.slice(14) : issue.message;
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The user file in effect (it may not exist yet; the Settings page creates it). */
+  userFile: string;
+  defaultFile: string;
+}
+
+/**
+ * Loads `config/default.yaml`, merges the user file over it and validates the result.
+ * Throws ConfigError naming the file (the user's when the bad key is there), key, value, allowed.
+ */
+export function loadConfig(userFile: string, options: { requireUserFile?: boolean; defaultFile?: string } = {}): LoadedConfig {
+  const defaultFile = options.defaultFile ?? defaultConfigPath();
+  const defaults = parseFile(defaultFile);
+  let user: ParsedFile | undefined;
+  if (existsSync(userFile)) user = parseFile(userFile);
+  else if (options.requireUserFile) throw new ConfigError(userFile, '', undefined, 'the file does not exist');
+
+  const merged = user ? deepMerge(defaults.data, user.data) : defaults.data;
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    let path = issue.path as PropertyKey[];
+    if (issue.code === 'unrecognized_keys') path = [...path, issue.keys[0]];
+    const key = path.map(String).join('.');
+    const inUser = user !== undefined && getPath(user.data, path) !== undefined;
+    const source = inUser ? user! : defaults;
+    throw new ConfigError(source.file, key, issue.code === 'unrecognized_keys' ? undefined : getPath(merged, path), describeIssue(issue), lineOf(source, path));
+  }
+  return { config: result.data, userFile, defaultFile };
+}
+
+/**
+ * Writes one key into the user configuration file, keeping its comments and layout, after
+ * checking that the resulting configuration is valid. Used by the Settings page.
+ */
+export function saveUserSetting(loaded: LoadedConfig, path: string[], value: unknown): Config {
+  const file = loaded.userFile;
+  const doc = existsSync(file) ? parseDocument(readFileSync(file, 'utf8')) : parseDocument('# atm user configuration: overrides config/default.yaml\n');
+  if (doc.contents === null) doc.contents = doc.createNode({}) as any;
+  doc.setIn(path, value);
+  const candidate = deepMerge(parseFile(loaded.defaultFile).data, (doc.toJS() ?? {}) as Record<string, unknown>);
+  const result = configSchema.safeParse(candidate);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(file, issue.path.map(String).join('.'), value, describeIssue(issue));
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = file + '.tmp';
+  writeFileSync(tmp, doc.toString());
+  renameSync(tmp, file);
+  loaded.config = result.data;
+  return result.data;
+}

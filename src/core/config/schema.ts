@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/**
+ * The schema of the program configuration. `config/default.yaml` must hold every key with its
+ * documented default; a user file overrides any subset. Objects are strict: an unknown key is an
+ * error (it is almost always a typo).
+ */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export const LANGUAGES = ['en', 'ko'] as const;
+export const THEMES = ['dark', 'light', 'basic16'] as const;
+export const EXCHANGE_MODES = ['auto', 'binance', 'testnet', 'sim'] as const;
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `a URL starting with ${protocols.map((p) => p + '//').join(' or ')}` },
+  );
+
+const venue = z.strictObject({ restUrl: url(['http:', 'https:']), wsUrl: url(['ws:', 'wss:']) });
+
+export const configSchema = z.strictObject({
+  language: z.enum(LANGUAGES),
+  theme: z.enum(THEMES),
+  bell: z.strictObject({ trade: z.boolean(), error: z.boolean() }),
+  log: z.strictObject({
+    level: z.enum(LOG_LEVELS),
+    file: z.string().min(1).regex(/^[^/\\]+$/, 'a file name without a folder'),
+    panelLines: z.number().int().min(10).max(100_000),
+  }),
+  workers: z.strictObject({
+    threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)]),
+    analyzerRatio: z.number().min(0).max(1),
+    idleTimeoutMs: z.number().int().min(100).max(86_400_000),
+  }),
+  exchange: z.strictObject({
+    mode: z.enum(EXCHANGE_MODES),
+    connectTimeoutMs: z.number().int().min(100).max(120_000),
+    binance: venue,
+    testnet: venue,
+    sim: z.strictObject({
+      port: z.number().int().min(0).max(65_535),
+      seed: z.number().int(),
+      speed: z.number().positive().max(1_000_000),
+    }),
+  }),
+  ui: z.strictObject({
+    maxFps: z.number().int().min(1).max(60),
+    logPanel: z.boolean(),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+export type Language = (typeof LANGUAGES)[number];
+export type ThemeName = (typeof THEMES)[number];
+export type ExchangeMode = (typeof EXCHANGE_MODES)[number];

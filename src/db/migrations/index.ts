@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_market.js';
+import * as m0002 from './0002_trading.js';
+
+/**
+ * Every migration, in order. Names sort in version order and are never renamed or removed: a
+ * database records the names it has run. Add a new file and a line here; never edit a shipped one.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_market': m0001,
+  '0002_trading': m0002,
+};

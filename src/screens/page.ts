@@ -1,0 +1,46 @@
+import type { Widgets } from 'blessed';
+import type { App } from '../core/app.js';
+import type { TFunction } from '../core/i18n.js';
+import type { KeyBinding, KeyMap } from './keys.js';
+import type { Theme } from './theme.js';
+
+export const PAGE_IDS = [
+  'dashboard', 'accounts', 'autotrade', 'analysis', 'history', 'market', 'simulation', 'result', 'neural', 'settings',
+] as const;
+export type PageId = (typeof PAGE_IDS)[number];
+
+/** What a page gets from the shell. Pages talk to the core only through `app`. */
+export interface PageContext {
+  app: App;
+  screen: Widgets.Screen;
+  /** The area below the header and above the status bar; pages put their widgets in it. */
+  body: Widgets.BoxElement;
+  t: TFunction;
+  theme(): Theme;
+  /** Ask for a redraw; the scheduler coalesces requests. */
+  markDirty(): void;
+  /** Shows a short message in the status bar. */
+  toast(message: string, kind?: 'info' | 'error'): void;
+  /** Opens another page. */
+  goTo(page: PageId): void;
+}
+
+export interface Page {
+  id: PageId;
+  /** The page's own key bindings (already filtered for read-only mode). */
+  bindings: KeyBinding[];
+  /** Called when the page becomes visible. */
+  show(): void;
+  hide(): void;
+  /** Redraws every text from current data and the current language/theme. */
+  update(): void;
+  destroy(): void;
+  /** True while the page is capturing typed text (a form field or filter): global keys pause. */
+  capturesInput?(): boolean;
+}
+
+export interface PageModule {
+  id: PageId;
+  keys: KeyMap;
+  mount(ctx: PageContext): Page;
+}

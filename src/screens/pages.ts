@@ -1,0 +1,21 @@
+import type { PageModule } from './page.js';
+import { dashboard } from './dashboard.js';
+import { settings } from './settings.js';
+import { placeholderPage } from './placeholder.js';
+
+/**
+ * Every page, in tab order (keys 1..9, 0). A page whose feature is not built yet is a placeholder
+ * that says so; replace its line with the real module when the feature lands.
+ */
+export const PAGES: PageModule[] = [
+  dashboard,
+  placeholderPage('accounts', 'atm accounts'),
+  placeholderPage('autotrade', 'atm autotrade'),
+  placeholderPage('analysis', 'atm analyze'),
+  placeholderPage('history', 'atm history'),
+  placeholderPage('market', 'atm data status'),
+  placeholderPage('simulation', 'atm simulate'),
+  placeholderPage('result', 'atm simulate --show'),
+  placeholderPage('neural', 'atm nn train'),
+  settings,
+];

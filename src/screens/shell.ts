@@ -1,0 +1,505 @@
+import blessed from 'blessed';
+import type { Widgets } from 'blessed';
+import type { App } from '../core/app.js';
+import { LANGUAGES, LOG_LEVELS, THEMES, type Language, type LogLevelName, type ThemeName } from '../core/config/schema.js';
+import { bindKeys, defineKeys, displayKey, type KeyBinding } from './keys.js';
+import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule } from './page.js';
+import { RenderScheduler } from './scheduler.js';
+import { loadTheme, paint, styles, type Theme } from './theme.js';
+import { esc, fit, formatUtc, textWidth } from './widgets.js';
+import { PAGES } from './pages.js';
+
+export const GLOBAL_KEYS = defineKeys({
+  pages: { keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'], label: 'keys.pages' },
+  next: { keys: ['tab'], label: 'keys.next' },
+  prev: { keys: ['S-tab'], label: 'keys.prev' },
+  help: { keys: ['?'], label: 'keys.help', hint: true },
+  palette: { keys: [':'], label: 'keys.palette', hint: true },
+  quit: { keys: ['q', 'C-c'], label: 'keys.quit', hint: true },
+});
+
+interface Modal {
+  handleKey(ch: string | undefined, key: Widgets.Events.IKeyEventArg): void;
+  close(): void;
+}
+
+export interface ShellOptions {
+  initialPage?: PageId;
+  /** Called after the screen is torn down and the app closed. */
+  onExit?: (code: number) => void;
+}
+
+/**
+ * The TUI shell: header with page tabs, the page area, the status bar, the help overlay, the
+ * command palette and the quit confirmation. Pages are mounted on first visit. All keys arrive
+ * here and are dispatched to the open overlay, else to the global bindings, else to the page.
+ */
+export class Shell {
+  readonly header: Widgets.BoxElement;
+  readonly body: Widgets.BoxElement;
+  readonly status: Widgets.BoxElement;
+  private readonly pages = new Map<PageId, Page>();
+  private current: PageId;
+  private modal: Modal | undefined;
+  private theme: Theme;
+  private readonly scheduler: RenderScheduler;
+  private readonly globalBindings: KeyBinding[];
+  private toastText: { text: string; kind: 'info' | 'error'; until: number } | undefined;
+  private clockTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+  private exiting = false;
+  firstFrameAt: number | undefined;
+
+  constructor(
+    readonly app: App,
+    readonly screen: Widgets.Screen,
+    private readonly options: ShellOptions = {},
+  ) {
+    this.theme = loadTheme(app.config.theme);
+    this.scheduler = new RenderScheduler(() => this.render(), app.config.ui.maxFps);
+    this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: styles(this.theme).header });
+    this.body = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: '100%-2', style: { fg: this.theme.colors.fg, bg: this.theme.colors.bg } });
+    this.status = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, style: styles(this.theme).status });
+    this.current = options.initialPage ?? 'dashboard';
+    this.globalBindings = bindKeys(GLOBAL_KEYS, {
+      pages: () => {},
+      next: () => this.goTo(PAGE_IDS[(PAGE_IDS.indexOf(this.current) + 1) % PAGE_IDS.length]),
+      prev: () => this.goTo(PAGE_IDS[(PAGE_IDS.indexOf(this.current) + PAGE_IDS.length - 1) % PAGE_IDS.length]),
+      help: () => this.openHelp(),
+      palette: () => this.openPalette(),
+      quit: () => this.requestQuit(),
+    }, app.readonly);
+
+    screen.on('keypress', (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => this.handleKey(ch, key));
+    screen.on('resize', () => {
+      for (const page of this.pages.values()) page.update();
+      this.markDirty();
+    });
+    const bus = app.bus;
+    this.unsubscribe.push(
+      bus.on('settings.changed', (change) => this.onSettingsChanged(change.key)),
+      bus.on('exchange.state', () => this.markDirty()),
+      bus.on('job.state', () => this.markDirty()),
+      bus.on('workers.changed', () => this.markDirty()),
+      bus.on('log.level', () => this.markDirty()),
+      bus.on('notify', (n) => {
+        if ((n.kind === 'trade' && app.config.bell.trade) || (n.kind === 'error' && app.config.bell.error)) screen.program.bell();
+        if (n.kind === 'error') this.toast(n.message, 'error');
+      }),
+    );
+    this.goTo(this.current);
+    this.scheduleClock();
+  }
+
+  // ---- page routing ----
+
+  private context(): PageContext {
+    return {
+      app: this.app,
+      screen: this.screen,
+      body: this.body,
+      t: this.app.t,
+      theme: () => this.theme,
+      markDirty: () => this.markDirty(),
+      toast: (message, kind) => this.toast(message, kind),
+      goTo: (page) => this.goTo(page),
+    };
+  }
+
+  private pageModule(id: PageId): PageModule {
+    const module = PAGES.find((p) => p.id === id);
+    if (!module) throw new Error(`no page module for ${id}`);
+    return module;
+  }
+
+  goTo(id: PageId): void {
+    const previous = this.pages.get(this.current);
+    if (previous && this.current !== id) previous.hide();
+    this.current = id;
+    let page = this.pages.get(id);
+    if (!page) {
+      page = this.pageModule(id).mount(this.context());
+      this.pages.set(id, page);
+    }
+    page.update();
+    page.show();
+    this.markDirty();
+  }
+
+  get currentPage(): PageId {
+    return this.current;
+  }
+
+  private page(): Page | undefined {
+    return this.pages.get(this.current);
+  }
+
+  // ---- keys ----
+
+  handleKey(ch: string | undefined, key: Widgets.Events.IKeyEventArg): void {
+    if (!key || key.name === 'return') return; // blessed sends Enter twice (return + enter)
+    const full = key.full;
+    if (this.modal) {
+      this.modal.handleKey(ch, key);
+      this.markDirty();
+      return;
+    }
+    const page = this.page();
+    if (page?.capturesInput?.()) {
+      if (full === 'C-c') this.requestQuit();
+      return; // the page's focused widget handles typed text itself
+    }
+    if (/^[0-9]$/.test(full)) {
+      const index = full === '0' ? 9 : Number(full) - 1;
+      this.goTo(PAGE_IDS[index]);
+      return;
+    }
+    for (const binding of [...this.globalBindings, ...(page?.bindings ?? [])]) {
+      if (binding.id === 'pages') continue;
+      if (binding.keys.includes(full)) {
+        binding.action();
+        this.markDirty();
+        return;
+      }
+    }
+  }
+
+  // ---- overlays ----
+
+  private overlay(options: Widgets.BoxOptions): Widgets.BoxElement {
+    return blessed.box({
+      parent: this.screen,
+      tags: true,
+      border: { type: 'line' },
+      style: styles(this.theme).overlay,
+      ...options,
+    });
+  }
+
+  openHelp(): void {
+    const t = this.app.t;
+    const page = this.page();
+    const row = (b: KeyBinding) => {
+      const keys = b.id === 'pages' ? '1…9, 0' : b.keys.map(displayKey).join(', ');
+      return `  ${paint(this.theme, 'accent', esc(fit(keys, 18)))} ${esc(t(b.label, { n: '' }))}`;
+    };
+    const lines = [
+      paint(this.theme, 'accent', esc(t('help.global')), { bold: true }),
+      ...this.globalBindings.map(row),
+      '',
+      paint(this.theme, 'accent', esc(t('help.page', { page: t(`pages.${this.current}.title`) })), { bold: true }),
+      ...(page?.bindings ?? []).map(row),
+      '',
+      paint(this.theme, 'accent', esc(t('palette.title')), { bold: true }),
+      ...PALETTE_COMMANDS.map((c) => `  ${esc(t(`palette.commands.${c}`))}`),
+      '',
+      paint(this.theme, 'muted', esc(t('help.close'))),
+    ];
+    const box = this.overlay({
+      top: 'center', left: 'center', width: '80%', height: '80%',
+      label: ` ${t('help.title')} `, content: lines.join('\n'), scrollable: true, alwaysScroll: true,
+    });
+    this.modal = {
+      handleKey: (_ch, key) => {
+        const k = key.full;
+        if (k === 'escape' || k === 'q' || k === '?' || k === 'enter' || k === 'h') this.closeModal();
+        else if (k === 'j' || k === 'down') box.scroll(1);
+        else if (k === 'k' || k === 'up') box.scroll(-1);
+        else if (k === 'C-c') this.requestQuit(true);
+      },
+      close: () => box.destroy(),
+    };
+    this.markDirty();
+  }
+
+  openPalette(): void {
+    const t = this.app.t;
+    let input = '';
+    let selected = 0;
+    const box = this.overlay({ bottom: 1, left: 0, width: '100%', height: 10, label: ` ${t('palette.title')} ` });
+    const suggestions = () => paletteSuggestions(input).slice(0, 6);
+    const draw = () => {
+      const list = suggestions();
+      selected = Math.min(selected, Math.max(0, list.length - 1));
+      const lines = [
+        `: ${esc(input)}█`,
+        ...list.map((s, i) => (i === selected ? `{inverse}${esc(s)}{/inverse}` : esc(s))),
+      ];
+      while (lines.length < 7) lines.push('');
+      lines.push(paint(this.theme, 'muted', esc(t('palette.hint'))));
+      box.setContent(lines.join('\n'));
+    };
+    draw();
+    this.modal = {
+      handleKey: (ch, key) => {
+        const k = key.full;
+        if (k === 'escape' || k === 'C-c' || k === 'C-g') {
+          this.closeModal();
+        } else if (k === 'enter') {
+          const list = suggestions();
+          const typed = input.trim();
+          const command = list.length > 0 && !isCompleteCommand(typed) ? list[selected] : typed;
+          this.closeModal();
+          this.runCommand(command);
+        } else if (k === 'tab') {
+          const list = suggestions();
+          if (list.length > 0) input = list[selected] + (list[selected].includes(' ') ? '' : ' ');
+          draw();
+        } else if (k === 'up' || k === 'C-p') {
+          selected = Math.max(0, selected - 1);
+          draw();
+        } else if (k === 'down' || k === 'C-n') {
+          selected++;
+          draw();
+        } else if (k === 'backspace') {
+          input = input.slice(0, -1);
+          selected = 0;
+          draw();
+        } else if (ch && ch.length === 1 && ch >= ' ' && !key.ctrl && !key.meta) {
+          input += ch;
+          selected = 0;
+          draw();
+        }
+      },
+      close: () => box.destroy(),
+    };
+    this.markDirty();
+  }
+
+  /** Runs a palette command; returns false when it was not understood. */
+  runCommand(command: string): boolean {
+    const t = this.app.t;
+    const [verb, arg] = command.trim().split(/\s+/, 2);
+    const pageArg = (name: string | undefined) => resolvePage(name, (id) => t(`pages.${id}.title`));
+    try {
+      switch (verb) {
+        case 'go': {
+          const id = pageArg(arg);
+          if (!id) return this.usage('palette.commands.go');
+          this.goTo(id);
+          return true;
+        }
+        case 'quit':
+        case 'q':
+          this.requestQuit();
+          return true;
+        case 'help':
+          this.openHelp();
+          return true;
+        case 'log':
+          if (!(LOG_LEVELS as readonly string[]).includes(arg ?? '')) return this.usage('palette.commands.log');
+          this.app.setLogLevel(arg as LogLevelName);
+          return true;
+        case 'lang':
+          if (!(LANGUAGES as readonly string[]).includes(arg ?? '')) return this.usage('palette.commands.lang');
+          void this.app.setLanguage(arg as Language).catch((e) => this.toast(String(e), 'error'));
+          return true;
+        case 'theme':
+          if (!(THEMES as readonly string[]).includes(arg ?? '')) return this.usage('palette.commands.theme');
+          this.app.setTheme(arg as ThemeName);
+          return true;
+        default: {
+          const id = pageArg(verb);
+          if (id) {
+            this.goTo(id);
+            return true;
+          }
+          if (verb) this.toast(t('palette.unknown', { input: command }), 'error');
+          return false;
+        }
+      }
+    } catch (error) {
+      this.toast(t('toast.error', { message: (error as Error).message }), 'error');
+      return false;
+    }
+  }
+
+  private usage(key: string): false {
+    this.toast(this.app.t('palette.usage', { usage: this.app.t(key) }), 'error');
+    return false;
+  }
+
+  private closeModal(): void {
+    this.modal?.close();
+    this.modal = undefined;
+    this.markDirty();
+  }
+
+  /** Quits at once when nothing runs, else asks first. */
+  requestQuit(force = false): void {
+    const running = this.app.jobs.running();
+    if (running.length === 0 || force) {
+      void this.exit(0);
+      return;
+    }
+    if (this.modal) this.closeModal();
+    const t = this.app.t;
+    const box = this.overlay({
+      top: 'center', left: 'center', width: '60%', height: 7, label: ` ${t('quit.title')} `,
+      content: `\n ${esc(t('quit.running', { jobs: running.map((j) => j.label).join(', ') }))}\n\n ${esc(t('quit.question'))}`,
+    });
+    this.modal = {
+      handleKey: (_ch, key) => {
+        if (key.full === 'y' || key.full === 'S-y') void this.exit(0);
+        else if (['n', 'S-n', 'escape', 'q', 'C-c'].includes(key.full)) this.closeModal();
+      },
+      close: () => box.destroy(),
+    };
+    this.markDirty();
+  }
+
+  async exit(code: number): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.dispose();
+    this.screen.destroy();
+    await this.app.close();
+    this.options.onExit?.(code);
+  }
+
+  // ---- status, header, rendering ----
+
+  toast(message: string, kind: 'info' | 'error' = 'info'): void {
+    this.toastText = { text: message, kind, until: Date.now() + 5000 };
+    setTimeout(() => this.markDirty(), 5050).unref();
+    this.markDirty();
+  }
+
+  private onSettingsChanged(key: string): void {
+    if (key === 'theme') {
+      this.theme = loadTheme(this.app.config.theme);
+      const s = styles(this.theme);
+      Object.assign(this.header.style, s.header);
+      Object.assign(this.status.style, s.status);
+      Object.assign(this.body.style, { fg: this.theme.colors.fg, bg: this.theme.colors.bg });
+    }
+    for (const page of this.pages.values()) page.update();
+    this.markDirty();
+  }
+
+  private scheduleClock(): void {
+    // Tick on the second boundary: the status-bar clock and the visible page's live figures.
+    const delay = 1000 - (Date.now() % 1000) + 5;
+    this.clockTimer = setTimeout(() => {
+      this.page()?.update();
+      this.markDirty();
+      this.scheduleClock();
+    }, delay);
+  }
+
+  markDirty(): void {
+    if (!this.exiting) this.scheduler.markDirty();
+  }
+
+  /** Renders immediately (used for the first frame and by tests). */
+  renderNow(): void {
+    this.scheduler.flush();
+  }
+
+  private headerContent(width: number): string {
+    const t = this.app.t;
+    const tab = (id: PageId, i: number, short: boolean) => ` ${(i + 1) % 10} ${t(`pages.${id}.${short ? 'short' : 'title'}`)} `;
+    let short = false;
+    const total = PAGE_IDS.reduce((sum, id, i) => sum + textWidth(tab(id, i, false)), 0);
+    if (total > width) short = true;
+    return PAGE_IDS.map((id, i) => {
+      const text = esc(tab(id, i, short));
+      if (id !== this.current) return text;
+      if (!this.theme.color) return `{inverse}${text}{/inverse}`;
+      return `{${this.theme.colors.tabActiveBg}-bg}{${this.theme.colors.tabActiveFg}-fg}{bold}${text}{/bold}{/${this.theme.colors.tabActiveFg}-fg}{/${this.theme.colors.tabActiveBg}-bg}`;
+    }).join('');
+  }
+
+  private statusContent(width: number): string {
+    const t = this.app.t;
+    const s = this.app.status();
+    const parts: { text: string; role?: 'warn' | 'error' | 'accent' }[] = [];
+    const ex = s.exchange;
+    if (ex.kind === 'none') parts.push({ text: t('status.exchange.none') });
+    else if (ex.kind === 'connecting') parts.push({ text: t('status.exchange.connecting', { venue: ex.venue }) });
+    else if (ex.kind === 'connected') parts.push({ text: ex.simulated ? t('status.exchange.simulated') : t('status.exchange.connected', { venue: ex.venue }), role: ex.simulated ? 'warn' : undefined });
+    else parts.push({ text: t('status.exchange.disconnected', { venue: ex.venue, reason: ex.reason }), role: 'error' });
+    const pool = (name: string) => {
+      const p = s.pools.find((x) => x.name === name)!;
+      return `${p.running + p.queued}/${p.maxThreads}`;
+    };
+    parts.push({ text: t('status.workers', { a: pool('analysis'), s: pool('simulation') }) });
+    if (s.jobs.length > 0) parts.push({ text: t('status.jobs', { count: s.jobs.length }), role: 'accent' });
+    parts.push({ text: t('status.log', { level: s.logLevel }) });
+    if (s.readonly) parts.push({ text: t('status.readonly'), role: 'warn' });
+    if (this.toastText && this.toastText.until > Date.now()) parts.push({ text: this.toastText.text, role: this.toastText.kind === 'error' ? 'error' : 'accent' });
+    else {
+      const hints = [...(this.page()?.bindings ?? []), ...this.globalBindings]
+        .filter((b) => b.hint)
+        .map((b) => `${displayKey(b.keys[0])} ${t(b.label, { n: '' })}`)
+        .join('  ');
+      parts.push({ text: hints });
+    }
+    const clock = `${formatUtc(Date.now())} ${t('status.utc')}`;
+    const room = Math.max(0, width - textWidth(clock) - 2);
+    let used = 0;
+    let left = '';
+    for (const part of parts) {
+      const sep = used === 0 ? ' ' : ' │ ';
+      const available = room - used - textWidth(sep);
+      if (available <= 3) break;
+      const text = fit(part.text, Math.min(textWidth(part.text), available));
+      used += textWidth(sep) + textWidth(text);
+      left += sep + (part.role ? paint(this.theme, part.role, esc(text), { bold: true }) : esc(text));
+    }
+    return left + ' '.repeat(Math.max(1, width - used - textWidth(clock) - 1)) + esc(clock) + ' ';
+  }
+
+  private render(): void {
+    const width = (this.screen.width as number) || 80;
+    this.header.setContent(this.headerContent(width));
+    this.status.setContent(this.statusContent(width));
+    this.screen.render();
+    if (this.firstFrameAt === undefined) {
+      this.firstFrameAt = performance.now();
+      this.app.log.info({ component: 'tui', firstFrameMs: Math.round(process.uptime() * 1000) }, 'first frame drawn');
+    }
+  }
+
+  dispose(): void {
+    this.scheduler.dispose();
+    if (this.clockTimer) clearTimeout(this.clockTimer);
+    for (const off of this.unsubscribe) off();
+    for (const page of this.pages.values()) page.destroy();
+    this.pages.clear();
+  }
+}
+
+export const PALETTE_COMMANDS = ['go', 'quit', 'log', 'lang', 'theme', 'help'] as const;
+
+function allPaletteCommands(): string[] {
+  return [
+    ...PAGE_IDS.map((id) => `go ${id}`),
+    'quit',
+    'help',
+    ...LOG_LEVELS.map((l) => `log ${l}`),
+    ...LANGUAGES.map((l) => `lang ${l}`),
+    ...THEMES.map((l) => `theme ${l}`),
+  ];
+}
+
+export function paletteSuggestions(input: string): string[] {
+  const typed = input.trim().toLowerCase();
+  const all = allPaletteCommands();
+  if (!typed) return all;
+  const prefix = all.filter((c) => c.startsWith(typed));
+  if (prefix.length > 0) return prefix;
+  return all.filter((c) => c.includes(typed));
+}
+
+function isCompleteCommand(typed: string): boolean {
+  return allPaletteCommands().includes(typed);
+}
+
+/** A page from its id, number (1..9, 0) or title, case-insensitive. */
+export function resolvePage(name: string | undefined, title: (id: PageId) => string): PageId | undefined {
+  if (!name) return undefined;
+  const lower = name.toLowerCase();
+  if (/^[0-9]$/.test(lower)) return PAGE_IDS[lower === '0' ? 9 : Number(lower) - 1];
+  return PAGE_IDS.find((id) => id === lower || title(id).toLowerCase().replace(/\s+/g, '') === lower.replace(/\s+/g, ''));
+}
