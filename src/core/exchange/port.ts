@@ -1,0 +1,671 @@
+/**
+ * The exchange port: everything the core needs from a futures exchange, and nothing about how it
+ * is reached. Two adapters implement it over one protocol layer (src/adapters/binance): the real
+ * Binance USD-M Futures venue (production or testnet) and the built-in local exchange
+ * (src/adapters/localexchange), which serves the same Binance protocol on 127.0.0.1.
+ *
+ * Conventions (the Binance wire conventions, kept on purpose so nothing is lost in translation):
+ * - Prices, quantities, balances and rates are decimal strings ("63250.10"), never floats. Use
+ *   src/core/futures/decimal.ts for exact arithmetic on them.
+ * - Times are integer milliseconds since the Unix epoch, UTC. Ids are numbers.
+ * - Symbols are upper case ("BTCUSDT") in calls and results; stream names are built by the adapter.
+ * - Errors are thrown as ExchangeError, which keeps Binance's numeric code and message.
+ *
+ * Stability: this file is a contract other areas build on. Extend it (new optional members, new
+ * union members); never rename or remove.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/** What kind of failure an ExchangeError is; decides whether a caller may retry. */
+export type ExchangeErrorKind =
+  /** The exchange rejected the request (HTTP 4xx with a Binance code). Do not retry as is. */
+  | 'rejected'
+  /** Rate limited (HTTP 429) or IP banned (HTTP 418); `retryAfterMs` says when to try again. */
+  | 'rate-limited'
+  | 'banned'
+  /** Network failure or timeout before any answer: the request did not reach the exchange. */
+  | 'network'
+  /** The outcome is unknown (timeout after sending an order, 503 "Unknown error", -1006/-1007). */
+  | 'unknown-status'
+  /** The exchange failed (5xx). Safe to retry only for idempotent requests. */
+  | 'server'
+  /** The answer could not be parsed. */
+  | 'protocol';
+
+/** An exchange error with Binance's code and message preserved. */
+export class ExchangeError extends Error {
+  constructor(
+    /** Binance's error code (e.g. -2011), or 0 when the failure has none (network, parse). */
+    readonly code: number,
+    /** Binance's message, unchanged. */
+    readonly exchangeMessage: string,
+    readonly kind: ExchangeErrorKind,
+    /** HTTP status, when there was a response. */
+    readonly status?: number,
+    /** What was being done: "POST /fapi/v1/order BTCUSDT". Never contains keys or signatures. */
+    readonly context?: string,
+    /** For rate-limited / banned: milliseconds until requests are allowed again. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(`${context ? context + ': ' : ''}${code !== 0 ? `${code} ` : ''}${exchangeMessage}`);
+    this.name = 'ExchangeError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference data
+// ---------------------------------------------------------------------------------------------
+
+export type KlineInterval = '1m' | '3m' | '5m' | '15m' | '30m' | '1h' | '2h' | '4h' | '6h' | '8h' | '12h' | '1d' | '3d' | '1w' | '1M';
+export const KLINE_INTERVALS: readonly KlineInterval[] = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w', '1M'];
+
+/** Interval length in ms (1M is taken as 30 days; use calendar arithmetic for month klines). */
+export const INTERVAL_MS: Record<KlineInterval, number> = {
+  '1m': 60_000, '3m': 180_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000,
+  '1h': 3_600_000, '2h': 7_200_000, '4h': 14_400_000, '6h': 21_600_000, '8h': 28_800_000, '12h': 43_200_000,
+  '1d': 86_400_000, '3d': 259_200_000, '1w': 604_800_000, '1M': 2_592_000_000,
+};
+
+export interface RateLimitInfo {
+  rateLimitType: 'REQUEST_WEIGHT' | 'ORDERS' | 'RAW_REQUESTS';
+  interval: 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY';
+  intervalNum: number;
+  limit: number;
+}
+
+/** A tradable contract with its filters, typed. Decimal fields are strings. */
+export interface SymbolInfo {
+  symbol: string;
+  pair: string;
+  contractType: string;
+  status: string;
+  baseAsset: string;
+  quoteAsset: string;
+  marginAsset: string;
+  pricePrecision: number;
+  quantityPrecision: number;
+  /** PRICE_FILTER */
+  tickSize: string;
+  minPrice: string;
+  maxPrice: string;
+  /** LOT_SIZE (LIMIT orders) */
+  stepSize: string;
+  minQty: string;
+  maxQty: string;
+  /** MARKET_LOT_SIZE */
+  marketStepSize: string;
+  marketMinQty: string;
+  marketMaxQty: string;
+  /** MIN_NOTIONAL.notional */
+  minNotional: string;
+  /** PERCENT_PRICE, when present */
+  multiplierUp?: string;
+  multiplierDown?: string;
+  /** MAX_NUM_ORDERS.limit */
+  maxNumOrders?: number;
+  maintMarginPercent: string;
+  requiredMarginPercent: string;
+  liquidationFee?: string;
+  onboardDate?: number;
+  deliveryDate?: number;
+  orderTypes: string[];
+  timeInForce: string[];
+}
+
+export interface ExchangeInfo {
+  serverTime: number;
+  rateLimits: RateLimitInfo[];
+  symbols: SymbolInfo[];
+  /** The raw symbol objects as sent, for fields this type does not carry. */
+  raw?: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Market data
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One kline exactly as Binance sends it:
+ * [openTime, open, high, low, close, volume, closeTime, quoteVolume, tradeCount,
+ *  takerBuyBaseVolume, takerBuyQuoteVolume, ignore]
+ */
+export type KlineRow = [number, string, string, string, string, string, number, string, number, string, string, string];
+
+export interface KlineQuery {
+  startTime?: number;
+  endTime?: number;
+  /** 1..1500, default 500. */
+  limit?: number;
+}
+
+/** Klines in columnar form (one typed array per field), the form the core stores and computes on. */
+export interface KlineColumns {
+  length: number;
+  openTime: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  closeTime: Float64Array;
+  quoteVolume: Float64Array;
+  trades: Float64Array;
+  takerBuyBase: Float64Array;
+  takerBuyQuote: Float64Array;
+}
+
+/** Turns Binance kline rows into columns (floats: for analysis and charts, not for order maths). */
+export function klineRowsToColumns(rows: readonly KlineRow[]): KlineColumns {
+  const n = rows.length;
+  const c: KlineColumns = {
+    length: n,
+    openTime: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n),
+    close: new Float64Array(n), volume: new Float64Array(n), closeTime: new Float64Array(n), quoteVolume: new Float64Array(n),
+    trades: new Float64Array(n), takerBuyBase: new Float64Array(n), takerBuyQuote: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    c.openTime[i] = r[0];
+    c.open[i] = +r[1];
+    c.high[i] = +r[2];
+    c.low[i] = +r[3];
+    c.close[i] = +r[4];
+    c.volume[i] = +r[5];
+    c.closeTime[i] = r[6];
+    c.quoteVolume[i] = +r[7];
+    c.trades[i] = r[8];
+    c.takerBuyBase[i] = +r[9];
+    c.takerBuyQuote[i] = +r[10];
+  }
+  return c;
+}
+
+/** A price level: [price, quantity], decimal strings. Quantity "0" in a diff deletes the level. */
+export type PriceLevel = [string, string];
+
+export interface DepthSnapshot {
+  lastUpdateId: number;
+  /** Message output time. */
+  E: number;
+  /** Transaction time. */
+  T: number;
+  /** Best first (descending). */
+  bids: PriceLevel[];
+  /** Best first (ascending). */
+  asks: PriceLevel[];
+}
+
+export interface AggTrade {
+  /** Aggregate trade id */
+  a: number;
+  p: string;
+  q: string;
+  /** first / last trade id */
+  f: number;
+  l: number;
+  /** Trade time */
+  T: number;
+  /** Buyer is the maker (so the taker sold). */
+  m: boolean;
+}
+
+export interface AggTradeQuery {
+  fromId?: number;
+  startTime?: number;
+  endTime?: number;
+  /** 1..1000, default 500 */
+  limit?: number;
+}
+
+export interface PremiumIndex {
+  symbol: string;
+  markPrice: string;
+  indexPrice: string;
+  estimatedSettlePrice: string;
+  lastFundingRate: string;
+  interestRate: string;
+  nextFundingTime: number;
+  time: number;
+}
+
+export interface BookTicker {
+  symbol: string;
+  bidPrice: string;
+  bidQty: string;
+  askPrice: string;
+  askQty: string;
+  time: number;
+}
+
+// ---- stream events (the payloads of the websocket streams, field names as Binance sends) ----
+
+export interface KlineEvent {
+  e: 'kline';
+  E: number;
+  s: string;
+  k: {
+    t: number; T: number; s: string; i: KlineInterval; f: number; L: number;
+    o: string; c: string; h: string; l: string; v: string; n: number;
+    /** true once the kline is closed (final) */
+    x: boolean;
+    q: string; V: string; Q: string; B: string;
+  };
+}
+
+export interface AggTradeEvent extends AggTrade {
+  e: 'aggTrade';
+  E: number;
+  s: string;
+}
+
+export interface DepthUpdateEvent {
+  e: 'depthUpdate';
+  E: number;
+  T: number;
+  s: string;
+  /** First update id in this event */
+  U: number;
+  /** Final update id in this event */
+  u: number;
+  /** Final update id of the previous event (futures chain on this) */
+  pu: number;
+  b: PriceLevel[];
+  a: PriceLevel[];
+}
+
+export interface BookTickerEvent {
+  e: 'bookTicker';
+  u: number;
+  E: number;
+  T: number;
+  s: string;
+  b: string;
+  B: string;
+  a: string;
+  A: string;
+}
+
+export interface MarkPriceEvent {
+  e: 'markPriceUpdate';
+  E: number;
+  s: string;
+  /** mark price */
+  p: string;
+  /** index price */
+  i: string;
+  /** estimated settle price */
+  P: string;
+  /** funding rate */
+  r: string;
+  /** next funding time */
+  T: number;
+}
+
+/** Cancels a subscription. Idempotent. */
+export interface Subscription {
+  unsubscribe(): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order entry and account
+// ---------------------------------------------------------------------------------------------
+
+export type OrderSide = 'BUY' | 'SELL';
+export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
+export type OrderType = 'LIMIT' | 'MARKET';
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX' | 'GTD';
+export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
+export type MarginType = 'ISOLATED' | 'CROSSED';
+
+export interface NewOrder {
+  symbol: string;
+  side: OrderSide;
+  type: OrderType;
+  quantity: string;
+  /** Required for LIMIT. */
+  price?: string;
+  /** Required for LIMIT; default GTC there. */
+  timeInForce?: TimeInForce;
+  positionSide?: PositionSide;
+  reduceOnly?: boolean;
+  /** ^[.A-Z:/a-z0-9_-]{1,36}$ ; generated by the exchange when absent. */
+  newClientOrderId?: string;
+  /** ACK (default) or RESULT (final state for MARKET/IOC/FOK). */
+  newOrderRespType?: 'ACK' | 'RESULT';
+  /** For GTD: ms, >= now + 600 s. */
+  goodTillDate?: number;
+}
+
+/** An order as Binance reports it (new / cancel / query / openOrders). */
+export interface Order {
+  orderId: number;
+  symbol: string;
+  status: OrderStatus;
+  clientOrderId: string;
+  price: string;
+  avgPrice: string;
+  origQty: string;
+  executedQty: string;
+  cumQty?: string;
+  cumQuote: string;
+  timeInForce: string;
+  type: string;
+  reduceOnly: boolean;
+  closePosition: boolean;
+  side: OrderSide;
+  positionSide: PositionSide;
+  stopPrice: string;
+  workingType: string;
+  priceProtect: boolean;
+  origType: string;
+  priceMatch?: string;
+  selfTradePreventionMode?: string;
+  goodTillDate?: number;
+  /** query/openOrders only */
+  time?: number;
+  updateTime: number;
+}
+
+/** Identifies one order: by exchange id or by client id. */
+export type OrderRef = { symbol: string; orderId: number } | { symbol: string; origClientOrderId: string };
+
+export interface Balance {
+  accountAlias: string;
+  asset: string;
+  balance: string;
+  crossWalletBalance: string;
+  crossUnPnl: string;
+  availableBalance: string;
+  maxWithdrawAmount: string;
+  marginAvailable: boolean;
+  updateTime: number;
+}
+
+export interface AccountAsset {
+  asset: string;
+  walletBalance: string;
+  unrealizedProfit: string;
+  marginBalance: string;
+  maintMargin: string;
+  initialMargin: string;
+  positionInitialMargin: string;
+  openOrderInitialMargin: string;
+  crossWalletBalance: string;
+  crossUnPnl: string;
+  availableBalance: string;
+  maxWithdrawAmount: string;
+  updateTime: number;
+}
+
+export interface AccountPosition {
+  symbol: string;
+  positionSide: PositionSide;
+  positionAmt: string;
+  unrealizedProfit: string;
+  isolatedMargin: string;
+  notional: string;
+  isolatedWallet: string;
+  initialMargin: string;
+  maintMargin: string;
+  updateTime: number;
+}
+
+/** GET /fapi/v3/account */
+export interface Account {
+  totalInitialMargin: string;
+  totalMaintMargin: string;
+  totalWalletBalance: string;
+  totalUnrealizedProfit: string;
+  totalMarginBalance: string;
+  totalPositionInitialMargin: string;
+  totalOpenOrderInitialMargin: string;
+  totalCrossWalletBalance: string;
+  totalCrossUnPnl: string;
+  availableBalance: string;
+  maxWithdrawAmount: string;
+  assets: AccountAsset[];
+  positions: AccountPosition[];
+}
+
+/** GET /fapi/v3/positionRisk row */
+export interface PositionRisk {
+  symbol: string;
+  positionSide: PositionSide;
+  positionAmt: string;
+  entryPrice: string;
+  breakEvenPrice: string;
+  markPrice: string;
+  unRealizedProfit: string;
+  liquidationPrice: string;
+  isolatedMargin: string;
+  notional: string;
+  marginAsset: string;
+  isolatedWallet: string;
+  initialMargin: string;
+  maintMargin: string;
+  positionInitialMargin: string;
+  openOrderInitialMargin: string;
+  adl: number;
+  bidNotional: string;
+  askNotional: string;
+  updateTime: number;
+}
+
+export interface LeverageBracketTier {
+  bracket: number;
+  initialLeverage: number;
+  notionalCap: number;
+  notionalFloor: number;
+  maintMarginRatio: number;
+  cum: number;
+}
+
+export interface LeverageBracket {
+  symbol: string;
+  notionalCoef?: number;
+  brackets: LeverageBracketTier[];
+}
+
+export interface UserTrade {
+  buyer: boolean;
+  commission: string;
+  commissionAsset: string;
+  id: number;
+  maker: boolean;
+  orderId: number;
+  price: string;
+  qty: string;
+  quoteQty: string;
+  realizedPnl: string;
+  side: OrderSide;
+  positionSide: PositionSide;
+  symbol: string;
+  time: number;
+}
+
+export interface UserTradeQuery {
+  orderId?: number;
+  startTime?: number;
+  endTime?: number;
+  fromId?: number;
+  limit?: number;
+}
+
+// ---- user data stream events ----
+
+export interface OrderTradeUpdateEvent {
+  e: 'ORDER_TRADE_UPDATE';
+  E: number;
+  T: number;
+  o: {
+    s: string; c: string; S: OrderSide; o: string; f: string; q: string; p: string; ap: string; sp: string;
+    /** execution type: NEW, CANCELED, CALCULATED, EXPIRED, TRADE, AMENDMENT */
+    x: string;
+    X: OrderStatus;
+    i: number; l: string; z: string; L: string; N?: string; n?: string; T: number; t: number;
+    b: string; a: string; m: boolean; R: boolean; wt: string; ot: string; ps: PositionSide; cp: boolean;
+    rp: string; [key: string]: unknown;
+  };
+}
+
+export interface AccountUpdateEvent {
+  e: 'ACCOUNT_UPDATE';
+  E: number;
+  T: number;
+  a: {
+    m: string;
+    B: { a: string; wb: string; cw: string; bc: string }[];
+    P: { s: string; pa: string; ep: string; bep?: string; cr: string; up: string; mt: string; iw: string; ps: PositionSide }[];
+  };
+}
+
+export interface ListenKeyExpiredEvent {
+  e: 'listenKeyExpired';
+  E: number | string;
+  listenKey: string;
+}
+
+export interface MarginCallEvent {
+  e: 'MARGIN_CALL';
+  E: number;
+  cw: string;
+  p: { s: string; ps: PositionSide; pa: string; mt: string; iw: string; mp: string; up: string; mm: string }[];
+}
+
+/** Events of the user data stream; unknown ones are passed with their `e`. */
+export type UserDataEvent =
+  | OrderTradeUpdateEvent
+  | AccountUpdateEvent
+  | ListenKeyExpiredEvent
+  | MarginCallEvent
+  | { e: string; E: number; [key: string]: unknown };
+
+// ---------------------------------------------------------------------------------------------
+// Connection statistics (the Dashboard's Exchange block)
+// ---------------------------------------------------------------------------------------------
+
+export interface OrderBookState {
+  symbol: string;
+  /** syncing: buffering / waiting for a snapshot; live: consistent; */
+  state: 'syncing' | 'live' | 'stopped';
+  lastUpdateId: number;
+  bestBid?: string;
+  bestAsk?: string;
+  resyncs: number;
+}
+
+export interface ExchangeStats {
+  venue: string;
+  simulated: boolean;
+  /** Open websocket connections / subscribed streams. */
+  connections: number;
+  streams: number;
+  /** Messages received per second over the last few seconds. */
+  messagesPerSecond: number;
+  messagesTotal: number;
+  /** Event time → local receive time, ms (includes clock offset correction); last and max of the window. */
+  lagMs: number;
+  maxLagMs: number;
+  /** Messages waiting to be delivered to handlers right now (bounded). */
+  queued: number;
+  reconnects: number;
+  /** REST used weight in the current minute, and the limit. */
+  usedWeight: number;
+  weightLimit: number;
+  /** Server time − local time, ms. */
+  timeOffsetMs: number;
+  books: OrderBookState[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The port
+// ---------------------------------------------------------------------------------------------
+
+export interface KlineSubscriptionOptions {
+  /**
+   * Only closed (final) klines, each delivered exactly once and in open-time order, also across
+   * reconnects: after a reconnect the adapter fills the gap from REST before delivering live
+   * klines again. Default false (every update, open ones included).
+   */
+  closedOnly?: boolean;
+}
+
+export interface ExchangePort {
+  /** "binance", "testnet" or "local". */
+  readonly venue: string;
+  /** True for the built-in local exchange. */
+  readonly simulated: boolean;
+
+  // ---- reference / market data (no key needed) ----
+  ping(): Promise<void>;
+  serverTime(): Promise<number>;
+  exchangeInfo(): Promise<ExchangeInfo>;
+  /** Rows in Binance order (ascending open time); use klineRowsToColumns for columnar form. */
+  klines(symbol: string, interval: KlineInterval, query?: KlineQuery): Promise<KlineRow[]>;
+  /** limit: 5, 10, 20, 50, 100, 500, 1000 */
+  depth(symbol: string, limit?: number): Promise<DepthSnapshot>;
+  aggTrades(symbol: string, query?: AggTradeQuery): Promise<AggTrade[]>;
+  premiumIndex(symbol: string): Promise<PremiumIndex>;
+  bookTicker(symbol: string): Promise<BookTicker>;
+
+  // ---- streams (each call returns a handle; handlers run on the event loop, in order) ----
+  /**
+   * Kline updates. With `closedOnly`, the guarantee is: every closed kline exactly once, in
+   * order, gaps after reconnects filled from REST.
+   */
+  subscribeKlines(symbol: string, interval: KlineInterval, handler: (event: KlineEvent) => void, options?: KlineSubscriptionOptions): Subscription;
+  /** Raw diff depth updates (`<s>@depth@100ms`). Most users want `orderBook` instead. */
+  subscribeDepth(symbol: string, handler: (event: DepthUpdateEvent) => void): Subscription;
+  subscribeAggTrades(symbol: string, handler: (event: AggTradeEvent) => void): Subscription;
+  subscribeBookTicker(symbol: string, handler: (event: BookTickerEvent) => void): Subscription;
+  subscribeMarkPrice(symbol: string, handler: (event: MarkPriceEvent) => void): Subscription;
+  /**
+   * A local order book kept by the snapshot + diff procedure (resynced on any gap). `onUpdate`
+   * runs after each applied diff with the book; read it synchronously.
+   */
+  orderBook(symbol: string, onUpdate?: (book: OrderBookView) => void): OrderBookHandle;
+
+  // ---- order entry (key + secret needed) ----
+  newOrder(order: NewOrder): Promise<Order>;
+  cancelOrder(ref: OrderRef): Promise<Order>;
+  queryOrder(ref: OrderRef): Promise<Order>;
+  openOrders(symbol?: string): Promise<Order[]>;
+  cancelAllOrders(symbol: string): Promise<void>;
+
+  // ---- account ----
+  account(): Promise<Account>;
+  balances(): Promise<Balance[]>;
+  positionRisk(symbol?: string): Promise<PositionRisk[]>;
+  setLeverage(symbol: string, leverage: number): Promise<{ leverage: number; maxNotionalValue: string; symbol: string }>;
+  setMarginType(symbol: string, marginType: MarginType): Promise<void>;
+  leverageBrackets(symbol: string): Promise<LeverageBracket>;
+  userTrades(symbol: string, query?: UserTradeQuery): Promise<UserTrade[]>;
+  /** The user data stream (listenKey kept alive by the adapter). */
+  subscribeUserData(handler: (event: UserDataEvent) => void): Promise<Subscription>;
+
+  /** Live figures for the Dashboard. */
+  stats(): ExchangeStats;
+  /** Closes every connection; pending requests fail. */
+  close(): Promise<void>;
+}
+
+/** A read-only view of a local order book. Levels are decimal strings, best first. */
+export interface OrderBookView {
+  readonly symbol: string;
+  readonly lastUpdateId: number;
+  readonly synced: boolean;
+  bestBid(): PriceLevel | undefined;
+  bestAsk(): PriceLevel | undefined;
+  /** Top `n` levels per side, best first. */
+  bids(n?: number): PriceLevel[];
+  asks(n?: number): PriceLevel[];
+}
+
+export interface OrderBookHandle extends Subscription {
+  readonly book: OrderBookView;
+  /** Resolves once the book is synced for the first time. */
+  ready(): Promise<void>;
+}
