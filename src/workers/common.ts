@@ -16,9 +16,13 @@ export const commonHandlers: Record<string, TaskHandler> = {
     }
     return { threadId };
   },
-  crash: () => {
-    process.exit(3);
-  },
+  crash: () =>
+    new Promise(() => {
+      // An uncaught exception kills the worker thread, as a bug or an out-of-memory would.
+      setImmediate(() => {
+        throw new Error('worker crashed on purpose (crash task)');
+      });
+    }),
 };
 
 /** Builds a tinypool entry function dispatching on `task.kind`. */

@@ -12,7 +12,7 @@ export interface WorkerTasks {
   sum: { task: { kind: 'sum'; values: Float64Array }; result: { sum: number; length: number } };
   /** Busy-waits `ms` milliseconds then answers; used to test queueing and load display. */
   spin: { task: { kind: 'spin'; ms: number }; result: { threadId: number } };
-  /** Exits the worker thread abruptly; used to test recovery from a dead worker. */
+  /** Kills the worker thread with an uncaught exception; used to test recovery from a dead worker. */
   crash: { task: { kind: 'crash' }; result: never };
 }
 

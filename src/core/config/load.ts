@@ -55,7 +55,7 @@ function parseFile(file: string): ParsedFile {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    const line = first.linePos?.[0]?.line;
+    const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
     throw new ConfigError(file, '', undefined, `YAML syntax error: ${first.message.split('\n')[0]}`, line);
   }
   const data = doc.toJS() ?? {};
