@@ -398,7 +398,11 @@ export class Shell {
 
   private headerContent(width: number): string {
     const t = this.app.t;
-    const tab = (id: PageId, i: number, short: boolean) => ` ${(i + 1) % 10} ${t(`pages.${id}.${short ? 'short' : 'title'}`)} `;
+    // The active tab is bracketed as well as coloured, so it shows without colour too.
+    const tab = (id: PageId, i: number, short: boolean) => {
+      const [open, close] = id === this.current ? ['[', ']'] : [' ', ' '];
+      return `${open}${(i + 1) % 10} ${t(`pages.${id}.${short ? 'short' : 'title'}`)}${close}`;
+    };
     let short = false;
     const total = PAGE_IDS.reduce((sum, id, i) => sum + textWidth(tab(id, i, false)), 0);
     if (total > width) short = true;

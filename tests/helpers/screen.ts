@@ -36,7 +36,8 @@ export function headlessScreen(columns = 120, rows = 40): HeadlessScreen {
   return {
     screen,
     input,
-    text: () => (screen as any).lines.map((line: [number, string][]) => line.map((cell) => cell[1]).join('')),
+    // blessed (fullUnicode) stores a '\x03' placeholder in the cell after a double-width character.
+    text: () => (screen as any).lines.map((line: [number, string][]) => line.map((cell) => cell[1]).join('').replace(/\x03/g, '')),
     type: (data: string) => {
       input.write(data);
     },
