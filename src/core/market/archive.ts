@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { unzipSync } from 'fflate';
 import { allocKlines, parseInterval, type Interval, type Klines } from './klines.js';
 
@@ -214,7 +215,45 @@ export function unzipCsvFiles(zip: Uint8Array, file = '<zip>'): { name: string; 
   }
   const names = Object.keys(entries).sort();
   if (names.length === 0) throw new ArchiveError(file, 'the zip holds no .csv file');
+  // fflate does not check CRC-32: compare each entry with its central directory record
+  const records = centralDirectory(zip, file);
+  for (const name of names) {
+    const record = records.get(name);
+    const data = entries[name];
+    if (!record) throw new ArchiveError(file, `entry ${name} is missing from the zip's central directory`);
+    if (record.size !== data.length || (crc32(data) >>> 0) !== record.crc) {
+      throw new ArchiveError(file, `entry ${name} is damaged (CRC-32 or size differs from the zip's directory)`);
+    }
+  }
   return names.map((name) => ({ name, data: entries[name] }));
+}
+
+/** name -> { crc, uncompressed size } from the zip's central directory. */
+function centralDirectory(zip: Uint8Array, file: string): Map<string, { crc: number; size: number }> {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65_535); i--) {
+    if (view.getUint32(i, true) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new ArchiveError(file, 'not a readable zip file (no end of central directory)');
+  const entries = view.getUint16(eocd + 10, true);
+  let pos = view.getUint32(eocd + 16, true);
+  const out = new Map<string, { crc: number; size: number }>();
+  for (let e = 0; e < entries; e++) {
+    if (pos + 46 > zip.length || view.getUint32(pos, true) !== 0x02014b50) throw new ArchiveError(file, 'not a readable zip file (bad central directory)');
+    const crc = view.getUint32(pos + 16, true);
+    const size = view.getUint32(pos + 24, true);
+    const nameLength = view.getUint16(pos + 28, true);
+    const extraLength = view.getUint16(pos + 30, true);
+    const commentLength = view.getUint16(pos + 32, true);
+    const name = Buffer.from(zip.buffer, zip.byteOffset + pos + 46, nameLength).toString('utf8');
+    out.set(name, { crc, size });
+    pos += 46 + nameLength + extraLength + commentLength;
+  }
+  return out;
 }
 
 export type ChecksumResult = 'ok' | 'absent';

@@ -317,6 +317,30 @@ export function findGaps(k: Klines, interval: Interval): Gap[] {
   return gaps;
 }
 
+const SCALE_POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
+const SCALE_LIMIT = 2 ** 52;
+
+/**
+ * The smallest number of decimals d (0..12) so that round(v * 10^d) / 10^d === v for every value
+ * in [start, end), with the integers below 2^52; -1 when there is none. For values read from
+ * decimal text this is the text's number of decimals (trailing zeros aside).
+ */
+export function decimalScale(values: Float64Array, start = 0, end = values.length): number {
+  let d = 0;
+  let p = 1;
+  for (let i = start; i < end; i++) {
+    const v = values[i];
+    for (;;) {
+      const m = Math.round(v * p);
+      if (m / p === v && Math.abs(m) < SCALE_LIMIT) break;
+      if (!Number.isFinite(v) || d >= 12) return -1;
+      d++;
+      p = SCALE_POW10[d];
+    }
+  }
+  return d;
+}
+
 export function isoMinute(time: number): string {
   return new Date(time).toISOString().slice(0, 16).replace('T', ' ');
 }

@@ -1,0 +1,286 @@
+import { allocKlines, decimalScale, type Klines } from './klines.js';
+
+/**
+ * The packed columnar format of one kline chunk (codec name `sdv1`: scaled, delta, varint).
+ *
+ * Every column is stored as integers `m` with a per-column decimal scale `d` chosen so that
+ * `m / 10^d` gives back the stored float64 bit for bit (the smallest such `d`, found per chunk).
+ * Binance values are short decimals, so this is exact and small. Decoding is one division per
+ * value, which is also the exact rounding `Number(text)` makes. A column where no scale up to 12
+ * works (or the integers would pass 2^52) is stored raw as float64.
+ *
+ * Layout (all integers are LEB128 varints, signed ones zigzag-encoded):
+ *
+ *   count
+ *   openTime:  mode, first, firstDelta, then delta-of-delta per row (1 byte for continuous data)
+ *   prices:    mode, scale (one scale for open/high/low/close), then per row
+ *                close - previous close, open - previous close,
+ *                high - max(open, close), min(open, close) - low      (all signed)
+ *   others:    per column (volume, quoteVolume, trades, takerBuyVolume, takerBuyQuoteVolume)
+ *                mode, scale, then the value per row (signed)
+ *
+ * mode 0 = integer encoding as above, mode 1 = raw little-endian float64 for that column group.
+ */
+export const CODEC = 'sdv1';
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
+const findScale = decimalScale;
+
+class Writer {
+  buf: Uint8Array;
+  pos = 0;
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(Math.max(64, capacity));
+  }
+  private grow(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + extra));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+  /** Unsigned integer up to 2^53. */
+  u(v: number): void {
+    this.grow(8);
+    const b = this.buf;
+    let p = this.pos;
+    while (v >= 0x80) {
+      b[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+  /** Signed integer (zigzag). */
+  s(v: number): void {
+    this.u(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+  byte(v: number): void {
+    this.grow(1);
+    this.buf[this.pos++] = v;
+  }
+  raw(values: Float64Array, start: number, end: number): void {
+    const n = end - start;
+    this.grow(n * 8);
+    const view = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, n * 8);
+    for (let i = 0; i < n; i++) view.setFloat64(i * 8, values[start + i], true);
+    this.pos += n * 8;
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** Encodes rows [start, end) of `k` (sorted by open time) into one chunk blob. */
+export function encodeChunk(k: Klines, start = 0, end = k.length): Uint8Array {
+  const n = end - start;
+  const w = new Writer(n * 24 + 64);
+  w.u(n);
+  // open times: delta of delta
+  const t = k.openTime;
+  const tScale = findScale(t, start, end);
+  if (tScale !== 0) {
+    w.byte(1);
+    w.raw(t, start, end);
+  } else {
+    w.byte(0);
+    if (n > 0) {
+      w.s(t[start]);
+      let prevDelta = n > 1 ? t[start + 1] - t[start] : 0;
+      if (n > 1) w.s(prevDelta);
+      for (let i = start + 2; i < end; i++) {
+        const delta = t[i] - t[i - 1];
+        w.s(delta - prevDelta);
+        prevDelta = delta;
+      }
+    }
+  }
+  // prices
+  const { open, high, low, close } = k;
+  const ps = Math.max(findScale(open, start, end), findScale(high, start, end), findScale(low, start, end), findScale(close, start, end));
+  const priceRaw = [open, high, low, close].some((c) => findScale(c, start, end) < 0);
+  if (priceRaw) {
+    w.byte(1);
+    w.raw(close, start, end);
+    w.raw(open, start, end);
+    w.raw(high, start, end);
+    w.raw(low, start, end);
+  } else {
+    w.byte(0);
+    w.byte(ps);
+    const p = POW10[ps];
+    let prevClose = 0;
+    for (let i = start; i < end; i++) {
+      const c = Math.round(close[i] * p);
+      const o = Math.round(open[i] * p);
+      const h = Math.round(high[i] * p);
+      const l = Math.round(low[i] * p);
+      w.s(c - prevClose);
+      w.s(o - prevClose);
+      w.s(h - (o > c ? o : c));
+      w.s((o < c ? o : c) - l);
+      prevClose = c;
+    }
+  }
+  for (const col of [k.volume, k.quoteVolume, k.trades, k.takerBuyVolume, k.takerBuyQuoteVolume]) {
+    const d = findScale(col, start, end);
+    if (d < 0) {
+      w.byte(1);
+      w.raw(col, start, end);
+    } else {
+      w.byte(0);
+      w.byte(d);
+      const p = POW10[d];
+      for (let i = start; i < end; i++) w.s(Math.round(col[i] * p));
+    }
+  }
+  return w.bytes();
+}
+
+export class CodecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CodecError';
+  }
+}
+
+/**
+ * Decodes a chunk blob into `out` starting at row `at` (out must have room: use `chunkCount`
+ * to size it). Returns the number of rows written.
+ */
+export function decodeChunk(blob: Uint8Array, out: Klines, at: number): number {
+  const b = blob;
+  let pos = 0;
+  const len = b.length;
+  const u = (): number => {
+    let result = 0;
+    let mult = 1;
+    for (;;) {
+      if (pos >= len) throw new CodecError('kline chunk truncated');
+      const byte = b[pos++];
+      result += (byte & 0x7f) * mult;
+      if (byte < 0x80) return result;
+      mult *= 0x80;
+    }
+  };
+  const s = (): number => {
+    const z = u();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  };
+  const raw = (dst: Float64Array, n: number): void => {
+    if (pos + n * 8 > len) throw new CodecError('kline chunk truncated');
+    const view = new DataView(b.buffer, b.byteOffset + pos, n * 8);
+    for (let i = 0; i < n; i++) dst[at + i] = view.getFloat64(i * 8, true);
+    pos += n * 8;
+  };
+  const n = u();
+  if (at + n > out.openTime.length) throw new CodecError(`no room for ${n} rows at ${at}`);
+  const t = out.openTime;
+  if (b[pos++] === 1) raw(t, n);
+  else if (n > 0) {
+    let v = s();
+    t[at] = v;
+    if (n > 1) {
+      let delta = s();
+      v += delta;
+      t[at + 1] = v;
+      for (let i = 2; i < n; i++) {
+        delta += s();
+        v += delta;
+        t[at + i] = v;
+      }
+    }
+  }
+  const { open, high, low, close } = out;
+  if (b[pos++] === 1) {
+    raw(close, n);
+    raw(open, n);
+    raw(high, n);
+    raw(low, n);
+  } else {
+    const p = POW10[b[pos++]];
+    let c = 0;
+    for (let i = at, e = at + n; i < e; i++) {
+      const prevClose = c;
+      c = prevClose + s();
+      const o = prevClose + s();
+      const h = (o > c ? o : c) + s();
+      const l = (o < c ? o : c) - s();
+      close[i] = c / p;
+      open[i] = o / p;
+      high[i] = h / p;
+      low[i] = l / p;
+    }
+  }
+  for (const col of [out.volume, out.quoteVolume, out.trades, out.takerBuyVolume, out.takerBuyQuoteVolume]) {
+    if (b[pos++] === 1) raw(col, n);
+    else {
+      const p = POW10[b[pos++]];
+      if (p === 1) for (let i = at, e = at + n; i < e; i++) col[i] = s();
+      else for (let i = at, e = at + n; i < e; i++) col[i] = s() / p;
+    }
+  }
+  return n;
+}
+
+/** Decodes only the open times of a chunk (gap scans). */
+export function decodeOpenTimes(blob: Uint8Array): Float64Array {
+  const n = chunkCount(blob);
+  const t = new Float64Array(n);
+  // open times come first in the blob, so only they are decoded
+  let pos = 0;
+  const u = (): number => {
+    let result = 0;
+    let mult = 1;
+    for (;;) {
+      const byte = blob[pos++];
+      result += (byte & 0x7f) * mult;
+      if (byte < 0x80) return result;
+      mult *= 0x80;
+    }
+  };
+  const s = (): number => {
+    const z = u();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  };
+  u();
+  if (blob[pos++] === 1) {
+    const view = new DataView(blob.buffer, blob.byteOffset + pos, n * 8);
+    for (let i = 0; i < n; i++) t[i] = view.getFloat64(i * 8, true);
+    return t;
+  }
+  if (n > 0) {
+    let v = s();
+    t[0] = v;
+    if (n > 1) {
+      let delta = s();
+      v += delta;
+      t[1] = v;
+      for (let i = 2; i < n; i++) {
+        delta += s();
+        v += delta;
+        t[i] = v;
+      }
+    }
+  }
+  return t;
+}
+
+/** Row count stored at the head of a chunk blob. */
+export function chunkCount(blob: Uint8Array): number {
+  let result = 0;
+  let mult = 1;
+  for (let pos = 0; pos < blob.length; pos++) {
+    const byte = blob[pos];
+    result += (byte & 0x7f) * mult;
+    if (byte < 0x80) return result;
+    mult *= 0x80;
+  }
+  throw new CodecError('kline chunk truncated');
+}
+
+/** Convenience: a whole blob into fresh klines. */
+export function decodeChunkToKlines(blob: Uint8Array): Klines {
+  const k = allocKlines(chunkCount(blob));
+  k.length = decodeChunk(blob, k, 0);
+  return k;
+}
