@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempHome } from '../helpers/app.js';
+
+const tmp = tempHome('atm-cli-');
+function atm(...args: string[]) {
+  const result = spawnSync(process.execPath, ['bin/atm.js', '--home', tmp.home, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the atm command line', () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, ['scripts/build-if-needed.mjs'], { stdio: 'inherit' });
+  });
+  afterAll(() => tmp.cleanup());
+
+  it('lists the headless commands in --help and prints the version', () => {
+    const help = atm('--help');
+    expect(help.code).toBe(0);
+    for (const command of ['tui', 'status', 'config', 'settings']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const option of ['--home', '--config', '--log-level', '--readonly', '--exchange']) expect(help.stdout).toContain(option);
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    expect(atm('--version').stdout.trim()).toBe(pkg.version);
+  });
+
+  it('reports status headless, with real worker threads answering', () => {
+    const result = atm('status', '--json', '--check-workers');
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout);
+    expect(status.home).toBe(tmp.home);
+    expect(status.schemaVersion).toMatch(/^\d{4}_/);
+    expect(status.workerCheck.analysis.threadId).toBeGreaterThan(0);
+    expect(status.workerCheck.simulation.threadId).toBeGreaterThan(0);
+  });
+
+  it('stops on a bad configuration with one clear line: file, key, value, allowed; no stack trace', () => {
+    const file = join(tmp.home, 'bad.yaml');
+    writeFileSync(file, 'workers:\n  threads: many\n');
+    const result = atm('--config', file, 'status');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}:2`);
+    expect(result.stderr).toContain("'workers.threads'");
+    expect(result.stderr).toContain('"many"');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('rejects a bad global option value clearly', () => {
+    const result = atm('--log-level', 'loud', 'status');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--log-level "loud" is not valid: allowed values are trace, debug, info, warn, error, fatal');
+  });
+
+  it('changes settings headless and keeps them', () => {
+    expect(atm('settings', 'set', 'theme', 'basic16').code).toBe(0);
+    const shown = JSON.parse(atm('settings', 'show', '--json').stdout);
+    expect(shown.theme).toBe('basic16');
+    const bad = atm('settings', 'set', 'theme', 'neon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('allowed values are dark, light, basic16');
+  });
+
+  it('validates a configuration file with config check', () => {
+    const good = join(tmp.home, 'good.yaml');
+    writeFileSync(good, 'language: ko\n');
+    expect(atm('config', 'check', good)).toMatchObject({ code: 0 });
+    const missing = atm('config', 'check', join(tmp.home, 'nope.yaml'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('does not exist');
+  });
+
+  it('refuses to open the TUI without a terminal, with a hint', () => {
+    const result = atm('tui');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('needs an interactive terminal');
+  });
+});
