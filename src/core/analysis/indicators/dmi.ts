@@ -1,0 +1,105 @@
+import { isZero, type Bar, type IndicatorSpec, type Params, type Streamer } from './types.js';
+
+/**
+ * +DI, -DI and ADX with Wilder smoothing, exactly as TA-Lib's PLUS_DI, MINUS_DI and ADX
+ * (ta_PLUS_DI.c, ta_MINUS_DI.c, ta_ADX.c, unstable period 0):
+ * - klines 1..n-1: +DM, -DM and TR are summed;
+ * - from kline n on: X = X - X/n + x (Wilder); +DI = 100·(+DM)/TR (0 when TR is zero), first at n;
+ * - DX = 100·|+DI - -DI| / (+DI + -DI); ADX = mean of the n DX values of klines n..2n-1 (first at
+ *   2n-1), then ADX = (ADX·(n-1) + DX)/n. A kline whose TR or DI sum is zero (|x| < 1e-8,
+ *   TA_IS_ZERO) adds no DX.
+ * +DM = up move if up > 0 and up > down; -DM = down move if down > 0 and down > up (a tie gives
+ * neither). TR = max(high - low, |high - prevClose|, |low - prevClose|).
+ *
+ * Extra lines: signal = (+DI - -DI)·ADX/100 in [-100, 100], and norm = signal divided by the
+ * largest |signal| seen so far (its all-time high), in [-1, 1].
+ */
+export class DmiStreamer implements Streamer {
+  private count = 0;
+  private prevHigh = 0;
+  private prevLow = 0;
+  private prevClose = 0;
+  private plusDM = 0;
+  private minusDM = 0;
+  private tr = 0;
+  private sumDX = 0;
+  private adx = NaN;
+  private ath = 0;
+
+  constructor(private readonly n: number) {}
+
+  update(bar: Bar, out: Float64Array, offset: number): void {
+    const n = this.n;
+    const c = this.count++;
+    const high = bar.high;
+    const low = bar.low;
+    if (c === 0) {
+      this.prevHigh = high;
+      this.prevLow = low;
+      this.prevClose = bar.close;
+      out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = out[offset + 4] = NaN;
+      return;
+    }
+    const diffP = high - this.prevHigh;
+    const diffM = this.prevLow - low;
+    this.prevHigh = high;
+    this.prevLow = low;
+    let pdm = 0;
+    let mdm = 0;
+    if (diffM > 0 && diffP < diffM) mdm = diffM;
+    else if (diffP > 0 && diffP > diffM) pdm = diffP;
+    let tr = high - low;
+    const t2 = Math.abs(high - this.prevClose);
+    if (t2 > tr) tr = t2;
+    const t3 = Math.abs(low - this.prevClose);
+    if (t3 > tr) tr = t3;
+    this.prevClose = bar.close;
+    if (c < n) {
+      this.plusDM += pdm;
+      this.minusDM += mdm;
+      this.tr += tr;
+      out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = out[offset + 4] = NaN;
+      return;
+    }
+    this.plusDM = this.plusDM - this.plusDM / n + pdm;
+    this.minusDM = this.minusDM - this.minusDM / n + mdm;
+    this.tr = this.tr - this.tr / n + tr;
+    let plusDI = 0;
+    let minusDI = 0;
+    let dx = NaN;
+    if (!isZero(this.tr)) {
+      plusDI = 100 * (this.plusDM / this.tr);
+      minusDI = 100 * (this.minusDM / this.tr);
+      const sum = minusDI + plusDI;
+      if (!isZero(sum)) dx = 100 * (Math.abs(minusDI - plusDI) / sum);
+    }
+    out[offset] = plusDI;
+    out[offset + 1] = minusDI;
+    if (c < 2 * n - 1) {
+      if (dx === dx) this.sumDX += dx;
+      out[offset + 2] = out[offset + 3] = out[offset + 4] = NaN;
+      return;
+    }
+    if (c === 2 * n - 1) {
+      if (dx === dx) this.sumDX += dx;
+      this.adx = this.sumDX / n;
+    } else if (dx === dx) {
+      this.adx = (this.adx * (n - 1) + dx) / n;
+    }
+    const signal = ((plusDI - minusDI) * this.adx) / 100;
+    const mag = Math.abs(signal);
+    if (mag > this.ath) this.ath = mag;
+    out[offset + 2] = this.adx;
+    out[offset + 3] = signal;
+    out[offset + 4] = this.ath > 0 ? signal / this.ath : 0;
+  }
+}
+
+export const DMIXADX: IndicatorSpec = {
+  type: 'DMIXADX',
+  lines: ['plusDI', 'minusDI', 'adx', 'signal', 'norm'],
+  overlay: false,
+  summary: '+DI, -DI and ADX (Wilder), with a combined signal normalised against its all-time high',
+  params: [{ name: 'n', kind: 'int', min: 2, max: 100_000, default: 14, description: 'Wilder smoothing period' }],
+  create: (p: Params) => new DmiStreamer(p.n),
+};

@@ -1,0 +1,123 @@
+import type { Bar, IndicatorSpec, Params, Streamer } from './types.js';
+
+/** Smoothing kernel over neighbouring bins (triangular, radius 2). */
+const KERNEL = [1 / 9, 2 / 9, 3 / 9, 2 / 9, 1 / 9];
+const RADIUS = 2;
+/** How many bins above and below the close are searched for support / resistance. */
+export const IVP_SEARCH_BINS = 100;
+
+/**
+ * Indexed volume profile (the trader's VPVR) over everything analysed so far.
+ * - Bins are logarithmic: bin b holds prices in [(1+γ)^b, (1+γ)^(b+1)), so γ (Gamma factor) is the
+ *   bin height as a fraction of price.
+ * - Each kline adds its volume to the bin of its typical price (high + low + close)/3 (O(1)).
+ * - The profile is smoothed with the triangular kernel (1,2,3,2,1)/9 across neighbouring bins.
+ * - poc: centre price of the bin with the largest smoothed volume (ties keep the earlier one).
+ * - support / resistance: centre of the bin with the largest smoothed volume among the 100 bins
+ *   below / above the close's bin whose smoothed volume is at least δ (Delta factor, filter
+ *   strength) times the poc's; null when none qualifies.
+ * - Nothing before `interval` (minimum samples) klines; the levels are re-chosen every `interval`
+ *   klines and held in between (amortised O(1)); poc is exact on every kline.
+ * Bin centres are geometric: (1+γ)^(b+½).
+ */
+export class IvpStreamer implements Streamer {
+  private readonly lnStep: number;
+  private base = 0;
+  private vol = new Float64Array(0);
+  private count = 0;
+  private pocBin = 0;
+  private pocVol = -1;
+  private support = NaN;
+  private resistance = NaN;
+
+  constructor(private readonly interval: number, private readonly gamma: number, private readonly delta: number) {
+    this.lnStep = Math.log1p(gamma);
+  }
+
+  private centre(b: number): number {
+    return Math.exp((b + 0.5) * this.lnStep);
+  }
+
+  /** Makes bins [lo, hi] addressable. */
+  private ensure(lo: number, hi: number): void {
+    if (this.vol.length === 0) {
+      this.base = lo - 64;
+      this.vol = new Float64Array(hi - lo + 129);
+      return;
+    }
+    const end = this.base + this.vol.length;
+    if (lo >= this.base && hi < end) return;
+    const newBase = Math.min(this.base, lo - 64);
+    const newEnd = Math.max(end, hi + 65);
+    const grown = new Float64Array(Math.max(newEnd - newBase, this.vol.length * 2));
+    grown.set(this.vol, this.base - newBase);
+    this.vol = grown;
+    this.base = newBase;
+  }
+
+  update(bar: Bar, out: Float64Array, offset: number): void {
+    const tp = (bar.high + bar.low + bar.close) / 3;
+    if (tp > 0 && bar.volume > 0) {
+      const b = Math.floor(Math.log(tp) / this.lnStep);
+      this.ensure(b - RADIUS - IVP_SEARCH_BINS - 1, b + RADIUS + IVP_SEARCH_BINS + 1);
+      const vol = this.vol;
+      const v = bar.volume;
+      for (let j = -RADIUS; j <= RADIUS; j++) {
+        const i = b + j - this.base;
+        const s = (vol[i] += v * KERNEL[j + RADIUS]);
+        if (s > this.pocVol) {
+          this.pocVol = s;
+          this.pocBin = b + j;
+        }
+      }
+    }
+    this.count++;
+    if (this.count < this.interval || this.pocVol <= 0) {
+      out[offset] = out[offset + 1] = out[offset + 2] = NaN;
+      return;
+    }
+    if (this.count % this.interval === 0 && bar.close > 0) this.chooseLevels(bar.close);
+    out[offset] = this.centre(this.pocBin);
+    out[offset + 1] = this.support;
+    out[offset + 2] = this.resistance;
+  }
+
+  private chooseLevels(close: number): void {
+    const cur = Math.floor(Math.log(close) / this.lnStep);
+    this.ensure(cur - IVP_SEARCH_BINS - 1, cur + IVP_SEARCH_BINS + 1);
+    const floor = this.delta * this.pocVol;
+    const vol = this.vol;
+    let best = -1;
+    let bestBin = 0;
+    for (let b = cur - 1; b >= cur - IVP_SEARCH_BINS; b--) {
+      const s = vol[b - this.base];
+      if (s > 0 && s >= floor && s > best) {
+        best = s;
+        bestBin = b;
+      }
+    }
+    this.support = best > 0 ? this.centre(bestBin) : NaN;
+    best = -1;
+    for (let b = cur + 1; b <= cur + IVP_SEARCH_BINS; b++) {
+      const s = vol[b - this.base];
+      if (s > 0 && s >= floor && s > best) {
+        best = s;
+        bestBin = b;
+      }
+    }
+    this.resistance = best > 0 ? this.centre(bestBin) : NaN;
+  }
+}
+
+export const IVP: IndicatorSpec = {
+  type: 'IVP',
+  lines: ['poc', 'support', 'resistance'],
+  overlay: true,
+  summary: 'indexed volume profile: point of control and the major support / resistance levels',
+  params: [
+    { name: 'interval', kind: 'int', min: 1, max: 1_000_000, default: 60, description: 'minimum samples before output; levels are re-chosen every interval klines' },
+    { name: 'gamma', kind: 'number', min: 0.0001, max: 0.1, default: 0.002, description: 'bin height as a fraction of price' },
+    { name: 'delta', kind: 'number', min: 0, max: 1, default: 0.3, description: 'filter strength: a level needs at least delta × the poc volume' },
+  ],
+  create: (p: Params) => new IvpStreamer(p.interval, p.gamma, p.delta),
+};
