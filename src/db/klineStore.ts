@@ -13,7 +13,10 @@ import {
   type Interval,
   type Klines,
 } from '../core/market/klines.js';
+import type { InsertOptions, InsertReport, KlineRepository, SeriesInfo } from '../core/market/repository.js';
 import type { Database } from './database.js';
+
+export type { InsertOptions, InsertReport, SeriesInfo };
 
 /**
  * The kline store: klines of one symbol and interval are kept in chunks, one row of
@@ -26,36 +29,6 @@ import type { Database } from './database.js';
  * Only closed klines are stored. Writes are transactional; an existing kline is kept unless
  * `replace` is asked for, so importing the same data twice changes nothing.
  */
-
-export interface InsertOptions {
-  /** Overwrite stored klines with the same open time (default: keep them, count duplicates). */
-  replace?: boolean;
-}
-
-export interface InsertReport {
-  /** Klines that were not stored before. */
-  inserted: number;
-  /** Klines whose open time was already stored (kept, or replaced with `replace`). */
-  duplicates: number;
-  /** Of the duplicates, those whose values differed from the stored ones. */
-  changed: number;
-  /** Chunks written. */
-  chunks: number;
-}
-
-export interface SeriesInfo {
-  symbol: string;
-  interval: Interval;
-  first: number | null;
-  last: number | null;
-  rows: number;
-  /** Klines missing between first and last. */
-  missing: number;
-  /** Bytes of packed kline data (the chunk blobs). */
-  bytes: number;
-  chunks: number;
-  updatedAt: number;
-}
 
 interface ChunkRow {
   chunk_start: number;
@@ -91,7 +64,7 @@ export class KlineStoreError extends Error {
   }
 }
 
-export class KlineStore {
+export class KlineStore implements KlineRepository {
   private readonly selectRange: Statement<[string, string, number, number], ChunkRow>;
   private readonly selectChunk: Statement<[string, string, number], ChunkRow>;
   private readonly upsertChunk: Statement<[string, string, number, number, number, number, string, Buffer]>;

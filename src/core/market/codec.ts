@@ -25,6 +25,8 @@ export const CODEC = 'sdv1';
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
 const findScale = decimalScale;
+/** Columns with integers at or above this magnitude are stored raw (see encodeChunk). */
+const RAW_ABOVE = 2 ** 33;
 
 class Writer {
   buf: Uint8Array;
@@ -122,7 +124,17 @@ export function encodeChunk(k: Klines, start = 0, end = k.length): Uint8Array {
     }
   }
   for (const col of [k.volume, k.quoteVolume, k.trades, k.takerBuyVolume, k.takerBuyQuoteVolume]) {
-    const d = findScale(col, start, end);
+    let d = findScale(col, start, end);
+    if (d >= 0) {
+      // big integers (6+ byte varints) decode slower than a raw float64 copy and save little
+      const p = POW10[d];
+      for (let i = start; i < end; i++) {
+        if (Math.abs(col[i] * p) >= RAW_ABOVE) {
+          d = -1;
+          break;
+        }
+      }
+    }
     if (d < 0) {
       w.byte(1);
       w.raw(col, start, end);
@@ -149,42 +161,38 @@ export class CodecError extends Error {
  */
 export function decodeChunk(blob: Uint8Array, out: Klines, at: number): number {
   const b = blob;
-  let pos = 0;
   const len = b.length;
-  const u = (): number => {
-    let result = 0;
-    let mult = 1;
-    for (;;) {
-      if (pos >= len) throw new CodecError('kline chunk truncated');
-      const byte = b[pos++];
-      result += (byte & 0x7f) * mult;
-      if (byte < 0x80) return result;
-      mult *= 0x80;
-    }
-  };
-  const s = (): number => {
-    const z = u();
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  };
-  const raw = (dst: Float64Array, n: number): void => {
+  let pos = 0;
+  // row count
+  let n = 0;
+  for (let mult = 1; ; mult *= 0x80) {
+    if (pos >= len) throw new CodecError('kline chunk truncated');
+    const byte = b[pos++];
+    n += (byte & 0x7f) * mult;
+    if (byte < 0x80) break;
+  }
+  if (at + n > out.openTime.length) throw new CodecError(`no room for ${n} rows at ${at}`);
+  const scratch = scratchOf(4 * n);
+  const raw = (dst: Float64Array): void => {
     if (pos + n * 8 > len) throw new CodecError('kline chunk truncated');
-    const view = new DataView(b.buffer, b.byteOffset + pos, n * 8);
-    for (let i = 0; i < n; i++) dst[at + i] = view.getFloat64(i * 8, true);
+    // copy the bytes to an aligned buffer, then copy as doubles (both are memcpy)
+    const aligned = alignedOf(n * 8);
+    aligned.set(b.subarray(pos, pos + n * 8));
+    dst.set(new Float64Array(aligned.buffer, 0, n), at);
     pos += n * 8;
   };
-  const n = u();
-  if (at + n > out.openTime.length) throw new CodecError(`no room for ${n} rows at ${at}`);
   const t = out.openTime;
-  if (b[pos++] === 1) raw(t, n);
+  if (b[pos++] === 1) raw(t);
   else if (n > 0) {
-    let v = s();
+    pos = readSigned(b, pos, n, scratch);
+    let v = scratch[0];
     t[at] = v;
     if (n > 1) {
-      let delta = s();
+      let delta = scratch[1];
       v += delta;
       t[at + 1] = v;
       for (let i = 2; i < n; i++) {
-        delta += s();
+        delta += scratch[i];
         v += delta;
         t[at + i] = v;
       }
@@ -192,34 +200,71 @@ export function decodeChunk(blob: Uint8Array, out: Klines, at: number): number {
   }
   const { open, high, low, close } = out;
   if (b[pos++] === 1) {
-    raw(close, n);
-    raw(open, n);
-    raw(high, n);
-    raw(low, n);
+    raw(close);
+    raw(open);
+    raw(high);
+    raw(low);
   } else {
     const p = POW10[b[pos++]];
+    pos = readSigned(b, pos, 4 * n, scratch);
     let c = 0;
-    for (let i = at, e = at + n; i < e; i++) {
+    for (let i = 0, x = 0; i < n; i++, x += 4) {
       const prevClose = c;
-      c = prevClose + s();
-      const o = prevClose + s();
-      const h = (o > c ? o : c) + s();
-      const l = (o < c ? o : c) - s();
-      close[i] = c / p;
-      open[i] = o / p;
-      high[i] = h / p;
-      low[i] = l / p;
+      c = prevClose + scratch[x];
+      const o = prevClose + scratch[x + 1];
+      const h = (o > c ? o : c) + scratch[x + 2];
+      const l = (o < c ? o : c) - scratch[x + 3];
+      close[at + i] = c / p;
+      open[at + i] = o / p;
+      high[at + i] = h / p;
+      low[at + i] = l / p;
     }
   }
   for (const col of [out.volume, out.quoteVolume, out.trades, out.takerBuyVolume, out.takerBuyQuoteVolume]) {
-    if (b[pos++] === 1) raw(col, n);
+    if (b[pos++] === 1) raw(col);
     else {
       const p = POW10[b[pos++]];
-      if (p === 1) for (let i = at, e = at + n; i < e; i++) col[i] = s();
-      else for (let i = at, e = at + n; i < e; i++) col[i] = s() / p;
+      pos = readSigned(b, pos, n, scratch);
+      if (p === 1) col.set(scratch.subarray(0, n), at);
+      else for (let i = 0; i < n; i++) col[at + i] = scratch[i] / p;
     }
   }
   return n;
+}
+
+let alignedBuffer = new Uint8Array(8 * 4096);
+function alignedOf(size: number): Uint8Array {
+  if (alignedBuffer.length < size) alignedBuffer = new Uint8Array(Math.max(size, alignedBuffer.length * 2));
+  return alignedBuffer;
+}
+
+let scratchBuffer = new Float64Array(4096);
+function scratchOf(size: number): Float64Array {
+  if (scratchBuffer.length < size) scratchBuffer = new Float64Array(Math.max(size, scratchBuffer.length * 2));
+  return scratchBuffer;
+}
+
+/** Reads `count` zigzag varints from `b` at `pos` into `dst`; returns the position after them. */
+function readSigned(b: Uint8Array, pos: number, count: number, dst: Float64Array): number {
+  const len = b.length;
+  for (let i = 0; i < count; i++) {
+    if (pos >= len) throw new CodecError('kline chunk truncated');
+    let byte = b[pos++];
+    if (byte < 0x80) {
+      dst[i] = (byte >>> 1) ^ -(byte & 1);
+      continue;
+    }
+    let z = byte & 0x7f;
+    let mult = 0x80;
+    do {
+      if (pos >= len) throw new CodecError('kline chunk truncated');
+      byte = b[pos++];
+      z += (byte & 0x7f) * mult;
+      mult *= 0x80;
+    } while (byte >= 0x80);
+    dst[i] = z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+  return pos;
 }
 
 /** Decodes only the open times of a chunk (gap scans). */

@@ -1,0 +1,54 @@
+import type { Gap, Interval, Klines } from './klines.js';
+
+/**
+ * The kline storage port: what the market core needs from a store. `src/db/klineStore.ts`
+ * implements it on SQLite. Every call is synchronous (better-sqlite3); only closed klines are
+ * stored.
+ */
+export interface KlineRepository {
+  /**
+   * Klines with open times in [from, to] (inclusive, defaults: all), sorted, as columns. A higher
+   * interval that is not stored is aggregated from 1m (complete buckets unless `partial`).
+   */
+  loadRange(symbol: string, interval: Interval, from?: number, to?: number, options?: { partial?: boolean }): Klines;
+  /** Stores klines in one transaction; existing klines are kept unless `replace`. */
+  insert(symbol: string, interval: Interval, klines: Klines, options?: InsertOptions): InsertReport;
+  /** Missing open times between stored klines (within [from, to] when given). */
+  gaps(symbol: string, interval: Interval, from?: number, to?: number): Gap[];
+  firstOpenTime(symbol: string, interval: Interval): number | undefined;
+  lastOpenTime(symbol: string, interval: Interval): number | undefined;
+  /** Every stored series (optionally of one symbol). */
+  series(symbol?: string): SeriesInfo[];
+  /** Symbols with stored klines. */
+  symbols(): string[];
+}
+
+export interface InsertOptions {
+  /** Overwrite stored klines with the same open time (default: keep them, count duplicates). */
+  replace?: boolean;
+}
+
+export interface InsertReport {
+  /** Klines that were not stored before. */
+  inserted: number;
+  /** Klines whose open time was already stored (kept, or replaced with `replace`). */
+  duplicates: number;
+  /** Of the duplicates, those whose values differed from the stored ones. */
+  changed: number;
+  /** Chunks written. */
+  chunks: number;
+}
+
+export interface SeriesInfo {
+  symbol: string;
+  interval: Interval;
+  first: number | null;
+  last: number | null;
+  rows: number;
+  /** Klines missing between first and last. */
+  missing: number;
+  /** Bytes of packed kline data (the chunk blobs). */
+  bytes: number;
+  chunks: number;
+  updatedAt: number;
+}
