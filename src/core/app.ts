@@ -10,6 +10,8 @@ import { createLogging, type Logger, type Logging } from './logging.js';
 import { homePaths, type HomePaths } from './paths.js';
 import { WorkerPools, sizePools, type PoolStats } from './workers/pools.js';
 import { migrate, openDatabase, type Database } from '../db/database.js';
+import { KlineStore } from '../db/klineStore.js';
+import { AnalysisService } from './analysis/service.js';
 
 export interface AppOptions {
   home: string;
@@ -62,6 +64,7 @@ export class App {
   readonly paths: HomePaths;
   readonly jobs: Jobs;
   readonly pools: WorkerPools;
+  private analysisService: AnalysisService | undefined;
   readonly i18n: i18n;
   readonly t: TFunction;
   readonly log: Logger;
@@ -133,6 +136,14 @@ export class App {
 
   get exchangeMode(): ExchangeMode {
     return this.options.exchangeMode ?? this.config.exchange.mode;
+  }
+
+  /** Currency analysis: CACs, analyses in the analyzer threads, batch runs (created on first use). */
+  get analysis(): AnalysisService {
+    this.analysisService ??= new AnalysisService({
+      db: this.db, bus: this.bus, klines: new KlineStore(this.db), slots: this.pools.analysis.maxThreads, now: () => this.clock.now(), pools: this.pools,
+    });
+    return this.analysisService;
   }
 
   // ---- queries ----
@@ -216,6 +227,7 @@ export class App {
     this.closed = true;
     this.jobs.cancelAll();
     this.log.info({ component: 'app' }, 'atm stopping');
+    await this.analysisService?.close();
     await this.pools.destroy();
     await this.db.close();
     await this.logging.flush();

@@ -140,9 +140,12 @@ export function defaultCac(name = ''): Cac {
   return { name, indicators: types.map((t) => validateIndicator(t)), pip: defaultPipSettings() };
 }
 
-/** The stored form (params_json of named_configs). */
-export function cacToJson(cac: Cac): { indicators: CacIndicator[]; pip: PipSettings | null } {
-  return { indicators: cac.indicators, pip: cac.pip };
+/**
+ * The plain form (params_json of named_configs, `--cac` files, `atm cac show`): what
+ * `validateCac` reads back. PIP is flat: `{ mode, <param>: value }`.
+ */
+export function cacToJson(cac: Cac): { indicators: CacIndicator[]; pip: Record<string, number | string> | null } {
+  return { indicators: cac.indicators, pip: cac.pip ? { mode: cac.pip.mode, ...cac.pip.params } : null };
 }
 
 /** `CAC_<n>`: the smallest n > 0 not used by an existing name. */

@@ -123,8 +123,26 @@ export class WorkerPools {
     this.simulation = new Pool('simulation', options.sizing.simulation, options.idleTimeoutMs, options.bus);
   }
 
+  private analyzers: (() => PoolStats) | undefined;
+
+  /**
+   * Counts the analyzer threads (one single-thread pool per analyzer slot, see
+   * src/core/analysis/host.ts) into the analysis pool's figures.
+   */
+  attachAnalyzers(stats: () => PoolStats): void {
+    this.analyzers = stats;
+  }
+
   stats(): PoolStats[] {
-    return [this.analysis.stats(), this.simulation.stats()];
+    const a = this.analysis.stats();
+    const extra = this.analyzers?.();
+    const analysis: PoolStats = extra
+      ? {
+          name: 'analysis', maxThreads: a.maxThreads + extra.maxThreads, threads: a.threads + extra.threads, running: a.running + extra.running,
+          queued: a.queued + extra.queued, completed: a.completed + extra.completed, failed: a.failed + extra.failed,
+        }
+      : a;
+    return [analysis, this.simulation.stats()];
   }
 
   async destroy(): Promise<void> {

@@ -68,3 +68,21 @@ export function firstMismatch(actual: ArrayLike<number>, expected: ArrayLike<num
   }
   return undefined;
 }
+
+/** The same series in the market layer's `Klines` shape (for the kline store). */
+export function toKlines(k: KlineColumns): import('../../../src/core/market/klines.js').Klines {
+  const n = k.close.length;
+  return {
+    length: n, openTime: k.openTime, open: k.open, high: k.high, low: k.low, close: k.close, volume: k.volume,
+    quoteVolume: k.volume.map((v, i) => Math.round(v * k.close[i] * 100) / 100), trades: k.volume.map((v) => Math.round(v)),
+    takerBuyVolume: k.takerBuyVolume, takerBuyQuoteVolume: k.takerBuyVolume.map((v, i) => Math.round(v * k.close[i] * 100) / 100),
+  };
+}
+
+/** The first `n` rows. */
+export function head(k: KlineColumns, n: number): KlineColumns {
+  return {
+    openTime: k.openTime.slice(0, n), open: k.open.slice(0, n), high: k.high.slice(0, n), low: k.low.slice(0, n),
+    close: k.close.slice(0, n), volume: k.volume.slice(0, n), takerBuyVolume: k.takerBuyVolume.slice(0, n),
+  };
+}

@@ -36,6 +36,8 @@ export function emptyBar(): Bar {
 
 /** Column input for batch runs: one Float64Array per field, all the same length. */
 export interface KlineColumns {
+  /** Valid rows when the arrays have spare capacity (the market layer's `Klines`); default: close.length. */
+  length?: number;
   openTime: Float64Array;
   open: Float64Array;
   high: Float64Array;
@@ -48,7 +50,7 @@ export interface KlineColumns {
 }
 
 export function columnsLength(k: KlineColumns): number {
-  return k.close.length;
+  return k.length ?? k.close.length;
 }
 
 /** Copies kline `i` of the columns into `bar`. */
