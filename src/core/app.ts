@@ -11,6 +11,8 @@ import { homePaths, type HomePaths } from './paths.js';
 import { WorkerPools, sizePools, type PoolStats } from './workers/pools.js';
 import { migrate, openDatabase, type Database } from '../db/database.js';
 import { KlineStore } from '../db/klineStore.js';
+import { SymbolStore } from '../db/symbolStore.js';
+import { MarketDataService } from './market/service.js';
 import { AnalysisService } from './analysis/service.js';
 
 export interface AppOptions {
@@ -130,6 +132,20 @@ export class App {
     return app;
   }
 
+  private marketService?: MarketDataService;
+
+  /** Market data: the kline store, archive import, download and live klines (src/core/market). */
+  get market(): MarketDataService {
+    this.marketService ??= new MarketDataService({
+      bus: this.bus,
+      clock: this.clock,
+      store: new KlineStore(this.db),
+      symbols: new SymbolStore(this.db),
+      log: this.log,
+    });
+    return this.marketService;
+  }
+
   get config(): Config {
     return this.loaded.config;
   }
@@ -226,6 +242,7 @@ export class App {
     if (this.closed) return;
     this.closed = true;
     this.jobs.cancelAll();
+    this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();
     await this.pools.destroy();

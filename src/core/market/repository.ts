@@ -52,3 +52,24 @@ export interface SeriesInfo {
   chunks: number;
   updatedAt: number;
 }
+
+/** What the market core keeps of a symbol's exchange metadata. */
+export interface StoredSymbol {
+  symbol: string;
+  status: string;
+  baseAsset: string;
+  quoteAsset: string;
+  tickSize: string;
+  pricePrecision: number;
+  onboardDate: number | null;
+  /** Open time of the symbol's first kline on the exchange, once found. */
+  firstKlineTime: number | null;
+}
+
+/** The symbols port (src/db/symbolStore.ts). */
+export interface SymbolRepository {
+  upsertAll(symbols: readonly import('../exchange/port.js').SymbolInfo[], raw?: Record<string, unknown>, now?: number): number;
+  get(symbol: string): StoredSymbol | undefined;
+  list(): StoredSymbol[];
+  setFirstKlineTime(symbol: string, time: number): void;
+}

@@ -1,0 +1,367 @@
+import type { EventBus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import type { ExchangePort, KlineEvent, KlineInterval, Subscription } from '../exchange/port.js';
+import type { Logger } from '../logging.js';
+import { downloadKlines, ensureSymbol, type DownloadOptions, type DownloadReport } from './download.js';
+import { importArchives, type ImportOptions, type ImportSummary } from './importer.js';
+import { INTERVAL_MS, klinesFromRows, nextOpenTime, previousOpenTime, type Interval, type Kline, type Klines } from './klines.js';
+import type { KlineRepository, SeriesInfo, StoredSymbol, SymbolRepository } from './repository.js';
+
+/** Events of the market data service. */
+export interface MarketKlineEvent {
+  symbol: string;
+  interval: Interval;
+  kline: Kline;
+  /** True for a closed (final, stored) kline, false for an update of the forming one. */
+  closed: boolean;
+}
+
+export interface MarketStaleEvent {
+  symbol: string;
+  interval: Interval;
+  stale: boolean;
+  /** Why it is behind: 'starting', 'gap', 'silent', 'disconnected', 'error'. */
+  reason?: string;
+}
+
+export interface MarketFilledEvent {
+  symbol: string;
+  interval: Interval;
+  from: number;
+  to: number;
+  stored: number;
+}
+
+declare module '../events.js' {
+  interface AppEvents {
+    /** A kline of a watched symbol changed (forming) or closed (stored). */
+    'market.kline': MarketKlineEvent;
+    /** A watched symbol became stale (behind the exchange) or current again. */
+    'market.stale': MarketStaleEvent;
+    /** Missing klines were fetched from REST and stored. */
+    'market.filled': MarketFilledEvent;
+    /** Stored klines of a series changed (import, download, live). */
+    'market.stored': { symbol: string; interval: Interval };
+  }
+}
+
+export interface MarketDataDeps {
+  bus: EventBus;
+  clock: Clock;
+  store: KlineRepository;
+  symbols: SymbolRepository;
+  log: Logger;
+  /** Klines fetched when a watched series has nothing stored yet (default 1000). */
+  initialKlines?: number;
+}
+
+interface Watch {
+  symbol: string;
+  interval: Interval;
+  refs: number;
+  sub?: Subscription;
+  forming?: Kline;
+  stale: boolean;
+  /** Serializes event handling and fills, so closed klines are stored in order. */
+  chain: Promise<void>;
+  /** Cancels the silence timer. */
+  cancelTimer?: () => void;
+  /** Local ms between closed klines (smoothed): the silence timer waits a few of these. */
+  period: number;
+  lastArrival?: number;
+  /** Latest exchange event time seen (ms, exchange clock). */
+  exchangeTime?: number;
+  generation: number;
+}
+
+const key = (symbol: string, interval: Interval) => `${symbol}\u0000${interval}`;
+
+/** A websocket kline event as a Kline. */
+export function eventKline(event: KlineEvent): Kline {
+  const k = event.k;
+  return {
+    openTime: k.t,
+    open: Number(k.o),
+    high: Number(k.h),
+    low: Number(k.l),
+    close: Number(k.c),
+    volume: Number(k.v),
+    quoteVolume: Number(k.q),
+    trades: k.n,
+    takerBuyVolume: Number(k.V),
+    takerBuyQuoteVolume: Number(k.Q),
+  };
+}
+
+/**
+ * The market data service: imports and downloads history, and keeps the klines of the symbols in
+ * use current from the exchange's websocket.
+ *
+ * Live rule: every closed kline is stored exactly once and in order. When a closed kline arrives
+ * whose open time is past the one expected (the stored last + 1 interval), the hole is fetched
+ * from REST and stored first; the symbol is stale meanwhile ('market.stale'). A watch also turns
+ * stale when no closed kline arrives for three kline periods (a silent or dropped socket) or the
+ * exchange disconnects, and fills from REST when it hears from the exchange again. Everything is
+ * event-driven: one timer per watch, re-armed on each closed kline.
+ */
+export class MarketDataService {
+  private port?: ExchangePort;
+  private readonly watches = new Map<string, Watch>();
+  private readonly offState: () => void;
+
+  constructor(private readonly deps: MarketDataDeps) {
+    this.offState = deps.bus.on('exchange.state', (state) => {
+      if (state.kind === 'disconnected') for (const w of this.watches.values()) this.setStale(w, true, 'disconnected');
+      if (state.kind === 'connected') for (const w of this.watches.values()) this.enqueueFill(w, 'reconnected');
+    });
+  }
+
+  get store(): KlineRepository {
+    return this.deps.store;
+  }
+
+  get exchange(): ExchangePort | undefined {
+    return this.port;
+  }
+
+  // ---- queries ----
+
+  /** Stored klines (higher intervals aggregated from 1m when not stored), with the forming one appended when watched. */
+  klines(symbol: string, interval: Interval, from?: number, to?: number): Klines {
+    const stored = this.deps.store.loadRange(symbol, interval, from, to, { partial: true });
+    return stored;
+  }
+
+  /** The forming (not yet closed) kline of a watched series. */
+  forming(symbol: string, interval: Interval = '1m'): Kline | undefined {
+    return this.watches.get(key(symbol, interval))?.forming;
+  }
+
+  isStale(symbol: string, interval?: Interval): boolean {
+    for (const w of this.watches.values()) if (w.symbol === symbol && (!interval || w.interval === interval) && w.stale) return true;
+    return false;
+  }
+
+  /** Watched series that are behind the exchange. */
+  staleSeries(): { symbol: string; interval: Interval }[] {
+    return [...this.watches.values()].filter((w) => w.stale).map((w) => ({ symbol: w.symbol, interval: w.interval }));
+  }
+
+  watched(): { symbol: string; interval: Interval; stale: boolean }[] {
+    return [...this.watches.values()].map((w) => ({ symbol: w.symbol, interval: w.interval, stale: w.stale }));
+  }
+
+  series(symbol?: string): SeriesInfo[] {
+    return this.deps.store.series(symbol);
+  }
+
+  symbols(): StoredSymbol[] {
+    return this.deps.symbols.list();
+  }
+
+  // ---- commands ----
+
+  importArchives(paths: readonly string[], options: ImportOptions = {}): ImportSummary {
+    const summary = importArchives(this.deps.store, paths, options);
+    for (const s of summary.series) this.deps.bus.emit('market.stored', { symbol: s.symbol, interval: s.interval });
+    return summary;
+  }
+
+  async download(options: DownloadOptions): Promise<DownloadReport> {
+    const port = this.requirePort();
+    const report = await downloadKlines({ port, store: this.deps.store, symbols: this.deps.symbols, clock: this.deps.clock }, options);
+    if (report.stored > 0) this.deps.bus.emit('market.stored', { symbol: options.symbol, interval: options.interval });
+    return report;
+  }
+
+  /** Imports the exchange's symbols and filters into the database. */
+  async refreshSymbols(): Promise<number> {
+    const port = this.requirePort();
+    const info = await port.exchangeInfo();
+    const raw: Record<string, unknown> = {};
+    const rawSymbols = (info.raw as { symbols?: { symbol: string }[] } | undefined)?.symbols;
+    if (Array.isArray(rawSymbols)) for (const s of rawSymbols) raw[s.symbol] = s;
+    return this.deps.symbols.upsertAll(info.symbols, raw, this.deps.clock.now());
+  }
+
+  /** Uses this exchange for downloads and live klines (re-subscribes every watch). */
+  attach(port: ExchangePort): void {
+    if (this.port === port) return;
+    this.detachStreams();
+    this.port = port;
+    for (const w of this.watches.values()) this.start(w);
+  }
+
+  detach(): void {
+    this.detachStreams();
+    this.port = undefined;
+  }
+
+  /**
+   * Keeps `symbol`/`interval` current while the returned function has not been called (watches
+   * are counted: the last release stops the stream).
+   */
+  watch(symbol: string, interval: Interval = '1m'): () => void {
+    const k = key(symbol, interval);
+    let w = this.watches.get(k);
+    if (!w) {
+      w = { symbol, interval, refs: 0, stale: true, chain: Promise.resolve(), period: INTERVAL_MS[interval], generation: 0 };
+      this.watches.set(k, w);
+      if (this.port) this.start(w);
+    }
+    w.refs++;
+    const watch = w;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      watch.refs--;
+      if (watch.refs === 0) {
+        this.stop(watch);
+        this.watches.delete(k);
+      }
+    };
+  }
+
+  /** Waits until every queued fill and event of the watches has been handled (tests, shutdown). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const chains = [...this.watches.values()].map((w) => w.chain);
+      await Promise.all(chains);
+      if ([...this.watches.values()].every((w, i) => w.chain === chains[i])) return;
+    }
+  }
+
+  close(): void {
+    this.offState();
+    this.detachStreams();
+    this.watches.clear();
+  }
+
+  // ---- internals ----
+
+  private requirePort(): ExchangePort {
+    if (!this.port) throw new Error('no exchange is connected');
+    return this.port;
+  }
+
+  private detachStreams(): void {
+    for (const w of this.watches.values()) this.stop(w);
+  }
+
+  private start(w: Watch): void {
+    const port = this.port;
+    if (!port) return;
+    w.generation++;
+    const generation = w.generation;
+    this.setStale(w, true, 'starting');
+    // subscribe first, then fill: events that arrive during the fill wait in the chain
+    w.sub = port.subscribeKlines(w.symbol, w.interval as KlineInterval, (event) => {
+      if (w.generation !== generation) return;
+      this.onEvent(w, event);
+    });
+    this.enqueueFill(w, 'starting');
+  }
+
+  private stop(w: Watch): void {
+    w.generation++;
+    w.sub?.unsubscribe();
+    w.sub = undefined;
+    w.cancelTimer?.();
+    w.cancelTimer = undefined;
+    w.forming = undefined;
+  }
+
+  private setStale(w: Watch, stale: boolean, reason?: string): void {
+    if (w.stale === stale) return;
+    w.stale = stale;
+    this.deps.bus.emit('market.stale', { symbol: w.symbol, interval: w.interval, stale, reason });
+  }
+
+  private enqueue(w: Watch, task: () => Promise<void> | void): void {
+    w.chain = w.chain.then(task).catch((error: unknown) => {
+      this.deps.log.warn({ component: 'market', symbol: w.symbol, interval: w.interval, err: (error as Error).message }, `market data for ${w.symbol} ${w.interval} is behind: ${(error as Error).message}`);
+      this.setStale(w, true, 'error');
+      this.armTimer(w);
+    });
+  }
+
+  /** Fills from the stored last kline (or the initial window) up to the exchange's last closed kline. */
+  private enqueueFill(w: Watch, reason: string): void {
+    const generation = w.generation;
+    this.enqueue(w, async () => {
+      if (!this.port || w.generation !== generation) return;
+      this.setStale(w, true, reason);
+      const now = await this.port.serverTime();
+      w.exchangeTime = Math.max(w.exchangeTime ?? 0, now);
+      await this.fill(w, undefined, now);
+      if (w.generation !== generation) return;
+      this.setStale(w, false);
+      this.armTimer(w);
+    });
+  }
+
+  /** Fetches and stores the missing klines up to `to` (default: the last closed at `now`). */
+  private async fill(w: Watch, to: number | undefined, now: number): Promise<void> {
+    const port = this.port;
+    if (!port) return;
+    const last = this.deps.store.lastOpenTime(w.symbol, w.interval);
+    const from = last !== undefined ? nextOpenTime(last, w.interval) : now - (this.deps.initialKlines ?? 1000) * INTERVAL_MS[w.interval];
+    const end = to ?? now;
+    if (from > end) return;
+    await ensureSymbol({ port, store: this.deps.store, symbols: this.deps.symbols, clock: this.deps.clock }, w.symbol);
+    const report = await downloadKlines(
+      { port, store: this.deps.store, symbols: this.deps.symbols, clock: this.deps.clock },
+      { symbol: w.symbol, interval: w.interval, from, to: end, now },
+    );
+    if (report.stored > 0) {
+      this.deps.bus.emit('market.filled', { symbol: w.symbol, interval: w.interval, from, to: end, stored: report.stored });
+      this.deps.bus.emit('market.stored', { symbol: w.symbol, interval: w.interval });
+    }
+  }
+
+  private onEvent(w: Watch, event: KlineEvent): void {
+    const kline = eventKline(event);
+    w.exchangeTime = Math.max(w.exchangeTime ?? 0, event.E);
+    if (!event.k.x) {
+      // a forming kline: show it at once (no need to wait for fills)
+      w.forming = kline;
+      this.deps.bus.emit('market.kline', { symbol: w.symbol, interval: w.interval, kline, closed: false });
+      return;
+    }
+    const generation = w.generation;
+    this.enqueue(w, async () => {
+      if (w.generation !== generation) return;
+      const last = this.deps.store.lastOpenTime(w.symbol, w.interval);
+      if (last !== undefined && kline.openTime <= last) return; // already stored (by a fill)
+      if (last !== undefined && kline.openTime > nextOpenTime(last, w.interval)) {
+        this.setStale(w, true, 'gap');
+        await this.fill(w, previousOpenTime(kline.openTime, w.interval), Math.max(event.E, event.k.T + 1));
+        if (w.generation !== generation) return;
+        const after = this.deps.store.lastOpenTime(w.symbol, w.interval);
+        if (after !== undefined && kline.openTime <= after) return;
+      }
+      this.deps.store.insert(w.symbol, w.interval, klinesFromRows([kline]));
+      if (w.forming && w.forming.openTime <= kline.openTime) w.forming = undefined;
+      const now = this.deps.clock.now();
+      if (w.lastArrival !== undefined) w.period = Math.max(50, 0.7 * w.period + 0.3 * (now - w.lastArrival));
+      w.lastArrival = now;
+      this.deps.bus.emit('market.kline', { symbol: w.symbol, interval: w.interval, kline, closed: true });
+      this.deps.bus.emit('market.stored', { symbol: w.symbol, interval: w.interval });
+      this.setStale(w, false);
+      this.armTimer(w);
+    });
+  }
+
+  /** Arms the silence timer: no closed kline for three periods means the stream is behind. */
+  private armTimer(w: Watch): void {
+    w.cancelTimer?.();
+    const generation = w.generation;
+    w.cancelTimer = this.deps.clock.setTimer(3 * w.period + 2_000, () => {
+      w.cancelTimer = undefined;
+      if (w.generation !== generation || !this.port) return;
+      this.setStale(w, true, 'silent');
+      this.enqueueFill(w, 'silent');
+    });
+  }
+}
