@@ -1,0 +1,658 @@
+import { fundingRate as fundingRateFormula, nextFundingTime } from '../../core/futures/accounting.js';
+import { INTERVAL_MS, type KlineInterval, type KlineRow, type PriceLevel } from '../../core/exchange/port.js';
+import { Dec } from '../../core/futures/decimal.js';
+import { Rng } from './random.js';
+import { fmtUnits, type SimSymbol } from './symbols.js';
+import type { ReplaySeries } from './replay.js';
+
+/**
+ * The market of one contract on the local exchange: a seeded generator with volatility clustering
+ * (log-OU stochastic volatility), jumps (Poisson), volume bursts, a spread and a live order book
+ * that trades consume, so every price move appears as trades against the book.
+ *
+ * Units: prices are integer ticks, quantities integer steps. Strings are produced only on output.
+ */
+
+const SECONDS_PER_YEAR = 365 * 86_400;
+/** Levels kept per side of the synthetic book. */
+const BOOK_LEVELS = 400;
+
+export interface AggTradeRec {
+  a: number;
+  p: number;
+  q: number;
+  f: number;
+  l: number;
+  T: number;
+  m: boolean;
+}
+
+export interface DepthChange {
+  /** first / last update id of the change set */
+  U: number;
+  u: number;
+  bids: Map<number, number>;
+  asks: Map<number, number>;
+}
+
+/** Columnar 1m kline history (prices in ticks, volumes in steps, quote volume as float). */
+class KlineHistory {
+  length = 0;
+  t = new Float64Array(1024);
+  o = new Float64Array(1024);
+  h = new Float64Array(1024);
+  l = new Float64Array(1024);
+  c = new Float64Array(1024);
+  v = new Float64Array(1024);
+  q = new Float64Array(1024);
+  n = new Float64Array(1024);
+  bv = new Float64Array(1024);
+  bq = new Float64Array(1024);
+  fId = new Float64Array(1024);
+  lId = new Float64Array(1024);
+
+  push(k: OpenKline): void {
+    if (this.length === this.t.length) {
+      for (const key of ['t', 'o', 'h', 'l', 'c', 'v', 'q', 'n', 'bv', 'bq', 'fId', 'lId'] as const) {
+        const next = new Float64Array(this.t.length * 2);
+        next.set(this[key]);
+        this[key] = next;
+      }
+    }
+    const i = this.length++;
+    this.t[i] = k.t; this.o[i] = k.o; this.h[i] = k.h; this.l[i] = k.l; this.c[i] = k.c;
+    this.v[i] = k.v; this.q[i] = k.q; this.n[i] = k.n; this.bv[i] = k.bv; this.bq[i] = k.bq;
+    this.fId[i] = k.f; this.lId[i] = k.L;
+  }
+
+  /** Index of the first row with open time ≥ time. */
+  lowerBound(time: number): number {
+    let lo = 0, hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.t[mid] < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+export interface OpenKline {
+  t: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+  q: number;
+  n: number;
+  bv: number;
+  bq: number;
+  /** first / last trade id (-1 when none) */
+  f: number;
+  L: number;
+}
+
+/** An aggregated kline of any interval (prices in ticks). */
+export interface KlineAgg extends OpenKline {
+  T: number;
+  closed: boolean;
+}
+
+export interface MarketListener {
+  aggTrade(m: SymbolMarket, t: AggTradeRec): void;
+  /** A 1m kline closed (market time passed its end). */
+  klineClosed(m: SymbolMarket, k: OpenKline): void;
+}
+
+export class SymbolMarket {
+  readonly spec: SimSymbol;
+  readonly tickValue: number;
+  readonly stepValue: number;
+  private readonly rng: Rng;
+  /** Synthetic liquidity and user liquidity per price. */
+  readonly bids = new Map<number, number>();
+  readonly asks = new Map<number, number>();
+  readonly userBids = new Map<number, number>();
+  readonly userAsks = new Map<number, number>();
+  bestBid = 0;
+  bestAsk = 0;
+  updateId = 1;
+  /** Changes not yet published: price → total qty (0 = deleted). */
+  private pendingBids = new Map<number, number>();
+  private pendingAsks = new Map<number, number>();
+  private pendingU = 0;
+  private aggId = 0;
+  private tradeId = 0;
+  /** The log of the fair price, in ticks. */
+  private fair: number;
+  private volMult = 1;
+  private burst = 1;
+  private index: number;
+  private basisEma = 0;
+  private premiumSum = 0;
+  private premiumCount = 0;
+  fundingRate = 0.0001;
+  nextFunding = 0;
+  lastPrice = 0;
+  readonly history = new KlineHistory();
+  current: OpenKline;
+  /** Recent aggregated trades, newest last (bounded). */
+  readonly trades: AggTradeRec[] = [];
+  private readonly maxTrades = 20_000;
+  /** Market time, ms. */
+  now: number;
+  /** 24h rolling figures are derived from the history on demand. */
+  listener: MarketListener | undefined;
+
+  private readonly replay: ReplaySeries | undefined;
+  private replayIndex = 0;
+
+  /**
+   * With `replay`, the first `historyMinutes` rows (at most half the series) are history and the
+   * market starts at the next row's open time (`startTime` is then ignored; read `now`).
+   */
+  constructor(spec: SimSymbol, seed: number, startTime: number, historyMinutes: number, replay?: ReplaySeries) {
+    this.spec = spec;
+    this.tickValue = Number(spec.tickSize);
+    this.stepValue = Number(spec.stepSize);
+    this.rng = new Rng(seed ^ hash(spec.symbol));
+    this.replay = replay;
+    if (replay) {
+      const cut = Math.min(historyMinutes, Math.floor(replay.length / 2));
+      for (let i = 0; i < cut; i++) {
+        const v = Math.round(replay.v[i] / this.stepValue);
+        const avg = (replay.o[i] + replay.c[i]) / 2;
+        const n = replay.n[i];
+        const id0 = this.tradeId + 1;
+        this.tradeId += n;
+        this.history.push({
+          t: replay.t[i], o: this.toTicks(replay.o[i]), h: this.toTicks(replay.h[i]), l: this.toTicks(replay.l[i]), c: this.toTicks(replay.c[i]),
+          v, q: replay.v[i] * avg, n, bv: Math.round(v / 2), bq: (replay.v[i] * avg) / 2, f: n > 0 ? id0 : -1, L: n > 0 ? this.tradeId : -1,
+        });
+      }
+      this.replayIndex = cut;
+      startTime = replay.t[cut];
+      this.lastPrice = this.toTicks(replay.o[cut]);
+    }
+    const startTicks = this.replay ? this.lastPrice : Math.round(spec.startPrice / this.tickValue);
+    this.fair = startTicks;
+    this.now = startTime;
+    this.lastPrice = startTicks;
+    this.index = startTicks;
+    if (!replay) this.generateHistory(startTime, historyMinutes);
+    const minute = Math.floor(startTime / 60_000) * 60_000;
+    this.current = this.emptyKline(minute, this.lastPrice);
+    this.fair = this.lastPrice;
+    this.index = this.lastPrice;
+    this.initBook();
+    this.nextFunding = nextFundingTime(startTime, 8);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // generation
+  // ---------------------------------------------------------------------------------------
+
+  private sigmaPerSecond(): number {
+    return this.spec.annualVol / Math.sqrt(SECONDS_PER_YEAR);
+  }
+
+  /** Minute bars before `startTime` with the same volatility model, ending at startTime's minute. */
+  private generateHistory(startTime: number, minutes: number): void {
+    const end = Math.floor(startTime / 60_000) * 60_000;
+    let price = this.fair;
+    const sig = this.sigmaPerSecond() * Math.sqrt(60);
+    let vol = 1;
+    for (let i = minutes; i >= 1; i--) {
+      const t = end - i * 60_000;
+      vol = Math.exp(0.97 * Math.log(vol) + 0.12 * this.rng.normal());
+      let r = sig * vol * this.rng.normal();
+      if (this.rng.next() < 1 / 600) r += sig * 8 * this.rng.normal();
+      const o = price;
+      const c = Math.max(1, Math.round(o * Math.exp(r)));
+      const spread = Math.abs(sig * vol * o);
+      const h = Math.max(o, c) + Math.round(Math.abs(this.rng.normal()) * spread * 0.6);
+      const l = Math.max(1, Math.min(o, c) - Math.round(Math.abs(this.rng.normal()) * spread * 0.6));
+      const burst = 1 + 4 * Math.min(3, Math.abs(r) / sig);
+      const n = Math.max(0, this.rng.poisson(this.spec.tradeRate * 60 * vol * burst * 0.3));
+      const v = Math.round((n * this.spec.tradeSize * this.rng.lognormal(0.4)) / this.stepValue);
+      const avg = ((o + c + h + l) / 4) * this.tickValue;
+      const buyShare = Math.min(0.9, Math.max(0.1, 0.5 + (r / sig) * 0.1));
+      const bv = Math.round(v * buyShare);
+      const id0 = this.tradeId + 1;
+      this.tradeId += n;
+      this.history.push({
+        t, o, h, l, c, v, q: v * this.stepValue * avg, n, bv, bq: bv * this.stepValue * avg,
+        f: n > 0 ? id0 : -1, L: n > 0 ? this.tradeId : -1,
+      });
+      price = c;
+    }
+    this.lastPrice = price;
+  }
+
+  private emptyKline(t: number, price: number): OpenKline {
+    return { t, o: price, h: price, l: price, c: price, v: 0, q: 0, n: 0, bv: 0, bq: 0, f: -1, L: -1 };
+  }
+
+  private levelQty(distance: number): number {
+    const base = (this.spec.tradeSize * (1.5 + distance * 0.05)) / this.stepValue;
+    return Math.max(1, Math.round(base * this.rng.lognormal(0.8)));
+  }
+
+  private initBook(): void {
+    const mid = this.fair;
+    this.bestBid = mid - 1;
+    this.bestAsk = mid;
+    for (let i = 0; i < BOOK_LEVELS; i++) {
+      if (this.bestBid - i > 0) this.bids.set(this.bestBid - i, this.levelQty(i));
+      this.asks.set(this.bestAsk + i, this.levelQty(i));
+    }
+  }
+
+  /** Total quantity at a price (synthetic + user). */
+  total(side: 'bid' | 'ask', price: number): number {
+    return side === 'bid'
+      ? (this.bids.get(price) ?? 0) + (this.userBids.get(price) ?? 0)
+      : (this.asks.get(price) ?? 0) + (this.userAsks.get(price) ?? 0);
+  }
+
+  private touch(side: 'bid' | 'ask', price: number): void {
+    if (this.pendingU === 0) this.pendingU = this.updateId + 1;
+    this.updateId++;
+    (side === 'bid' ? this.pendingBids : this.pendingAsks).set(price, this.total(side, price));
+  }
+
+  /** Sets synthetic quantity at a level (0 deletes it) and records the change. */
+  setSynthetic(side: 'bid' | 'ask', price: number, qty: number): void {
+    const map = side === 'bid' ? this.bids : this.asks;
+    if (qty <= 0) {
+      if (!map.has(price)) return;
+      map.delete(price);
+    } else {
+      if (map.get(price) === qty) return;
+      map.set(price, qty);
+    }
+    this.touch(side, price);
+    this.refreshBest(side, price);
+  }
+
+  /** Adds (or with a negative delta removes) user quantity at a level. */
+  addUser(side: 'bid' | 'ask', price: number, delta: number): void {
+    const map = side === 'bid' ? this.userBids : this.userAsks;
+    const next = (map.get(price) ?? 0) + delta;
+    if (next <= 0) map.delete(price);
+    else map.set(price, next);
+    this.touch(side, price);
+    this.refreshBest(side, price);
+  }
+
+  private has(side: 'bid' | 'ask', price: number): boolean {
+    return side === 'bid' ? this.bids.has(price) || this.userBids.has(price) : this.asks.has(price) || this.userAsks.has(price);
+  }
+
+  private refreshBest(side: 'bid' | 'ask', price: number): void {
+    if (side === 'bid') {
+      if (this.has('bid', price)) {
+        if (price > this.bestBid || this.bestBid === 0) this.bestBid = price;
+      } else if (price === this.bestBid) this.bestBid = this.scanBest('bid');
+    } else {
+      if (this.has('ask', price)) {
+        if (price < this.bestAsk || this.bestAsk === 0) this.bestAsk = price;
+      } else if (price === this.bestAsk) this.bestAsk = this.scanBest('ask');
+    }
+  }
+
+  private scanBest(side: 'bid' | 'ask'): number {
+    const start = side === 'bid' ? this.bestBid : this.bestAsk;
+    for (let k = 1; k <= 64; k++) {
+      const p = side === 'bid' ? start - k : start + k;
+      if (this.has(side, p)) return p;
+    }
+    let best = 0;
+    const maps = side === 'bid' ? [this.bids, this.userBids] : [this.asks, this.userAsks];
+    for (const m of maps) for (const p of m.keys()) if (best === 0 || (side === 'bid' ? p > best : p < best)) best = p;
+    return best;
+  }
+
+  /**
+   * A taker order of `qty` steps against the book, up to `limit` ticks (inclusive; 0 = no limit).
+   * Consumes synthetic liquidity first, then user liquidity via `onUser` (the engine fills its
+   * resting orders). Returns the fills per price.
+   */
+  take(
+    takerSide: 'BUY' | 'SELL',
+    qty: number,
+    limit: number,
+    time: number,
+    onUser?: (side: 'bid' | 'ask', price: number, qty: number) => number,
+    record = true,
+  ): { price: number; qty: number }[] {
+    const fills: { price: number; qty: number }[] = [];
+    let remaining = qty;
+    const side = takerSide === 'BUY' ? 'ask' : 'bid';
+    while (remaining > 0) {
+      const price = side === 'ask' ? this.bestAsk : this.bestBid;
+      if (price <= 0) break;
+      if (limit > 0 && (takerSide === 'BUY' ? price > limit : price < limit)) break;
+      const synth = (side === 'ask' ? this.asks : this.bids).get(price) ?? 0;
+      let filled = 0;
+      if (synth > 0) {
+        const take = Math.min(synth, remaining);
+        this.setSynthetic(side, price, synth - take);
+        filled += take;
+        remaining -= take;
+      }
+      if (remaining > 0) {
+        const user = (side === 'ask' ? this.userAsks : this.userBids).get(price) ?? 0;
+        if (user > 0 && onUser) {
+          const took = onUser(side, price, Math.min(user, remaining));
+          filled += took;
+          remaining -= took;
+          if (took === 0) break;
+        } else if (user > 0) break;
+      }
+      if (filled === 0) break;
+      fills.push({ price, qty: filled });
+      if (record) this.recordTrade(price, filled, takerSide === 'SELL', time);
+    }
+    return fills;
+  }
+
+  /** Records an aggregated trade: updates the kline, last price and streams. */
+  recordTrade(price: number, qty: number, buyerIsMaker: boolean, time: number): void {
+    const fills = 1 + Math.floor(this.rng.next() * 3);
+    const f = this.tradeId + 1;
+    this.tradeId += fills;
+    const trade: AggTradeRec = { a: ++this.aggId, p: price, q: qty, f, l: this.tradeId, T: time, m: buyerIsMaker };
+    this.trades.push(trade);
+    if (this.trades.length > this.maxTrades) this.trades.splice(0, this.trades.length - this.maxTrades);
+    this.lastPrice = price;
+    const k = this.current;
+    if (k.n === 0) {
+      k.o = price; k.h = price; k.l = price;
+      k.f = f;
+    }
+    if (price > k.h) k.h = price;
+    if (price < k.l) k.l = price;
+    k.c = price;
+    k.v += qty;
+    const quote = price * this.tickValue * qty * this.stepValue;
+    k.q += quote;
+    k.n += fills;
+    k.L = this.tradeId;
+    if (!buyerIsMaker) {
+      k.bv += qty;
+      k.bq += quote;
+    }
+    this.listener?.aggTrade(this, trade);
+  }
+
+  /** Advances market time to `time` (ms) by one generator step of `dtSeconds` market seconds. */
+  step(time: number, dtSeconds: number): void {
+    this.rollKlines(time);
+    this.now = time;
+    const rng = this.rng;
+    // stochastic volatility (clustering) and volume bursts
+    this.volMult = Math.exp(Math.log(this.volMult) * Math.exp(-dtSeconds / 900) + 0.35 * Math.sqrt(Math.min(dtSeconds, 900) / 900) * rng.normal());
+    this.volMult = Math.min(6, Math.max(0.25, this.volMult));
+    this.burst = 1 + (this.burst - 1) * Math.exp(-dtSeconds / 20);
+    if (rng.next() < dtSeconds / 300) this.burst += 2 + 6 * rng.next();
+    const sig = this.sigmaPerSecond() * this.volMult;
+    let ret = sig * Math.sqrt(dtSeconds) * rng.normal();
+    if (rng.next() < dtSeconds / 3600) {
+      ret += sig * Math.sqrt(60) * 6 * rng.normal();
+      this.burst += 8;
+      this.volMult = Math.min(6, this.volMult * 1.8);
+    }
+    let rate = this.spec.tradeRate * this.burst * Math.sqrt(this.volMult);
+    const path = this.replayPath(time);
+    if (path !== undefined) {
+      this.fair = path.price;
+      rate = path.tradesPerSecond;
+    } else this.fair = Math.max(2, this.fair * Math.exp(ret));
+    // random taker flow
+    const n = Math.min(5000, rng.poisson(rate * dtSeconds));
+    const mid = (this.bestBid + this.bestAsk) / 2;
+    for (let i = 0; i < n; i++) {
+      const lean = Math.max(-0.3, Math.min(0.3, (this.fair - mid) / Math.max(1, mid * sig * 10)));
+      const buy = rng.next() < 0.5 + lean;
+      const qty = Math.max(1, Math.round((this.spec.tradeSize * rng.lognormal(1)) / this.stepValue));
+      const t = time - Math.floor((1 - (i + 1) / (n + 1)) * dtSeconds * 1000);
+      this.take(buy ? 'BUY' : 'SELL', Math.min(qty, this.topQty(buy ? 'ask' : 'bid') * 3 + 1), 0, t, this.userFill);
+    }
+    // the price follows the fair value through trades: sweep levels that are now mispriced
+    const spread = this.volMult > 2.5 && rng.next() < 0.3 ? 1 + rng.int(1, 4) : 1;
+    const targetBid = Math.max(1, Math.floor(this.fair - spread / 2));
+    const targetAsk = targetBid + spread;
+    if (this.bestAsk > 0 && this.bestAsk < targetAsk) this.sweepTo('BUY', targetAsk - 1, time);
+    if (this.bestBid > targetBid) this.sweepTo('SELL', targetBid + 1, time);
+    // makers fill the gaps and keep the depth
+    this.refill(targetBid, targetAsk);
+    // book churn: some makers change size
+    const churn = 2 + rng.poisson(4 * this.burst);
+    for (let i = 0; i < churn; i++) {
+      const side = rng.next() < 0.5 ? 'bid' : 'ask';
+      const dist = Math.floor(Math.abs(rng.normal()) * 30);
+      const price = side === 'bid' ? this.bestBid - dist : this.bestAsk + dist;
+      if (price <= 0) continue;
+      this.setSynthetic(side, price, rng.next() < 0.1 ? 0 : this.levelQty(dist));
+    }
+    this.updateMark(dtSeconds);
+  }
+
+  private toTicks(price: number): number {
+    return Math.max(1, Math.round(price / this.tickValue));
+  }
+
+  /** The replayed price (ticks) at `time`: open → high/low → low/high → close within the minute. */
+  private replayPath(time: number): { price: number; tradesPerSecond: number } | undefined {
+    const r = this.replay;
+    if (!r) return undefined;
+    while (this.replayIndex < r.length && r.t[this.replayIndex] + 60_000 <= time) this.replayIndex++;
+    const i = this.replayIndex;
+    if (i >= r.length || r.t[i] > time) return undefined;
+    const f = (time - r.t[i]) / 60_000;
+    const upFirst = r.c[i] < r.o[i];
+    const a = r.o[i], b = upFirst ? r.h[i] : r.l[i], c = upFirst ? r.l[i] : r.h[i], d = r.c[i];
+    const p = f < 1 / 3 ? a + (b - a) * f * 3 : f < 2 / 3 ? b + (c - b) * (f - 1 / 3) * 3 : c + (d - c) * (f - 2 / 3) * 3;
+    return { price: p / this.tickValue, tradesPerSecond: Math.max(0.2, r.n[i] / 60 / 20) };
+  }
+
+  /** Set by the engine: fills user liquidity hit by a synthetic taker; returns the qty filled. */
+  userFill: ((side: 'bid' | 'ask', price: number, qty: number) => number) | undefined = undefined;
+
+  private topQty(side: 'bid' | 'ask'): number {
+    return side === 'bid' ? this.bids.get(this.bestBid) ?? 1 : this.asks.get(this.bestAsk) ?? 1;
+  }
+
+  private sweepTo(takerSide: 'BUY' | 'SELL', limit: number, time: number): void {
+    let guard = 0;
+    while (guard++ < BOOK_LEVELS * 2) {
+      const best = takerSide === 'BUY' ? this.bestAsk : this.bestBid;
+      if (best <= 0 || (takerSide === 'BUY' ? best > limit : best < limit)) break;
+      const qty = this.total(takerSide === 'BUY' ? 'ask' : 'bid', best);
+      const fills = this.take(takerSide, qty, best, time, this.userFill);
+      if (fills.length === 0) break;
+    }
+  }
+
+  private refill(targetBid: number, targetAsk: number): void {
+    // gaps between the target and the best price
+    if (this.bestBid === 0 || this.bestBid < targetBid) {
+      const from = this.bestBid === 0 ? targetBid - BOOK_LEVELS : this.bestBid + 1;
+      for (let p = Math.max(1, from); p <= targetBid; p++) if (!this.bids.has(p) && p < this.bestAsk) this.setSynthetic('bid', p, this.levelQty(targetBid - p));
+    }
+    if (this.bestAsk === 0 || this.bestAsk > targetAsk) {
+      const from = this.bestAsk === 0 ? targetAsk + BOOK_LEVELS : this.bestAsk - 1;
+      for (let p = from; p >= targetAsk; p--) if (!this.asks.has(p) && p > this.bestBid) this.setSynthetic('ask', p, this.levelQty(p - targetAsk));
+    }
+    // depth: fill holes near the top, drop levels too far away
+    for (let i = 0; i < BOOK_LEVELS; i++) {
+      const pb = this.bestBid - i;
+      if (pb > 0 && !this.bids.has(pb) && this.rng.next() < 0.5) this.setSynthetic('bid', pb, this.levelQty(i));
+      const pa = this.bestAsk + i;
+      if (!this.asks.has(pa) && this.rng.next() < 0.5) this.setSynthetic('ask', pa, this.levelQty(i));
+    }
+    for (const p of [...this.bids.keys()]) if (p < this.bestBid - BOOK_LEVELS * 1.5) this.setSynthetic('bid', p, 0);
+    for (const p of [...this.asks.keys()]) if (p > this.bestAsk + BOOK_LEVELS * 1.5) this.setSynthetic('ask', p, 0);
+  }
+
+  private updateMark(dtSeconds: number): void {
+    // index: the fair value seen on spot venues, with a little noise of its own
+    this.index = this.fair * (1 + 0.0001 * this.rng.normal());
+    const mid = (this.bestBid + this.bestAsk) / 2;
+    const alpha = Math.min(1, dtSeconds / 60);
+    this.basisEma += alpha * (mid - this.index - this.basisEma);
+    const premium = (mid - this.index) / this.index;
+    this.premiumSum += premium;
+    this.premiumCount++;
+    this.fundingRate = fundingRateFormula(Dec.fromNumber(round8(this.premiumSum / this.premiumCount))).toNumber();
+  }
+
+  /** Mark price in ticks (float): median(P1, P2, last). */
+  markTicks(): number {
+    const timeToFunding = Math.max(0, this.nextFunding - this.now) / (8 * 3_600_000);
+    const p1 = this.index * (1 + this.fundingRate * timeToFunding);
+    const p2 = this.index + this.basisEma;
+    const arr = [p1, p2, this.lastPrice].sort((a, b) => a - b);
+    return arr[1];
+  }
+
+  /** Mark with more decimals than the tick, as Binance sends (e.g. "65000.12345678"). */
+  markPriceText(): string {
+    return (this.markTicks() * this.tickValue).toFixed(Math.min(8, this.spec.priceDecimals + 4));
+  }
+
+  indexPriceText(): string {
+    return (this.index * this.tickValue).toFixed(Math.min(8, this.spec.priceDecimals + 4));
+  }
+
+  /** Called by the engine at each funding time; resets the premium average. */
+  takeFunding(): number {
+    const rate = this.fundingRate;
+    this.premiumSum = 0;
+    this.premiumCount = 0;
+    this.nextFunding = nextFundingTime(this.now, 8);
+    return rate;
+  }
+
+  private rollKlines(time: number): void {
+    while (time >= this.current.t + 60_000) {
+      const closed = this.current;
+      this.history.push(closed);
+      this.current = this.emptyKline(closed.t + 60_000, this.lastPrice);
+      this.listener?.klineClosed(this, closed);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // output
+  // ---------------------------------------------------------------------------------------
+
+  /** Takes the changes since the last call (the depth stream's event payload). */
+  drainChanges(): DepthChange | undefined {
+    if (this.pendingU === 0) return undefined;
+    const change: DepthChange = { U: this.pendingU, u: this.updateId, bids: this.pendingBids, asks: this.pendingAsks };
+    this.pendingBids = new Map();
+    this.pendingAsks = new Map();
+    this.pendingU = 0;
+    return change;
+  }
+
+  price(ticks: number): string {
+    return fmtUnits(ticks, this.spec.priceDecimals);
+  }
+
+  qty(steps: number): string {
+    return fmtUnits(steps, this.spec.qtyDecimals);
+  }
+
+  /** Book levels, best first, as strings. */
+  levels(side: 'bid' | 'ask', limit: number): PriceLevel[] {
+    const prices = new Set<number>([...(side === 'bid' ? this.bids.keys() : this.asks.keys()), ...(side === 'bid' ? this.userBids.keys() : this.userAsks.keys())]);
+    const sorted = [...prices].sort((a, b) => (side === 'bid' ? b - a : a - b)).slice(0, limit);
+    return sorted.map((p) => [this.price(p), this.qty(this.total(side, p))]);
+  }
+
+  /** Klines of any interval in [start, end] (open times), at most `limit`, ascending. */
+  klines(interval: KlineInterval, startTime: number | undefined, endTime: number | undefined, limit: number): KlineAgg[] {
+    const ms = INTERVAL_MS[interval];
+    const align = (t: number) => interval === '1w' ? Math.floor((t - 345_600_000) / ms) * ms + 345_600_000 : Math.floor(t / ms) * ms;
+    const lastOpen = align(this.current.t);
+    let from: number;
+    let to: number;
+    if (startTime !== undefined) {
+      from = align(startTime) < startTime ? align(startTime) + ms : align(startTime);
+      to = Math.min(endTime !== undefined ? endTime : lastOpen, lastOpen, from + (limit - 1) * ms);
+    } else if (endTime !== undefined) {
+      to = Math.min(align(endTime), lastOpen);
+      from = to - (limit - 1) * ms;
+    } else {
+      to = lastOpen;
+      from = to - (limit - 1) * ms;
+    }
+    const out: KlineAgg[] = [];
+    const first = this.history.length > 0 ? this.history.t[0] : this.current.t;
+    for (let t = Math.max(from, align(first) < first ? align(first) + ms : align(first)); t <= to && out.length < limit; t += ms) {
+      const k = this.aggregate(t, t + ms);
+      if (k) out.push(k);
+    }
+    return out;
+  }
+
+  private aggregate(start: number, end: number): KlineAgg | undefined {
+    const h = this.history;
+    let i = h.lowerBound(start);
+    let agg: KlineAgg | undefined;
+    const add = (o: number, hi: number, lo: number, c: number, v: number, q: number, n: number, bv: number, bq: number, f: number, L: number) => {
+      if (!agg) agg = { t: start, T: end - 1, o, h: hi, l: lo, c, v: 0, q: 0, n: 0, bv: 0, bq: 0, f: -1, L: -1, closed: true };
+      if (hi > agg.h) agg.h = hi;
+      if (lo < agg.l) agg.l = lo;
+      agg.c = c;
+      agg.v += v; agg.q += q; agg.n += n; agg.bv += bv; agg.bq += bq;
+      if (f >= 0 && agg.f < 0) agg.f = f;
+      if (L >= 0) agg.L = L;
+    };
+    for (; i < h.length && h.t[i] < end; i++) add(h.o[i], h.h[i], h.l[i], h.c[i], h.v[i], h.q[i], h.n[i], h.bv[i], h.bq[i], h.fId[i], h.lId[i]);
+    const k = this.current;
+    if (k.t >= start && k.t < end) {
+      add(k.o, k.h, k.l, k.c, k.v, k.q, k.n, k.bv, k.bq, k.f, k.L);
+      agg!.closed = false;
+    }
+    return agg;
+  }
+
+  klineRow(k: KlineAgg): KlineRow {
+    const qd = Math.min(8, this.spec.priceDecimals + this.spec.qtyDecimals);
+    return [k.t, this.price(k.o), this.price(k.h), this.price(k.l), this.price(k.c), this.qty(k.v), k.T, k.q.toFixed(qd), k.n, this.qty(k.bv), k.bq.toFixed(qd), '0'];
+  }
+
+  /** 24 h rolling statistics from the 1m history. */
+  ticker24h(): { open: number; high: number; low: number; volume: number; quote: number; count: number; openTime: number; firstId: number; lastId: number } {
+    const from = this.now - 86_400_000;
+    const h = this.history;
+    let i = h.lowerBound(from);
+    let open = i < h.length ? h.o[i] : this.current.o;
+    const openTime = i < h.length ? h.t[i] : this.current.t;
+    let high = this.current.h, low = this.current.l, volume = this.current.v, quote = this.current.q, count = this.current.n;
+    let firstId = i < h.length ? h.fId[i] : this.current.f;
+    for (; i < h.length; i++) {
+      if (h.h[i] > high) high = h.h[i];
+      if (h.l[i] < low) low = h.l[i];
+      volume += h.v[i]; quote += h.q[i]; count += h.n[i];
+      if (firstId < 0) firstId = h.fId[i];
+    }
+    if (open === 0) open = this.lastPrice;
+    return { open, high, low, volume, quote, count, openTime, firstId, lastId: this.tradeId };
+  }
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function round8(x: number): number {
+  return Math.round(x * 1e8) / 1e8;
+}
