@@ -1,7 +1,7 @@
 import type { EventBus } from '../bus.js';
 import type { Database } from '../../db/database.js';
 import type { KlineRepository } from '../market/repository.js';
-import { parseInterval } from '../market/klines.js';
+import { parseInterval, type Klines } from '../market/klines.js';
 import type { WorkerPools } from '../workers/pools.js';
 import { AnalysisParamError, validateCac, type Cac } from './cac.js';
 import { analyzeBatch, type AnalysisResult } from './engine.js';
@@ -44,7 +44,7 @@ export class AnalysisService {
   }
 
   /** Every stored kline of a series (oldest first). */
-  loadKlines(symbol: string, interval: string, from?: number, to?: number): KlineColumns {
+  loadKlines(symbol: string, interval: string, from?: number, to?: number): Klines {
     return this.deps.klines.loadRange(symbol, parseInterval(interval), from, to);
   }
 

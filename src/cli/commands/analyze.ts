@@ -1,0 +1,287 @@
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { AnalysisParamError, cacToJson, parseIndicatorArg, validateCac, validateIndicator, validatePip, type Cac } from '../../core/analysis/cac.js';
+import { analyzeBatch, type AnalysisResult } from '../../core/analysis/engine.js';
+import type { App } from '../../core/app.js';
+import { ArchiveError, readArchiveFile } from '../../core/market/archive.js';
+import { concatKlines, parseInterval, type Klines } from '../../core/market/klines.js';
+import { UserError, withApp } from '../context.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Turns parameter and archive errors into one-line user errors. */
+async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof AnalysisParamError || error instanceof ArchiveError) throw new UserError(error.message);
+    throw error;
+  }
+}
+
+/** A time given as milliseconds, or an ISO date/time read as UTC ("2024-01-01", "2024-01-01T12:00"). */
+export function parseTime(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const iso = /[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : value.length <= 10 ? `${value}T00:00:00Z` : `${value}Z`;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) throw new UserError(`${option} ${JSON.stringify(value)} is not a time: give milliseconds or an ISO date such as 2024-01-01 or 2024-01-01T12:00 (UTC)`);
+  return t;
+}
+
+/** Reads a CAC file (YAML or JSON). */
+export function readCacFile(path: string): Cac {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UserError(`--cac ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let data: unknown;
+  try {
+    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new UserError(`--cac ${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  try {
+    return validateCac(data, path);
+  } catch (error) {
+    if (error instanceof AnalysisParamError) throw new UserError(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Builds the CAC from `--indicator` arguments (`PIP[:k=v,...]` adds PIP). */
+export function cacFromArgs(args: string[], name = ''): Cac {
+  const indicators = [];
+  let pip = null;
+  for (const arg of args) {
+    const { type, params } = parseIndicatorArg(arg);
+    if (type === 'PIP') pip = validatePip(params);
+    else indicators.push(validateIndicator(type, params));
+  }
+  if (indicators.length === 0 && !pip) throw new AnalysisParamError('--indicator', undefined, 'give at least one indicator, e.g. --indicator SMA:n=20');
+  return { name, indicators, pip };
+}
+
+/** Writes the result as one JSON object, column by column, without building the whole text. */
+async function writeResult(result: AnalysisResult, format: 'json' | 'csv', out: string | undefined): Promise<void> {
+  const stream = out ? createWriteStream(out) : process.stdout;
+  let failure: Error | undefined;
+  const onError = (error: Error) => (failure = error);
+  stream.on('error', onError);
+  const write = async (chunk: string): Promise<void> => {
+    if (failure) throw new UserError(`cannot write ${out ?? 'the output'}: ${failure.message}`);
+    if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', resolve));
+  };
+  const num = (v: number) => (v === v ? String(v) : format === 'json' ? 'null' : '');
+  const n = result.openTime.length;
+  const CHUNK = 8192;
+  if (format === 'json') {
+    const columns: [string, Float64Array][] = [['openTime', result.openTime], ...result.columns.map((c, i): [string, Float64Array] => [c, result.values[i]])];
+    await write('{');
+    for (let c = 0; c < columns.length; c++) {
+      const [name, values] = columns[c];
+      await write(`${c ? ',' : ''}\n  ${JSON.stringify(name)}: [`);
+      for (let i = 0; i < n; i += CHUNK) {
+        const parts: string[] = [];
+        for (let j = i; j < Math.min(n, i + CHUNK); j++) parts.push(num(values[j]));
+        await write((i ? ',' : '') + parts.join(','));
+      }
+      await write(']');
+    }
+    await write('\n}\n');
+  } else {
+    await write(['openTime', ...result.columns].join(',') + '\n');
+    for (let i = 0; i < n; i += CHUNK) {
+      const lines: string[] = [];
+      for (let j = i; j < Math.min(n, i + CHUNK); j++) {
+        let line = String(result.openTime[j]);
+        for (const col of result.values) line += ',' + num(col[j]);
+        lines.push(line);
+      }
+      await write(lines.join('\n') + '\n');
+    }
+  }
+  if (out) await new Promise<void>((resolve, reject) => (stream as ReturnType<typeof createWriteStream>).end((error?: Error | null) => (error ? reject(error) : resolve())));
+  stream.off('error', onError);
+  if (failure) throw new UserError(`cannot write ${out ?? 'the output'}: ${(failure as Error).message}`);
+}
+
+function readInputs(files: string[], symbol?: string, interval?: string): Klines {
+  const parts: Klines[] = [];
+  for (const file of files) {
+    for (const f of readArchiveFile(file, { symbol, interval: interval ? parseInterval(interval) : undefined })) parts.push(f.klines);
+  }
+  const all = concatKlines(parts);
+  for (let i = 1; i < all.length; i++) {
+    if (all.openTime[i] <= all.openTime[i - 1]) {
+      throw new UserError(`--input: klines are not in time order at ${new Date(all.openTime[i]).toISOString()} (give the files oldest first, without overlap)`);
+    }
+  }
+  return all;
+}
+
+interface AnalyzeOptions {
+  input?: string[];
+  indicator?: string[];
+  cac?: string;
+  symbol?: string;
+  interval?: string;
+  from?: string;
+  to?: string;
+  format?: string;
+  out?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('analyze')
+    .description('run a currency analysis headless over an archive file or stored klines and print every indicator line')
+    .option('--input <file>', 'Binance archive kline file (.csv or .zip); repeat for several, oldest first', collect)
+    .option('--indicator <spec>', 'TYPE[:param=value,...], e.g. SMA:n=20, BOL:n=20,k=2, PIP:mode=classical; repeatable', collect)
+    .option('--cac <file|name>', 'a CAC file (YAML or JSON), or the name of a stored CAC')
+    .option('--symbol <symbol>', 'symbol (reads the database unless --input is given)')
+    .option('--interval <interval>', 'kline interval, e.g. 1m, 15m, 1h')
+    .option('--from <time>', 'first open time: ms or ISO date (UTC)')
+    .option('--to <time>', 'last open time: ms or ISO date (UTC)')
+    .option('--format <format>', 'json or csv', 'json')
+    .option('--out <file>', 'write to a file instead of standard output')
+    .addHelpText('after', '\nOutput (json): { "openTime": [ms...], "<TYPE>.<line>": [value or null during warm-up...] }.\nIndicators: SMA EMA WMA PSAR BOL IVP MMACD MMACDSHORT MMACDLONG DMIXADX MFI WOI NES, and PIP. See docs/indicators.md.')
+    .action(async (options: AnalyzeOptions, command: Command) => {
+      const format = options.format === 'csv' ? 'csv' : options.format === 'json' ? 'json' : undefined;
+      if (!format) throw new UserError(`--format ${JSON.stringify(options.format)} is not valid: allowed values are json, csv`);
+      if (!options.input && !options.symbol) throw new UserError('give --input <archive file> or --symbol <symbol> --interval <interval> (stored klines)');
+      if (options.cac && options.indicator) throw new UserError('give either --cac or --indicator, not both');
+      if (!options.cac && !options.indicator) throw new UserError('give --indicator TYPE[:param=value,...] (repeatable) or --cac <file>');
+      const from = parseTime('--from', options.from);
+      const to = parseTime('--to', options.to);
+      await userErrors(async () => {
+        const needApp = !options.input || (options.cac !== undefined && !existsSync(options.cac));
+        const run = async (app: App | undefined) => {
+          let cac: Cac;
+          if (options.cac) {
+            if (existsSync(options.cac)) cac = readCacFile(options.cac);
+            else {
+              const stored = await app!.analysis.store.getCac(options.cac);
+              if (!stored) throw new UserError(`--cac ${options.cac}: no such file and no stored CAC of that name`);
+              cac = stored.cac;
+            }
+          } else cac = cacFromArgs(options.indicator ?? []);
+          let klines: Klines;
+          if (options.input) {
+            klines = readInputs(options.input, options.symbol, options.interval);
+            if (from !== undefined || to !== undefined) {
+              const keep = (t: number) => (from === undefined || t >= from) && (to === undefined || t <= to);
+              let a = 0;
+              while (a < klines.length && !keep(klines.openTime[a])) a++;
+              let b = a;
+              while (b < klines.length && keep(klines.openTime[b])) b++;
+              klines = sub(klines, a, b);
+            }
+          } else {
+            if (!options.interval) throw new UserError('--interval is needed with --symbol');
+            const interval = parseInterval(options.interval);
+            klines = app!.analysis.loadKlines(options.symbol!.toUpperCase(), interval, from, to);
+            if (klines.length === 0) throw new UserError(`no stored klines for ${options.symbol!.toUpperCase()} ${interval} in that range (import or download them first)`);
+          }
+          await writeResult(analyzeBatch(cac, klines), format, options.out);
+        };
+        if (needApp) await withApp(command, run);
+        else await run(undefined);
+      });
+    });
+
+  const cac = program.command('cac').description('manage currency analysis configurations (CACs) and apply them to symbols');
+  cac
+    .command('list')
+    .description('list stored CACs')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withApp(command, async (app) => {
+        const all = await app.analysis.listCacs();
+        if (options.json) process.stdout.write(JSON.stringify(all.map((c) => ({ id: c.id, name: c.cac.name, ...cacToJson(c.cac) })), null, 2) + '\n');
+        else process.stdout.write((all.length ? all.map((c) => `${String(c.id).padStart(4)}  ${c.cac.name.padEnd(20)} ${c.cac.indicators.map((i) => i.type).join(' ')}${c.cac.pip ? ' +PIP' : ''}`) : ['no CACs stored']).join('\n') + '\n');
+      });
+    });
+  cac
+    .command('show <name>')
+    .description('print a stored CAC as YAML-compatible JSON (usable with --cac)')
+    .action(async (name: string, _o: unknown, command: Command) => {
+      await withApp(command, async (app) => {
+        const c = await app.analysis.store.getCac(name);
+        if (!c) throw new UserError(`no stored CAC named ${JSON.stringify(name)}`);
+        process.stdout.write(JSON.stringify({ name: c.cac.name, ...cacToJson(c.cac) }, null, 2) + '\n');
+      });
+    });
+  cac
+    .command('save')
+    .description('store a CAC from --indicator arguments or a file; a blank name becomes CAC_<n>')
+    .option('--name <name>', 'name (default: CAC_<n>)')
+    .option('--indicator <spec>', 'TYPE[:param=value,...]; repeatable; PIP[:...] adds PIP', collect)
+    .option('--file <file>', 'a CAC file (YAML or JSON)')
+    .action(async (options: { name?: string; indicator?: string[]; file?: string }, command: Command) => {
+      await userErrors(() =>
+        withApp(command, async (app) => {
+          const base = options.file ? readCacFile(options.file) : cacFromArgs(options.indicator ?? []);
+          const saved = await app.analysis.saveCac({ name: options.name ?? base.name, ...cacToJson(base) });
+          process.stdout.write(`saved ${saved.cac.name} (id ${saved.id})\n`);
+        }),
+      );
+    });
+  cac
+    .command('delete <name>')
+    .description('delete a stored CAC and its analyses')
+    .action(async (name: string, _o: unknown, command: Command) => {
+      await withApp(command, async (app) => {
+        const c = await app.analysis.store.getCac(name);
+        if (!c) throw new UserError(`no stored CAC named ${JSON.stringify(name)}`);
+        await app.analysis.deleteCac(c.id);
+        process.stdout.write(`deleted ${name}\n`);
+      });
+    });
+  cac
+    .command('apply <name>')
+    .description('apply a stored CAC to a symbol: creates a currency analysis (it runs while atm runs, resuming from stored klines)')
+    .requiredOption('--symbol <symbol>', 'symbol, e.g. BTCUSDT')
+    .requiredOption('--interval <interval>', 'kline interval, e.g. 1m')
+    .action(async (name: string, options: { symbol: string; interval: string }, command: Command) => {
+      await userErrors(() =>
+        withApp(command, async (app) => {
+          const c = await app.analysis.store.getCac(name);
+          if (!c) throw new UserError(`no stored CAC named ${JSON.stringify(name)}`);
+          let interval: string;
+          try {
+            interval = parseInterval(options.interval);
+          } catch (error) {
+            throw new UserError(`--interval: ${(error as Error).message}`);
+          }
+          const view = await app.analysis.createAnalysis(c.id, options.symbol, interval);
+          process.stdout.write(`analysis ${view.id}: ${c.cac.name} on ${view.symbol} ${view.interval}, ${view.count} stored klines analysed, state ${view.liveState}\n`);
+        }),
+      );
+    });
+  program
+    .command('analyses')
+    .description('list currency analyses (the AutoTrade page list, headless)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withApp(command, async (app) => {
+        const all = await app.analysis.list();
+        if (options.json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
+        else {
+          const rows = all.map((a) => `${String(a.id).padStart(4)}  ${a.cacName.padEnd(16)} ${a.symbol.padEnd(12)} ${a.interval.padEnd(4)} ${a.state.padEnd(9)} last ${a.lastOpenTime === null ? '-' : new Date(a.lastOpenTime).toISOString()}`);
+          process.stdout.write((rows.length ? rows : ['no analyses']).join('\n') + '\n');
+        }
+      });
+    });
+}
+
+function sub(k: Klines, a: number, b: number): Klines {
+  return {
+    length: b - a, openTime: k.openTime.subarray(a, b), open: k.open.subarray(a, b), high: k.high.subarray(a, b), low: k.low.subarray(a, b),
+    close: k.close.subarray(a, b), volume: k.volume.subarray(a, b), quoteVolume: k.quoteVolume.subarray(a, b), trades: k.trades.subarray(a, b),
+    takerBuyVolume: k.takerBuyVolume.subarray(a, b), takerBuyQuoteVolume: k.takerBuyQuoteVolume.subarray(a, b),
+  };
+}
