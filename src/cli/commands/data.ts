@@ -1,0 +1,322 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import type { App } from '../../core/app.js';
+import { ArchiveError } from '../../core/market/archive.js';
+import { exportArchive } from '../../core/market/export.js';
+import { isoMinute, parseInterval, type Interval } from '../../core/market/klines.js';
+import { verifyKlines } from '../../core/market/verify.js';
+import { UserError, withApp } from '../context.js';
+
+/**
+ * `atm data download|import|status|export|verify`: the market data store, headless. The same
+ * App facade (`app.market`) the Market page uses.
+ */
+
+/** Parses a time argument: YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], ISO 8601, or epoch ms. UTC. */
+export function parseTime(text: string, option: string): number {
+  const s = text.trim();
+  if (/^\d{10,}$/.test(s)) return Number(s);
+  const m = /^(\d{4})-(\d{2})(?:-(\d{2}))?(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?(?:Z)?$/.exec(s);
+  if (m) {
+    const [, y, mo, d, h, mi, se] = m;
+    const t = Date.UTC(Number(y), Number(mo) - 1, Number(d ?? 1), Number(h ?? 0), Number(mi ?? 0), Number(se ?? 0));
+    if (!Number.isNaN(t) && Number(mo) >= 1 && Number(mo) <= 12) return t;
+  }
+  throw new UserError(`${option} ${JSON.stringify(text)} is not a time: use YYYY-MM-DD, "YYYY-MM-DD HH:MM" (UTC) or epoch milliseconds`);
+}
+
+function intervalOption(text: string | undefined, option = '--interval'): Interval | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseInterval(text);
+  } catch (error) {
+    throw new UserError(`${option}: ${(error as Error).message}`);
+  }
+}
+
+function symbolOption(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const s = text.trim().toUpperCase();
+  if (!/^[A-Z0-9_]{2,30}$/.test(s)) throw new UserError(`--symbol ${JSON.stringify(text)} is not a symbol (letters and digits, e.g. BTCUSDT)`);
+  return s;
+}
+
+/**
+ * A progress bar with ETA on stderr: redrawn in place on a terminal (at most 10 times a second),
+ * a plain line every 5 seconds otherwise. Nothing is drawn for jobs that end within a second.
+ */
+export class ProgressBar {
+  private readonly started = Date.now();
+  private lastDraw = 0;
+  private drawn = false;
+  constructor(
+    private readonly label: string,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  update(done: number, total: number, detail = ''): void {
+    const now = Date.now();
+    const tty = this.stream.isTTY === true;
+    if (now - this.started < 1000 && (done < total || !this.drawn)) return;
+    if (now - this.lastDraw < (tty ? 100 : 5000) && done < total) return;
+    this.lastDraw = now;
+    const fraction = total > 0 ? Math.min(1, done / total) : 1;
+    const elapsed = (now - this.started) / 1000;
+    const eta = fraction > 0 && fraction < 1 ? (elapsed / fraction) * (1 - fraction) : 0;
+    const width = 30;
+    const filled = Math.round(fraction * width);
+    const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+    const line = `${this.label} ${bar} ${(fraction * 100).toFixed(1).padStart(5)}%  ${formatDuration(elapsed)} elapsed${fraction < 1 ? `, ETA ${formatDuration(eta)}` : ''}${detail ? `  ${detail}` : ''}`;
+    if (tty) this.stream.write(`\r\x1b[2K${line}`);
+    else this.stream.write(line + '\n');
+    this.drawn = true;
+  }
+
+  done(): void {
+    if (this.drawn && this.stream.isTTY) this.stream.write('\n');
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+const time = (t: number | null | undefined) => (t === null || t === undefined ? '-' : isoMinute(t));
+
+export function register(program: Command): void {
+  const data = program.command('data').description('market data: download, import Binance archive files, status, export, verify');
+
+  data
+    .command('import')
+    .description('import Binance public-archive kline files (.zip or .csv, monthly or daily, header or not; folders are searched)')
+    .argument('<paths...>', 'files or folders')
+    .option('--symbol <symbol>', 'symbol, instead of the one in the file name')
+    .option('--interval <interval>', 'interval, instead of the one in the file name')
+    .option('--replace', 'overwrite stored klines that differ from the file (default: keep what is stored)')
+    .option('--json', 'print JSON')
+    .action(async (paths: string[], options: { symbol?: string; interval?: string; replace?: boolean; json?: boolean }, command: Command) => {
+      const symbol = symbolOption(options.symbol);
+      const interval = intervalOption(options.interval);
+      await withApp(command, async (app) => {
+        const bar = new ProgressBar(app.t('data.importing'));
+        let summary;
+        try {
+          summary = app.market.importArchives(paths.map((p) => resolve(p)), {
+            symbol,
+            interval,
+            replace: options.replace,
+            onProgress: (done, total) => bar.update(done, total),
+          });
+        } catch (error) {
+          if (error instanceof ArchiveError) throw new UserError(error.message);
+          throw error;
+        } finally {
+          bar.done();
+        }
+        if (options.json) {
+          process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        } else {
+          const t = app.t;
+          const lines: string[] = [];
+          for (const f of summary.files) {
+            const name = f.entry ? `${f.file} (${f.entry})` : f.file;
+            if (f.error) lines.push(t('data.importFailed', { file: name, error: f.error }));
+            else
+              lines.push(
+                t('data.importFile', {
+                  file: name,
+                  rows: f.rows,
+                  inserted: f.inserted,
+                  duplicates: f.duplicates,
+                  checksum: f.checksum === 'ok' ? t('data.checksumOk') : t('data.checksumAbsent'),
+                }) + (f.changed > 0 ? ' ' + t('data.changedKept', { count: f.changed }) : ''),
+              );
+          }
+          lines.push(
+            t('data.importTotal', {
+              files: summary.files.length - summary.failed,
+              rows: summary.rows,
+              inserted: summary.inserted,
+              duplicates: summary.duplicates,
+              rate: Math.round(summary.rows / Math.max(0.001, summary.elapsedMs / 1000)),
+            }),
+          );
+          for (const s of summary.series) {
+            lines.push(
+              t('data.seriesLine', { symbol: s.symbol, interval: s.interval, first: time(s.first), last: time(s.last) }) +
+                ' ' +
+                (s.gaps.length === 0 ? t('data.noGaps') : t('data.gapsFound', { gaps: s.gaps.length, missing: s.missing })),
+            );
+            for (const g of s.gaps.slice(0, 10)) lines.push('  ' + t('data.gapLine', { from: time(g.from), to: time(g.to), missing: g.missing }));
+          }
+          process.stdout.write(lines.join('\n') + '\n');
+        }
+        if (summary.failed > 0) process.exitCode = 1;
+      });
+    });
+
+  data
+    .command('status')
+    .description('stored klines per symbol and interval: first and last kline, rows, gaps, size on disk')
+    .option('--symbol <symbol>', 'only this symbol')
+    .option('--json', 'print JSON')
+    .action(async (options: { symbol?: string; json?: boolean }, command: Command) => {
+      const symbol = symbolOption(options.symbol);
+      await withApp(command, async (app) => {
+        const series = app.market.series(symbol).map((s) => ({
+          ...s,
+          gaps: s.missing > 0 ? app.market.store.gaps(s.symbol, s.interval).length : 0,
+        }));
+        if (options.json) {
+          process.stdout.write(JSON.stringify(series, null, 2) + '\n');
+          return;
+        }
+        if (series.length === 0) {
+          process.stdout.write(app.t('data.nothingStored') + '\n');
+          return;
+        }
+        const t = app.t;
+        const header = [t('data.col.symbol'), t('data.col.interval'), t('data.col.first'), t('data.col.last'), t('data.col.rows'), t('data.col.gaps'), t('data.col.missing'), t('data.col.size')];
+        const rows = series.map((s) => [s.symbol, s.interval, time(s.first), time(s.last), String(s.rows), String(s.gaps), String(s.missing), bytes(s.bytes)]);
+        process.stdout.write(table([header, ...rows]) + '\n');
+      });
+    });
+
+  data
+    .command('verify')
+    .description('check stored klines: continuity (gaps) and OHLC sanity; exit status 1 when a problem is found')
+    .option('--symbol <symbol>', 'only this symbol')
+    .option('--interval <interval>', 'only this interval')
+    .option('--json', 'print JSON')
+    .action(async (options: { symbol?: string; interval?: string; json?: boolean }, command: Command) => {
+      const symbol = symbolOption(options.symbol);
+      const interval = intervalOption(options.interval);
+      await withApp(command, async (app) => {
+        const results = app.market
+          .series(symbol)
+          .filter((s) => !interval || s.interval === interval)
+          .map((s) => verifyKlines(s.symbol, s.interval, app.market.store.loadRange(s.symbol, s.interval)));
+        const ok = results.every((r) => r.ok);
+        if (options.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+        else {
+          const t = app.t;
+          const lines: string[] = [];
+          if (results.length === 0) lines.push(t('data.nothingStored'));
+          for (const r of results) {
+            const problems = Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+            lines.push(
+              `${r.symbol} ${r.interval}: ` +
+                (r.ok ? t('data.verifyOk', { rows: r.rows }) : t('data.verifyBad', { rows: r.rows, gaps: r.gaps.length, missing: r.missing, problems: problems || '-' })),
+            );
+            for (const g of r.gaps.slice(0, 10)) lines.push('  ' + t('data.gapLine', { from: time(g.from), to: time(g.to), missing: g.missing }));
+            for (const p of r.examples.slice(0, 10)) lines.push(`  ${time(p.openTime)} ${p.kind}: ${p.detail}`);
+          }
+          process.stdout.write(lines.join('\n') + '\n');
+        }
+        if (!ok) process.exitCode = 1;
+      });
+    });
+
+  data
+    .command('export')
+    .description('write stored klines in the Binance archive layout (monthly or daily zip + .CHECKSUM, or csv)')
+    .requiredOption('--symbol <symbol>', 'symbol')
+    .option('--interval <interval>', 'interval (higher ones are aggregated from 1m when not stored)', '1m')
+    .option('--from <time>', 'first open time (UTC)')
+    .option('--to <time>', 'last open time (UTC)')
+    .option('--out <dir>', 'output folder', '.')
+    .option('--daily', 'one file per day instead of per month')
+    .option('--csv', 'plain .csv files instead of .zip with .CHECKSUM')
+    .action(async (options: { symbol: string; interval: string; from?: string; to?: string; out: string; daily?: boolean; csv?: boolean }, command: Command) => {
+      const symbol = symbolOption(options.symbol)!;
+      const interval = intervalOption(options.interval)!;
+      const from = options.from ? parseTime(options.from, '--from') : undefined;
+      const to = options.to ? parseTime(options.to, '--to') : undefined;
+      await withApp(command, async (app) => {
+        const k = app.market.store.loadRange(symbol, interval, from, to);
+        if (k.length === 0) throw new UserError(app.t('data.nothingInRange', { symbol, interval }));
+        const files = exportArchive(k, symbol, interval, resolve(options.out), { period: options.daily ? 'daily' : 'monthly', csv: options.csv });
+        process.stdout.write(app.t('data.exported', { rows: k.length, files: files.length, dir: resolve(options.out) }) + '\n');
+      });
+    });
+
+  data
+    .command('download')
+    .description('download kline history from the exchange (resumable: fetches only what is not stored)')
+    .requiredOption('--symbol <symbol>', 'symbol, e.g. BTCUSDT')
+    .option('--interval <interval>', 'interval', '1m')
+    .option('--from <time>', 'first open time (UTC; default: the symbol\'s first kline)')
+    .option('--to <time>', 'last open time (UTC; default: the last closed kline)')
+    .option('--json', 'print JSON')
+    .action(async (options: { symbol: string; interval: string; from?: string; to?: string; json?: boolean }, command: Command) => {
+      const symbol = symbolOption(options.symbol)!;
+      const interval = intervalOption(options.interval)!;
+      const from = options.from ? parseTime(options.from, '--from') : undefined;
+      const to = options.to ? parseTime(options.to, '--to') : undefined;
+      await withApp(command, async (app) => {
+        const port = await connectForData(app);
+        app.market.attach(port);
+        const bar = new ProgressBar(app.t('data.downloading', { symbol, interval }));
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        process.once('SIGINT', onSignal);
+        try {
+          const report = await app.market.download({
+            symbol,
+            interval,
+            from,
+            to,
+            signal: controller.signal,
+            onProgress: (p) => bar.update(p.done, p.total, app.t('data.downloadDetail', { stored: p.stored, requests: p.requests, at: time(p.cursor) })),
+          });
+          bar.done();
+          if (options.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+          else {
+            const t = app.t;
+            const lines = [
+              t('data.downloaded', { symbol, interval, stored: report.stored, requests: report.requests, from: time(report.from), to: time(report.to) }),
+              t('data.firstKline', { time: time(report.firstKlineTime) }),
+            ];
+            if (report.missingBefore === 0) lines.push(t('data.alreadyComplete'));
+            for (const g of report.exchangeGaps.slice(0, 10)) lines.push('  ' + t('data.exchangeGap', { from: time(g.from), to: time(g.to) }));
+            if (report.cancelled) lines.push(t('data.cancelled'));
+            process.stdout.write(lines.join('\n') + '\n');
+          }
+          if (report.cancelled) process.exitCode = 130;
+        } finally {
+          process.off('SIGINT', onSignal);
+          app.market.detach();
+          await closePort(port);
+        }
+      });
+    });
+}
+
+/** A table with columns padded to their widest cell. */
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
+
+/**
+ * The exchange for `data download`: the app's own exchange connection when it has one
+ * (`app.connectExchange`, provided by the exchange area), else an error saying so.
+ */
+async function connectForData(app: App): Promise<import('../../core/exchange/port.js').ExchangePort> {
+  const connect = (app as unknown as { connectExchange?: () => Promise<import('../../core/exchange/port.js').ExchangePort> }).connectExchange;
+  if (typeof connect !== 'function') throw new UserError(app.t('data.noExchange'));
+  return await connect.call(app);
+}
+
+async function closePort(port: import('../../core/exchange/port.js').ExchangePort): Promise<void> {
+  void port; // the app owns its exchange connection and closes it with the app
+}
