@@ -149,6 +149,10 @@ export function mount(ctx: PageContext): Page {
       renderPools();
       if (showLog) renderLog();
     },
+    tick: () => {
+      renderProcess();
+      return [process_];
+    },
     destroy: () => {
       offLog();
       offPools();

@@ -35,6 +35,12 @@ export interface Page {
   /** Redraws every text from current data and the current language/theme. */
   update(): void;
   destroy(): void;
+  /**
+   * Called once a second while visible, for live figures (uptime, clocks). Returns the widgets it
+   * changed; the shell redraws only those lines (a full redraw every second would cost more CPU
+   * than everything else an idle atm does).
+   */
+  tick?(): Widgets.BlessedElement[];
   /** True while the page is capturing typed text (a form field or filter): global keys pause. */
   capturesInput?(): boolean;
 }

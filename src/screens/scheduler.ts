@@ -3,7 +3,7 @@
  * times a second. With nothing changing, nothing runs.
  */
 export class RenderScheduler {
-  private pending: NodeJS.Timeout | undefined;
+  private pending_: NodeJS.Timeout | undefined;
   private last = 0;
   private count = 0;
 
@@ -17,18 +17,23 @@ export class RenderScheduler {
   }
 
   markDirty(): void {
-    if (this.pending) return;
+    if (this.pending_) return;
     const wait = Math.max(0, this.last + 1000 / this.maxFps - performance.now());
-    this.pending = setTimeout(() => this.flush(), wait);
+    this.pending_ = setTimeout(() => this.flush(), wait);
   }
 
   /** Renders now if anything is pending. */
   flush(): void {
-    if (this.pending) clearTimeout(this.pending);
-    this.pending = undefined;
+    if (this.pending_) clearTimeout(this.pending_);
+    this.pending_ = undefined;
     this.last = performance.now();
     this.count++;
     this.render();
+  }
+
+  /** True while a render is scheduled. */
+  get pending(): boolean {
+    return this.pending_ !== undefined;
   }
 
   get renders(): number {
@@ -36,7 +41,7 @@ export class RenderScheduler {
   }
 
   dispose(): void {
-    if (this.pending) clearTimeout(this.pending);
-    this.pending = undefined;
+    if (this.pending_) clearTimeout(this.pending_);
+    this.pending_ = undefined;
   }
 }

@@ -381,10 +381,35 @@ export class Shell {
     // Tick on the second boundary: the status-bar clock and the visible page's live figures.
     const delay = 1000 - (Date.now() % 1000) + 5;
     this.clockTimer = setTimeout(() => {
-      this.page()?.update();
-      this.markDirty();
+      this.tickRender();
       this.scheduleClock();
     }, delay);
+  }
+
+  /**
+   * The once-a-second redraw of the clock and the page's live figures: when nothing else is
+   * pending and no overlay is open, only the changed widgets' lines are redrawn.
+   */
+  private tickRender(): void {
+    const changed = this.page()?.tick?.() ?? [];
+    if (this.modal || this.scheduler.pending || this.firstFrameAt === undefined) {
+      this.markDirty();
+      return;
+    }
+    const width = (this.screen.width as number) || 80;
+    this.status.setContent(this.statusContent(width));
+    let top = Infinity;
+    let bottom = -Infinity;
+    for (const element of [this.status, ...changed]) {
+      if (element.hidden || !element.visible) continue;
+      element.render();
+      const pos = (element as any).lpos as { yi: number; yl: number } | undefined;
+      if (pos) {
+        top = Math.min(top, pos.yi);
+        bottom = Math.max(bottom, pos.yl - 1);
+      }
+    }
+    if (top <= bottom) (this.screen as any).draw(Math.max(0, top), Math.min(bottom, (this.screen.height as number) - 1));
   }
 
   markDirty(): void {
