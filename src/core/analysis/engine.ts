@@ -77,17 +77,11 @@ export interface AnalysisResult {
 export function analyzeBatch(cac: Cac, klines: KlineColumns, engine = new AnalysisEngine(cac)): AnalysisResult {
   const n = columnsLength(klines);
   const width = engine.columns.length;
-  // Row-major scratch, transposed at the end: writes stay sequential in the hot loop.
-  const matrix = new Float64Array(n * width);
+  const values = engine.columns.map(() => new Float64Array(n));
   const bar = emptyBar();
   for (let i = 0; i < n; i++) {
     const row = engine.update(readBar(klines, i, bar));
-    matrix.set(row, i * width);
-  }
-  const values = engine.columns.map(() => new Float64Array(n));
-  for (let c = 0; c < width; c++) {
-    const col = values[c];
-    for (let i = 0, j = c; i < n; i++, j += width) col[i] = matrix[j];
+    for (let c = 0; c < width; c++) values[c][i] = row[c];
   }
   return { columns: engine.columns, openTime: klines.openTime.slice(0, n), values };
 }

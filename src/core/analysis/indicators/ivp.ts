@@ -47,9 +47,13 @@ export class IvpStreamer implements Streamer {
     }
     const end = this.base + this.vol.length;
     if (lo >= this.base && hi < end) return;
-    const newBase = Math.min(this.base, lo - 64);
-    const newEnd = Math.max(end, hi + 65);
-    const grown = new Float64Array(Math.max(newEnd - newBase, this.vol.length * 2));
+    // Grow to at least double, putting the spare room on the side that ran out.
+    let newBase = Math.min(this.base, lo - 64);
+    let newEnd = Math.max(end, hi + 65);
+    const size = Math.max(newEnd - newBase, this.vol.length * 2);
+    if (lo < this.base) newBase = newEnd - size;
+    else newEnd = newBase + size;
+    const grown = new Float64Array(size);
     grown.set(this.vol, this.base - newBase);
     this.vol = grown;
     this.base = newBase;
