@@ -113,7 +113,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return `unknown key (check the spelling against config/default.yaml)`;
     case 'invalid_union':
-      return `expected one of the documented forms (see config/default.yaml)`;
+      return issue.message.startsWith('Invalid input') ? 'expected one of the documented forms (see config/default.yaml)' : issue.message;
     default:
       return issue.message.startsWith('Invalid input') ? 'expected ' + issue.message.slice(14) : issue.message;
   }

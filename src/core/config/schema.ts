@@ -22,7 +22,7 @@ const url = (protocols: string[]) =>
     { message: `a URL starting with ${protocols.map((p) => p + '//').join(' or ')}` },
   );
 
-const venue = z.strictObject({ restUrl: url(['http:', 'https:']), wsUrl: url(['ws:', 'wss:']) });
+const venue = z.strictObject({ restUrl: url(['http:', 'https:']), wsUrl: url(['ws:', 'wss:']), routed: z.boolean() });
 
 export const configSchema = z.strictObject({
   language: z.enum(LANGUAGES),
@@ -34,19 +34,23 @@ export const configSchema = z.strictObject({
     panelLines: z.number().int().min(10).max(100_000),
   }),
   workers: z.strictObject({
-    threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)]),
+    threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)], { error: 'expected "auto" or a whole number from 1 to 256' }),
     analyzerRatio: z.number().min(0).max(1),
     idleTimeoutMs: z.number().int().min(100).max(86_400_000),
   }),
   exchange: z.strictObject({
     mode: z.enum(EXCHANGE_MODES),
     connectTimeoutMs: z.number().int().min(100).max(120_000),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+    apiSecretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
     binance: venue,
     testnet: venue,
     sim: z.strictObject({
       port: z.number().int().min(0).max(65_535),
       seed: z.number().int(),
       speed: z.number().positive().max(1_000_000),
+      faults: z.string(),
+      dataDir: z.string(),
     }),
   }),
   ui: z.strictObject({
