@@ -3,6 +3,7 @@ import * as tui from './tui.js';
 import * as status from './status.js';
 import * as config from './config.js';
 import * as settings from './settings.js';
+import * as keys from './keys.js';
 import * as data from './data.js';
 import * as analyze from './analyze.js';
 
@@ -10,4 +11,4 @@ import * as analyze from './analyze.js';
  * Every `atm` subcommand. Each module exports `register(program)`; add yours here. Commands call
  * the same App facade the TUI uses.
  */
-export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, analyze, data];
+export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data];
