@@ -1,5 +1,6 @@
 import type { i18n } from 'i18next';
 import { EventBus } from './bus.js';
+import { ExchangeService } from './exchange/service.js';
 import { RealClock, type Clock } from './clock.js';
 import { loadConfig, saveUserSetting, type LoadedConfig } from './config/load.js';
 import type { Config, ExchangeMode, Language, LogLevelName, ThemeName } from './config/schema.js';
@@ -71,7 +72,9 @@ export class App {
   readonly t: TFunction;
   readonly log: Logger;
   readonly readonly: boolean;
-  private exchange: ExchangeConnectionState = { kind: 'none' };
+  private exchangeState: ExchangeConnectionState = { kind: 'none' };
+  /** The exchange connection (connects only when `exchange.start()` is called). */
+  readonly exchange: ExchangeService;
   private readonly startedAt: number;
   private closed = false;
 
@@ -95,7 +98,14 @@ export class App {
     const sizing = sizePools(loaded.config.workers.threads, loaded.config.workers.analyzerRatio);
     this.pools = new WorkerPools({ sizing, idleTimeoutMs: loaded.config.workers.idleTimeoutMs, bus });
     bus.on('exchange.state', (state) => {
-      this.exchange = state;
+      this.exchangeState = state;
+    });
+    this.exchange = new ExchangeService({
+      bus,
+      config: loaded.config.exchange,
+      mode: options.exchangeMode ?? loaded.config.exchange.mode,
+      log: this.log,
+      credentials: () => ({ apiKey: process.env[loaded.config.exchange.apiKeyEnv], apiSecret: process.env[loaded.config.exchange.apiSecretEnv] }),
     });
   }
 
@@ -174,7 +184,7 @@ export class App {
       eventsPerSecond: this.bus.rate(),
       eventsTotal: this.bus.emitted,
       pools: this.pools.stats(),
-      exchange: this.exchange,
+      exchange: this.exchangeState,
       logLevel: this.log.level as LogLevelName,
       jobs: this.jobs.running(),
       readonly: this.readonly,
@@ -245,6 +255,7 @@ export class App {
     this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();
+    await this.exchange.close();
     await this.pools.destroy();
     await this.db.close();
     await this.logging.flush();

@@ -58,6 +58,7 @@ export async function startTui(app: App, options: { initialPage?: string } = {})
     process.on('SIGTERM', () => void shell.exit(0));
     process.on('SIGHUP', () => void shell.exit(0));
     shell.renderNow();
+    void app.exchange.start().catch((error) => app.reportError('exchange', error));
   });
   process.exit(0);
 }

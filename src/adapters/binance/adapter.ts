@@ -1,0 +1,495 @@
+import {
+  ExchangeError, INTERVAL_MS, type Account, type AggTrade, type AggTradeEvent, type AggTradeQuery, type Balance, type BookTicker,
+  type BookTickerEvent, type DepthSnapshot, type DepthUpdateEvent, type ExchangeInfo, type ExchangePort, type ExchangeStats,
+  type KlineEvent, type KlineInterval, type KlineQuery, type KlineRow, type KlineSubscriptionOptions, type LeverageBracket,
+  type MarginType, type MarkPriceEvent, type NewOrder, type Order, type OrderBookHandle, type OrderBookView, type OrderRef,
+  type PositionRisk, type PremiumIndex, type RateLimitInfo, type Subscription, type SymbolInfo, type UserDataEvent,
+  type UserTrade, type UserTradeQuery,
+} from '../../core/exchange/port.js';
+import { LocalOrderBook } from './orderbook.js';
+import { BinanceRest, type Params } from './rest.js';
+import { createSigner } from './sign.js';
+import { StreamClient, UserStream } from './ws.js';
+
+export interface BinanceExchangeOptions {
+  /** "binance", "testnet" or "local" */
+  venue: string;
+  simulated?: boolean;
+  restUrl: string;
+  wsUrl: string;
+  /** Routed websocket paths (/public, /market, /private); false for the legacy /ws, /stream. */
+  routed?: boolean;
+  apiKey?: string;
+  /** HMAC secret, or an Ed25519 PKCS#8 PEM private key. Never logged. */
+  apiSecret?: string;
+  recvWindow?: number;
+  timeoutMs?: number;
+  /** Websocket tuning (tests use short intervals). */
+  ws?: { pingIntervalMs?: number; pongTimeoutMs?: number; reconnectBaseMs?: number; reconnectMaxMs?: number; maxStreamsPerConnection?: number; maxLagMs?: number };
+  onLog?: (level: 'info' | 'warn', message: string) => void;
+}
+
+function filter(raw: any, type: string): any {
+  return (raw.filters as any[]).find((f) => f.filterType === type) ?? {};
+}
+
+/** exchangeInfo symbol object → typed SymbolInfo. */
+export function parseSymbol(raw: any): SymbolInfo {
+  const price = filter(raw, 'PRICE_FILTER');
+  const lot = filter(raw, 'LOT_SIZE');
+  const mlot = filter(raw, 'MARKET_LOT_SIZE');
+  const pct = filter(raw, 'PERCENT_PRICE');
+  return {
+    symbol: raw.symbol, pair: raw.pair, contractType: raw.contractType, status: raw.status, baseAsset: raw.baseAsset, quoteAsset: raw.quoteAsset,
+    marginAsset: raw.marginAsset, pricePrecision: raw.pricePrecision, quantityPrecision: raw.quantityPrecision,
+    tickSize: price.tickSize ?? '0', minPrice: price.minPrice ?? '0', maxPrice: price.maxPrice ?? '0',
+    stepSize: lot.stepSize ?? '0', minQty: lot.minQty ?? '0', maxQty: lot.maxQty ?? '0',
+    marketStepSize: mlot.stepSize ?? lot.stepSize ?? '0', marketMinQty: mlot.minQty ?? lot.minQty ?? '0', marketMaxQty: mlot.maxQty ?? lot.maxQty ?? '0',
+    minNotional: filter(raw, 'MIN_NOTIONAL').notional ?? '0',
+    multiplierUp: pct.multiplierUp, multiplierDown: pct.multiplierDown, maxNumOrders: filter(raw, 'MAX_NUM_ORDERS').limit,
+    maintMarginPercent: raw.maintMarginPercent, requiredMarginPercent: raw.requiredMarginPercent, liquidationFee: raw.liquidationFee,
+    onboardDate: raw.onboardDate, deliveryDate: raw.deliveryDate, orderTypes: raw.orderTypes ?? [], timeInForce: raw.timeInForce ?? [],
+  };
+}
+
+function klineWeight(limit: number): number {
+  return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
+}
+
+function depthWeight(limit: number): number {
+  return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
+}
+
+function rowToEvent(symbol: string, interval: KlineInterval, r: KlineRow, now: number): KlineEvent {
+  return {
+    e: 'kline', E: now, s: symbol,
+    k: { t: r[0], T: r[6], s: symbol, i: interval, f: -1, L: -1, o: r[1], c: r[4], h: r[2], l: r[3], v: r[5], n: r[8], x: true, q: r[7], V: r[9], Q: r[10], B: '0' },
+  };
+}
+
+/**
+ * Delivers closed klines of one (symbol, interval) exactly once and in order: duplicates are
+ * dropped, and any gap (a missed close, a reconnect) is filled from REST before later klines are
+ * delivered. The buffer of klines waiting behind a fill is bounded by the gap size.
+ */
+class ClosedKlineFeed {
+  last: number | undefined;
+  private filling = false;
+  private waiting: KlineEvent[] = [];
+  private needFill = false;
+  readonly handlers = new Set<(e: KlineEvent) => void>();
+
+  constructor(
+    private readonly ex: BinanceExchange,
+    readonly symbol: string,
+    readonly interval: KlineInterval,
+  ) {}
+
+  onLive(e: KlineEvent): void {
+    if (!e.k.x) return;
+    if (this.filling) {
+      this.waiting.push(e);
+      return;
+    }
+    const step = INTERVAL_MS[this.interval];
+    if (this.last === undefined || e.k.t === this.last + step) return this.deliver(e);
+    if (e.k.t <= this.last) return; // duplicate
+    this.waiting.push(e);
+    void this.fill(e.k.t - 1);
+  }
+
+  /** After a reconnect: fetch what closed while we were away. */
+  onReconnect(): void {
+    if (this.last === undefined) return;
+    if (this.filling) {
+      this.needFill = true;
+      return;
+    }
+    void this.fill(undefined);
+  }
+
+  private deliver(e: KlineEvent): void {
+    if (this.last !== undefined && e.k.t <= this.last) return;
+    this.last = e.k.t;
+    for (const h of this.handlers) h(e);
+  }
+
+  private async fill(endTime: number | undefined): Promise<void> {
+    this.filling = true;
+    try {
+      for (let guard = 0; guard < 100; guard++) {
+        const start = this.last! + INTERVAL_MS[this.interval];
+        const rows = await this.ex.klines(this.symbol, this.interval, { startTime: start, endTime, limit: 1500 });
+        // Without an end time the newest row is the open kline: leave it to the stream.
+        const reachedNow = endTime === undefined && rows.length < 1500;
+        const closed = reachedNow ? rows.slice(0, -1) : rows;
+        const now = this.ex.serverNow();
+        for (const r of closed) this.deliver(rowToEvent(this.symbol, this.interval, r, now));
+        if (rows.length < 1500 || closed.length === 0) break;
+      }
+    } catch (error) {
+      this.ex.log('warn', `kline gap fill ${this.symbol} ${this.interval} failed: ${(error as Error).message}`);
+    } finally {
+      this.filling = false;
+    }
+    const waiting = this.waiting.sort((a, b) => a.k.t - b.k.t);
+    this.waiting = [];
+    for (const e of waiting) this.onLive(e);
+    if (this.needFill) {
+      this.needFill = false;
+      this.onReconnect();
+    }
+  }
+}
+
+/**
+ * The Binance USD-M adapter of the ExchangePort. The same code talks to Binance (production or
+ * testnet) and to the local exchange: only the URLs differ.
+ */
+export class BinanceExchange implements ExchangePort {
+  readonly venue: string;
+  readonly simulated: boolean;
+  readonly rest: BinanceRest;
+  readonly streams: StreamClient;
+  private readonly handlers = new Map<string, Set<(data: any) => void>>();
+  private readonly klineFeeds = new Map<string, ClosedKlineFeed>();
+  private readonly books = new Map<string, { book: LocalOrderBook; refs: number; listeners: Set<(b: OrderBookView) => void>; off: () => void }>();
+  private readonly userStreams = new Set<UserStream>();
+  private symbolsCache: ExchangeInfo | undefined;
+  private closed = false;
+
+  constructor(readonly options: BinanceExchangeOptions) {
+    this.venue = options.venue;
+    this.simulated = options.simulated ?? false;
+    this.rest = new BinanceRest({
+      baseUrl: options.restUrl,
+      apiKey: options.apiKey,
+      signer: options.apiSecret ? createSigner(options.apiSecret) : undefined,
+      recvWindow: options.recvWindow,
+      timeoutMs: options.timeoutMs,
+    });
+    this.streams = new StreamClient({
+      baseUrl: options.wsUrl,
+      routed: options.routed ?? true,
+      now: () => this.rest.serverNow(),
+      pingIntervalMs: options.ws?.pingIntervalMs,
+      pongTimeoutMs: options.ws?.pongTimeoutMs,
+      reconnectBaseMs: options.ws?.reconnectBaseMs,
+      reconnectMaxMs: options.ws?.reconnectMaxMs,
+      maxStreamsPerConnection: options.ws?.maxStreamsPerConnection,
+      maxLagMs: options.ws?.maxLagMs,
+      onMessage: (stream, data) => this.dispatch(stream, data),
+      onConnected: (streams, reconnect) => this.onConnected(streams, reconnect),
+      onLog: options.onLog,
+    });
+  }
+
+  log(level: 'info' | 'warn', message: string): void {
+    this.options.onLog?.(level, message);
+  }
+
+  serverNow(): number {
+    return this.rest.serverNow();
+  }
+
+  /**
+   * Checks the venue answers and prepares the client: server time offset and the rate limits of
+   * exchangeInfo. Throws ExchangeError when unreachable.
+   */
+  async connect(signal?: AbortSignal): Promise<void> {
+    await this.rest.syncTime(signal);
+    const info = await this.exchangeInfo(signal);
+    this.rest.governor.configure(info.rateLimits);
+  }
+
+  // ---- market data ----
+
+  async ping(): Promise<void> {
+    await this.rest.request('GET', '/fapi/v1/ping', {}, { weight: 1, idempotent: true });
+  }
+
+  async serverTime(): Promise<number> {
+    return (await this.rest.request<{ serverTime: number }>('GET', '/fapi/v1/time', {}, { weight: 1, idempotent: true })).serverTime;
+  }
+
+  async exchangeInfo(signal?: AbortSignal): Promise<ExchangeInfo> {
+    const raw = await this.rest.request<any>('GET', '/fapi/v1/exchangeInfo', {}, { weight: 1, idempotent: true, signal });
+    const info: ExchangeInfo = {
+      serverTime: raw.serverTime,
+      rateLimits: raw.rateLimits as RateLimitInfo[],
+      symbols: (raw.symbols as any[]).map(parseSymbol),
+      raw,
+    };
+    this.symbolsCache = info;
+    return info;
+  }
+
+  async klines(symbol: string, interval: KlineInterval, query: KlineQuery = {}): Promise<KlineRow[]> {
+    const limit = query.limit ?? 500;
+    return this.rest.request<KlineRow[]>('GET', '/fapi/v1/klines', { symbol, interval, startTime: query.startTime, endTime: query.endTime, limit }, { weight: klineWeight(limit), idempotent: true });
+  }
+
+  async depth(symbol: string, limit = 1000): Promise<DepthSnapshot> {
+    return this.rest.request<DepthSnapshot>('GET', '/fapi/v1/depth', { symbol, limit }, { weight: depthWeight(limit), idempotent: true });
+  }
+
+  async aggTrades(symbol: string, query: AggTradeQuery = {}): Promise<AggTrade[]> {
+    return this.rest.request<AggTrade[]>('GET', '/fapi/v1/aggTrades', { symbol, fromId: query.fromId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { weight: 20, idempotent: true });
+  }
+
+  async premiumIndex(symbol: string): Promise<PremiumIndex> {
+    return this.rest.request<PremiumIndex>('GET', '/fapi/v1/premiumIndex', { symbol }, { weight: 1, idempotent: true });
+  }
+
+  async bookTicker(symbol: string): Promise<BookTicker> {
+    return this.rest.request<BookTicker>('GET', '/fapi/v1/ticker/bookTicker', { symbol }, { weight: 2, idempotent: true });
+  }
+
+  // ---- streams ----
+
+  private on(stream: string, handler: (data: any) => void): Subscription {
+    let set = this.handlers.get(stream);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(stream, set);
+    }
+    set.add(handler);
+    this.streams.subscribe(stream);
+    let done = false;
+    return {
+      unsubscribe: () => {
+        if (done) return;
+        done = true;
+        set!.delete(handler);
+        if (set!.size === 0) {
+          this.handlers.delete(stream);
+          this.streams.unsubscribe(stream);
+        }
+      },
+    };
+  }
+
+  private dispatch(stream: string, data: any): void {
+    const set = this.handlers.get(stream);
+    if (!set) return;
+    for (const h of set) h(data);
+  }
+
+  private onConnected(streams: string[], reconnect: boolean): void {
+    if (!reconnect) return;
+    for (const s of streams) {
+      const feed = this.klineFeeds.get(s);
+      if (feed) feed.onReconnect();
+      const m = /^([a-z0-9]+)@depth@100ms$/.exec(s);
+      if (m) this.books.get(m[1].toUpperCase())?.book.resync();
+    }
+  }
+
+  subscribeKlines(symbol: string, interval: KlineInterval, handler: (event: KlineEvent) => void, options: KlineSubscriptionOptions = {}): Subscription {
+    const stream = `${symbol.toLowerCase()}@kline_${interval}`;
+    if (!options.closedOnly) return this.on(stream, handler);
+    let feed = this.klineFeeds.get(stream);
+    let sub: Subscription | undefined;
+    if (!feed) {
+      feed = new ClosedKlineFeed(this, symbol.toUpperCase(), interval);
+      this.klineFeeds.set(stream, feed);
+      const f = feed;
+      sub = this.on(stream, (e: KlineEvent) => f.onLive(e));
+      (feed as any).sub = sub;
+    }
+    feed.handlers.add(handler);
+    const f = feed;
+    return {
+      unsubscribe: () => {
+        f.handlers.delete(handler);
+        if (f.handlers.size === 0) {
+          (f as any).sub?.unsubscribe();
+          this.klineFeeds.delete(stream);
+        }
+      },
+    };
+  }
+
+  subscribeDepth(symbol: string, handler: (event: DepthUpdateEvent) => void): Subscription {
+    return this.on(`${symbol.toLowerCase()}@depth@100ms`, handler);
+  }
+
+  subscribeAggTrades(symbol: string, handler: (event: AggTradeEvent) => void): Subscription {
+    return this.on(`${symbol.toLowerCase()}@aggTrade`, handler);
+  }
+
+  subscribeBookTicker(symbol: string, handler: (event: BookTickerEvent) => void): Subscription {
+    return this.on(`${symbol.toLowerCase()}@bookTicker`, handler);
+  }
+
+  subscribeMarkPrice(symbol: string, handler: (event: MarkPriceEvent) => void): Subscription {
+    return this.on(`${symbol.toLowerCase()}@markPrice@1s`, handler);
+  }
+
+  orderBook(symbol: string, onUpdate?: (book: OrderBookView) => void): OrderBookHandle {
+    const key = symbol.toUpperCase();
+    let entry = this.books.get(key);
+    if (!entry) {
+      const listeners = new Set<(b: OrderBookView) => void>();
+      const book = new LocalOrderBook(key, {
+        fetchSnapshot: () => this.depth(key, 1000),
+        onUpdate: (b) => {
+          for (const l of listeners) l(b);
+        },
+        onError: (error) => this.log('warn', `order book ${key} snapshot failed: ${error.message}`),
+      });
+      const sub = this.subscribeDepth(key, (e) => book.onEvent(e));
+      entry = { book, refs: 0, listeners, off: () => sub.unsubscribe() };
+      this.books.set(key, entry);
+      book.resync();
+    }
+    entry.refs++;
+    if (onUpdate) entry.listeners.add(onUpdate);
+    const e = entry;
+    let done = false;
+    return {
+      book: e.book,
+      ready: () => e.book.ready(),
+      unsubscribe: () => {
+        if (done) return;
+        done = true;
+        if (onUpdate) e.listeners.delete(onUpdate);
+        if (--e.refs === 0) {
+          e.off();
+          e.book.stop();
+          this.books.delete(key);
+        }
+      },
+    };
+  }
+
+  /** The local books kept (tests and the bench). */
+  book(symbol: string): LocalOrderBook | undefined {
+    return this.books.get(symbol.toUpperCase())?.book;
+  }
+
+  // ---- orders ----
+
+  async newOrder(order: NewOrder): Promise<Order> {
+    const params: Params = {
+      symbol: order.symbol, side: order.side, type: order.type, positionSide: order.positionSide, timeInForce: order.type === 'LIMIT' ? order.timeInForce ?? 'GTC' : order.timeInForce,
+      quantity: order.quantity, price: order.price, reduceOnly: order.reduceOnly === undefined ? undefined : String(order.reduceOnly),
+      newClientOrderId: order.newClientOrderId, newOrderRespType: order.newOrderRespType, goodTillDate: order.goodTillDate,
+    };
+    return this.rest.request<Order>('POST', '/fapi/v1/order', params, { security: 'SIGNED', weight: 0, orders: 1 });
+  }
+
+  private refParams(ref: OrderRef): Params {
+    return 'orderId' in ref ? { symbol: ref.symbol, orderId: ref.orderId } : { symbol: ref.symbol, origClientOrderId: ref.origClientOrderId };
+  }
+
+  async cancelOrder(ref: OrderRef): Promise<Order> {
+    return this.rest.request<Order>('DELETE', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED', weight: 1 });
+  }
+
+  async queryOrder(ref: OrderRef): Promise<Order> {
+    return this.rest.request<Order>('GET', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED', weight: 1, idempotent: true });
+  }
+
+  async openOrders(symbol?: string): Promise<Order[]> {
+    return this.rest.request<Order[]>('GET', '/fapi/v1/openOrders', { symbol }, { security: 'SIGNED', weight: symbol ? 1 : 40, idempotent: true });
+  }
+
+  async cancelAllOrders(symbol: string): Promise<void> {
+    await this.rest.request('DELETE', '/fapi/v1/allOpenOrders', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+  }
+
+  // ---- account ----
+
+  async account(): Promise<Account> {
+    return this.rest.request<Account>('GET', '/fapi/v3/account', {}, { security: 'SIGNED', weight: 5, idempotent: true });
+  }
+
+  async balances(): Promise<Balance[]> {
+    return this.rest.request<Balance[]>('GET', '/fapi/v3/balance', {}, { security: 'SIGNED', weight: 5, idempotent: true });
+  }
+
+  async positionRisk(symbol?: string): Promise<PositionRisk[]> {
+    return this.rest.request<PositionRisk[]>('GET', '/fapi/v3/positionRisk', { symbol }, { security: 'SIGNED', weight: 5, idempotent: true });
+  }
+
+  async setLeverage(symbol: string, leverage: number): Promise<{ leverage: number; maxNotionalValue: string; symbol: string }> {
+    return this.rest.request('POST', '/fapi/v1/leverage', { symbol, leverage }, { security: 'SIGNED', weight: 1 });
+  }
+
+  async setMarginType(symbol: string, marginType: MarginType): Promise<void> {
+    await this.rest.request('POST', '/fapi/v1/marginType', { symbol, marginType }, { security: 'SIGNED', weight: 1 });
+  }
+
+  async leverageBrackets(symbol: string): Promise<LeverageBracket> {
+    const r = await this.rest.request<LeverageBracket | LeverageBracket[]>('GET', '/fapi/v1/leverageBracket', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+    return Array.isArray(r) ? r[0] : r;
+  }
+
+  async userTrades(symbol: string, query: UserTradeQuery = {}): Promise<UserTrade[]> {
+    return this.rest.request<UserTrade[]>('GET', '/fapi/v1/userTrades', { symbol, ...query }, { security: 'SIGNED', weight: 5, idempotent: true });
+  }
+
+  async subscribeUserData(handler: (event: UserDataEvent) => void): Promise<Subscription> {
+    if (!this.rest.hasKey) throw new ExchangeError(-2014, 'API-key format invalid.', 'rejected', 401, 'user data stream (no API key configured)');
+    const us = new UserStream({
+      baseUrl: this.options.wsUrl,
+      routed: this.options.routed ?? true,
+      keyProvider: async () => (await this.rest.request<{ listenKey: string }>('POST', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', weight: 1, idempotent: true })).listenKey,
+      keepAliveFn: async () => {
+        await this.rest.request('PUT', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', weight: 1, idempotent: true });
+      },
+      onEvent: handler,
+      onLog: this.options.onLog,
+      pingIntervalMs: this.options.ws?.pingIntervalMs,
+      pongTimeoutMs: this.options.ws?.pongTimeoutMs,
+    });
+    await us.start();
+    this.userStreams.add(us);
+    return {
+      unsubscribe: () => {
+        us.close();
+        this.userStreams.delete(us);
+      },
+    };
+  }
+
+  // ---- stats / lifecycle ----
+
+  stats(): ExchangeStats {
+    const s = this.streams.stats();
+    const g = this.rest.governor.stats();
+    return {
+      venue: this.venue,
+      simulated: this.simulated,
+      connections: s.open,
+      streams: s.streams,
+      messagesPerSecond: s.messagesPerSecond,
+      messagesTotal: s.messagesTotal,
+      lagMs: s.lagMs,
+      maxLagMs: s.maxLagMs,
+      queued: s.queued,
+      reconnects: s.reconnects,
+      usedWeight: g.usedWeight,
+      weightLimit: g.weightLimit,
+      timeOffsetMs: this.rest.timeOffsetMs,
+      books: [...this.books.values()].map(({ book }) => ({
+        symbol: book.symbol, state: book.status, lastUpdateId: book.lastUpdateId, bestBid: book.bestBid()?.[0], bestAsk: book.bestAsk()?.[0], resyncs: book.resyncs,
+      })),
+    };
+  }
+
+  /** Cached symbol list from the last exchangeInfo. */
+  get symbols(): SymbolInfo[] {
+    return this.symbolsCache?.symbols ?? [];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const us of this.userStreams) us.close();
+    for (const { book } of this.books.values()) book.stop();
+    this.streams.close();
+    await this.rest.close();
+  }
+}
