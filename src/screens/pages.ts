@@ -1,6 +1,7 @@
 import type { PageModule } from './page.js';
 import { dashboard } from './dashboard.js';
 import { settings } from './settings.js';
+import { market } from './market.js';
 import { placeholderPage } from './placeholder.js';
 
 /**
@@ -13,7 +14,7 @@ export const PAGES: PageModule[] = [
   placeholderPage('autotrade', 'atm autotrade'),
   placeholderPage('analysis', 'atm analyze'),
   placeholderPage('history', 'atm history'),
-  placeholderPage('market', 'atm data status'),
+  market,
   placeholderPage('simulation', 'atm simulate'),
   placeholderPage('result', 'atm simulate --show'),
   placeholderPage('neural', 'atm nn train'),

@@ -1,0 +1,793 @@
+import blessed from 'blessed';
+import type { Widgets } from 'blessed';
+import { allocKlines, ensureCapacity, KLINE_FIELDS, setKline, type Kline, type Klines } from '../../core/market/klines.js';
+import type { Theme, ThemeRole } from '../theme.js';
+
+/**
+ * A candlestick chart drawn in text.
+ *
+ * ## Drawing
+ * One screen column per candle (or per group of candles when zoomed out). Every text cell has two
+ * half-cells of vertical resolution; a column's wick (high..low) and body (open..close) are
+ * drawn with light (wick) and heavy (body) box-drawing glyphs chosen per cell from which halves
+ * they cover: `│ ┃ ╵ ╷ ╹ ╻ ╿ ╽`. Rising candles (close >= open) use the theme's `up` role,
+ * falling ones `down`. Without colour (NO_COLOR) falling bodies are drawn with blocks
+ * (`█ ▀ ▄`) so direction stays visible. Below the prices: a volume strip (eighth blocks), optional
+ * sub-panels (oscillators), then the time axis; the price axis is on the right; the top line is
+ * the readout of the candle under the cursor (time, O H L C V and change).
+ *
+ * ## Zoom over long histories
+ * With `span` candles per column, column c covers candles [a, b); it is drawn as one candle
+ * (open[a], max high, min low, close[b-1], sum of volume). Max/min come from a min/max pyramid
+ * (level L holds the max high / min low of aligned blocks of 2^L candles, built once in O(n))
+ * and sums from prefix sums, so a redraw costs O(width x log n), not O(candles): 5 years of 1m
+ * candles redraw as fast as a day's.
+ *
+ * ## API (the Market and Currency Analysis pages)
+ * - `setData(klines)`: all candles of the displayed interval (sorted); `append(kline)` adds a
+ *   closed candle (or replaces the last one with the same open time); `setForming(kline)` the
+ *   forming candle, drawn after the last one and updated live.
+ * - `setOverlays([{ id, values, role, glyph? }])`: lines over the price area; `values[i]` belongs to
+ *   candle i (NaN = no value). Zoomed out, a column shows the value of its last candle.
+ * - `setPanels([{ id, height, series: [{ values, role }], min?, max?, levels? }])`: sub-panels
+ *   under the volume strip, each with its own scale (fixed with min/max, e.g. 0..100 for RSI) and
+ *   horizontal guide levels.
+ * - `setMarkers([{ index, kind: 'buy' | 'sell', role? }])`: ▲ under the low / ▼ over the high of
+ *   the column holding candle `index`.
+ * - Navigation: `moveCursor(n)`, `pan(columns)`, `zoom(+1 | -1)`, `zoomToFit()`, `home()`, `end()`.
+ *   The view follows new candles while it shows the last one.
+ * - `lines(width, height)` renders to tagged text lines (used by the blessed box and by tests);
+ *   `attach(parent, options)` creates the blessed box and `render()` refreshes it.
+ */
+
+export interface Overlay {
+  id: string;
+  values: Float64Array;
+  role: ThemeRole;
+  /** Glyph drawn in the column's cell (default '•'). */
+  glyph?: string;
+}
+
+export interface PanelSeries {
+  values: Float64Array;
+  role: ThemeRole;
+  glyph?: string;
+}
+
+export interface SubPanel {
+  id: string;
+  /** Rows, at least 2. */
+  height: number;
+  series: PanelSeries[];
+  min?: number;
+  max?: number;
+  /** Horizontal guide levels (e.g. 30 and 70). */
+  levels?: number[];
+  /** Short title drawn at the panel's top left. */
+  title?: string;
+}
+
+export interface Marker {
+  /** Candle index in the data. */
+  index: number;
+  kind: 'buy' | 'sell';
+  role?: ThemeRole;
+}
+
+export interface ChartLabels {
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+  /** Shown when there are no candles. */
+  empty: string;
+}
+
+const DEFAULT_LABELS: ChartLabels = { open: 'O', high: 'H', low: 'L', close: 'C', volume: 'V', empty: '' };
+
+/** Cell style: a theme role plus flags. */
+type Style = ThemeRole | '';
+
+/** Half-cell coverage: 0 none, 1 wick, 2 body. Index = top * 3 + bottom. */
+const LINE_GLYPHS = [' ', '╷', '╻', '╵', '│', '╽', '╹', '╿', '┃'];
+/** Without colour, falling bodies: blocks (a wick half next to a body half is drawn as the body). */
+const BLOCK_GLYPHS = [' ', '╷', '▄', '╵', '│', '▄', '▀', '▀', '█'];
+const EIGHTHS = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+class Pyramid {
+  /** hi[L][j] = max high of candles [j*2^L, (j+1)*2^L); lo likewise. Level 0 aliases the data. */
+  hi: Float64Array[] = [];
+  lo: Float64Array[] = [];
+  /** volume prefix sums: pv[i] = sum of volume[0..i). */
+  pv = new Float64Array(1);
+
+  build(k: Klines): void {
+    const n = k.length;
+    this.hi = [k.high];
+    this.lo = [k.low];
+    let len = n;
+    let level = 0;
+    while (len > 1) {
+      const next = Math.ceil(len / 2);
+      const cap = Math.max(next, Math.ceil(k.high.length / 2 ** (level + 1)));
+      const hi = new Float64Array(cap);
+      const lo = new Float64Array(cap);
+      const phi = this.hi[level];
+      const plo = this.lo[level];
+      for (let j = 0; j < next; j++) {
+        const a = 2 * j;
+        const b = a + 1;
+        if (b < len) {
+          hi[j] = phi[a] > phi[b] ? phi[a] : phi[b];
+          lo[j] = plo[a] < plo[b] ? plo[a] : plo[b];
+        } else {
+          hi[j] = phi[a];
+          lo[j] = plo[a];
+        }
+      }
+      this.hi.push(hi);
+      this.lo.push(lo);
+      len = next;
+      level++;
+    }
+    this.pv = new Float64Array(Math.max(n, k.volume.length) + 1);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      this.pv[i + 1] = s += k.volume[i];
+    }
+  }
+
+  /** Max high and min low of candles [a, b). */
+  range(a: number, b: number, out: { hi: number; lo: number }): void {
+    let hi = -Infinity;
+    let lo = Infinity;
+    let level = 0;
+    while (a < b && level < this.hi.length) {
+      const H = this.hi[level];
+      const L = this.lo[level];
+      if (a & 1) {
+        if (H[a] > hi) hi = H[a];
+        if (L[a] < lo) lo = L[a];
+        a++;
+      }
+      if (b & 1) {
+        b--;
+        if (H[b] > hi) hi = H[b];
+        if (L[b] < lo) lo = L[b];
+      }
+      a >>= 1;
+      b >>= 1;
+      level++;
+    }
+    out.hi = hi;
+    out.lo = lo;
+  }
+}
+
+export interface Column {
+  a: number;
+  b: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  forming: boolean;
+}
+
+export class CandleChart {
+  private data: Klines = allocKlines(0);
+  private forming?: Kline;
+  private readonly pyramid = new Pyramid();
+  private overlays: Overlay[] = [];
+  private panels: SubPanel[] = [];
+  private markers: Marker[] = [];
+  /** Candles per column. */
+  private span = 1;
+  /** One past the last candle index shown (counting the forming candle as index data.length). */
+  private endIndex = 0;
+  private follow = true;
+  /** Cursor: candle index (the last candle of its column), or -1 for the last column. */
+  private cursorIndex = -1;
+  /** Width of the plot area at the last render (columns). */
+  private plotWidth = 80;
+  private decimals = 2;
+  private box?: Widgets.BoxElement;
+  labels: ChartLabels = DEFAULT_LABELS;
+  title = '';
+  volumeRows = 3;
+
+  constructor(private theme: Theme) {}
+
+  // ---- data ----
+
+  setData(k: Klines): void {
+    const copy = allocKlines(Math.max(16, Math.ceil(k.length * 1.25)));
+    for (const f of KLINE_FIELDS) copy[f].set(k[f].subarray(0, k.length));
+    copy.length = k.length;
+    this.data = copy;
+    this.pyramid.build(copy);
+    this.decimals = guessDecimals(copy);
+    this.follow = true;
+    this.cursorIndex = -1;
+    this.endIndex = this.count();
+  }
+
+  /** Adds a closed candle, or replaces the last one when the open time is the same. */
+  append(kline: Kline): void {
+    const d = this.data;
+    if (d.length > 0 && kline.openTime < d.openTime[d.length - 1]) return;
+    const replace = d.length > 0 && d.openTime[d.length - 1] === kline.openTime;
+    const grown = ensureCapacity(d, d.length + 1);
+    const i = replace ? d.length - 1 : d.length;
+    setKline(grown, i, kline);
+    if (!replace) grown.length++;
+    this.data = grown;
+    const levelsNeeded = grown.length > 1 ? Math.ceil(Math.log2(grown.length)) + 1 : 1;
+    if (grown !== d || grown.length > this.pyramid.pv.length - 1 || levelsNeeded > this.pyramid.hi.length) this.pyramid.build(grown);
+    else this.updatePyramid(i);
+    if (this.forming && this.forming.openTime <= kline.openTime) this.forming = undefined;
+    if (this.follow) this.endIndex = this.count();
+  }
+
+  setForming(kline: Kline | undefined): void {
+    const last = this.data.length > 0 ? this.data.openTime[this.data.length - 1] : -Infinity;
+    this.forming = kline && kline.openTime > last ? kline : undefined;
+    if (this.follow) this.endIndex = this.count();
+  }
+
+  setOverlays(overlays: Overlay[]): void {
+    this.overlays = overlays;
+  }
+
+  setPanels(panels: SubPanel[]): void {
+    this.panels = panels;
+  }
+
+  setMarkers(markers: Marker[]): void {
+    this.markers = [...markers].sort((x, y) => x.index - y.index);
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme;
+  }
+
+  get length(): number {
+    return this.data.length;
+  }
+
+  /** Candles including the forming one. */
+  count(): number {
+    return this.data.length + (this.forming ? 1 : 0);
+  }
+
+  get candlesPerColumn(): number {
+    return this.span;
+  }
+
+  /** The candle under the cursor (closed or forming), with its index. */
+  cursorCandle(): { index: number; kline: Kline } | undefined {
+    const cols = this.columns(this.plotWidth);
+    if (cols.length === 0) return undefined;
+    const c = this.cursorColumn(cols);
+    const col = cols[c];
+    return { index: col.b - 1, kline: { openTime: this.openTimeOf(col.a), open: col.open, high: col.high, low: col.low, close: col.close, volume: col.volume, quoteVolume: NaN, trades: NaN, takerBuyVolume: NaN, takerBuyQuoteVolume: NaN } };
+  }
+
+  // ---- navigation ----
+
+  moveCursor(by: number): void {
+    const cols = this.columns(this.plotWidth);
+    if (cols.length === 0) return;
+    let c = this.cursorColumn(cols) + by;
+    if (c < 0) {
+      this.pan(c);
+      c = 0;
+    } else if (c >= cols.length) {
+      this.pan(c - cols.length + 1);
+      c = cols.length - 1;
+    }
+    const after = this.columns(this.plotWidth);
+    const col = after[Math.min(c, after.length - 1)];
+    this.cursorIndex = col ? col.b - 1 : -1;
+    if (col && col.b >= this.count()) this.cursorIndex = -1;
+  }
+
+  /** Moves the view by whole columns (negative = back in time). */
+  pan(columns: number): void {
+    const n = this.count();
+    const minEnd = Math.min(n, this.span * Math.min(this.plotWidth, Math.ceil(n / this.span)));
+    this.endIndex = Math.max(minEnd, Math.min(n, this.endIndex + columns * this.span));
+    this.follow = this.endIndex >= n;
+  }
+
+  /** +1 zooms in (fewer candles per column), -1 out. The cursor's candle stays in view. */
+  zoom(direction: 1 | -1): void {
+    const keep = this.cursorIndex >= 0 ? this.cursorIndex : this.endIndex - 1;
+    const maxSpan = Math.max(1, Math.ceil(this.count() / Math.max(1, this.plotWidth)));
+    if (direction > 0) this.span = Math.max(1, Math.floor(this.span / 2));
+    else this.span = Math.min(nextPow2(maxSpan), this.span * 2);
+    this.centerOn(keep);
+  }
+
+  /** Every candle on screen at once. */
+  zoomToFit(): void {
+    this.span = Math.max(1, Math.ceil(this.count() / Math.max(1, this.plotWidth)));
+    this.endIndex = this.count();
+    this.follow = true;
+    this.cursorIndex = -1;
+  }
+
+  home(): void {
+    const n = this.count();
+    this.endIndex = Math.min(n, this.span * this.plotWidth);
+    this.follow = this.endIndex >= n;
+    this.cursorIndex = 0;
+  }
+
+  end(): void {
+    this.endIndex = this.count();
+    this.follow = true;
+    this.cursorIndex = -1;
+  }
+
+  private centerOn(index: number): void {
+    const n = this.count();
+    const half = Math.floor(this.plotWidth / 2) * this.span;
+    this.endIndex = Math.max(Math.min(n, this.span * this.plotWidth), Math.min(n, index + 1 + half));
+    this.follow = this.endIndex >= n;
+    this.cursorIndex = Math.min(index, n - 1);
+    if (this.follow && this.cursorIndex === n - 1) this.cursorIndex = -1;
+  }
+
+  // ---- columns ----
+
+  private openTimeOf(i: number): number {
+    return i < this.data.length ? this.data.openTime[i] : (this.forming?.openTime ?? NaN);
+  }
+
+  /** The columns on screen for a plot `width`, oldest first (what `lines` draws). */
+  columns(width: number): Column[] {
+    const n = this.count();
+    if (n === 0 || width <= 0) return [];
+    const end = this.follow ? n : Math.min(this.endIndex, n);
+    const span = this.span;
+    const cols = Math.min(width, Math.ceil(end / span));
+    const out: Column[] = [];
+    const d = this.data;
+    const m = { hi: 0, lo: 0 };
+    for (let c = 0; c < cols; c++) {
+      const b = end - (cols - 1 - c) * span;
+      const a = Math.max(0, b - span);
+      const closedEnd = Math.min(b, d.length);
+      let open: number;
+      let high = -Infinity;
+      let low = Infinity;
+      let close: number;
+      let volume = 0;
+      if (closedEnd > a) {
+        this.pyramid.range(a, closedEnd, m);
+        high = m.hi;
+        low = m.lo;
+        open = d.open[a];
+        close = d.close[closedEnd - 1];
+        volume = this.pyramid.pv[closedEnd] - this.pyramid.pv[a];
+      } else {
+        open = this.forming!.open;
+        close = this.forming!.close;
+      }
+      const formingHere = b > d.length && this.forming !== undefined;
+      if (formingHere) {
+        const f = this.forming!;
+        if (f.high > high) high = f.high;
+        if (f.low < low) low = f.low;
+        close = f.close;
+        volume += f.volume;
+      }
+      out.push({ a, b, open, high, low, close, volume, forming: formingHere });
+    }
+    return out;
+  }
+
+  private cursorColumn(cols: Column[]): number {
+    if (this.cursorIndex < 0) return cols.length - 1;
+    for (let c = 0; c < cols.length; c++) if (this.cursorIndex < cols[c].b) return c;
+    return cols.length - 1;
+  }
+
+  private updatePyramid(i: number): void {
+    const p = this.pyramid;
+    const n = this.data.length;
+    let j = i;
+    let len = n;
+    for (let level = 1; level < p.hi.length; level++) {
+      j = j >> 1;
+      const a = 2 * j;
+      const b = a + 1;
+      const H = p.hi[level - 1];
+      const L = p.lo[level - 1];
+      if (b < len) {
+        p.hi[level][j] = H[a] > H[b] ? H[a] : H[b];
+        p.lo[level][j] = L[a] < L[b] ? L[a] : L[b];
+      } else {
+        p.hi[level][j] = H[a];
+        p.lo[level][j] = L[a];
+      }
+      len = Math.ceil(len / 2);
+    }
+    p.pv[i + 1] = p.pv[i] + this.data.volume[i];
+  }
+
+  // ---- rendering ----
+
+  /**
+   * Renders to `height` lines of blessed-tagged text, each `width` cells wide. Pure: reads the
+   * data and view, changes nothing but the remembered plot width.
+   */
+  lines(width: number, height: number): string[] {
+    const theme = this.theme;
+    const n = this.count();
+    const out: string[] = [];
+    if (width < 10 || height < 4) return Array.from({ length: Math.max(0, height) }, () => '');
+    if (n === 0) {
+      out.push(this.title ? tagged(theme, 'accent', fitText(this.title, width)) : '');
+      for (let r = 1; r < height; r++) out.push(r === Math.floor(height / 2) ? tagged(theme, 'muted', fitText(this.labels.empty, width)) : '');
+      return out;
+    }
+    // sizes
+    const last = this.data.length > 0 ? this.data.close[this.data.length - 1] : this.forming!.close;
+    const axisWidth = Math.max(8, formatPrice(last, this.decimals).length + 2);
+    const plotW = Math.max(1, width - axisWidth);
+    this.plotWidth = plotW;
+    const panelRows = this.panels.reduce((a, p) => a + Math.max(2, p.height), 0);
+    const volRows = height - 2 - panelRows >= 10 ? this.volumeRows : 0;
+    const priceRows = Math.max(2, height - 2 - volRows - panelRows);
+    const cols = this.columns(plotW);
+    const cursor = this.cursorColumn(cols);
+    // price range
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (const c of cols) {
+      if (c.high > hi) hi = c.high;
+      if (c.low < lo) lo = c.low;
+    }
+    if (!(hi > lo)) {
+      const pad = Math.abs(hi) * 0.001 || 1;
+      hi += pad;
+      lo -= pad;
+    }
+    const halves = priceRows * 2;
+    /** Half-cell index from the top (0 .. halves-1) of a price. */
+    const yOf = (price: number) => {
+      const y = Math.round(((hi - price) / (hi - lo)) * (halves - 1));
+      return y < 0 ? 0 : y >= halves ? halves - 1 : y;
+    };
+    // grids of glyphs and styles
+    const glyph: string[][] = [];
+    const style: Style[][] = [];
+    for (let r = 0; r < priceRows; r++) {
+      glyph.push(new Array<string>(plotW).fill(' '));
+      style.push(new Array<Style>(plotW).fill(''));
+    }
+    const coverTop = new Uint8Array(priceRows);
+    const coverBottom = new Uint8Array(priceRows);
+    for (let c = 0; c < cols.length; c++) {
+      const col = cols[c];
+      const up = col.close >= col.open;
+      coverTop.fill(0);
+      coverBottom.fill(0);
+      const wTop = yOf(col.high);
+      const wBot = yOf(col.low);
+      const bTop = yOf(Math.max(col.open, col.close));
+      const bBot = yOf(Math.min(col.open, col.close));
+      for (let y = wTop; y <= wBot; y++) {
+        if (y & 1) coverBottom[y >> 1] = 1;
+        else coverTop[y >> 1] = 1;
+      }
+      for (let y = bTop; y <= bBot; y++) {
+        if (y & 1) coverBottom[y >> 1] = 2;
+        else coverTop[y >> 1] = 2;
+      }
+      const table = !theme.color && !up ? BLOCK_GLYPHS : LINE_GLYPHS;
+      const role: ThemeRole = up ? 'up' : 'down';
+      for (let r = wTop >> 1; r <= wBot >> 1; r++) {
+        glyph[r][c] = table[coverTop[r] * 3 + coverBottom[r]];
+        style[r][c] = role;
+      }
+    }
+    // overlays: the value of each column's last candle, in cells the candle does not use
+    for (const o of this.overlays) {
+      for (let c = 0; c < cols.length; c++) {
+        const v = o.values[Math.min(cols[c].b, this.data.length) - 1];
+        if (!Number.isFinite(v) || v > hi || v < lo) continue;
+        const r = yOf(v) >> 1;
+        if (glyph[r][c] === ' ') {
+          glyph[r][c] = o.glyph ?? '•';
+          style[r][c] = o.role;
+        }
+      }
+    }
+    // markers
+    if (this.markers.length > 0) {
+      let mi = 0;
+      for (let c = 0; c < cols.length; c++) {
+        const col = cols[c];
+        while (mi < this.markers.length && this.markers[mi].index < col.a) mi++;
+        for (let x = mi; x < this.markers.length && this.markers[x].index < col.b; x++) {
+          const m = this.markers[x];
+          const buy = m.kind === 'buy';
+          const r = buy ? Math.min(priceRows - 1, (yOf(col.low) >> 1) + 1) : Math.max(0, (yOf(col.high) >> 1) - 1);
+          glyph[r][c] = buy ? '▲' : '▼';
+          style[r][c] = m.role ?? (buy ? 'up' : 'down');
+        }
+      }
+    }
+    // readout (top line)
+    const cc = cols[cursor];
+    const change = cc.open !== 0 ? ((cc.close - cc.open) / cc.open) * 100 : 0;
+    const L = this.labels;
+    const readout =
+      `${this.title ? this.title + '  ' : ''}${formatTime(this.openTimeOf(cc.a))}${cc.b - cc.a > 1 ? ` (${cc.b - cc.a})` : ''}${cc.forming ? ' *' : ''}  ` +
+      `${L.open} ${formatPrice(cc.open, this.decimals)}  ${L.high} ${formatPrice(cc.high, this.decimals)}  ${L.low} ${formatPrice(cc.low, this.decimals)}  ` +
+      `${L.close} ${formatPrice(cc.close, this.decimals)}  ${L.volume} ${formatVolume(cc.volume)}  ${change >= 0 ? '+' : ''}${change.toFixed(2)}%`;
+    out.push(tagged(theme, cc.close >= cc.open ? 'up' : 'down', fitText(readout, width)));
+    // price rows with the axis
+    const labelEvery = Math.max(2, Math.round(priceRows / Math.max(1, Math.min(8, Math.floor(priceRows / 3)))));
+    for (let r = 0; r < priceRows; r++) {
+      let axis = '';
+      if (r % labelEvery === 0 || r === priceRows - 1) {
+        const price = hi - ((r * 2) / (halves - 1)) * (hi - lo);
+        axis = '┤' + formatPrice(price, this.decimals);
+      } else axis = '│';
+      out.push(rowText(theme, glyph[r], style[r], cursor) + tagged(theme, 'muted', fitText(axis, axisWidth)));
+    }
+    // volume strip
+    if (volRows > 0) {
+      let vmax = 0;
+      for (const c of cols) if (c.volume > vmax) vmax = c.volume;
+      for (let r = 0; r < volRows; r++) {
+        const g = new Array<string>(plotW).fill(' ');
+        const s = new Array<Style>(plotW).fill('');
+        for (let c = 0; c < cols.length; c++) {
+          const eighths = vmax > 0 ? Math.round((cols[c].volume / vmax) * volRows * 8) : 0;
+          const fromBottom = volRows - 1 - r;
+          const e = Math.max(0, Math.min(8, eighths - fromBottom * 8));
+          g[c] = EIGHTHS[e];
+          s[c] = cols[c].close >= cols[c].open ? 'up' : 'down';
+        }
+        const axis = r === 0 ? '┤' + formatVolume(vmax) : '│';
+        out.push(rowText(theme, g, s, cursor) + tagged(theme, 'muted', fitText(axis, axisWidth)));
+      }
+    }
+    // sub-panels
+    for (const p of this.panels) out.push(...this.panelLines(p, cols, plotW, axisWidth, cursor));
+    // time axis
+    out.push(tagged(theme, 'muted', fitText(this.timeAxis(cols, plotW), width)));
+    return out.slice(0, height);
+  }
+
+  private panelLines(p: SubPanel, cols: Column[], plotW: number, axisWidth: number, cursor: number): string[] {
+    const rows = Math.max(2, p.height);
+    const values: number[][] = p.series.map((s) => cols.map((c) => s.values[Math.min(c.b, this.data.length) - 1]));
+    let min = p.min ?? Infinity;
+    let max = p.max ?? -Infinity;
+    if (p.min === undefined || p.max === undefined) {
+      for (const vs of values)
+        for (const v of vs) {
+          if (!Number.isFinite(v)) continue;
+          if (p.min === undefined && v < min) min = v;
+          if (p.max === undefined && v > max) max = v;
+        }
+    }
+    if (!(max > min)) {
+      max = (Number.isFinite(max) ? max : 0) + 1;
+      min = (Number.isFinite(min) ? min : 0) - 1;
+    }
+    const halves = rows * 2;
+    const yOf = (v: number) => Math.max(0, Math.min(halves - 1, Math.round(((max - v) / (max - min)) * (halves - 1))));
+    const glyph: string[][] = [];
+    const style: Style[][] = [];
+    for (let r = 0; r < rows; r++) {
+      glyph.push(new Array<string>(plotW).fill(' '));
+      style.push(new Array<Style>(plotW).fill(''));
+    }
+    for (const level of p.levels ?? []) {
+      if (level < min || level > max) continue;
+      const r = yOf(level) >> 1;
+      for (let c = 0; c < plotW; c++) {
+        glyph[r][c] = '┄';
+        style[r][c] = 'muted';
+      }
+    }
+    p.series.forEach((s, si) => {
+      const vs = values[si];
+      for (let c = 0; c < cols.length; c++) {
+        const v = vs[c];
+        if (!Number.isFinite(v)) continue;
+        const y = yOf(v);
+        glyph[y >> 1][c] = s.glyph ?? (y & 1 ? '▄' : '▀');
+        style[y >> 1][c] = s.role;
+      }
+    });
+    const out: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      let axis = '│';
+      if (r === 0) axis = '┤' + formatPanel(max);
+      else if (r === rows - 1) axis = '┤' + formatPanel(min);
+      let text = rowText(this.theme, glyph[r], style[r], cursor);
+      if (r === 0 && p.title) text = tagged(this.theme, 'accent', fitText(p.title, Math.min(plotW, p.title.length))) + rowText(this.theme, glyph[r].slice(p.title.length), style[r].slice(p.title.length), cursor - p.title.length);
+      out.push(text + tagged(this.theme, 'muted', fitText(axis, axisWidth)));
+    }
+    return out;
+  }
+
+  private timeAxis(cols: Column[], plotW: number): string {
+    if (cols.length === 0) return '';
+    const first = this.openTimeOf(cols[0].a);
+    const lastT = this.openTimeOf(cols[cols.length - 1].a);
+    const range = lastT - first;
+    const day = 86_400_000;
+    const fmt = (t: number) => {
+      const iso = new Date(t).toISOString();
+      if (range <= 1.5 * day) return iso.slice(11, 16);
+      if (range <= 120 * day) return iso.slice(5, 10);
+      if (range <= 3 * 365 * day) return iso.slice(0, 7);
+      return iso.slice(0, 4);
+    };
+    const chars = new Array<string>(plotW).fill(' ');
+    let next = 0;
+    for (let c = 0; c < cols.length; c++) {
+      if (c < next) continue;
+      const label = fmt(this.openTimeOf(cols[c].a));
+      if (c + label.length + 1 > plotW) break;
+      chars[c] = '╵';
+      for (let x = 0; x < label.length; x++) chars[c + 1 + x] = label[x];
+      next = c + label.length + 4;
+    }
+    return chars.join('');
+  }
+
+  // ---- blessed ----
+
+  /** Creates the chart's box inside `parent`; call `render()` after data or view changes. */
+  attach(parent: Widgets.Node, options: Widgets.BoxOptions = {}): Widgets.BoxElement {
+    this.box = blessed.box({ parent, tags: true, ...options });
+    return this.box;
+  }
+
+  get element(): Widgets.BoxElement | undefined {
+    return this.box;
+  }
+
+  /** Refreshes the box content for its current size (the screen redraw is the caller's). */
+  render(): void {
+    const box = this.box;
+    if (!box) return;
+    const width = (box.width as number) - (box.border ? 2 : 0);
+    const height = (box.height as number) - (box.border ? 2 : 0);
+    box.setContent(this.lines(width, height).join('\n'));
+  }
+}
+
+// ---- text helpers ----
+
+function tagged(theme: Theme, role: ThemeRole | '', text: string): string {
+  const safe = escapeTags(text);
+  if (!role || !theme.color || theme.colors[role] === 'default') return safe;
+  const c = theme.colors[role];
+  return `{${c}-fg}${safe}{/${c}-fg}`;
+}
+
+function escapeTags(text: string): string {
+  return text.replace(/[{}]/g, (ch) => (ch === '{' ? '{open}' : '{close}'));
+}
+
+/** A row of cells as tagged text: runs of one style share one tag; the cursor column is inverse. */
+function rowText(theme: Theme, glyphs: string[], styles: Style[], cursor: number): string {
+  let out = '';
+  let run = '';
+  let runStyle: Style = '';
+  const flush = () => {
+    if (run) out += tagged(theme, runStyle, run);
+    run = '';
+  };
+  for (let c = 0; c < glyphs.length; c++) {
+    if (c === cursor) {
+      flush();
+      out += `{inverse}${tagged(theme, styles[c], glyphs[c])}{/inverse}`;
+      continue;
+    }
+    const s = glyphs[c] === ' ' ? '' : styles[c];
+    if (s !== runStyle) {
+      flush();
+      runStyle = s;
+    }
+    run += glyphs[c];
+  }
+  flush();
+  return out;
+}
+
+function fitText(text: string, width: number): string {
+  if (width <= 0) return '';
+  const chars = [...text];
+  if (chars.length >= width) return chars.slice(0, width).join('');
+  return text + ' '.repeat(width - chars.length);
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Decimals to show prices with: the most any of the last closes uses (capped at 8). */
+function guessDecimals(k: Klines): number {
+  let d = 0;
+  for (let i = Math.max(0, k.length - 200); i < k.length; i++) {
+    const s = String(k.close[i]);
+    const dot = s.indexOf('.');
+    if (dot >= 0 && !s.includes('e')) d = Math.max(d, s.length - dot - 1);
+  }
+  return Math.min(8, d);
+}
+
+export function formatPrice(value: number, decimals: number): string {
+  if (!Number.isFinite(value)) return '-';
+  return value.toFixed(decimals);
+}
+
+export function formatVolume(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  const a = Math.abs(value);
+  if (a >= 1e9) return (value / 1e9).toFixed(2) + 'G';
+  if (a >= 1e6) return (value / 1e6).toFixed(2) + 'M';
+  if (a >= 1e4) return (value / 1e3).toFixed(1) + 'k';
+  return a >= 100 ? value.toFixed(0) : value.toFixed(a >= 1 ? 2 : 4);
+}
+
+function formatPanel(value: number): string {
+  const a = Math.abs(value);
+  return a >= 1000 ? formatVolume(value) : value.toFixed(a >= 10 ? 1 : 3);
+}
+
+function formatTime(t: number): string {
+  if (!Number.isFinite(t)) return '-';
+  const iso = new Date(t).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+/**
+ * Bench helper: redraw time of a 200x50 chart over `k` zoomed out to fit, and zoomed in at the
+ * end (ms, best of several), plus the pyramid build time.
+ */
+export async function chartRedrawBench(k: Klines): Promise<Record<string, number>> {
+  const theme: Theme = {
+    name: 'bench',
+    color: true,
+    colors: { fg: 'white', bg: 'default', accent: 'cyan', muted: 'grey', border: 'grey', tabActiveFg: 'black', tabActiveBg: 'cyan', statusFg: 'white', statusBg: 'black', up: 'green', down: 'red', warn: 'yellow', error: 'red', selectedFg: 'black', selectedBg: 'cyan' },
+  };
+  const chart = new CandleChart(theme);
+  let t = performance.now();
+  chart.setData(k);
+  const buildMs = performance.now() - t;
+  chart.lines(200, 50);
+  chart.zoomToFit();
+  let fit = Infinity;
+  for (let r = 0; r < 20; r++) {
+    t = performance.now();
+    chart.lines(200, 50);
+    fit = Math.min(fit, performance.now() - t);
+  }
+  chart.end();
+  while (chart.candlesPerColumn > 1) chart.zoom(1);
+  let near = Infinity;
+  for (let r = 0; r < 20; r++) {
+    t = performance.now();
+    chart.lines(200, 50);
+    near = Math.min(near, performance.now() - t);
+  }
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return { chartSetDataMs: round(buildMs), chartRedraw200x50FitAllMs: round(fit), chartRedraw200x50ZoomedInMs: round(near), chartCandles: k.length };
+}
