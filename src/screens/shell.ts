@@ -15,6 +15,7 @@ export const GLOBAL_KEYS = defineKeys({
   prev: { keys: ['S-tab'], label: 'keys.prev' },
   help: { keys: ['?'], label: 'keys.help', hint: true },
   palette: { keys: [':'], label: 'keys.palette', hint: true },
+  back: { keys: ['escape'], label: 'keys.back' },
   quit: { keys: ['q', 'C-c'], label: 'keys.quit', hint: true },
 });
 
@@ -40,6 +41,7 @@ export class Shell {
   readonly status: Widgets.BoxElement;
   private readonly pages = new Map<PageId, Page>();
   private current: PageId;
+  private readonly history: PageId[] = [];
   private modal: Modal | undefined;
   private theme: Theme;
   private readonly scheduler: RenderScheduler;
@@ -67,6 +69,7 @@ export class Shell {
       prev: () => this.goTo(PAGE_IDS[(PAGE_IDS.indexOf(this.current) + PAGE_IDS.length - 1) % PAGE_IDS.length]),
       help: () => this.openHelp(),
       palette: () => this.openPalette(),
+      back: () => this.back(),
       quit: () => this.requestQuit(),
     }, app.readonly);
 
@@ -112,7 +115,17 @@ export class Shell {
     return module;
   }
 
-  goTo(id: PageId): void {
+  /** Returns to the page shown before this one (Esc). */
+  back(): void {
+    const previous = this.history.pop();
+    if (previous) this.goTo(previous, false);
+  }
+
+  goTo(id: PageId, remember = true): void {
+    if (remember && id !== this.current && this.pages.has(this.current)) {
+      this.history.push(this.current);
+      if (this.history.length > 50) this.history.shift();
+    }
     const previous = this.pages.get(this.current);
     if (previous && this.current !== id) previous.hide();
     this.current = id;
@@ -154,7 +167,8 @@ export class Shell {
       this.goTo(PAGE_IDS[index]);
       return;
     }
-    for (const binding of [...this.globalBindings, ...(page?.bindings ?? [])]) {
+    // A page's own binding wins over a global one on the same key (e.g. Esc closing a detail view).
+    for (const binding of [...(page?.bindings ?? []), ...this.globalBindings]) {
       if (binding.id === 'pages') continue;
       if (binding.keys.includes(full)) {
         binding.action();
