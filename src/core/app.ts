@@ -152,6 +152,7 @@ export class App {
       store: new KlineStore(this.db),
       symbols: new SymbolStore(this.db),
       log: this.log,
+      exchange: () => this.exchange.port,
     });
     return this.marketService;
   }

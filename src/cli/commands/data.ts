@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { App } from '../../core/app.js';
+import { ExchangeError } from '../../core/exchange/port.js';
 import { ArchiveError } from '../../core/market/archive.js';
+import { DownloadError } from '../../core/market/download.js';
 import { exportArchive } from '../../core/market/export.js';
 import { isoMinute, parseInterval, type Interval } from '../../core/market/klines.js';
 import { verifyKlines } from '../../core/market/verify.js';
@@ -263,8 +265,7 @@ export function register(program: Command): void {
       const from = options.from ? parseTime(options.from, '--from') : undefined;
       const to = options.to ? parseTime(options.to, '--to') : undefined;
       await withApp(command, async (app) => {
-        const port = await connectForData(app);
-        app.market.attach(port);
+        app.market.attach(await connectForData(app));
         const bar = new ProgressBar(app.t('data.downloading', { symbol, interval }));
         const controller = new AbortController();
         const onSignal = () => controller.abort();
@@ -292,10 +293,12 @@ export function register(program: Command): void {
             process.stdout.write(lines.join('\n') + '\n');
           }
           if (report.cancelled) process.exitCode = 130;
+        } catch (error) {
+          bar.done();
+          if (error instanceof DownloadError || error instanceof ExchangeError) throw new UserError(error.message);
+          throw error;
         } finally {
           process.off('SIGINT', onSignal);
-          app.market.detach();
-          await closePort(port);
         }
       });
     });
@@ -307,16 +310,11 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
 }
 
-/**
- * The exchange for `data download`: the app's own exchange connection when it has one
- * (`app.connectExchange`, provided by the exchange area), else an error saying so.
- */
+/** The exchange for `data download`: the app's exchange connection (started on demand). */
 async function connectForData(app: App): Promise<import('../../core/exchange/port.js').ExchangePort> {
-  const connect = (app as unknown as { connectExchange?: () => Promise<import('../../core/exchange/port.js').ExchangePort> }).connectExchange;
-  if (typeof connect !== 'function') throw new UserError(app.t('data.noExchange'));
-  return await connect.call(app);
-}
-
-async function closePort(port: import('../../core/exchange/port.js').ExchangePort): Promise<void> {
-  void port; // the app owns its exchange connection and closes it with the app
+  try {
+    return await app.exchange.start();
+  } catch (error) {
+    throw new UserError(app.t('data.noExchange', { reason: (error as Error).message }));
+  }
 }

@@ -111,8 +111,26 @@ export async function firstKlineTime(deps: DownloadDeps, symbol: string): Promis
   const known = deps.symbols.get(symbol)?.firstKlineTime;
   if (known !== null && known !== undefined) return known;
   const rows = await withRetries(deps, () => deps.port.klines(symbol, '1m', { startTime: 0, limit: 1 }), 5);
-  if (rows.length === 0) throw new DownloadError(`${deps.port.venue} has no klines for ${symbol}`);
-  const first = Number(rows[0][0]);
+  let first: number;
+  if (rows.length > 0) first = Number(rows[0][0]);
+  else {
+    // A venue that answers an early startTime with nothing (it only looks one page ahead):
+    // binary search on endTime, where "a kline at or before t exists" is monotonic in t.
+    let lo = 0;
+    let hi = deps.clock.now();
+    const latest = await withRetries(deps, () => deps.port.klines(symbol, '1m', { endTime: hi, limit: 1 }), 5);
+    if (latest.length === 0) throw new DownloadError(`${deps.port.venue} has no klines for ${symbol}`);
+    first = Number(latest[0][0]);
+    hi = first;
+    while (hi - lo > 60_000) {
+      const mid = Math.floor((lo + hi) / 2);
+      const probe = await withRetries(deps, () => deps.port.klines(symbol, '1m', { endTime: mid, limit: 1 }), 5);
+      if (probe.length > 0) {
+        first = Math.min(first, Number(probe[0][0]));
+        hi = mid;
+      } else lo = mid;
+    }
+  }
   deps.symbols.setFirstKlineTime(symbol, first);
   return first;
 }

@@ -53,6 +53,8 @@ export interface MarketDataDeps {
   log: Logger;
   /** Klines fetched when a watched series has nothing stored yet (default 1000). */
   initialKlines?: number;
+  /** The connected exchange, if any: attached now and whenever 'exchange.state' says connected. */
+  exchange?: () => ExchangePort | undefined;
 }
 
 interface Watch {
@@ -112,8 +114,14 @@ export class MarketDataService {
   constructor(private readonly deps: MarketDataDeps) {
     this.offState = deps.bus.on('exchange.state', (state) => {
       if (state.kind === 'disconnected') for (const w of this.watches.values()) this.setStale(w, true, 'disconnected');
-      if (state.kind === 'connected') for (const w of this.watches.values()) this.enqueueFill(w, 'reconnected');
+      if (state.kind === 'connected') {
+        const port = deps.exchange?.();
+        if (port && port !== this.port) this.attach(port);
+        else for (const w of this.watches.values()) this.enqueueFill(w, 'reconnected');
+      }
     });
+    const port = deps.exchange?.();
+    if (port) this.attach(port);
   }
 
   get store(): KlineRepository {
