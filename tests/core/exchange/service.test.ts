@@ -1,0 +1,75 @@
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { App } from '../../../src/core/app.js';
+import type { ExchangeConnectionState } from '../../../src/core/events.js';
+import { tempHome } from '../../helpers/app.js';
+
+/** A loopback port with nothing listening (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe('ExchangeService', () => {
+  it('auto mode falls back to the local exchange when Binance cannot be reached', async () => {
+    const tmp = tempHome();
+    const port = await closedPort();
+    writeFileSync(join(tmp.home, 'config.yaml'), [
+      'exchange:',
+      '  connectTimeoutMs: 3000',
+      '  binance:',
+      `    restUrl: http://127.0.0.1:${port}`,
+      `    wsUrl: ws://127.0.0.1:${port}`,
+      '  sim:',
+      '    seed: 5',
+    ].join('\n'));
+    const app = await App.open({ home: tmp.home, logSync: true });
+    try {
+      const states: ExchangeConnectionState[] = [];
+      app.bus.on('exchange.state', (s) => states.push(s));
+      // nothing connects until start(): headless commands stay offline
+      expect(app.status().exchange).toEqual({ kind: 'none' });
+      expect(app.exchange.port).toBeUndefined();
+      const exchange = await app.exchange.start();
+      expect(exchange.simulated).toBe(true);
+      expect(states[0]).toEqual({ kind: 'connecting', venue: 'binance' });
+      expect(states.at(-1)).toEqual({ kind: 'connected', venue: 'local', simulated: true });
+      expect(app.status().exchange).toEqual({ kind: 'connected', venue: 'local', simulated: true });
+      // the same Binance adapter works end to end against it, including signed calls
+      const info = await exchange.exchangeInfo();
+      expect(info.symbols.map((s) => s.symbol)).toContain('BTCUSDT');
+      const balances = await exchange.balances();
+      expect(balances[0]).toMatchObject({ asset: 'USDT', balance: '100000.00000000' });
+      const book = exchange.orderBook('BTCUSDT');
+      await book.ready();
+      expect(Number(book.book.bestBid()![0])).toBeLessThan(Number(book.book.bestAsk()![0]));
+      expect(app.exchange.stats()?.books[0].state).toBe('live');
+      book.unsubscribe();
+    } finally {
+      await app.close();
+      tmp.cleanup();
+    }
+  });
+
+  it('binance mode does not fall back: it reports the venue as disconnected', async () => {
+    const tmp = tempHome();
+    const port = await closedPort();
+    writeFileSync(join(tmp.home, 'config.yaml'), ['exchange:', '  mode: binance', '  binance:', `    restUrl: http://127.0.0.1:${port}`, `    wsUrl: ws://127.0.0.1:${port}`].join('\n'));
+    const app = await App.open({ home: tmp.home, logSync: true });
+    try {
+      const disconnected = new Promise<ExchangeConnectionState>((resolve) => app.bus.on('exchange.state', (s) => s.kind === 'disconnected' && resolve(s)));
+      void app.exchange.start().catch(() => undefined);
+      const s = await disconnected;
+      expect(s).toMatchObject({ kind: 'disconnected', venue: 'binance', simulated: false });
+      expect(app.exchange.port).toBeUndefined();
+    } finally {
+      await app.close();
+      tmp.cleanup();
+    }
+  });
+});
