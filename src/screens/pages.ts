@@ -2,6 +2,8 @@ import type { PageModule } from './page.js';
 import { dashboard } from './dashboard.js';
 import { settings } from './settings.js';
 import { market } from './market.js';
+import { analysis } from './analysis.js';
+import { autotrade } from './autotrade.js';
 import { placeholderPage } from './placeholder.js';
 
 /**
@@ -11,8 +13,8 @@ import { placeholderPage } from './placeholder.js';
 export const PAGES: PageModule[] = [
   dashboard,
   placeholderPage('accounts', 'atm accounts'),
-  placeholderPage('autotrade', 'atm autotrade'),
-  placeholderPage('analysis', 'atm analyze'),
+  autotrade,
+  analysis,
   placeholderPage('history', 'atm history'),
   market,
   placeholderPage('simulation', 'atm simulate'),

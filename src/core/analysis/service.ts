@@ -6,7 +6,18 @@ import type { WorkerPools } from '../workers/pools.js';
 import { AnalysisParamError, validateCac, type Cac } from './cac.js';
 import { analyzeBatch, type AnalysisResult } from './engine.js';
 import { AnalyzerHost, type AnalysisTail, type HostedAnalysis } from './host.js';
-import type { Bar, KlineColumns } from './indicators/index.js';
+import { INDICATORS, type Bar, type KlineColumns } from './indicators/index.js';
+import { describeRange } from './cac.js';
+import { PIP_LINES, PIP_MODES, PIP_PARAMS } from './pip.js';
+
+/** What the TUI form and chart need to know about an indicator type. */
+export interface IndicatorInfo {
+  type: string;
+  lines: readonly string[];
+  overlay: boolean;
+  summary: string;
+  params: { name: string; default: number; allowed: string; description: string }[];
+}
 import { AnalysisStore, type AnalysisState, type StoredAnalysis, type StoredCac } from './store.js';
 
 /** One analysis as the AutoTrade and Currency Analysis pages show it. */
@@ -48,6 +59,15 @@ export class AnalysisService {
     return this.deps.klines.loadRange(symbol, parseInterval(interval), from, to);
   }
 
+  /** Every indicator type (and PIP) with its lines and parameters. */
+  catalog(): { indicators: IndicatorInfo[]; pip: { lines: readonly string[]; modes: readonly string[]; params: IndicatorInfo['params'] } } {
+    const params = (list: typeof PIP_PARAMS) => list.map((p) => ({ name: p.name, default: p.default, allowed: describeRange(p), description: p.description }));
+    return {
+      indicators: Object.values(INDICATORS).map((s) => ({ type: s.type, lines: s.lines, overlay: s.overlay, summary: s.summary, params: params(s.params) })),
+      pip: { lines: PIP_LINES, modes: PIP_MODES, params: params(PIP_PARAMS) },
+    };
+  }
+
   // ---- CACs ----
 
   listCacs(): Promise<StoredCac[]> {
@@ -86,7 +106,14 @@ export class AnalysisService {
    * Restarts every analysis stored as running (after a program restart), each replayed over all
    * stored klines of its series: it continues exactly where the stored klines end, without a gap.
    */
-  async resume(): Promise<number> {
+  resume(): Promise<number> {
+    this.resuming ??= this.resumeAll();
+    return this.resuming;
+  }
+
+  private resuming: Promise<number> | undefined;
+
+  private async resumeAll(): Promise<number> {
     const cacs = new Map((await this.store.listCacs()).map((c) => [c.id, c.cac]));
     let started = 0;
     for (const a of await this.store.listAnalyses()) {
