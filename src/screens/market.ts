@@ -60,12 +60,12 @@ interface Trade {
 export function mount(ctx: PageContext): Page {
   const { app } = ctx;
   const root = blessed.box({ parent: ctx.body, top: 0, left: 0, width: '100%', height: '100%', hidden: true });
-  const listBox = panel(root, { top: 0, left: 0, width: 30, height: '100%', theme: ctx.theme() });
+  const listBox = panel(root, { top: 0, left: 0, width: 30, height: '100%', theme: ctx.theme(), wrap: false } as Widgets.BoxOptions & { theme: ReturnType<typeof ctx.theme> });
   const chartBox = panel(root, { top: 0, left: 30, width: '100%-62', height: '100%', theme: ctx.theme() });
-  const sideBox = panel(root, { top: 0, right: 0, width: 32, height: '100%', theme: ctx.theme() });
+  const sideBox = panel(root, { top: 0, right: 0, width: 32, height: '100%', theme: ctx.theme(), wrap: false } as Widgets.BoxOptions & { theme: ReturnType<typeof ctx.theme> });
   const chart = new CandleChart(ctx.theme());
-  const chartArea = chart.attach(chartBox, { top: 0, left: 0, right: 0, bottom: 0 });
-  void chartArea;
+  // inside the border: blessed positions children from the parent's outer edge
+  chart.attach(chartBox, { top: 1, left: 1, right: 1, bottom: 1, wrap: false } as Widgets.BoxOptions);
 
   let visible = false;
   let rows: SymbolRow[] = [];
@@ -298,7 +298,7 @@ export function mount(ctx: PageContext): Page {
     const height = (listBox.height as number) - 2;
     listBox.setLabel(` ${t('market.symbols')} (${t(`market.sort.${sort}`)}) `);
     const lines: string[] = [];
-    lines.push(filtering || filter ? paint(theme, 'accent', esc(fit(`/${filter}${filtering ? '▏' : ''}`, width))) : paint(theme, 'muted', esc(fit(t('market.listHeader'), width))));
+    lines.push(filtering || filter ? paint(theme, 'accent', esc(fit(`/${filter}${filtering ? '▏' : ''}`, width))) : paint(theme, 'muted', esc(fit(`${fit(t('market.col.symbol'), 11)}${fit(t('market.col.change'), 8, 'right')} ${fit(t('market.col.volume'), width - 20, 'right')}`, width))));
     if (rows.length === 0) {
       lines.push('', ...wrap(t('market.noData'), width).map((l) => paint(theme, 'muted', esc(l))));
     } else if (list.length === 0) {

@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Shell } from '../../src/screens/shell.js';
+import type { App } from '../../src/core/app.js';
+import { klinesFromRows } from '../../src/core/market/klines.js';
+import { headlessScreen, waitFor, type HeadlessScreen } from '../helpers/screen.js';
+import { openTestApp } from '../helpers/app.js';
+import { makeRows } from '../core/market/fixtures.js';
+
+const T0 = Date.UTC(2024, 0, 1);
+
+describe('Market page (headless, real blessed screen and shell)', () => {
+  let hs: HeadlessScreen | undefined;
+  let shell: Shell | undefined;
+  let done: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    shell?.dispose();
+    hs?.destroy();
+    await done?.();
+    hs = undefined;
+    shell = undefined;
+    done = undefined;
+  });
+
+  async function start(seed?: (app: App) => void) {
+    const opened = await openTestApp();
+    done = opened.cleanup;
+    seed?.(opened.app);
+    hs = headlessScreen(160, 40);
+    shell = new Shell(opened.app, hs.screen);
+    shell.renderNow();
+    return { app: opened.app };
+  }
+
+  function press(data: string): string {
+    hs!.type(data);
+    shell!.renderNow();
+    return hs!.text().join('\n');
+  }
+
+  async function until(text: string): Promise<string> {
+    let screen = '';
+    await waitFor(() => {
+      shell!.renderNow();
+      screen = hs!.text().join('\n');
+      return screen.includes(text);
+    }, 3000, `the screen to show ${JSON.stringify(text)}`);
+    return screen;
+  }
+
+  it('says plainly when nothing is stored and no exchange is connected', async () => {
+    await start();
+    press('6');
+    const screen = await until('No klines stored yet');
+    expect(screen).toContain('No exchange connected');
+    expect(screen).not.toMatch(/\d+\.\d+%/); // no invented figures
+  });
+
+  it('lists stored symbols, charts the selected one, filters, sorts, zooms and switches interval', async () => {
+    await start((app) => {
+      // ETH rises, BTC falls over the last day; BTC trades more
+      const p = (x: number) => Number(x.toFixed(4));
+      const eth = makeRows(T0, 2 * 1440, '1m', 5, 2.0).map((r, i) => ({ ...r, open: p(2 + i / 10000), high: p(2.1 + i / 10000), low: p(1.9 + i / 10000), close: p(2.05 + i / 10000) }));
+      const btc = makeRows(T0, 2 * 1440, '1m', 6, 4.0).map((r, i) => ({ ...r, open: p(4 - i / 10000), high: p(4.1 - i / 10000), low: p(3.5 - i / 10000), close: p(3.95 - i / 10000), quoteVolume: r.quoteVolume * 100 }));
+      app.market.store.insert('ETHUSDT', '1m', klinesFromRows(eth));
+      app.market.store.insert('BTCUSDT', '1m', klinesFromRows(btc));
+    });
+    press('6');
+    let screen = await until('ETHUSDT');
+    const lines = hs!.text();
+    const ethLine = lines.findIndex((l) => l.startsWith('│ETHUSDT'));
+    const btcLine = lines.findIndex((l) => l.startsWith('│BTCUSDT'));
+    expect(ethLine).toBeGreaterThan(0);
+    expect(ethLine).toBeLessThan(btcLine); // sorted by change: ETH (up) first
+    expect(screen).toContain("ETHUSDT 1m"); // the chart of the selected symbol
+    expect(screen).toContain('2024-01-02 23:59'); // readout of the last candle
+    expect(screen).toMatch(/[┃│╽╿╻╹]/);
+    // sort by volume: BTC first
+    screen = press('s');
+    const byVolume = hs!.text();
+    expect(byVolume.findIndex((l) => l.startsWith('│BTCUSDT'))).toBeLessThan(byVolume.findIndex((l) => l.startsWith('│ETHUSDT')));
+    // filter
+    press('/');
+    press('e');
+    press('t');
+    screen = press('\r');
+    expect(screen).toContain('/ET');
+    expect(screen).not.toMatch(/BTCUSDT\s+[-+]/);
+    // interval switch and zoom
+    screen = press(']');
+    expect(screen).toContain('ETHUSDT 3m');
+    screen = press('-');
+    expect(screen).toContain('2 candles per column');
+    screen = press('f');
+    expect(screen).toMatch(/\d+ candles per column/);
+    // a live forming kline from the market data service shows at once
+    const app = (shell as unknown as { app: App }).app;
+    app.bus.emit('market.kline', { symbol: 'ETHUSDT', interval: '1m', closed: false, kline: { openTime: T0 + 2 * 1440 * 60_000, open: 2.3, high: 2.4, low: 2.2, close: 2.35, volume: 1, quoteVolume: 2.35, trades: 1, takerBuyVolume: 0, takerBuyQuoteVolume: 0 } });
+    for (let i = 0; i < 12; i++) press('+'); // back to one candle per column
+    press('G'); // the latest candle
+    screen = await until('2024-01-03 00:00');
+    expect(screen).toContain('C 2.35');
+  });
+});
