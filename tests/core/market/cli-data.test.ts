@@ -1,0 +1,67 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../../helpers/app.js';
+import { makeRows, toCsv, writeZip } from './fixtures.js';
+
+/** `atm data ...` as a user runs it: the built program in a child process. */
+describe('atm data (command line)', () => {
+  const tmp = tempHome('atm-cli-data-');
+  const archive = join(tmp.home, 'archive');
+  const atm = (...args: string[]) => spawnSync(process.execPath, ['bin/atm.js', '--home', join(tmp.home, 'home'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+  beforeAll(() => {
+    execFileSync(process.execPath, ['scripts/build-if-needed.mjs'], { stdio: 'inherit' });
+    mkdirSync(archive);
+  });
+  afterAll(() => tmp.cleanup());
+
+  it('imports, reports, verifies, exports and refuses bad input with one clear line', () => {
+    const T0 = Date.UTC(2024, 2, 1);
+    const rows = makeRows(T0, 3 * 1440, '1m', 31);
+    writeZip(archive, 'XRPUSDT-1m-2024-03-01', toCsv(rows.slice(0, 1440), '1m', true));
+    writeZip(archive, 'XRPUSDT-1m-2024-03-03', toCsv(rows.slice(2880), '1m', false));
+    let r = atm('data', 'import', archive);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('XRPUSDT-1m-2024-03-01.zip (XRPUSDT-1m-2024-03-01.csv): 1440 rows, 1440 imported, 0 duplicates skipped, checksum ok');
+    expect(r.stdout).toContain('XRPUSDT 1m: 2024-03-01 00:00 .. 2024-03-03 23:59 1 gap(s), 1440 kline(s) missing');
+    expect(r.stdout).toContain('gap 2024-03-02 00:00 .. 2024-03-02 23:59 (1440 missing)');
+
+    r = atm('data', 'import', archive);
+    expect(r.stdout).toContain('total: 2 file(s), 2880 rows, 0 imported, 2880 duplicates skipped');
+
+    r = atm('data', 'status', '--json');
+    const status = JSON.parse(r.stdout) as { symbol: string; rows: number; gaps: number; missing: number; bytes: number }[];
+    expect(status).toMatchObject([{ symbol: 'XRPUSDT', interval: '1m', rows: 2880, gaps: 1, missing: 1440 }]);
+    expect(status[0].bytes).toBeGreaterThan(0);
+
+    r = atm('data', 'verify');
+    expect(r.status).toBe(1); // the gap
+    expect(r.stdout).toContain('1 gap(s) (1440 missing)');
+
+    writeFileSync(join(archive, 'XRPUSDT-1m-2024-03-02.csv'), toCsv(rows.slice(1440, 2880), '1m', false));
+    expect(atm('data', 'import', join(archive, 'XRPUSDT-1m-2024-03-02.csv')).stdout).toContain('no gaps');
+    r = atm('data', 'verify', '--symbol', 'xrpusdt');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('XRPUSDT 1m: ok, 4320 klines');
+
+    const out = join(tmp.home, 'export');
+    r = atm('data', 'export', '--symbol', 'XRPUSDT', '--interval', '1h', '--out', out, '--daily', '--csv');
+    expect(r.status).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['XRPUSDT-1h-2024-03-01.csv', 'XRPUSDT-1h-2024-03-02.csv', 'XRPUSDT-1h-2024-03-03.csv']);
+    expect(readFileSync(join(out, 'XRPUSDT-1h-2024-03-01.csv'), 'utf8').split('\n')[1]).toMatch(/^1709251200000,[\d.]+,[\d.]+,[\d.]+,[\d.]+,[\d.]+,1709254799999,/);
+
+    // refused input: one line on stderr, no stack trace
+    writeFileSync(join(archive, 'BAD.csv'), '1,2,3\n');
+    r = atm('data', 'import', join(archive, 'BAD.csv'), '--symbol', 'XRPUSDT', '--interval', '1m');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('BAD.csv: refused, nothing imported: ');
+    expect(r.stdout).toContain('line 1: expected 12 columns, found 3');
+    r = atm('data', 'export', '--symbol', 'XRPUSDT', '--from', 'yesterday');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('atm: --from "yesterday" is not a time: use YYYY-MM-DD, "YYYY-MM-DD HH:MM" (UTC) or epoch milliseconds');
+    r = atm('data', 'import', join(archive, 'nothing-here.zip'));
+    expect(r.stdout + r.stderr).toContain('nothing-here.zip: no such file or directory');
+  });
+});
