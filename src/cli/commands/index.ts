@@ -6,9 +6,10 @@ import * as settings from './settings.js';
 import * as keys from './keys.js';
 import * as data from './data.js';
 import * as analyze from './analyze.js';
+import * as exchangeSim from './exchange-sim.js';
 
 /**
  * Every `atm` subcommand. Each module exports `register(program)`; add yours here. Commands call
  * the same App facade the TUI uses.
  */
-export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data];
+export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim];

@@ -43,6 +43,7 @@ describe('websocket streams from the local exchange', () => {
     expect(got.every((e) => e.k.x)).toBe(true);
     // each delivered kline equals the exchange's record of it
     const rows = await client.klines('BTCUSDT', '1m', { startTime: times[0], endTime: times[times.length - 1] });
+    if (rows.length !== times.length) console.log('DEBUG', times.length, rows.length, times[0], times.at(-1), rows[0]?.[0], rows.at(-1)?.[0], ex.markets.get('BTCUSDT')!.history.length, ex.markets.get('BTCUSDT')!.current.t);
     expect(rows.map((r) => r[0])).toEqual(times);
     expect(rows.map((r) => [r[1], r[2], r[3], r[4], r[5]])).toEqual(got.map((e) => [e.k.o, e.k.h, e.k.l, e.k.c, e.k.v]));
     expect(ex.faults.firedCounts().drop).toBeGreaterThanOrEqual(3);

@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { UserError } from '../context.js';
+
+interface SimOptions {
+  port: string;
+  host?: string;
+  data?: string;
+  seed?: string;
+  speed?: string;
+  faults?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  usdt?: string;
+  symbols?: string;
+  history?: string;
+}
+
+function int(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`--${name} ${JSON.stringify(value)} is not valid: an integer from ${min} to ${max}`);
+  return n;
+}
+
+/**
+ * `atm exchange-sim`: runs the local exchange alone, so any Binance client (this program's own or
+ * a third-party library) can be developed and tested against http://127.0.0.1:<port> and
+ * ws://127.0.0.1:<port>. Needs no data directory and no database.
+ */
+export function register(program: Command): void {
+  program
+    .command('exchange-sim')
+    .description('run the built-in Binance USD-M compatible local exchange on 127.0.0.1 (REST + websockets, fault injection)')
+    .option('--port <n>', 'port to listen on (0: a free port)', '8765')
+    .option('--data <dir>', 'replay 1m klines from Binance archive files (SYMBOL-1m-DATE.csv|zip) in this directory instead of generating')
+    .option('--seed <n>', 'seed of the market generator', '1')
+    .option('--speed <x>', 'market speed: 1 is real time, 60 makes a minute pass each second', '1')
+    .option('--faults <spec>', 'fault injection, e.g. "drop=500,depth-gap@0.01,429@0.005,slow=300@0.1" (see docs/exchange.md)')
+    .option('--api-key <key>', 'API key the exchange accepts (default: a printed demo key)')
+    .option('--api-secret <secret>', 'HMAC secret for --api-key (or an Ed25519 public key PEM)')
+    .option('--usdt <amount>', 'test USDT the account starts with', '100000')
+    .option('--symbols <list>', 'comma-separated symbols to list (default: all)')
+    .option('--history <days>', 'days of generated 1m history before now', '3')
+    .action(async (options: SimOptions) => {
+      const { LocalExchange, DEMO_API_KEY, DEMO_API_SECRET } = await import('../../adapters/localexchange/server.js');
+      const { parseFaultSpec, FaultSpecError } = await import('../../adapters/localexchange/faults.js');
+      const { SIM_SYMBOLS } = await import('../../adapters/localexchange/symbols.js');
+      const port = int('port', options.port, 0, 65_535);
+      const seed = int('seed', options.seed ?? '1', -2_147_483_648, 2_147_483_647);
+      const speed = Number(options.speed ?? '1');
+      if (!(speed > 0 && speed <= 1_000_000)) throw new UserError(`--speed ${JSON.stringify(options.speed)} is not valid: a number above 0 and at most 1000000`);
+      const history = Number(options.history ?? '3');
+      if (!(history >= 0 && history <= 60)) throw new UserError(`--history ${JSON.stringify(options.history)} is not valid: days from 0 to 60`);
+      if ((options.apiKey === undefined) !== (options.apiSecret === undefined)) throw new UserError('--api-key and --api-secret go together');
+      if (options.usdt !== undefined && !/^\d+(\.\d+)?$/.test(options.usdt)) throw new UserError(`--usdt ${JSON.stringify(options.usdt)} is not a decimal amount`);
+      if (options.faults) {
+        try {
+          parseFaultSpec(options.faults);
+        } catch (error) {
+          if (error instanceof FaultSpecError) throw new UserError(`--faults: ${error.message}`);
+          throw error;
+        }
+      }
+      const symbols = options.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+      for (const s of symbols ?? []) {
+        if (!options.data && !SIM_SYMBOLS.some((x) => x.symbol === s)) throw new UserError(`--symbols: ${s} is not listed; available: ${SIM_SYMBOLS.map((x) => x.symbol).join(', ')}`);
+      }
+      const apiKey = options.apiKey ?? DEMO_API_KEY;
+      const apiSecret = options.apiSecret ?? DEMO_API_SECRET;
+      let ex;
+      try {
+        ex = await LocalExchange.start({
+          port, seed, speed, faults: options.faults, dataDir: options.data, symbols, historyDays: history,
+          accounts: [{ apiKey, apiSecret, usdt: options.usdt }],
+          log: (line) => process.stderr.write(line + '\n'),
+        });
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        if (e.code === 'EADDRINUSE') throw new UserError(`--port ${port}: the port is in use`);
+        if (options.data && e.code === 'ENOENT') throw new UserError(`--data ${options.data}: no such directory`);
+        if (options.data && e instanceof Error && /no 1m kline archive files/.test(e.message)) throw new UserError(`--data: ${e.message}`);
+        throw error;
+      }
+      const lines = [
+        `local exchange (Binance USD-M compatible) listening`,
+        `  REST        ${ex.url}          (e.g. ${ex.url}/fapi/v1/exchangeInfo)`,
+        `  websocket   ${ex.wsUrl}/public|/market|/private  and legacy /ws, /stream`,
+        `  symbols     ${[...ex.markets.keys()].join(', ')}`,
+        `  market      ${options.data ? `replay of ${options.data}` : `generator, seed ${seed}`}, speed ${speed}`,
+        `  faults      ${ex.faults.spec || 'none'}`,
+        `  account     ${options.usdt ?? '100000'} USDT`,
+      ];
+      if (options.apiKey === undefined) lines.push(`  API key     ${DEMO_API_KEY}`, `  API secret  ${DEMO_API_SECRET}   (demo pair; pass --api-key/--api-secret for your own)`);
+      else lines.push(`  API key     ${apiKey}   (secret as given)`);
+      lines.push('press Ctrl-C to stop');
+      process.stdout.write(lines.join('\n') + '\n');
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await ex.close();
+    });
+}
