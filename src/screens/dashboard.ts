@@ -21,7 +21,8 @@ export function mount(ctx: PageContext): Page {
   const root = blessed.box({ parent: ctx.body, top: 0, left: 0, width: '100%', height: '100%', hidden: true });
   const process_ = panel(root, { top: 0, left: 0, width: '50%', height: 12, theme: ctx.theme() });
   const pools = panel(root, { top: 0, left: '50%', width: '50%', height: 12, theme: ctx.theme() });
-  const log = panel(root, { top: 12, left: 0, width: '100%', height: '100%-12', theme: ctx.theme(), scrollable: true, alwaysScroll: true });
+  const exchangeBox = panel(root, { top: 12, left: 0, width: '100%', height: 4, theme: ctx.theme() });
+  const log = panel(root, { top: 16, left: 0, width: '100%', height: '100%-16', theme: ctx.theme(), scrollable: true, alwaysScroll: true });
   let showLog = app.config.ui.logPanel;
   let followLog = true;
   let visible = false;
@@ -38,6 +39,34 @@ export function mount(ctx: PageContext): Page {
       ctx.markDirty();
     }
   });
+
+  const offExchange = app.bus.on('exchange.state', () => {
+    if (visible) {
+      renderExchange();
+      ctx.markDirty();
+    }
+  });
+
+  /** The Exchange block: websocket rate, lag, reconnects and the local order books. */
+  function renderExchange(): void {
+    const { t } = ctx;
+    const width = (exchangeBox.width as number) - 2;
+    exchangeBox.setLabel(` ${t('exchange.dashboard.title')} `);
+    const st = app.exchange.stats();
+    if (!st) {
+      exchangeBox.setContent(paint(ctx.theme(), 'muted', esc(fit(t('exchange.dashboard.offline'), width))));
+      return;
+    }
+    const line1 = t('exchange.dashboard.line', {
+      venue: st.simulated ? t('exchange.dashboard.simulated') : st.venue,
+      rate: st.messagesPerSecond.toFixed(0), lag: Math.round(st.lagMs), maxLag: Math.round(st.maxLagMs), reconnects: st.reconnects,
+      streams: st.streams, connections: st.connections, weight: st.usedWeight, limit: st.weightLimit,
+    });
+    const books = st.books.length === 0
+      ? t('exchange.dashboard.noBooks')
+      : st.books.map((b) => t('exchange.dashboard.book', { symbol: b.symbol, state: t(`exchange.dashboard.bookState.${b.state}`), bid: b.bestBid ?? '-', ask: b.bestAsk ?? '-', resyncs: b.resyncs })).join('  ');
+    exchangeBox.setContent([esc(fit(line1, width)), esc(fit(books, width))].join('\n'));
+  }
 
   function kv(label: string, value: string, width: number): string {
     return `${paint(ctx.theme(), 'muted', esc(fit(label, 16)))} ${esc(fit(value, Math.max(0, width - 19)))}`;
@@ -143,19 +172,22 @@ export function mount(ctx: PageContext): Page {
     },
     update: () => {
       const theme = ctx.theme();
-      for (const box of [process_, pools, log] as Widgets.BoxElement[]) restyle(box, theme);
+      for (const box of [process_, pools, exchangeBox, log] as Widgets.BoxElement[]) restyle(box, theme);
       layout();
       renderProcess();
       renderPools();
+      renderExchange();
       if (showLog) renderLog();
     },
     tick: () => {
       renderProcess();
-      return [process_];
+      renderExchange();
+      return [process_, exchangeBox];
     },
     destroy: () => {
       offLog();
       offPools();
+      offExchange();
       root.destroy();
     },
   };
