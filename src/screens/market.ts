@@ -95,6 +95,9 @@ export function mount(ctx: PageContext): Page {
       const prev = bySymbol.get(s.symbol);
       if (!prev || INTERVALS.indexOf(s.interval) < INTERVALS.indexOf(prev)) bySymbol.set(s.symbol, s.interval);
     }
+    // symbols the exchange lists (imported into the database) but with nothing stored yet
+    const listed = app.market.symbols().filter((s) => s.status === 'TRADING' && !bySymbol.has(s.symbol));
+    const empty: SymbolRow[] = listed.map((s) => ({ symbol: s.symbol, base: '1m', last: NaN, change: NaN, volume: NaN, lastTime: 0 }));
     rows = [...bySymbol.entries()].map(([symbol, baseI]) => {
       const info = series.find((s) => s.symbol === symbol && s.interval === baseI)!;
       const lastTime = info.last ?? 0;
@@ -107,6 +110,7 @@ export function mount(ctx: PageContext): Page {
       for (let i = 0; i < n; i++) volume += recent.quoteVolume[i];
       return { symbol, base: baseI, last, change, volume, lastTime };
     });
+    rows.push(...empty);
   }
 
   function visibleRows(): SymbolRow[] {
@@ -114,7 +118,7 @@ export function mount(ctx: PageContext): Page {
     const list = rows.filter((r) => r.symbol.includes(f));
     const num = (x: number) => (Number.isFinite(x) ? x : -Infinity);
     if (sort === 'change') list.sort((a, b) => num(b.change) - num(a.change) || a.symbol.localeCompare(b.symbol));
-    else if (sort === 'volume') list.sort((a, b) => b.volume - a.volume || a.symbol.localeCompare(b.symbol));
+    else if (sort === 'volume') list.sort((a, b) => num(b.volume) - num(a.volume) || a.symbol.localeCompare(b.symbol));
     else list.sort((a, b) => a.symbol.localeCompare(b.symbol));
     return list;
   }
@@ -232,11 +236,32 @@ export function mount(ctx: PageContext): Page {
   });
   const offStored = app.bus.on('market.stored', (e) => {
     if (!visible) return;
-    if (!rows.some((r) => r.symbol === e.symbol)) {
+    const row = rows.find((r) => r.symbol === e.symbol);
+    if (!row || row.lastTime === 0) {
       loadRows();
       renderList();
       ctx.markDirty();
     }
+  });
+  const offFilled = app.bus.on('market.filled', (e) => {
+    // a REST fill stored many klines at once: reload the selected series
+    if (e.symbol !== selected || e.interval !== baseInterval) return;
+    base = app.market.klines(e.symbol, baseInterval);
+    rebuildChart();
+    if (visible) {
+      renderChart();
+      ctx.markDirty();
+    }
+  });
+  const offSymbols = app.bus.on('market.symbols', () => {
+    if (!visible) return;
+    loadRows();
+    if (!selected) {
+      const list = visibleRows();
+      if (list.length > 0) select(list[0].symbol);
+    }
+    page.update();
+    ctx.markDirty();
   });
   const offExchange = app.bus.on('exchange.state', () => {
     if (visible) {
@@ -308,7 +333,7 @@ export function mount(ctx: PageContext): Page {
     for (let i = top; i < list.length && lines.length < height; i++) {
       const r = list[i];
       const change = Number.isFinite(r.change) ? `${r.change >= 0 ? '+' : ''}${r.change.toFixed(2)}%` : '-';
-      const text = `${fit(r.symbol, 11)}${fit(change, 8, 'right')} ${fit(formatVolume(r.volume), width - 20, 'right')}`;
+      const text = `${fit(r.symbol, 11)}${fit(change, 8, 'right')} ${fit(Number.isFinite(r.volume) ? formatVolume(r.volume) : '-', width - 20, 'right')}`;
       const role: ThemeRole = !Number.isFinite(r.change) ? 'muted' : r.change >= 0 ? 'up' : 'down';
       if (i === cursor) lines.push(theme.color ? `{${theme.colors.selectedBg}-bg}{${theme.colors.selectedFg}-fg}${esc(fit(text, width))}{/${theme.colors.selectedFg}-fg}{/${theme.colors.selectedBg}-bg}` : `{inverse}${esc(fit(text, width))}{/inverse}`);
       else lines.push(paint(theme, role, esc(fit(text, width))));
@@ -479,6 +504,8 @@ export function mount(ctx: PageContext): Page {
       offKline();
       offStale();
       offStored();
+      offFilled();
+      offSymbols();
       offExchange();
       ctx.screen.removeListener('keypress', onKeypress);
       stopLive();

@@ -21,8 +21,8 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     done = undefined;
   });
 
-  async function start(seed?: (app: App) => void) {
-    const opened = await openTestApp();
+  async function start(seed?: (app: App) => void, options: Parameters<typeof openTestApp>[0] = {}) {
+    const opened = await openTestApp(options);
     done = opened.cleanup;
     seed?.(opened.app);
     hs = headlessScreen(160, 40);
@@ -99,5 +99,26 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     press('G'); // the latest candle
     screen = await until('2024-01-03 00:00');
     expect(screen).toContain('C 2.35');
+  });
+
+  it('with the local exchange connected: exchange symbols, a live chart filled from REST, the order book and trades', async () => {
+    const { app } = await start(undefined, { exchangeMode: 'sim' });
+    press('6');
+    await app.exchange.start();
+    let screen = await until('ETHUSDT'); // the exchange's symbols are listed before anything is stored
+    for (const ch of '/BTC\r') press(ch);
+    screen = await until('BTCUSDT 1m');
+    // the chart fills from REST (nothing was stored) and the book and trades stream in
+    await waitFor(() => (app.market.store.lastOpenTime('BTCUSDT', '1m') ?? 0) > 0, 10_000, 'the initial fill');
+    screen = await until('Recent trades');
+    await waitFor(() => {
+      shell!.renderNow();
+      screen = hs!.text().join('\n');
+      return /\d\d:\d\d:\d\d\s+\d+\.\d/.test(screen) && !screen.includes('order book syncing');
+    }, 10_000, 'trades and a synced book');
+    expect(screen).not.toContain('No exchange connected');
+    expect(screen).toMatch(/[┃│╽╿╻╹]/);
+    expect(app.market.isStale('BTCUSDT')).toBe(false);
+    expect(app.market.store.gaps('BTCUSDT', '1m')).toEqual([]);
   });
 });

@@ -42,6 +42,8 @@ declare module '../events.js' {
     'market.filled': MarketFilledEvent;
     /** Stored klines of a series changed (import, download, live). */
     'market.stored': { symbol: string; interval: Interval };
+    /** The exchange's symbols were imported into the database. */
+    'market.symbols': { count: number };
   }
 }
 
@@ -198,6 +200,11 @@ export class MarketDataService {
     this.detachStreams();
     this.port = port;
     for (const w of this.watches.values()) this.start(w);
+    // the exchange's symbols and filters into the database, once per connection
+    this.refreshSymbols().then(
+      (count) => this.deps.bus.emit('market.symbols', { count }),
+      (error: unknown) => this.deps.log.warn({ component: 'market', err: (error as Error).message }, `cannot import the exchange's symbols: ${(error as Error).message}`),
+    );
   }
 
   detach(): void {
