@@ -11,6 +11,7 @@ export interface BenchSection {
 
 const SECTIONS: (() => Promise<BenchSection>)[] = [
   async () => (await import('./tui.js')).section,
+  async () => (await import('./exchange.js')).section,
   async () => (await import('./market.js')).section,
   async () => (await import('./analysis.js')).section,
 ];
