@@ -87,58 +87,25 @@ export interface ParsedCsv {
 export function parseKlineCsv(input: Uint8Array | string, file = '<input>'): ParsedCsv {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const n = bytes.length;
-  // Upper bound on rows: count newlines (+1 for a missing final newline).
+  // Upper bound on rows: the newlines (+1 for a missing final newline), found with memchr.
   let lines = 1;
-  for (let i = 0; i < n; i++) if (bytes[i] === 10) lines++;
-  let k = allocKlines(lines);
-  const { openTime, open, high, low, close, volume, quoteVolume, trades, takerBuyVolume, takerBuyQuoteVolume } = k;
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
+  const k = allocKlines(lines);
+  // column -> target array (close_time and ignore are checked, not kept)
+  const targets: (Float64Array | undefined)[] = [
+    k.openTime, k.open, k.high, k.low, k.close, k.volume, undefined, k.quoteVolume, k.trades, k.takerBuyVolume, k.takerBuyQuoteVolume, undefined,
+  ];
+  const text = (s: number, e: number) => Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1');
 
   let pos = 0;
   if (n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) pos = 3;
   let row = 0;
   let lineNo = 0;
   let header = false;
-  const fieldStart = new Int32Array(13);
-  const fieldEnd = new Int32Array(13);
-
-  const text = (s: number, e: number) => Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1');
-
-  /** Parses bytes [s, e) as a decimal number, exactly like Number(text). NaN when not a number. */
-  const num = (s: number, e: number): number => {
-    if (s >= e) return NaN;
-    let i = s;
-    let neg = false;
-    if (bytes[i] === 45 /* - */) {
-      neg = true;
-      i++;
-    }
-    let mant = 0;
-    let digits = 0;
-    let frac = -1;
-    for (; i < e; i++) {
-      const c = bytes[i];
-      if (c >= 48 && c <= 57) {
-        mant = mant * 10 + (c - 48);
-        digits++;
-        if (frac >= 0) frac++;
-      } else if (c === 46 /* . */ && frac < 0) {
-        frac = 0;
-      } else {
-        // exponent, spaces...: let the general parser decide
-        const t = text(s, e).trim();
-        return t === '' ? NaN : Number(t);
-      }
-    }
-    if (digits === 0) return NaN;
-    if (mant >= TWO53 || frac > 22) return Number(text(s, e));
-    const v = frac > 0 ? mant / POW10[frac] : mant;
-    return neg ? -v : v;
-  };
-
   while (pos < n) {
     lineNo++;
-    let end = pos;
-    while (end < n && bytes[end] !== 10) end++;
+    let end = bytes.indexOf(10, pos);
+    if (end < 0) end = n;
     let lineEnd = end;
     if (lineEnd > pos && bytes[lineEnd - 1] === 13) lineEnd--;
     const next = end + 1;
@@ -146,21 +113,8 @@ export function parseKlineCsv(input: Uint8Array | string, file = '<input>'): Par
       pos = next; // blank line (usually the last)
       continue;
     }
-    // split into fields
-    let f = 0;
-    fieldStart[0] = pos;
-    for (let i = pos; i < lineEnd; i++) {
-      if (bytes[i] === 44 /* , */) {
-        if (f < 12) fieldEnd[f] = i;
-        f++;
-        if (f < 13) fieldStart[f] = i + 1;
-      }
-    }
-    if (f < 13) fieldEnd[f] = lineEnd;
-    const fields = f + 1;
     const first = bytes[pos];
-    const numericStart = (first >= 48 && first <= 57) || first === 45;
-    if (row === 0 && !header && !numericStart) {
+    if (row === 0 && !header && !((first >= 48 && first <= 57) || first === 45)) {
       // a header row: must be the archive's header (at least its first column)
       const h = text(pos, lineEnd).trim().toLowerCase();
       if (!h.startsWith('open_time')) throw new ArchiveError(file, `expected a kline row or the header "${ARCHIVE_COLUMNS.join(',')}", found "${truncate(h)}"`, lineNo);
@@ -168,32 +122,64 @@ export function parseKlineCsv(input: Uint8Array | string, file = '<input>'): Par
       pos = next;
       continue;
     }
-    if (fields !== 12) throw new ArchiveError(file, `expected 12 columns, found ${fields}`, lineNo);
-    const get = (c: number, integer: boolean, nonNegative: boolean): number => {
-      const v = num(fieldStart[c], fieldEnd[c]);
-      if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || (nonNegative && v < 0)) {
-        throw new ArchiveError(
-          file,
-          `"${truncate(text(fieldStart[c], fieldEnd[c]))}" is not ${integer ? 'an integer' : nonNegative ? 'a non-negative number' : 'a number'}`,
-          lineNo,
-          `${c + 1} (${ARCHIVE_COLUMNS[c]})`,
-        );
+    let p = pos;
+    let openTime = 0;
+    for (let c = 0; c < 12; c++) {
+      // one field: [start, p)
+      const start = p;
+      let neg = false;
+      if (bytes[p] === 45) {
+        neg = true;
+        p++;
       }
-      return v;
-    };
-    const t = get(0, true, true);
-    openTime[row] = t;
-    open[row] = get(1, false, true);
-    high[row] = get(2, false, true);
-    low[row] = get(3, false, true);
-    close[row] = get(4, false, true);
-    volume[row] = get(5, false, true);
-    const ct = get(6, true, true);
-    if (ct < t) throw new ArchiveError(file, `close time ${ct} is before the open time ${t}`, lineNo, `7 (close_time)`);
-    quoteVolume[row] = get(7, false, true);
-    trades[row] = get(8, true, true);
-    takerBuyVolume[row] = get(9, false, true);
-    takerBuyQuoteVolume[row] = get(10, false, true);
+      let mant = 0;
+      let digits = 0;
+      let frac = -1;
+      let plain = true;
+      for (; p < lineEnd; p++) {
+        const ch = bytes[p];
+        if (ch >= 48 && ch <= 57) {
+          mant = mant * 10 + (ch - 48);
+          digits++;
+          if (frac >= 0) frac++;
+        } else if (ch === 44) break;
+        else if (ch === 46 && frac < 0) frac = 0;
+        else plain = false;
+      }
+      let v: number;
+      if (plain && digits > 0 && mant < TWO53 && frac <= 22) v = frac > 0 ? mant / POW10[frac] : mant;
+      else {
+        const t = text(start, p).trim();
+        v = t === '' ? NaN : Number(t);
+      }
+      if (neg && plain) v = -v;
+      // validation: times and counts are integers; everything is a non-negative number
+      const integer = c === 0 || c === 6 || c === 8;
+      if (!(v >= 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+        if (c === 11) {
+          // the ignored column: anything goes
+        } else {
+          throw new ArchiveError(
+            file,
+            `"${truncate(text(start, p))}" is not ${integer ? 'an integer' : 'a non-negative number'}`,
+            lineNo,
+            `${c + 1} (${ARCHIVE_COLUMNS[c]})`,
+          );
+        }
+      }
+      const target = targets[c];
+      if (target) target[row] = v;
+      if (c === 0) openTime = v;
+      else if (c === 6 && v < openTime) throw new ArchiveError(file, `close time ${v} is before the open time ${openTime}`, lineNo, `7 (close_time)`);
+      if (c < 11) {
+        if (p >= lineEnd) throw new ArchiveError(file, `expected 12 columns, found ${c + 1}`, lineNo);
+        p++; // the comma
+      } else if (p < lineEnd) {
+        let count = 12;
+        for (let x = p; x < lineEnd; x++) if (bytes[x] === 44) count++;
+        throw new ArchiveError(file, `expected 12 columns, found ${count}`, lineNo);
+      }
+    }
     row++;
     pos = next;
   }
