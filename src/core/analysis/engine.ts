@@ -1,4 +1,4 @@
-import { INDICATORS, columnsLength, emptyBar, readBar, type Bar, type KlineColumns, type Streamer } from './indicators/index.js';
+import { INDICATORS, columnsLength, oneRow, setRow, type Bar, type KlineColumns, type Streamer } from './indicators/index.js';
 import type { Cac } from './cac.js';
 import { PIP_LINES, PipStreamer, componentFor, type PipComponent } from './pip.js';
 
@@ -55,11 +55,15 @@ export class AnalysisEngine {
     this.pip = cac.pip ? new PipStreamer(cac.pip, components, woiOffset) : undefined;
   }
 
+  private readonly one = oneRow();
+
   update(bar: Bar): Float64Array {
     const row = this.row;
+    const one = this.one;
+    setRow(one, bar);
     const streamers = this.streamers;
-    for (let i = 0; i < streamers.length; i++) streamers[i].update(bar, row, this.offsets[i]);
-    if (this.pip) this.pip.update(bar, row, this.pipOffset);
+    for (let i = 0; i < streamers.length; i++) streamers[i].update(one, 0, row, this.offsets[i]);
+    if (this.pip) this.pip.update(one, 0, row, this.pipOffset);
     this.count++;
     this.lastOpenTime = bar.openTime;
     return row;
@@ -73,17 +77,52 @@ export interface AnalysisResult {
   values: Float64Array[];
 }
 
-/** Batch run over columns: the same engine, one kline after another. */
-export function analyzeBatch(cac: Cac, klines: KlineColumns, engine = new AnalysisEngine(cac)): AnalysisResult {
+/**
+ * Batch run over columns: each indicator runs over the whole range in its own loop (the same state
+ * machine as streaming, so the values are identical), then PIP runs over their columns.
+ */
+export function analyzeBatch(cac: Cac, klines: KlineColumns, options: { reuse?: AnalysisResult } = {}): AnalysisResult {
   const n = columnsLength(klines);
-  const width = engine.columns.length;
-  const values = engine.columns.map(() => new Float64Array(n));
-  const bar = emptyBar();
-  for (let i = 0; i < n; i++) {
-    const row = engine.update(readBar(klines, i, bar));
-    for (let c = 0; c < width; c++) values[c][i] = row[c];
+  const columns = outputColumns(cac).columns;
+  // Reusing the arrays of an earlier result (same CAC, same length) saves allocating and first
+  // touching fresh memory, which costs as much as the arithmetic here.
+  const reuse = options.reuse;
+  const values =
+    reuse && reuse.columns.length === columns.length && reuse.values.every((v) => v.length === n)
+      ? reuse.values
+      : columns.map(() => new Float64Array(n));
+  let offset = 0;
+  const components: PipComponent[] = [];
+  let woiOffset = -1;
+  for (const ind of cac.indicators) {
+    const spec = INDICATORS[ind.type];
+    const width = spec.lines.length;
+    spec.batch(ind.params, klines, n, values.slice(offset, offset + width));
+    const component = componentFor(ind.type, offset, spec.lines);
+    if (component) components.push(component);
+    if (ind.type === 'WOI' && woiOffset < 0) woiOffset = offset;
+    offset += width;
   }
-  return { columns: engine.columns, openTime: klines.openTime.slice(0, n), values };
+  if (cac.pip) {
+    const pip = new PipStreamer(cac.pip, components, woiOffset);
+    // PIP reads only its components' lines: copy just those into a scratch row per kline.
+    const needed = new Set<number>();
+    for (const c of components) {
+      needed.add(c.offset);
+      if (c.kind === 'bol') needed.add(c.offset + 1);
+    }
+    if (woiOffset >= 0) needed.add(woiOffset);
+    const reads = Int32Array.from(needed);
+    const row = new Float64Array(columns.length);
+    const outCols = values.slice(offset, offset + PIP_LINES.length);
+    const w = outCols.length;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < reads.length; j++) row[reads[j]] = values[reads[j]][i];
+      pip.update(klines, i, row, offset);
+      for (let c = 0; c < w; c++) outCols[c][i] = row[offset + c];
+    }
+  }
+  return { columns, openTime: klines.openTime.slice(0, n), values };
 }
 
 /** JSON form: `{ openTime: [...], "<TYPE>.<line>": [... null during warm-up] }`. */

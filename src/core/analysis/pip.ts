@@ -1,4 +1,4 @@
-import type { Bar, ParamSpec, Params } from './indicators/types.js';
+import { type ParamSpec, type Params, type KlineColumns } from './indicators/types.js';
 
 /**
  * PIP, the potential investment plan: turns the CAC's indicator lines into one signal that trade
@@ -90,36 +90,41 @@ export class PipStreamer {
     private readonly woiOffset: number,
   ) {
     this.s = settings.params.swing;
-    this.highs = new Float64Array(2 * this.s + 1);
-    this.lows = new Float64Array(2 * this.s + 1);
+    this.highs = new Float64Array(2 * (2 * this.s + 1));
+    this.lows = new Float64Array(2 * (2 * this.s + 1));
   }
 
   /** Reads the indicator lines of this kline from `row` and writes PIP's lines at `offset`. */
-  update(bar: Bar, row: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, row: Float64Array, offset: number): void {
     const p = this.settings.params;
     // ---- swings, confirmed `s` klines after the extreme ----
-    const w = 2 * this.s + 1;
-    this.highs[this.ringIdx] = bar.high;
-    this.lows[this.ringIdx] = bar.low;
+    // The ring is stored twice over (slots i and i + w) so the last w klines are always the
+    // contiguous slice [ringIdx, ringIdx + w), oldest first: no modulo in the scan.
+    const s = this.s;
+    const w = 2 * s + 1;
+    const highs = this.highs;
+    const lows = this.lows;
+    const h0 = k.high[t];
+    const l0 = k.low[t];
+    highs[this.ringIdx] = highs[this.ringIdx + w] = h0;
+    lows[this.ringIdx] = lows[this.ringIdx + w] = l0;
     this.ringIdx = this.ringIdx + 1 === w ? 0 : this.ringIdx + 1;
     this.count++;
     let swingHigh = NaN;
     let swingLow = NaN;
     if (this.count >= w) {
-      // ringIdx now points at the oldest of the last w klines; the candidate is the middle one.
-      const mid = (this.ringIdx + this.s) % w;
-      const hc = this.highs[mid];
-      const lc = this.lows[mid];
+      const base = this.ringIdx;
+      const hc = highs[base + s];
+      const lc = lows[base + s];
       let isHigh = true;
       let isLow = true;
-      for (let j = 0; j < w && (isHigh || isLow); j++) {
-        if (j === this.s) continue;
-        const idx = (this.ringIdx + j) % w;
-        const before = j < this.s;
-        const h = this.highs[idx];
-        const l = this.lows[idx];
-        if (before ? h >= hc : h > hc) isHigh = false;
-        if (before ? l <= lc : l < lc) isLow = false;
+      for (let j = 0; j < s && (isHigh || isLow); j++) {
+        if (highs[base + j] >= hc) isHigh = false;
+        if (lows[base + j] <= lc) isLow = false;
+      }
+      for (let j = s + 1; j < w && (isHigh || isLow); j++) {
+        if (highs[base + j] > hc) isHigh = false;
+        if (lows[base + j] < lc) isLow = false;
       }
       if (isHigh) swingHigh = hc;
       if (isLow) swingLow = lc;
@@ -128,7 +133,7 @@ export class PipStreamer {
     // ---- classical signal ----
     let sum = 0;
     let n = 0;
-    const close = bar.close;
+    const close = k.close[t];
     for (let i = 0; i < this.components.length; i++) {
       const c = this.components[i];
       const v = row[c.offset];

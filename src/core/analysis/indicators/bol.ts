@@ -1,4 +1,4 @@
-import type { Bar, IndicatorSpec, Params, Streamer } from './types.js';
+import { type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
  * Rolling mean and population variance over `n` values, from sums shifted by an anchor c:
@@ -76,8 +76,8 @@ export class BolStreamer implements Streamer {
   constructor(n: number, private readonly k: number) {
     this.m = new RollingMoments(n);
   }
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    if (!this.m.push(bar.close)) {
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    if (!this.m.push(k.close[t])) {
       out[offset] = NaN;
       out[offset + 1] = NaN;
       out[offset + 2] = NaN;
@@ -101,4 +101,15 @@ export const BOL: IndicatorSpec = {
     { name: 'k', kind: 'number', min: 0, minExclusive: true, max: 10, default: 2, description: 'width in standard deviations' },
   ],
   create: (p: Params) => new BolStreamer(p.n, p.k),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchBol(new BolStreamer(p.n, p.k), k, n, cols),
 };
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchBol(s: BolStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}

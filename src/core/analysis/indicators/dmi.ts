@@ -1,4 +1,4 @@
-import { isZero, type Bar, type IndicatorSpec, type Params, type Streamer } from './types.js';
+import { isZero, type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
  * +DI, -DI and ADX with Wilder smoothing, exactly as TA-Lib's PLUS_DI, MINUS_DI and ADX
@@ -28,15 +28,15 @@ export class DmiStreamer implements Streamer {
 
   constructor(private readonly n: number) {}
 
-  update(bar: Bar, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
     const n = this.n;
     const c = this.count++;
-    const high = bar.high;
-    const low = bar.low;
+    const high = k.high[t];
+    const low = k.low[t];
     if (c === 0) {
       this.prevHigh = high;
       this.prevLow = low;
-      this.prevClose = bar.close;
+      this.prevClose = k.close[t];
       out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = out[offset + 4] = NaN;
       return;
     }
@@ -53,7 +53,7 @@ export class DmiStreamer implements Streamer {
     if (t2 > tr) tr = t2;
     const t3 = Math.abs(low - this.prevClose);
     if (t3 > tr) tr = t3;
-    this.prevClose = bar.close;
+    this.prevClose = k.close[t];
     if (c < n) {
       this.plusDM += pdm;
       this.minusDM += mdm;
@@ -102,4 +102,15 @@ export const DMIXADX: IndicatorSpec = {
   summary: '+DI, -DI and ADX (Wilder), with a combined signal normalised against its all-time high',
   params: [{ name: 'n', kind: 'int', min: 2, max: 100_000, default: 14, description: 'Wilder smoothing period' }],
   create: (p: Params) => new DmiStreamer(p.n),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchDmi(new DmiStreamer(p.n), k, n, cols),
 };
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchDmi(s: DmiStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}

@@ -1,4 +1,4 @@
-import type { Bar, IndicatorSpec, Params, Streamer } from './types.js';
+import { type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /** Smoothing kernel over neighbouring bins (triangular, radius 2). */
 const KERNEL = [1 / 9, 2 / 9, 3 / 9, 2 / 9, 1 / 9];
@@ -29,6 +29,13 @@ export class IvpStreamer implements Streamer {
   private pocVol = -1;
   private support = NaN;
   private resistance = NaN;
+  private lastBin = 0;
+  private binLow = Infinity;
+  private binHigh = -Infinity;
+  private pocPriceBin = NaN;
+  private pocPrice = NaN;
+  /** Klines since the levels were last chosen (they are chosen on klines interval, 2·interval...). */
+  private sinceLevels = 0;
 
   constructor(private readonly interval: number, private readonly gamma: number, private readonly delta: number) {
     this.lnStep = Math.log1p(gamma);
@@ -59,32 +66,48 @@ export class IvpStreamer implements Streamer {
     this.base = newBase;
   }
 
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    const tp = (bar.high + bar.low + bar.close) / 3;
-    if (tp > 0 && bar.volume > 0) {
-      const b = Math.floor(Math.log(tp) / this.lnStep);
-      this.ensure(b - RADIUS - IVP_SEARCH_BINS - 1, b + RADIUS + IVP_SEARCH_BINS + 1);
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    const tp = (k.high[t] + k.low[t] + k.close[t]) / 3;
+    const v = k.volume[t];
+    if (tp > 0 && v > 0) {
+      // The bin is floor(ln(tp)/ln(1+γ)); the logarithm is skipped while tp stays well inside the
+      // previous kline's bin (a 1e-9 relative margin keeps the result identical to the formula).
+      let b = this.lastBin;
+      if (!(tp > this.binLow && tp < this.binHigh)) {
+        b = Math.floor(Math.log(tp) / this.lnStep);
+        this.lastBin = b;
+        this.binLow = Math.exp(b * this.lnStep) * (1 + 1e-9);
+        this.binHigh = Math.exp((b + 1) * this.lnStep) * (1 - 1e-9);
+        const margin = RADIUS + IVP_SEARCH_BINS + 1;
+        if (b - margin < this.base || b + margin >= this.base + this.vol.length) this.ensure(b - margin, b + margin);
+      }
       const vol = this.vol;
-      const v = bar.volume;
-      for (let j = -RADIUS; j <= RADIUS; j++) {
-        const i = b + j - this.base;
-        const s = (vol[i] += v * KERNEL[j + RADIUS]);
+      const i0 = b - RADIUS - this.base;
+      for (let j = 0; j < KERNEL.length; j++) {
+        const s = (vol[i0 + j] += v * KERNEL[j]);
         if (s > this.pocVol) {
           this.pocVol = s;
-          this.pocBin = b + j;
+          this.pocBin = b - RADIUS + j;
         }
       }
     }
     this.count++;
+    const due = ++this.sinceLevels >= this.interval;
+    if (due) this.sinceLevels = 0;
     if (this.count < this.interval || this.pocVol <= 0) {
       out[offset] = out[offset + 1] = out[offset + 2] = NaN;
       return;
     }
-    if (this.count % this.interval === 0 && bar.close > 0) this.chooseLevels(bar.close);
-    out[offset] = this.centre(this.pocBin);
+    if (due && k.close[t] > 0) this.chooseLevels(k.close[t]);
+    if (this.pocBin !== this.pocPriceBin) {
+      this.pocPriceBin = this.pocBin;
+      this.pocPrice = this.centre(this.pocBin);
+    }
+    out[offset] = this.pocPrice;
     out[offset + 1] = this.support;
     out[offset + 2] = this.resistance;
   }
+
 
   private chooseLevels(close: number): void {
     const cur = Math.floor(Math.log(close) / this.lnStep);
@@ -124,4 +147,15 @@ export const IVP: IndicatorSpec = {
     { name: 'delta', kind: 'number', min: 0, max: 1, default: 0.3, description: 'filter strength: a level needs at least delta × the poc volume' },
   ],
   create: (p: Params) => new IvpStreamer(p.interval, p.gamma, p.delta),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchIvp(new IvpStreamer(p.interval, p.gamma, p.delta), k, n, cols),
 };
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchIvp(s: IvpStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}

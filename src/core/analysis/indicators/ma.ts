@@ -1,4 +1,4 @@
-import type { Bar, IndicatorSpec, Params, Streamer } from './types.js';
+import { type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
  * Rolling window of the last `n` values with a running sum. Running sums drift (every add and
@@ -94,8 +94,8 @@ export class SmaStreamer implements Streamer {
   constructor(readonly n: number) {
     this.window = new RollingSum(n);
   }
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    out[offset] = this.window.push(bar.close) ? this.window.sum / this.n : NaN;
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    out[offset] = this.window.push(k.close[t]) ? this.window.sum / this.n : NaN;
   }
 }
 
@@ -104,8 +104,8 @@ export class EmaStreamer implements Streamer {
   constructor(n: number) {
     this.core = new EmaCore(n);
   }
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    out[offset] = this.core.push(bar.close);
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    out[offset] = this.core.push(k.close[t]);
   }
 }
 
@@ -128,8 +128,8 @@ export class WmaStreamer implements Streamer {
     this.divider = (n * (n + 1)) / 2;
   }
 
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    const x = bar.close;
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    const x = k.close[t];
     const n = this.n;
     if (this.count < n) {
       this.count++;
@@ -171,14 +171,47 @@ export const SMA: IndicatorSpec = {
   type: 'SMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'simple moving average of the close',
   create: (p: Params) => new SmaStreamer(p.n),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchSma(new SmaStreamer(p.n), k, n, cols),
 };
 export const EMA: IndicatorSpec = {
   type: 'EMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'exponential moving average of the close, seeded with the SMA of the first n',
   create: (p: Params) => new EmaStreamer(p.n),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchEma(new EmaStreamer(p.n), k, n, cols),
 };
 export const WMA: IndicatorSpec = {
   type: 'WMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'linearly weighted moving average of the close',
   create: (p: Params) => new WmaStreamer(p.n),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchWma(new WmaStreamer(p.n), k, n, cols),
 };
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchSma(s: SmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchEma(s: EmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchWma(s: WmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}

@@ -1,4 +1,4 @@
-import type { Bar, IndicatorSpec, Params, Streamer } from './types.js';
+import { type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
  * Money flow index, as TA-Lib MFI (ta_MFI.c): typical price tp = (high + low + close)/3, money
@@ -26,8 +26,8 @@ export class MfiStreamer implements Streamer {
     this.neg = new Float64Array(n);
   }
 
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    const tp = (bar.high + bar.low + bar.close) / 3;
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    const tp = (k.high[t] + k.low[t] + k.close[t]) / 3;
     const c = this.count++;
     if (c === 0) {
       this.prevTP = tp;
@@ -36,7 +36,7 @@ export class MfiStreamer implements Streamer {
     }
     const diff = tp - this.prevTP;
     this.prevTP = tp;
-    const flow = tp * bar.volume;
+    const flow = tp * k.volume[t];
     const p = diff > 0 ? flow : 0;
     const m = diff < 0 ? flow : 0;
     const n = this.n;
@@ -83,4 +83,15 @@ export const MFI: IndicatorSpec = {
   summary: 'money flow index, with an ATH-normalised form',
   params: [{ name: 'n', kind: 'int', min: 2, max: 100_000, default: 14, description: 'number of money flows summed' }],
   create: (p: Params) => new MfiStreamer(p.n),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchMfi(new MfiStreamer(p.n), k, n, cols),
 };
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchMfi(s: MfiStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}

@@ -1,5 +1,5 @@
 import { EmaCore } from './ma.js';
-import type { Bar, IndicatorSpec, ParamSpec, Params, Streamer } from './types.js';
+import { type IndicatorSpec, type ParamSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
  * Multi MACD. Periods p1 < p2 < ... < pk (2 ≤ k ≤ 6) of EMAs of the close, all multiplied by the
@@ -28,20 +28,20 @@ export class MmacdStreamer implements Streamer {
     this.signal = new EmaCore(signal * mult);
   }
 
-  update(bar: Bar, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
     const c = this.count++;
-    const x = bar.close;
+    const x = k.close[t];
     const emas = this.emas;
-    const k = emas.length;
-    for (let i = 0; i < k; i++) if (c >= this.starts[i]) emas[i].push(x);
-    const slow = emas[k - 1];
+    const m = emas.length;
+    for (let i = 0; i < m; i++) if (c >= this.starts[i]) emas[i].push(x);
+    const slow = emas[m - 1];
     if (!slow.ready) {
       out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = NaN;
       return;
     }
     let acc = 0;
-    for (let i = 0; i < k - 1; i++) acc += emas[i].value - slow.value;
-    const macd = k === 2 ? acc : acc / (k - 1);
+    for (let i = 0; i < m - 1; i++) acc += emas[i].value - slow.value;
+    const macd = m === 2 ? acc : acc / (m - 1);
     const sig = this.signal.push(macd);
     if (!this.signal.ready) {
       out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = NaN;
@@ -88,9 +88,20 @@ function spec(type: string, mult: number, summary: string): IndicatorSpec {
   return {
     type, lines: ['macd', 'signal', 'hist', 'norm'], overlay: false, summary, params: mmacdParams(mult), check,
     create: (p: Params) => new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchMmacd(new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult), k, n, cols),
   };
 }
 
 export const MMACD = spec('MMACD', 1, 'MACD over up to six EMAs with a signal line and an interval multiplier');
 export const MMACDSHORT = spec('MMACDSHORT', 1, 'MMACD, the short-horizon instance (multiplier 1 by default)');
 export const MMACDLONG = spec('MMACDLONG', 4, 'MMACD, the long-horizon instance (multiplier 4 by default)');
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchMmacd(s: MmacdStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}

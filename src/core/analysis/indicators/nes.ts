@@ -1,5 +1,5 @@
 import { EmaCore } from './ma.js';
-import type { Bar, IndicatorSpec, Params, Streamer } from './types.js';
+import { type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
  * Net execution strength. net = taker-buy volume - taker-sell volume = 2·takerBuy - volume per
@@ -15,9 +15,9 @@ export class NesStreamer implements Streamer {
     this.net = new EmaCore(n);
     this.vol = new EmaCore(n);
   }
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    const net = this.net.push(2 * bar.takerBuyVolume - bar.volume);
-    const vol = this.vol.push(bar.volume);
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    const net = this.net.push(2 * k.takerBuyVolume[t] - k.volume[t]);
+    const vol = this.vol.push(k.volume[t]);
     if (!this.vol.ready) {
       out[offset] = out[offset + 1] = NaN;
       return;
@@ -34,4 +34,15 @@ export const NES: IndicatorSpec = {
   summary: 'net execution strength: taker buy minus taker sell volume, smoothed',
   params: [{ name: 'interval', kind: 'int', min: 1, max: 100_000, default: 20, description: 'EMA period in klines' }],
   create: (p: Params) => new NesStreamer(p.interval),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchNes(new NesStreamer(p.interval), k, n, cols),
 };
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchNes(s: NesStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}

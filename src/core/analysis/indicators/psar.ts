@@ -1,4 +1,4 @@
-import type { Bar, IndicatorSpec, Params, Streamer } from './types.js';
+import { type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
  * Parabolic SAR, TA-Lib's algorithm (ta_SAR.c) with a separate initial acceleration:
@@ -19,9 +19,9 @@ export class PsarStreamer implements Streamer {
     this.af = start;
   }
 
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    const newHigh = bar.high;
-    const newLow = bar.low;
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    const newHigh = k.high[t];
+    const newLow = k.low[t];
     if (this.count === 0) {
       this.count = 1;
       this.prevHigh = newHigh;
@@ -117,4 +117,15 @@ export const PSAR: IndicatorSpec = {
   ],
   check: (p: Params) => (p.max < p.start ? `max (${p.max}) must be at least start (${p.start})` : undefined),
   create: (p: Params) => new PsarStreamer(p.start, p.step, p.max),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchPsar(new PsarStreamer(p.start, p.step, p.max), k, n, cols),
 };
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchPsar(s: PsarStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}

@@ -66,9 +66,31 @@ export function readBar(k: KlineColumns, i: number, bar: Bar): Bar {
   return bar;
 }
 
-/** A running indicator: `update` consumes one closed kline and writes its lines at `out[offset..]`. */
+/**
+ * A running indicator: `update(k, t, ...)` consumes closed kline `t` of the columns `k` (the next
+ * one after the previous call; streaming passes one-row columns with t = 0) and writes its lines
+ * at `out[offset..]`. It must read nothing but row t.
+ */
 export interface Streamer {
-  update(bar: Bar, out: Float64Array, offset: number): void;
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void;
+}
+
+/** One-row columns for streaming (reused: every field is overwritten per kline). */
+export function oneRow(): KlineColumns & { books: (BookSnapshot | undefined)[] } {
+  const f = () => new Float64Array(1);
+  return { length: 1, openTime: f(), open: f(), high: f(), low: f(), close: f(), volume: f(), takerBuyVolume: f(), books: [undefined] };
+}
+
+/** Writes `bar` into one-row columns. */
+export function setRow(row: ReturnType<typeof oneRow>, bar: Bar): void {
+  row.openTime[0] = bar.openTime;
+  row.open[0] = bar.open;
+  row.high[0] = bar.high;
+  row.low[0] = bar.low;
+  row.close[0] = bar.close;
+  row.volume[0] = bar.volume;
+  row.takerBuyVolume[0] = bar.takerBuyVolume;
+  row.books[0] = bar.book;
 }
 
 export interface ParamSpec {
@@ -97,6 +119,11 @@ export interface IndicatorSpec {
   /** Cross-parameter rule; returns the problem in words, or undefined. */
   check?(p: Params): string | undefined;
   create(p: Params): Streamer;
+  /**
+   * Batch over the first n klines, writing line j of kline i to cols[j][i]. Runs the same state
+   * machine as `create` (so it equals streaming bit for bit), in a loop of its own.
+   */
+  batch(p: Params, k: KlineColumns, n: number, cols: Float64Array[]): void;
   summary: string;
 }
 

@@ -1,5 +1,5 @@
 import { EmaCore } from './ma.js';
-import type { Bar, BookSnapshot, IndicatorSpec, Params, Streamer } from './types.js';
+import { type BookSnapshot, type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
  * Weighted order-book imbalance of one book snapshot, in [-1, 1]:
@@ -36,8 +36,9 @@ export class WoiStreamer implements Streamer {
   constructor(private readonly interval: number, private readonly sigma: number) {
     this.ema = new EmaCore(interval);
   }
-  update(bar: Bar, out: Float64Array, offset: number): void {
-    const sample = bar.book ? bookImbalance(bar.book, this.sigma) : NaN;
+  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+    const book = k.books ? k.books[t] : undefined;
+    const sample = book ? bookImbalance(book, this.sigma) : NaN;
     if (sample !== sample) {
       if (this.ema.started) this.ema.reset();
       out[offset] = NaN;
@@ -57,4 +58,15 @@ export const WOI: IndicatorSpec = {
     { name: 'sigma', kind: 'number', min: 0, minExclusive: true, max: 1, default: 0.005, description: 'width of the price weighting, as a fraction of the mid price' },
   ],
   create: (p: Params) => new WoiStreamer(p.interval, p.sigma),
+  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchWoi(new WoiStreamer(p.interval, p.sigma), k, n, cols),
 };
+
+/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
+function batchWoi(s: WoiStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+  const w = cols.length;
+  const row = new Float64Array(w);
+  for (let i = 0; i < n; i++) {
+    s.update(k, i, row, 0);
+    for (let c = 0; c < w; c++) cols[c][i] = row[c];
+  }
+}
