@@ -244,26 +244,47 @@ function scratchOf(size: number): Float64Array {
   return scratchBuffer;
 }
 
-/** Reads `count` zigzag varints from `b` at `pos` into `dst`; returns the position after them. */
+/**
+ * Reads `count` zigzag varints from `b` at `pos` into `dst`; returns the position after them.
+ * Up to 4 bytes (28 bits) in int32 arithmetic, longer ones in float64 (exact up to 2^53).
+ */
 function readSigned(b: Uint8Array, pos: number, count: number, dst: Float64Array): number {
-  const len = b.length;
   for (let i = 0; i < count; i++) {
-    if (pos >= len) throw new CodecError('kline chunk truncated');
     let byte = b[pos++];
     if (byte < 0x80) {
       dst[i] = (byte >>> 1) ^ -(byte & 1);
       continue;
     }
     let z = byte & 0x7f;
-    let mult = 0x80;
+    byte = b[pos++];
+    z |= (byte & 0x7f) << 7;
+    if (byte < 0x80) {
+      dst[i] = (z >>> 1) ^ -(z & 1);
+      continue;
+    }
+    byte = b[pos++];
+    z |= (byte & 0x7f) << 14;
+    if (byte < 0x80) {
+      dst[i] = (z >>> 1) ^ -(z & 1);
+      continue;
+    }
+    byte = b[pos++];
+    z |= (byte & 0x7f) << 21;
+    if (byte < 0x80) {
+      dst[i] = (z >>> 1) ^ -(z & 1);
+      continue;
+    }
+    let zf = z;
+    let mult = 0x10000000;
     do {
-      if (pos >= len) throw new CodecError('kline chunk truncated');
       byte = b[pos++];
-      z += (byte & 0x7f) * mult;
+      zf += (byte & 0x7f) * mult;
       mult *= 0x80;
     } while (byte >= 0x80);
-    dst[i] = z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    dst[i] = zf % 2 === 0 ? zf / 2 : -(zf + 1) / 2;
   }
+  // reading past the end gives undefined (no endless loop): check once
+  if (pos > b.length) throw new CodecError('kline chunk truncated');
   return pos;
 }
 

@@ -13,10 +13,20 @@ describe('sdv1 codec', () => {
     expect(klinesEqual(decodeChunkToKlines(blob), k)).toBe(true);
     expect(Array.from(decodeOpenTimes(blob))).toEqual(Array.from(k.openTime.subarray(0, k.length)));
     expect(blob.length / k.length).toBeLessThan(24);
+    expect(() => decodeChunkToKlines(blob.subarray(0, blob.length - 5))).toThrow('kline chunk truncated');
   });
 
   it('falls back to raw float64 for values without a short decimal form, still exact', () => {
     const rows = makeRows(T0, 50).map((r, i) => ({ ...r, volume: i === 7 ? Math.PI : r.volume, high: i === 9 ? r.high + 1e-15 * r.high : r.high }));
+    const k = klinesFromRows(rows);
+    expect(klinesEqual(decodeChunkToKlines(encodeChunk(k)), k)).toBe(true);
+  });
+
+  it('round-trips long varints (5-8 bytes, both signs) exactly', () => {
+    const rows = makeRows(T0, 64).map((r, i) => {
+      const big = i % 2 === 0 ? 12345678.12345678 : 0.00000001; // price jumps of ~1.2e15 scaled units
+      return { ...r, open: big, high: big + 1, low: big / 2, close: i % 3 === 0 ? big : 1.5, volume: 2 ** 32 + i, trades: 2 ** 28 + i * 1000 };
+    });
     const k = klinesFromRows(rows);
     expect(klinesEqual(decodeChunkToKlines(encodeChunk(k)), k)).toBe(true);
   });
