@@ -6,6 +6,7 @@ import {
   alignOpenTime,
   countOpenTimes,
   INTERVAL_MS,
+  INTERVALS,
   KLINE_FIELDS,
   nextOpenTime,
   previousOpenTime,
@@ -101,14 +102,19 @@ export class KlineStore implements KlineRepository {
 
   /**
    * Stored klines of `symbol` and `interval` with open times in [from, to] (defaults: everything),
-   * as columns. When the interval itself is not stored but 1m is, the klines are aggregated from
-   * 1m on the fly (complete buckets only; `partial` keeps a last incomplete one). Synchronous.
+   * as columns. When the interval itself is not stored, the klines are aggregated on the fly from
+   * the finest stored interval that divides it, 1m first (complete buckets only; `partial` keeps
+   * a last incomplete one). Synchronous.
    */
   loadRange(symbol: string, interval: Interval, from = 0, to = Number.MAX_SAFE_INTEGER, options: { partial?: boolean } = {}): Klines {
-    if (interval !== '1m' && !this.has(symbol, interval) && this.has(symbol, '1m') && canAggregate('1m', interval)) {
-      const start = alignOpenTime(Math.max(0, from), interval);
-      const end = to >= Number.MAX_SAFE_INTEGER - INTERVAL_MS['1M'] ? to : nextOpenTime(alignOpenTime(to, interval), interval) - 1;
-      return aggregateKlines(this.loadStored(symbol, '1m', start, end), '1m', interval, options);
+    if (!this.has(symbol, interval)) {
+      // the finest stored interval the wanted one can be built from (1m first)
+      const source = INTERVALS.slice(0, INTERVALS.indexOf(interval)).find((i) => canAggregate(i, interval) && this.has(symbol, i));
+      if (source) {
+        const start = alignOpenTime(Math.max(0, from), interval);
+        const end = to >= Number.MAX_SAFE_INTEGER - INTERVAL_MS['1M'] ? to : nextOpenTime(alignOpenTime(to, interval), interval) - 1;
+        return aggregateKlines(this.loadStored(symbol, source, start, end), source, interval, options);
+      }
     }
     return this.loadStored(symbol, interval, from, to);
   }

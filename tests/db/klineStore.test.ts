@@ -98,5 +98,10 @@ describe('KlineStore', () => {
     s.insert('BTCUSDT', '1h', direct);
     expect(klinesEqual(s.loadRange('BTCUSDT', '1h'), direct)).toBe(true);
     expect(klinesEqual(s.loadRange('BTCUSDT', '1m'), concatKlines([k]))).toBe(true);
+    // only 1h stored for another symbol: 4h comes from 1h
+    const hourly = makeKlines(T0, 48, '1h', 4);
+    s.insert('ETHUSDT', '1h', hourly);
+    expect(klinesEqual(s.loadRange('ETHUSDT', '4h'), aggregateKlines(hourly, '1h', '4h'))).toBe(true);
+    expect(s.loadRange('ETHUSDT', '4h').length).toBe(12);
   });
 });
