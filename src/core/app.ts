@@ -15,6 +15,7 @@ import { KlineStore } from '../db/klineStore.js';
 import { SymbolStore } from '../db/symbolStore.js';
 import { MarketDataService } from './market/service.js';
 import { AnalysisService } from './analysis/service.js';
+import { parseInterval } from './market/klines.js';
 
 export interface AppOptions {
   home: string;
@@ -169,6 +170,8 @@ export class App {
   get analysis(): AnalysisService {
     this.analysisService ??= new AnalysisService({
       db: this.db, bus: this.bus, klines: new KlineStore(this.db), slots: this.pools.analysis.maxThreads, now: () => this.clock.now(), pools: this.pools,
+      watch: (symbol, interval) => this.market.watch(symbol, parseInterval(interval)),
+      onError: (error) => this.reportError('analysis', error),
     });
     return this.analysisService;
   }

@@ -156,6 +156,16 @@ export class AnalyzerHost {
     return this.view(entry);
   }
 
+  /** Replays analysis `id` from the stored klines (same slot, same CAC). */
+  async replay(id: number): Promise<HostedAnalysis | undefined> {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    const slot = this.slots[entry.slot];
+    await slot.recovering;
+    await this.load(slot, entry);
+    return this.view(entry);
+  }
+
   /** Replays an analysis from the stored klines into its slot's worker. */
   private async load(slot: Slot, entry: Entry): Promise<void> {
     try {

@@ -1,7 +1,7 @@
 import type { EventBus } from '../bus.js';
 import type { Database } from '../../db/database.js';
 import type { KlineRepository } from '../market/repository.js';
-import { parseInterval, type Klines } from '../market/klines.js';
+import { nextOpenTime, parseInterval, type Kline, type Klines } from '../market/klines.js';
 import type { WorkerPools } from '../workers/pools.js';
 import { AnalysisParamError, validateCac, type Cac } from './cac.js';
 import { analyzeBatch, type AnalysisResult } from './engine.js';
@@ -41,7 +41,18 @@ export class AnalysisService {
   readonly host: AnalyzerHost;
 
   constructor(
-    private readonly deps: { db: Database; bus: EventBus; klines: KlineRepository; slots: number; now: () => number; pools?: WorkerPools; workerFile?: string },
+    private readonly deps: {
+      db: Database;
+      bus: EventBus;
+      klines: KlineRepository;
+      slots: number;
+      now: () => number;
+      pools?: WorkerPools;
+      workerFile?: string;
+      /** Keeps live klines of a series coming (the market data service); returns the unwatch. */
+      watch?: (symbol: string, interval: string) => () => void;
+      onError?: (error: unknown) => void;
+    },
   ) {
     this.store = new AnalysisStore(deps.db, deps.now);
     this.host = new AnalyzerHost({
@@ -52,6 +63,27 @@ export class AnalysisService {
       source: (symbol, interval) => this.loadKlines(symbol, interval),
     });
     deps.pools?.attachAnalyzers(() => this.host.stats());
+    // Closed klines are stored before they are announced: feed them to the analyses, in order.
+    this.offs.push(
+      deps.bus.on('market.kline', (e) => {
+        if (e.closed) this.enqueue(() => this.pushKline(e.symbol, e.interval, barOf(e.kline)));
+      }),
+      deps.bus.on('market.filled', (e) => this.enqueue(() => this.replaySeries(e.symbol, e.interval))),
+    );
+  }
+
+  private readonly offs: (() => void)[] = [];
+  private readonly unwatch = new Map<number, () => void>();
+  private chain: Promise<void> = Promise.resolve();
+
+  /** Runs live-kline work one item at a time, in arrival order. */
+  private enqueue(work: () => Promise<void>): void {
+    this.chain = this.chain.then(work).catch((error: unknown) => this.deps.onError?.(error));
+  }
+
+  /** Replays the analyses of a series from the stored klines (after missing klines were filled). */
+  private async replaySeries(symbol: string, interval: string): Promise<void> {
+    for (const h of this.host.list()) if (h.symbol === symbol && h.interval === interval) await this.host.replay(h.id);
   }
 
   /** Every stored kline of a series (oldest first). */
@@ -81,7 +113,11 @@ export class AnalysisService {
   }
 
   async deleteCac(id: number): Promise<void> {
-    for (const a of await this.store.listAnalyses()) if (a.configId === id) await this.host.stop(a.id);
+    for (const a of await this.store.listAnalyses()) {
+      if (a.configId !== id) continue;
+      this.unwatchOne(a.id);
+      await this.host.stop(a.id);
+    }
     await this.store.deleteCac(id);
   }
 
@@ -99,6 +135,7 @@ export class AnalysisService {
 
   private async startHosted(a: StoredAnalysis, cac: Cac): Promise<void> {
     const hosted = await this.host.start({ id: a.id, cac, symbol: a.symbol, interval: a.interval });
+    if (this.deps.watch && !this.unwatch.has(a.id)) this.unwatch.set(a.id, this.deps.watch(a.symbol, a.interval));
     await this.store.updateAnalysis(a.id, { state: hosted.state === 'failed' ? 'failed' : 'running', lastOpenTime: hosted.lastOpenTime });
   }
 
@@ -127,21 +164,36 @@ export class AnalysisService {
     return started;
   }
 
+  private unwatchOne(id: number): void {
+    this.unwatch.get(id)?.();
+    this.unwatch.delete(id);
+  }
+
   async stopAnalysis(id: number): Promise<void> {
+    this.unwatchOne(id);
     await this.host.stop(id);
     await this.store.updateAnalysis(id, { state: 'stopped' });
   }
 
   async deleteAnalysis(id: number): Promise<void> {
+    this.unwatchOne(id);
     await this.host.stop(id);
     await this.store.deleteAnalysis(id);
   }
 
-  /** Feeds one closed kline (already stored) to the analyses of its series. */
+  /**
+   * Feeds one closed kline (already stored) to the analyses of its series. An analysis that would
+   * skip klines (the new one is not the next after its last) is replayed from the stored klines
+   * instead, so it never has a gap.
+   */
   async pushKline(symbol: string, interval: string, bar: Bar): Promise<void> {
-    await this.host.pushKline(symbol, interval, bar);
+    const iv = parseInterval(interval);
     for (const h of this.host.list()) {
-      if (h.symbol === symbol && h.interval === interval) await this.store.updateAnalysis(h.id, { lastOpenTime: h.lastOpenTime });
+      if (h.symbol !== symbol || h.interval !== interval || h.state !== 'running') continue;
+      if (h.lastOpenTime !== null && bar.openTime > nextOpenTime(h.lastOpenTime, iv)) await this.host.replay(h.id);
+      else await this.host.update(h.id, bar);
+      const now = this.host.get(h.id);
+      if (now) await this.store.updateAnalysis(h.id, { lastOpenTime: now.lastOpenTime });
     }
   }
 
@@ -174,6 +226,16 @@ export class AnalysisService {
   }
 
   async close(): Promise<void> {
+    for (const off of this.offs) off();
+    for (const id of [...this.unwatch.keys()]) this.unwatchOne(id);
+    await this.chain;
     await this.host.destroy();
   }
+}
+
+/** A closed kline from the market data service as the indicators see it (no book yet). */
+export function barOf(k: Kline): Bar {
+  return {
+    openTime: k.openTime, open: k.open, high: k.high, low: k.low, close: k.close, volume: k.volume, takerBuyVolume: k.takerBuyVolume, book: undefined,
+  };
 }
