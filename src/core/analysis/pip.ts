@@ -71,9 +71,16 @@ export function componentFor(type: string, offset: number, lines: readonly strin
 }
 
 const clip = (x: number): number => (x > 1 ? 1 : x < -1 ? -1 : x);
+const KIND_UNIT = 0;
+const KIND_MA = 1;
+const KIND_PSAR = 2;
+const KIND_BOL = 3;
+const KIND_CODES = { unit: KIND_UNIT, ma: KIND_MA, psar: KIND_PSAR, bol: KIND_BOL } as const;
 
 export class PipStreamer {
   private readonly s: number;
+  private readonly kinds: Int32Array;
+  private readonly offs: Int32Array;
   private readonly highs: Float64Array;
   private readonly lows: Float64Array;
   private ringIdx = 0;
@@ -90,6 +97,8 @@ export class PipStreamer {
     private readonly woiOffset: number,
   ) {
     this.s = settings.params.swing;
+    this.kinds = Int32Array.from(components.map((c) => KIND_CODES[c.kind]));
+    this.offs = Int32Array.from(components.map((c) => c.offset));
     this.highs = new Float64Array(2 * (2 * this.s + 1));
     this.lows = new Float64Array(2 * (2 * this.s + 1));
   }
@@ -134,21 +143,23 @@ export class PipStreamer {
     let sum = 0;
     let n = 0;
     const close = k.close[t];
-    for (let i = 0; i < this.components.length; i++) {
-      const c = this.components[i];
-      const v = row[c.offset];
+    const kinds = this.kinds;
+    const offs = this.offs;
+    for (let i = 0; i < kinds.length; i++) {
+      const o = offs[i];
+      const v = row[o];
       if (v !== v) continue;
       let x: number;
-      switch (c.kind) {
-        case 'ma':
+      switch (kinds[i]) {
+        case KIND_MA:
           x = v !== 0 ? clip(((close - v) / v) * 100) : 0;
           break;
-        case 'psar':
+        case KIND_PSAR:
           x = close > v ? 1 : close < v ? -1 : 0;
           break;
-        case 'bol': {
-          const half = row[c.offset] - row[c.offset + 1];
-          x = half > 0 ? clip((close - row[c.offset + 1]) / half) : 0;
+        case KIND_BOL: {
+          const half = v - row[o + 1];
+          x = half > 0 ? clip((close - row[o + 1]) / half) : 0;
           break;
         }
         default:

@@ -189,6 +189,11 @@ export const WMA: IndicatorSpec = {
 /** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
 function batchSma(s: SmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
   const w = cols.length;
+  if (w === 1) {
+    const out = cols[0];
+    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    return;
+  }
   const row = new Float64Array(w);
   for (let i = 0; i < n; i++) {
     s.update(k, i, row, 0);
@@ -199,6 +204,11 @@ function batchSma(s: SmaStreamer, k: KlineColumns, n: number, cols: Float64Array
 /** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
 function batchEma(s: EmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
   const w = cols.length;
+  if (w === 1) {
+    const out = cols[0];
+    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    return;
+  }
   const row = new Float64Array(w);
   for (let i = 0; i < n; i++) {
     s.update(k, i, row, 0);
@@ -209,6 +219,11 @@ function batchEma(s: EmaStreamer, k: KlineColumns, n: number, cols: Float64Array
 /** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
 function batchWma(s: WmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
   const w = cols.length;
+  if (w === 1) {
+    const out = cols[0];
+    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    return;
+  }
   const row = new Float64Array(w);
   for (let i = 0; i < n; i++) {
     s.update(k, i, row, 0);

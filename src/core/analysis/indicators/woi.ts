@@ -64,6 +64,11 @@ export const WOI: IndicatorSpec = {
 /** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
 function batchWoi(s: WoiStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
   const w = cols.length;
+  if (w === 1) {
+    const out = cols[0];
+    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    return;
+  }
   const row = new Float64Array(w);
   for (let i = 0; i < n; i++) {
     s.update(k, i, row, 0);
