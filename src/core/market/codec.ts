@@ -26,7 +26,7 @@ export const CODEC = 'sdv1';
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
 const findScale = decimalScale;
 /** Columns with integers at or above this magnitude are stored raw (see encodeChunk). */
-const RAW_ABOVE = 2 ** 33;
+const RAW_ABOVE = 2 ** 41;
 
 class Writer {
   buf: Uint8Array;
@@ -126,7 +126,7 @@ export function encodeChunk(k: Klines, start = 0, end = k.length): Uint8Array {
   for (const col of [k.volume, k.quoteVolume, k.trades, k.takerBuyVolume, k.takerBuyQuoteVolume]) {
     let d = findScale(col, start, end);
     if (d >= 0) {
-      // big integers (6+ byte varints) decode slower than a raw float64 copy and save little
+      // integers of 7+ byte varints decode slower than a raw float64 copy and save little
       const p = POW10[d];
       for (let i = start; i < end; i++) {
         if (Math.abs(col[i] * p) >= RAW_ABOVE) {
@@ -274,6 +274,8 @@ function readSigned(b: Uint8Array, pos: number, count: number, dst: Float64Array
       dst[i] = (z >>> 1) ^ -(z & 1);
       continue;
     }
+    // the zigzag sign is the lowest bit, already in z
+    const negative = z & 1;
     let zf = z;
     let mult = 0x10000000;
     do {
@@ -281,7 +283,7 @@ function readSigned(b: Uint8Array, pos: number, count: number, dst: Float64Array
       zf += (byte & 0x7f) * mult;
       mult *= 0x80;
     } while (byte >= 0x80);
-    dst[i] = zf % 2 === 0 ? zf / 2 : -(zf + 1) / 2;
+    dst[i] = negative ? -(zf + 1) * 0.5 : zf * 0.5;
   }
   // reading past the end gives undefined (no endless loop): check once
   if (pos > b.length) throw new CodecError('kline chunk truncated');
