@@ -1,5 +1,6 @@
 import { spawnSync, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../../src/core/app.js';
@@ -55,6 +56,18 @@ describe('atm analyze', () => {
     expect(firstMismatch(nums(json['SMA.value']), ref.sma(K.close, 3))).toBeUndefined();
     expect(firstMismatch(nums(json['BOL.upper']), ref.bbands(K.close, 5, 2).upper)).toBeUndefined();
     expect(firstMismatch(nums(json['DMIXADX.adx']), ref.dmi(K.high, K.low, K.close, 5).adx)).toBeUndefined();
+  });
+
+  it('reads a zipped archive the same way, and names a missing file', () => {
+    const csv = readFileSync(join(tmp.home, 'BTCUSDT-1m-2023-11-14.csv'));
+    writeFileSync(join(tmp.home, 'BTCUSDT-1m-2023-11-14.zip'), zipSync({ 'BTCUSDT-1m-2023-11-14.csv': new Uint8Array(csv) }));
+    const fromCsv = atm('analyze', '--input', join(tmp.home, 'BTCUSDT-1m-2023-11-14.csv'), '--indicator', 'MFI:n=5', '--indicator', 'PSAR');
+    const fromZip = atm('analyze', '--input', join(tmp.home, 'BTCUSDT-1m-2023-11-14.zip'), '--indicator', 'MFI:n=5', '--indicator', 'PSAR');
+    expect(fromZip.err).toBe('');
+    expect(fromZip.out).toBe(fromCsv.out);
+    const missing = atm('analyze', '--input', join(tmp.home, 'BTCUSDT-1m-2023-11-15.csv'), '--indicator', 'SMA');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('BTCUSDT-1m-2023-11-15.csv');
   });
 
   it('reads stored klines with --symbol/--interval/--from/--to and writes CSV to a file', () => {
