@@ -6,7 +6,7 @@ import { EventBus } from '../../../src/core/bus.js';
 import { RealClock } from '../../../src/core/clock.js';
 import type { ExchangePort, KlineInterval } from '../../../src/core/exchange/port.js';
 import { aggregateKlines } from '../../../src/core/market/aggregate.js';
-import { downloadKlines, rowsToKlines } from '../../../src/core/market/download.js';
+import { downloadKlines, firstKlineTime, rowsToKlines } from '../../../src/core/market/download.js';
 import { concatKlines, klinesEqual, sliceKlines, type Interval, type Klines } from '../../../src/core/market/klines.js';
 import { MarketDataService } from '../../../src/core/market/service.js';
 import { migrate, openDatabase, type Database } from '../../../src/db/database.js';
@@ -102,6 +102,21 @@ describe('market data against the local exchange', () => {
         for (let i = 0; i < sub.length; i++) expect(Math.abs(sub[f][i] - theirs[f][i]), `${interval} ${f} ${i}`).toBeLessThanOrEqual(per * 0.00005 + 1e-9);
       }
     }
+  });
+
+  it('download rides out injected 429 and 5xx answers (waiting out Retry-After) and still stores everything', async () => {
+    const { server, port, store, symbols, clock } = await setup({ historyDays: 2 });
+    const deps = { port, store, symbols, clock };
+    await firstKlineTime(deps, 'BTCUSDT'); // found before the faults start
+    server.faults.set('429=3,5xx=4,retry-after=1');
+    const report = await downloadKlines(deps, { symbol: 'BTCUSDT', interval: '1m' });
+    server.faults.set('');
+    expect(report.stored).toBe(report.missingBefore);
+    expect(report.stored).toBeGreaterThan(2 * 1440 - 5);
+    expect(store.gaps('BTCUSDT', '1m')).toEqual([]);
+    expect(server.metrics.http429).toBeGreaterThan(0);
+    expect(server.metrics.http5xx).toBeGreaterThan(0);
+    expect(server.metrics.http418).toBe(0); // stayed inside the limits: never banned
   });
 
   it('live: after injected websocket drops the holes are filled from REST, no closed kline missing (accelerated soak)', async () => {
