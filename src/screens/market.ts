@@ -256,6 +256,7 @@ export function mount(ctx: PageContext): Page {
   const offSymbols = app.bus.on('market.symbols', () => {
     if (!visible) return;
     loadRows();
+    startLive();
     if (!selected) {
       const list = visibleRows();
       if (list.length > 0) select(list[0].symbol);
@@ -290,6 +291,8 @@ export function mount(ctx: PageContext): Page {
     }
     if (liveSymbol === selected) return;
     stopLive();
+    // a symbol this exchange does not list (e.g. imported archive data while on the local exchange)
+    if (app.market.isListed(selected) !== true) return;
     liveSymbol = selected;
     unwatch = app.market.watch(selected, baseInterval);
     try {
@@ -356,7 +359,13 @@ export function mount(ctx: PageContext): Page {
     sideBox.setLabel(` ${t('market.book')} `);
     const lines: string[] = [];
     const port = app.market.exchange;
-    if (selected && app.market.isStale(selected)) lines.push(paint(theme, 'warn', esc(fit(t('market.stale'), width))));
+    if (selected && liveSymbol === selected && app.market.isStale(selected)) lines.push(...wrap(t('market.stale'), width).map((l) => paint(theme, 'warn', esc(l))));
+    if (port && selected && app.market.isListed(selected) !== true) {
+      const key = app.market.isListed(selected) === false ? 'market.notListed' : 'market.listing';
+      lines.push(...wrap(t(key, { symbol: selected, venue: port.venue }), width).map((l) => paint(theme, 'muted', esc(l))));
+      sideBox.setContent(lines.join('\n'));
+      return;
+    }
     if (!port) {
       lines.push(...wrap(t('market.noExchange'), width).map((l) => paint(theme, 'muted', esc(l))));
       sideBox.setContent(lines.join('\n'));

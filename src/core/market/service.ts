@@ -110,6 +110,8 @@ export function eventKline(event: KlineEvent): Kline {
  */
 export class MarketDataService {
   private port?: ExchangePort;
+  /** Symbols the connected exchange lists (from its exchangeInfo). */
+  private listed?: Set<string>;
   private readonly watches = new Map<string, Watch>();
   private readonly offState: () => void;
 
@@ -184,10 +186,19 @@ export class MarketDataService {
     return report;
   }
 
+  /**
+   * True when the connected exchange lists `symbol` (trading or not), false when it does not,
+   * undefined while not known (no exchange, or its symbols not imported yet).
+   */
+  isListed(symbol: string): boolean | undefined {
+    return this.listed?.has(symbol);
+  }
+
   /** Imports the exchange's symbols and filters into the database. */
   async refreshSymbols(): Promise<number> {
     const port = this.requirePort();
     const info = await port.exchangeInfo();
+    if (port === this.port) this.listed = new Set(info.symbols.map((s) => s.symbol));
     const raw: Record<string, unknown> = {};
     const rawSymbols = (info.raw as { symbols?: { symbol: string }[] } | undefined)?.symbols;
     if (Array.isArray(rawSymbols)) for (const s of rawSymbols) raw[s.symbol] = s;
@@ -199,6 +210,7 @@ export class MarketDataService {
     if (this.port === port) return;
     this.detachStreams();
     this.port = port;
+    this.listed = undefined;
     for (const w of this.watches.values()) this.start(w);
     // the exchange's symbols and filters into the database, once per connection
     this.refreshSymbols().then(
@@ -210,6 +222,7 @@ export class MarketDataService {
   detach(): void {
     this.detachStreams();
     this.port = undefined;
+    this.listed = undefined;
   }
 
   /**
