@@ -1,4 +1,4 @@
-import { INDICATORS, columnsLength, oneRow, setRow, type Bar, type KlineColumns, type Streamer } from './indicators/index.js';
+import { INDICATORS, columnsLength, oneRow, setRow, type Bar, type BatchRunner, type KlineColumns, type Streamer } from './indicators/index.js';
 import type { Cac } from './cac.js';
 import { PIP_LINES, PipStreamer, componentFor, type PipComponent } from './pip.js';
 
@@ -94,35 +94,47 @@ export function analyzeBatch(cac: Cac, klines: KlineColumns, options: { reuse?: 
   let offset = 0;
   const components: PipComponent[] = [];
   let woiOffset = -1;
+  const runners: { run: BatchRunner; cols: Float64Array[] }[] = [];
   for (const ind of cac.indicators) {
     const spec = INDICATORS[ind.type];
     const width = spec.lines.length;
-    spec.batch(ind.params, klines, n, values.slice(offset, offset + width));
+    runners.push({ run: spec.batch(ind.params), cols: values.slice(offset, offset + width) });
     const component = componentFor(ind.type, offset, spec.lines);
     if (component) components.push(component);
     if (ind.type === 'WOI' && woiOffset < 0) woiOffset = offset;
     offset += width;
   }
-  if (cac.pip) {
-    const pip = new PipStreamer(cac.pip, components, woiOffset);
-    // PIP reads only its components' lines: copy just those into a scratch row per kline.
-    const needed = new Set<number>();
-    for (const c of components) {
-      needed.add(c.offset);
-      if (c.kind === 'bol') needed.add(c.offset + 1);
-    }
-    if (woiOffset >= 0) needed.add(woiOffset);
-    const reads = Int32Array.from(needed);
-    const row = new Float64Array(columns.length);
-    const outCols = values.slice(offset, offset + PIP_LINES.length);
-    const w = outCols.length;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < reads.length; j++) row[reads[j]] = values[reads[j]][i];
-      pip.update(klines, i, row, offset);
-      for (let c = 0; c < w; c++) outCols[c][i] = row[offset + c];
-    }
+  const pip = cac.pip ? new PipStreamer(cac.pip, components, woiOffset) : undefined;
+  // PIP reads only its components' lines: copy just those into a scratch row per kline.
+  const needed = new Set<number>();
+  for (const c of components) {
+    needed.add(c.offset);
+    if (c.kind === 'bol') needed.add(c.offset + 1);
+  }
+  if (woiOffset >= 0) needed.add(woiOffset);
+  const reads = Int32Array.from(needed);
+  const row = new Float64Array(columns.length);
+  const pipCols = values.slice(offset, offset + PIP_LINES.length);
+  // Blocks of klines: every indicator over the block, then PIP over it, while the block's lines
+  // are still in cache.
+  for (let from = 0; from < n; from += BLOCK) {
+    const to = Math.min(n, from + BLOCK);
+    for (const r of runners) r.run(klines, from, to, r.cols);
+    if (pip) pipBlock(pip, klines, from, to, values, reads, row, offset, pipCols);
   }
   return { columns, openTime: klines.openTime.slice(0, n), values };
+}
+
+/** Klines per batch block (its output lines stay within the L2 cache). */
+const BLOCK = 1024;
+
+function pipBlock(pip: PipStreamer, klines: KlineColumns, from: number, to: number, values: Float64Array[], reads: Int32Array, row: Float64Array, offset: number, outCols: Float64Array[]): void {
+  const w = outCols.length;
+  for (let i = from; i < to; i++) {
+    for (let j = 0; j < reads.length; j++) row[reads[j]] = values[reads[j]][i];
+    pip.update(klines, i, row, offset);
+    for (let c = 0; c < w; c++) outCols[c][i] = row[offset + c];
+  }
 }
 
 /** JSON form: `{ openTime: [...], "<TYPE>.<line>": [... null during warm-up] }`. */

@@ -80,6 +80,9 @@ const KIND_CODES = { unit: KIND_UNIT, ma: KIND_MA, psar: KIND_PSAR, bol: KIND_BO
 export class PipStreamer {
   private readonly s: number;
   private readonly kinds: Int32Array;
+  /** The parameters as a plain fixed-shape object (read on every kline). */
+  private readonly p: { csAlpha: number; csNSamples: number; csAt1: number; csAt2: number; csSigma: number; woiThreshold: number };
+  private readonly needWoi: boolean;
   private readonly offs: Int32Array;
   private readonly highs: Float64Array;
   private readonly lows: Float64Array;
@@ -97,6 +100,9 @@ export class PipStreamer {
     private readonly woiOffset: number,
   ) {
     this.s = settings.params.swing;
+    const q = settings.params;
+    this.p = { csAlpha: q.csAlpha, csNSamples: q.csNSamples, csAt1: q.csAt1, csAt2: q.csAt2, csSigma: q.csSigma, woiThreshold: q.woiThreshold };
+    this.needWoi = settings.mode === 'classical_woi';
     this.kinds = Int32Array.from(components.map((c) => KIND_CODES[c.kind]));
     this.offs = Int32Array.from(components.map((c) => c.offset));
     this.highs = new Float64Array(2 * (2 * this.s + 1));
@@ -105,7 +111,7 @@ export class PipStreamer {
 
   /** Reads the indicator lines of this kline from `row` and writes PIP's lines at `offset`. */
   update(k: KlineColumns, t: number, row: Float64Array, offset: number): void {
-    const p = this.settings.params;
+    const p = this.p;
     // ---- swings, confirmed `s` klines after the extreme ----
     // The ring is stored twice over (slots i and i + w) so the last w klines are always the
     // contiguous slice [ringIdx, ringIdx + w), oldest first: no modulo in the scan.
@@ -194,7 +200,7 @@ export class PipStreamer {
 
     // ---- action ----
     let action = this.csDir;
-    if (this.settings.mode === 'classical_woi' && woi !== action) action = 0;
+    if (this.needWoi && woi !== action) action = 0;
     const absF = f === f ? Math.abs(f) : 0;
     const strength = action !== 0 ? Math.min(1, absF / p.csSigma) : 0;
     const impulse = action !== this.prevAction && action !== 0 ? action : 0;

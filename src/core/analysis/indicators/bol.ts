@@ -101,19 +101,22 @@ export const BOL: IndicatorSpec = {
     { name: 'k', kind: 'number', min: 0, minExclusive: true, max: 10, default: 2, description: 'width in standard deviations' },
   ],
   create: (p: Params) => new BolStreamer(p.n, p.k),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchBol(new BolStreamer(p.n, p.k), k, n, cols),
+  batch: (p: Params) => {
+    const s = new BolStreamer(p.n, p.k);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchBol(s, k, from, to, cols);
+  },
 };
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchBol(s: BolStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchBol(s: BolStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }

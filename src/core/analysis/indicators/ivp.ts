@@ -147,19 +147,22 @@ export const IVP: IndicatorSpec = {
     { name: 'delta', kind: 'number', min: 0, max: 1, default: 0.3, description: 'filter strength: a level needs at least delta × the poc volume' },
   ],
   create: (p: Params) => new IvpStreamer(p.interval, p.gamma, p.delta),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchIvp(new IvpStreamer(p.interval, p.gamma, p.delta), k, n, cols),
+  batch: (p: Params) => {
+    const s = new IvpStreamer(p.interval, p.gamma, p.delta);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchIvp(s, k, from, to, cols);
+  },
 };
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchIvp(s: IvpStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchIvp(s: IvpStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }

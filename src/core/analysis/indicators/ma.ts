@@ -171,61 +171,70 @@ export const SMA: IndicatorSpec = {
   type: 'SMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'simple moving average of the close',
   create: (p: Params) => new SmaStreamer(p.n),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchSma(new SmaStreamer(p.n), k, n, cols),
+  batch: (p: Params) => {
+    const s = new SmaStreamer(p.n);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchSma(s, k, from, to, cols);
+  },
 };
 export const EMA: IndicatorSpec = {
   type: 'EMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'exponential moving average of the close, seeded with the SMA of the first n',
   create: (p: Params) => new EmaStreamer(p.n),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchEma(new EmaStreamer(p.n), k, n, cols),
+  batch: (p: Params) => {
+    const s = new EmaStreamer(p.n);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchEma(s, k, from, to, cols);
+  },
 };
 export const WMA: IndicatorSpec = {
   type: 'WMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'linearly weighted moving average of the close',
   create: (p: Params) => new WmaStreamer(p.n),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchWma(new WmaStreamer(p.n), k, n, cols),
+  batch: (p: Params) => {
+    const s = new WmaStreamer(p.n);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchWma(s, k, from, to, cols);
+  },
 };
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchSma(s: SmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchSma(s: SmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }
 }
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchEma(s: EmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchEma(s: EmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }
 }
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchWma(s: WmaStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchWma(s: WmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }

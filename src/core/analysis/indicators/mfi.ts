@@ -83,19 +83,22 @@ export const MFI: IndicatorSpec = {
   summary: 'money flow index, with an ATH-normalised form',
   params: [{ name: 'n', kind: 'int', min: 2, max: 100_000, default: 14, description: 'number of money flows summed' }],
   create: (p: Params) => new MfiStreamer(p.n),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchMfi(new MfiStreamer(p.n), k, n, cols),
+  batch: (p: Params) => {
+    const s = new MfiStreamer(p.n);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchMfi(s, k, from, to, cols);
+  },
 };
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchMfi(s: MfiStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchMfi(s: MfiStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }

@@ -88,7 +88,10 @@ function spec(type: string, mult: number, summary: string): IndicatorSpec {
   return {
     type, lines: ['macd', 'signal', 'hist', 'norm'], overlay: false, summary, params: mmacdParams(mult), check,
     create: (p: Params) => new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchMmacd(new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult), k, n, cols),
+  batch: (p: Params) => {
+    const s = new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchMmacd(s, k, from, to, cols);
+  },
   };
 }
 
@@ -96,16 +99,16 @@ export const MMACD = spec('MMACD', 1, 'MACD over up to six EMAs with a signal li
 export const MMACDSHORT = spec('MMACDSHORT', 1, 'MMACD, the short-horizon instance (multiplier 1 by default)');
 export const MMACDLONG = spec('MMACDLONG', 4, 'MMACD, the long-horizon instance (multiplier 4 by default)');
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchMmacd(s: MmacdStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchMmacd(s: MmacdStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }

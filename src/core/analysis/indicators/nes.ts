@@ -34,19 +34,22 @@ export const NES: IndicatorSpec = {
   summary: 'net execution strength: taker buy minus taker sell volume, smoothed',
   params: [{ name: 'interval', kind: 'int', min: 1, max: 100_000, default: 20, description: 'EMA period in klines' }],
   create: (p: Params) => new NesStreamer(p.interval),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchNes(new NesStreamer(p.interval), k, n, cols),
+  batch: (p: Params) => {
+    const s = new NesStreamer(p.interval);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchNes(s, k, from, to, cols);
+  },
 };
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchNes(s: NesStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchNes(s: NesStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }

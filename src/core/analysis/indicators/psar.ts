@@ -117,19 +117,22 @@ export const PSAR: IndicatorSpec = {
   ],
   check: (p: Params) => (p.max < p.start ? `max (${p.max}) must be at least start (${p.start})` : undefined),
   create: (p: Params) => new PsarStreamer(p.start, p.step, p.max),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchPsar(new PsarStreamer(p.start, p.step, p.max), k, n, cols),
+  batch: (p: Params) => {
+    const s = new PsarStreamer(p.start, p.step, p.max);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchPsar(s, k, from, to, cols);
+  },
 };
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchPsar(s: PsarStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchPsar(s: PsarStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }

@@ -93,6 +93,8 @@ export function setRow(row: ReturnType<typeof oneRow>, bar: Bar): void {
   row.books[0] = bar.book;
 }
 
+export type BatchRunner = (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => void;
+
 export interface ParamSpec {
   name: string;
   kind: 'int' | 'number';
@@ -120,10 +122,11 @@ export interface IndicatorSpec {
   check?(p: Params): string | undefined;
   create(p: Params): Streamer;
   /**
-   * Batch over the first n klines, writing line j of kline i to cols[j][i]. Runs the same state
+   * A batch runner: each call continues the same state over klines [from, to) of the columns
+   * (consecutive ranges, from 0), writing line j of kline i to cols[j][i]. It runs the same state
    * machine as `create` (so it equals streaming bit for bit), in a loop of its own.
    */
-  batch(p: Params, k: KlineColumns, n: number, cols: Float64Array[]): void;
+  batch(p: Params): BatchRunner;
   summary: string;
 }
 

@@ -58,19 +58,22 @@ export const WOI: IndicatorSpec = {
     { name: 'sigma', kind: 'number', min: 0, minExclusive: true, max: 1, default: 0.005, description: 'width of the price weighting, as a fraction of the mid price' },
   ],
   create: (p: Params) => new WoiStreamer(p.interval, p.sigma),
-  batch: (p: Params, k: KlineColumns, n: number, cols: Float64Array[]) => batchWoi(new WoiStreamer(p.interval, p.sigma), k, n, cols),
+  batch: (p: Params) => {
+    const s = new WoiStreamer(p.interval, p.sigma);
+    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchWoi(s, k, from, to, cols);
+  },
 };
 
-/** Batch over columns: the streaming state machine in a loop of its own (a monomorphic call). */
-function batchWoi(s: WoiStreamer, k: KlineColumns, n: number, cols: Float64Array[]): void {
+/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
+function batchWoi(s: WoiStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
   const w = cols.length;
   if (w === 1) {
     const out = cols[0];
-    for (let i = 0; i < n; i++) s.update(k, i, out, i);
+    for (let i = from; i < to; i++) s.update(k, i, out, i);
     return;
   }
   const row = new Float64Array(w);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     s.update(k, i, row, 0);
     for (let c = 0; c < w; c++) cols[c][i] = row[c];
   }
