@@ -1,6 +1,6 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
-import { allocKlines, ensureCapacity, KLINE_FIELDS, setKline, type Kline, type Klines } from '../../core/market/klines.js';
+import type { Kline, Klines } from '../../core/market/klines.js';
 import type { Theme, ThemeRole } from '../theme.js';
 
 /**
@@ -95,6 +95,23 @@ const LINE_GLYPHS = [' ', '╷', '╻', '╵', '│', '╽', '╹', '╿', '┃'
 const BLOCK_GLYPHS = [' ', '╷', '▄', '╵', '│', '▄', '▀', '▀', '█'];
 const EIGHTHS = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
+/** The columns the chart keeps (a copy of six of the ten kline fields, with room to grow). */
+type Series = Pick<Klines, 'length' | 'openTime' | 'open' | 'high' | 'low' | 'close' | 'volume'>;
+const SERIES_FIELDS = ['openTime', 'open', 'high', 'low', 'close', 'volume'] as const;
+
+function allocSeries(capacity: number): Series {
+  const cap = Math.max(16, capacity);
+  return {
+    length: 0,
+    openTime: new Float64Array(cap),
+    open: new Float64Array(cap),
+    high: new Float64Array(cap),
+    low: new Float64Array(cap),
+    close: new Float64Array(cap),
+    volume: new Float64Array(cap),
+  };
+}
+
 class Pyramid {
   /** hi[L][j] = max high of candles [j*2^L, (j+1)*2^L); lo likewise. Level 0 aliases the data. */
   hi: Float64Array[] = [];
@@ -102,7 +119,7 @@ class Pyramid {
   /** volume prefix sums: pv[i] = sum of volume[0..i). */
   pv = new Float64Array(1);
 
-  build(k: Klines): void {
+  build(k: Series): void {
     const n = k.length;
     this.hi = [k.high];
     this.lo = [k.low];
@@ -177,7 +194,7 @@ export interface Column {
 }
 
 export class CandleChart {
-  private data: Klines = allocKlines(0);
+  private data: Series = allocSeries(0);
   private forming?: Kline;
   private readonly pyramid = new Pyramid();
   private overlays: Overlay[] = [];
@@ -203,8 +220,8 @@ export class CandleChart {
   // ---- data ----
 
   setData(k: Klines): void {
-    const copy = allocKlines(Math.max(16, Math.ceil(k.length * 1.25)));
-    for (const f of KLINE_FIELDS) copy[f].set(k[f].subarray(0, k.length));
+    const copy = allocSeries(Math.ceil(k.length * 1.05) + 1024);
+    for (const f of SERIES_FIELDS) copy[f].set(k[f].subarray(0, k.length));
     copy.length = k.length;
     this.data = copy;
     this.pyramid.build(copy);
@@ -219,9 +236,14 @@ export class CandleChart {
     const d = this.data;
     if (d.length > 0 && kline.openTime < d.openTime[d.length - 1]) return;
     const replace = d.length > 0 && d.openTime[d.length - 1] === kline.openTime;
-    const grown = ensureCapacity(d, d.length + 1);
+    let grown = d;
+    if (d.openTime.length < d.length + 1) {
+      grown = allocSeries(d.openTime.length * 2);
+      for (const f of SERIES_FIELDS) grown[f].set(d[f].subarray(0, d.length));
+      grown.length = d.length;
+    }
     const i = replace ? d.length - 1 : d.length;
-    setKline(grown, i, kline);
+    for (const f of SERIES_FIELDS) grown[f][i] = kline[f];
     if (!replace) grown.length++;
     this.data = grown;
     const levelsNeeded = grown.length > 1 ? Math.ceil(Math.log2(grown.length)) + 1 : 1;
@@ -723,7 +745,7 @@ function nextPow2(n: number): number {
 }
 
 /** Decimals to show prices with: the most any of the last closes uses (capped at 8). */
-function guessDecimals(k: Klines): number {
+function guessDecimals(k: Series): number {
   let d = 0;
   for (let i = Math.max(0, k.length - 200); i < k.length; i++) {
     const s = String(k.close[i]);
