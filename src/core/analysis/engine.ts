@@ -26,9 +26,7 @@ export class AnalysisEngine {
   readonly columns: string[];
   readonly row: Float64Array;
   private readonly streamers: Streamer[];
-  private readonly offsets: Int32Array;
   private readonly pip: PipStreamer | undefined;
-  private readonly pipOffset: number;
   /** Klines consumed so far. */
   count = 0;
   lastOpenTime = NaN;
@@ -50,23 +48,25 @@ export class AnalysisEngine {
       if (ind.type === 'WOI' && woiOffset < 0) woiOffset = offset;
       offset += spec.lines.length;
     }
-    this.offsets = Int32Array.from(offsets);
-    this.pipOffset = offset;
-    this.pip = cac.pip ? new PipStreamer(cac.pip, components, woiOffset) : undefined;
+    this.views = this.columns.map((_, c) => this.row.subarray(c, c + 1));
+    this.streamerViews = cac.indicators.map((ind, i) => this.views.slice(offsets[i], offsets[i] + INDICATORS[ind.type].lines.length));
+    this.pip = cac.pip ? new PipStreamer(cac.pip, components, woiOffset, offset) : undefined;
   }
 
   private readonly one = oneRow();
+  /** One-value views of `row`, one per column: what the streamers write into (r = 0). */
+  private readonly views: Float64Array[];
+  private readonly streamerViews: Float64Array[][];
 
   update(bar: Bar): Float64Array {
-    const row = this.row;
     const one = this.one;
     setRow(one, bar);
     const streamers = this.streamers;
-    for (let i = 0; i < streamers.length; i++) streamers[i].update(one, 0, row, this.offsets[i]);
-    if (this.pip) this.pip.update(one, 0, row, this.pipOffset);
+    for (let i = 0; i < streamers.length; i++) streamers[i].update(one, 0, this.streamerViews[i], 0);
+    if (this.pip) this.pip.update(one, 0, this.views, 0);
     this.count++;
     this.lastOpenTime = bar.openTime;
-    return row;
+    return this.row;
   }
 }
 
@@ -104,23 +104,13 @@ export function analyzeBatch(cac: Cac, klines: KlineColumns, options: { reuse?: 
     if (ind.type === 'WOI' && woiOffset < 0) woiOffset = offset;
     offset += width;
   }
-  const pip = cac.pip ? new PipStreamer(cac.pip, components, woiOffset) : undefined;
-  // PIP reads only its components' lines: copy just those into a scratch row per kline.
-  const needed = new Set<number>();
-  for (const c of components) {
-    needed.add(c.offset);
-    if (c.kind === 'bol') needed.add(c.offset + 1);
-  }
-  if (woiOffset >= 0) needed.add(woiOffset);
-  const reads = Int32Array.from(needed);
-  const row = new Float64Array(columns.length);
-  const pipCols = values.slice(offset, offset + PIP_LINES.length);
+  const pip = cac.pip ? new PipStreamer(cac.pip, components, woiOffset, offset) : undefined;
   // Blocks of klines: every indicator over the block, then PIP over it, while the block's lines
   // are still in cache.
   for (let from = 0; from < n; from += BLOCK) {
     const to = Math.min(n, from + BLOCK);
     for (const r of runners) r.run(klines, from, to, r.cols);
-    if (pip) pipBlock(pip, klines, from, to, values, reads, row, offset, pipCols);
+    if (pip) pipBlock(pip, klines, from, to, values);
   }
   return { columns, openTime: klines.openTime.slice(0, n), values };
 }
@@ -128,13 +118,8 @@ export function analyzeBatch(cac: Cac, klines: KlineColumns, options: { reuse?: 
 /** Klines per batch block (its output lines stay within the L2 cache). */
 const BLOCK = 1024;
 
-function pipBlock(pip: PipStreamer, klines: KlineColumns, from: number, to: number, values: Float64Array[], reads: Int32Array, row: Float64Array, offset: number, outCols: Float64Array[]): void {
-  const w = outCols.length;
-  for (let i = from; i < to; i++) {
-    for (let j = 0; j < reads.length; j++) row[reads[j]] = values[reads[j]][i];
-    pip.update(klines, i, row, offset);
-    for (let c = 0; c < w; c++) outCols[c][i] = row[offset + c];
-  }
+function pipBlock(pip: PipStreamer, klines: KlineColumns, from: number, to: number, values: Float64Array[]): void {
+  for (let i = from; i < to; i++) pip.update(klines, i, values, i);
 }
 
 /** JSON form: `{ openTime: [...], "<TYPE>.<line>": [... null during warm-up] }`. */

@@ -96,8 +96,10 @@ export class PipStreamer {
   constructor(
     private readonly settings: PipSettings,
     private readonly components: PipComponent[],
-    /** Offset of the WOI value in the row, or -1 when the CAC has no WOI. */
+    /** Column of the WOI value, or -1 when the CAC has no WOI. */
     private readonly woiOffset: number,
+    /** Column of PIP's first line. */
+    private readonly pipOffset: number,
   ) {
     this.s = settings.params.swing;
     const q = settings.params;
@@ -109,8 +111,11 @@ export class PipStreamer {
     this.lows = new Float64Array(2 * (2 * this.s + 1));
   }
 
-  /** Reads the indicator lines of this kline from `row` and writes PIP's lines at `offset`. */
-  update(k: KlineColumns, t: number, row: Float64Array, offset: number): void {
+  /**
+   * Reads the indicator lines of kline t from `cols[c][r]` (c = the lines' column indexes) and
+   * writes PIP's lines to `cols[pipOffset + j][r]`.
+   */
+  update(k: KlineColumns, t: number, cols: Float64Array[], r: number): void {
     const p = this.p;
     // ---- swings, confirmed `s` klines after the extreme ----
     // The ring is stored twice over (slots i and i + w) so the last w klines are always the
@@ -153,7 +158,7 @@ export class PipStreamer {
     const offs = this.offs;
     for (let i = 0; i < kinds.length; i++) {
       const o = offs[i];
-      const v = row[o];
+      const v = cols[o][r];
       if (v !== v) continue;
       let x: number;
       switch (kinds[i]) {
@@ -164,8 +169,9 @@ export class PipStreamer {
           x = close > v ? 1 : close < v ? -1 : 0;
           break;
         case KIND_BOL: {
-          const half = v - row[o + 1];
-          x = half > 0 ? clip((close - row[o + 1]) / half) : 0;
+          const mid = cols[o + 1][r];
+          const half = v - mid;
+          x = half > 0 ? clip((close - mid) / half) : 0;
           break;
         }
         default:
@@ -194,7 +200,7 @@ export class PipStreamer {
     // ---- WOI signal ----
     let woi = NaN;
     if (this.woiOffset >= 0) {
-      const v = row[this.woiOffset];
+      const v = cols[this.woiOffset][r];
       if (v === v) woi = v >= p.woiThreshold ? 1 : v <= -p.woiThreshold ? -1 : 0;
     }
 
@@ -206,13 +212,14 @@ export class PipStreamer {
     const impulse = action !== this.prevAction && action !== 0 ? action : 0;
     this.prevAction = action;
 
-    row[offset] = action;
-    row[offset + 1] = strength;
-    row[offset + 2] = impulse;
-    row[offset + 3] = f;
-    row[offset + 4] = swingHigh;
-    row[offset + 5] = swingLow;
-    row[offset + 6] = woi;
-    row[offset + 7] = NaN;
+    const o = this.pipOffset;
+    cols[o][r] = action;
+    cols[o + 1][r] = strength;
+    cols[o + 2][r] = impulse;
+    cols[o + 3][r] = f;
+    cols[o + 4][r] = swingHigh;
+    cols[o + 5][r] = swingLow;
+    cols[o + 6][r] = woi;
+    cols[o + 7][r] = NaN;
   }
 }

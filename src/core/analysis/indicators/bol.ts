@@ -76,18 +76,18 @@ export class BolStreamer implements Streamer {
   constructor(n: number, private readonly k: number) {
     this.m = new RollingMoments(n);
   }
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     if (!this.m.push(k.close[t])) {
-      out[offset] = NaN;
-      out[offset + 1] = NaN;
-      out[offset + 2] = NaN;
+      out[0][r] = NaN;
+      out[1][r] = NaN;
+      out[2][r] = NaN;
       return;
     }
     const mid = this.m.mean;
     const dev = this.k * Math.sqrt(this.m.variance);
-    out[offset] = mid + dev;
-    out[offset + 1] = mid;
-    out[offset + 2] = mid - dev;
+    out[0][r] = mid + dev;
+    out[1][r] = mid;
+    out[2][r] = mid - dev;
   }
 }
 
@@ -109,15 +109,5 @@ export const BOL: IndicatorSpec = {
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchBol(s: BolStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }

@@ -28,7 +28,7 @@ export class DmiStreamer implements Streamer {
 
   constructor(private readonly n: number) {}
 
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     const n = this.n;
     const c = this.count++;
     const high = k.high[t];
@@ -37,7 +37,7 @@ export class DmiStreamer implements Streamer {
       this.prevHigh = high;
       this.prevLow = low;
       this.prevClose = k.close[t];
-      out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = out[offset + 4] = NaN;
+      out[0][r] = out[1][r] = out[2][r] = out[3][r] = out[4][r] = NaN;
       return;
     }
     const diffP = high - this.prevHigh;
@@ -58,7 +58,7 @@ export class DmiStreamer implements Streamer {
       this.plusDM += pdm;
       this.minusDM += mdm;
       this.tr += tr;
-      out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = out[offset + 4] = NaN;
+      out[0][r] = out[1][r] = out[2][r] = out[3][r] = out[4][r] = NaN;
       return;
     }
     this.plusDM = this.plusDM - this.plusDM / n + pdm;
@@ -73,11 +73,11 @@ export class DmiStreamer implements Streamer {
       const sum = minusDI + plusDI;
       if (!isZero(sum)) dx = 100 * (Math.abs(minusDI - plusDI) / sum);
     }
-    out[offset] = plusDI;
-    out[offset + 1] = minusDI;
+    out[0][r] = plusDI;
+    out[1][r] = minusDI;
     if (c < 2 * n - 1) {
       if (dx === dx) this.sumDX += dx;
-      out[offset + 2] = out[offset + 3] = out[offset + 4] = NaN;
+      out[2][r] = out[3][r] = out[4][r] = NaN;
       return;
     }
     if (c === 2 * n - 1) {
@@ -89,9 +89,9 @@ export class DmiStreamer implements Streamer {
     const signal = ((plusDI - minusDI) * this.adx) / 100;
     const mag = Math.abs(signal);
     if (mag > this.ath) this.ath = mag;
-    out[offset + 2] = this.adx;
-    out[offset + 3] = signal;
-    out[offset + 4] = this.ath > 0 ? signal / this.ath : 0;
+    out[2][r] = this.adx;
+    out[3][r] = signal;
+    out[4][r] = this.ath > 0 ? signal / this.ath : 0;
   }
 }
 
@@ -110,15 +110,5 @@ export const DMIXADX: IndicatorSpec = {
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchDmi(s: DmiStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }

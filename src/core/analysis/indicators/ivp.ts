@@ -66,7 +66,7 @@ export class IvpStreamer implements Streamer {
     this.base = newBase;
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     const tp = (k.high[t] + k.low[t] + k.close[t]) / 3;
     const v = k.volume[t];
     if (tp > 0 && v > 0) {
@@ -95,7 +95,7 @@ export class IvpStreamer implements Streamer {
     const due = ++this.sinceLevels >= this.interval;
     if (due) this.sinceLevels = 0;
     if (this.count < this.interval || this.pocVol <= 0) {
-      out[offset] = out[offset + 1] = out[offset + 2] = NaN;
+      out[0][r] = out[1][r] = out[2][r] = NaN;
       return;
     }
     if (due && k.close[t] > 0) this.chooseLevels(k.close[t]);
@@ -103,9 +103,9 @@ export class IvpStreamer implements Streamer {
       this.pocPriceBin = this.pocBin;
       this.pocPrice = this.centre(this.pocBin);
     }
-    out[offset] = this.pocPrice;
-    out[offset + 1] = this.support;
-    out[offset + 2] = this.resistance;
+    out[0][r] = this.pocPrice;
+    out[1][r] = this.support;
+    out[2][r] = this.resistance;
   }
 
 
@@ -155,15 +155,5 @@ export const IVP: IndicatorSpec = {
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchIvp(s: IvpStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }

@@ -94,8 +94,8 @@ export class SmaStreamer implements Streamer {
   constructor(readonly n: number) {
     this.window = new RollingSum(n);
   }
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
-    out[offset] = this.window.push(k.close[t]) ? this.window.sum / this.n : NaN;
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
+    out[0][r] = this.window.push(k.close[t]) ? this.window.sum / this.n : NaN;
   }
 }
 
@@ -104,8 +104,8 @@ export class EmaStreamer implements Streamer {
   constructor(n: number) {
     this.core = new EmaCore(n);
   }
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
-    out[offset] = this.core.push(k.close[t]);
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
+    out[0][r] = this.core.push(k.close[t]);
   }
 }
 
@@ -128,7 +128,7 @@ export class WmaStreamer implements Streamer {
     this.divider = (n * (n + 1)) / 2;
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     const x = k.close[t];
     const n = this.n;
     if (this.count < n) {
@@ -137,7 +137,7 @@ export class WmaStreamer implements Streamer {
       this.idx = this.idx + 1 === n ? 0 : this.idx + 1;
       this.wsum += this.count * x;
       this.sum += x;
-      out[offset] = this.count === n ? this.wsum / this.divider : NaN;
+      out[0][r] = this.count === n ? this.wsum / this.divider : NaN;
       return;
     }
     const old = this.ring[this.idx];
@@ -160,7 +160,7 @@ export class WmaStreamer implements Streamer {
       this.wsum += n * x - this.sum;
       this.sum += x - old;
     }
-    out[offset] = this.wsum / this.divider;
+    out[0][r] = this.wsum / this.divider;
   }
 }
 
@@ -197,45 +197,15 @@ export const WMA: IndicatorSpec = {
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchSma(s: SmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchEma(s: EmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchWma(s: WmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }

@@ -26,12 +26,12 @@ export class MfiStreamer implements Streamer {
     this.neg = new Float64Array(n);
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     const tp = (k.high[t] + k.low[t] + k.close[t]) / 3;
     const c = this.count++;
     if (c === 0) {
       this.prevTP = tp;
-      out[offset] = out[offset + 1] = NaN;
+      out[0][r] = out[1][r] = NaN;
       return;
     }
     const diff = tp - this.prevTP;
@@ -50,7 +50,7 @@ export class MfiStreamer implements Streamer {
       this.posSum += p;
       this.negSum += m;
       if (c < n) {
-        out[offset] = out[offset + 1] = NaN;
+        out[0][r] = out[1][r] = NaN;
         return;
       }
     } else if (++this.sinceExact >= n) {
@@ -71,8 +71,8 @@ export class MfiStreamer implements Streamer {
     const mfi = total < 1 ? 0 : 100 * (this.posSum / total);
     const dev = Math.abs(mfi - 50);
     if (dev > this.ath) this.ath = dev;
-    out[offset] = mfi;
-    out[offset + 1] = this.ath > 0 ? (mfi - 50) / this.ath : 0;
+    out[0][r] = mfi;
+    out[1][r] = this.ath > 0 ? (mfi - 50) / this.ath : 0;
   }
 }
 
@@ -91,15 +91,5 @@ export const MFI: IndicatorSpec = {
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchMfi(s: MfiStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }

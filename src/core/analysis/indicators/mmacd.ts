@@ -28,7 +28,7 @@ export class MmacdStreamer implements Streamer {
     this.signal = new EmaCore(signal * mult);
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     const c = this.count++;
     const x = k.close[t];
     const emas = this.emas;
@@ -36,7 +36,7 @@ export class MmacdStreamer implements Streamer {
     for (let i = 0; i < m; i++) if (c >= this.starts[i]) emas[i].push(x);
     const slow = emas[m - 1];
     if (!slow.ready) {
-      out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = NaN;
+      out[0][r] = out[1][r] = out[2][r] = out[3][r] = NaN;
       return;
     }
     let acc = 0;
@@ -44,16 +44,16 @@ export class MmacdStreamer implements Streamer {
     const macd = m === 2 ? acc : acc / (m - 1);
     const sig = this.signal.push(macd);
     if (!this.signal.ready) {
-      out[offset] = out[offset + 1] = out[offset + 2] = out[offset + 3] = NaN;
+      out[0][r] = out[1][r] = out[2][r] = out[3][r] = NaN;
       return;
     }
     const hist = macd - sig;
     const mag = Math.abs(hist);
     if (mag > this.ath) this.ath = mag;
-    out[offset] = macd;
-    out[offset + 1] = sig;
-    out[offset + 2] = hist;
-    out[offset + 3] = this.ath > 0 ? hist / this.ath : 0;
+    out[0][r] = macd;
+    out[1][r] = sig;
+    out[2][r] = hist;
+    out[3][r] = this.ath > 0 ? hist / this.ath : 0;
   }
 }
 
@@ -101,15 +101,5 @@ export const MMACDLONG = spec('MMACDLONG', 4, 'MMACD, the long-horizon instance 
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchMmacd(s: MmacdStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }

@@ -15,15 +15,15 @@ export class NesStreamer implements Streamer {
     this.net = new EmaCore(n);
     this.vol = new EmaCore(n);
   }
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     const net = this.net.push(2 * k.takerBuyVolume[t] - k.volume[t]);
     const vol = this.vol.push(k.volume[t]);
     if (!this.vol.ready) {
-      out[offset] = out[offset + 1] = NaN;
+      out[0][r] = out[1][r] = NaN;
       return;
     }
-    out[offset] = vol > 0 ? net / vol : 0;
-    out[offset + 1] = net;
+    out[0][r] = vol > 0 ? net / vol : 0;
+    out[1][r] = net;
   }
 }
 
@@ -42,15 +42,5 @@ export const NES: IndicatorSpec = {
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchNes(s: NesStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }

@@ -19,14 +19,14 @@ export class PsarStreamer implements Streamer {
     this.af = start;
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     const newHigh = k.high[t];
     const newLow = k.low[t];
     if (this.count === 0) {
       this.count = 1;
       this.prevHigh = newHigh;
       this.prevLow = newLow;
-      out[offset] = NaN;
+      out[0][r] = NaN;
       return;
     }
     let prevHigh: number;
@@ -101,7 +101,7 @@ export class PsarStreamer implements Streamer {
     this.sar = sar;
     this.prevHigh = newHigh;
     this.prevLow = newLow;
-    out[offset] = result;
+    out[0][r] = result;
   }
 }
 
@@ -125,15 +125,5 @@ export const PSAR: IndicatorSpec = {
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchPsar(s: PsarStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }

@@ -67,12 +67,13 @@ export function readBar(k: KlineColumns, i: number, bar: Bar): Bar {
 }
 
 /**
- * A running indicator: `update(k, t, ...)` consumes closed kline `t` of the columns `k` (the next
- * one after the previous call; streaming passes one-row columns with t = 0) and writes its lines
- * at `out[offset..]`. It must read nothing but row t.
+ * A running indicator: `update(k, t, out, r)` consumes closed kline `t` of the columns `k` (the
+ * next one after the previous call; streaming passes one-row columns with t = 0) and writes its
+ * line j to `out[j][r]` (batch: the output columns and r = t; streaming: one-value views of the
+ * engine's row and r = 0). It must read nothing but row t.
  */
 export interface Streamer {
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void;
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void;
 }
 
 /** One-row columns for streaming (reused: every field is overwritten per kline). */

@@ -36,15 +36,15 @@ export class WoiStreamer implements Streamer {
   constructor(private readonly interval: number, private readonly sigma: number) {
     this.ema = new EmaCore(interval);
   }
-  update(k: KlineColumns, t: number, out: Float64Array, offset: number): void {
+  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
     const book = k.books ? k.books[t] : undefined;
     const sample = book ? bookImbalance(book, this.sigma) : NaN;
     if (sample !== sample) {
       if (this.ema.started) this.ema.reset();
-      out[offset] = NaN;
+      out[0][r] = NaN;
       return;
     }
-    out[offset] = this.ema.push(sample);
+    out[0][r] = this.ema.push(sample);
   }
 }
 
@@ -66,15 +66,5 @@ export const WOI: IndicatorSpec = {
 
 /** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
 function batchWoi(s: WoiStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  const w = cols.length;
-  if (w === 1) {
-    const out = cols[0];
-    for (let i = from; i < to; i++) s.update(k, i, out, i);
-    return;
-  }
-  const row = new Float64Array(w);
-  for (let i = from; i < to; i++) {
-    s.update(k, i, row, 0);
-    for (let c = 0; c < w; c++) cols[c][i] = row[c];
-  }
+  for (let i = from; i < to; i++) s.update(k, i, cols, i);
 }
