@@ -71,6 +71,7 @@ export class KlineStore implements KlineRepository {
   private readonly upsertChunk: Statement<[string, string, number, number, number, number, string, Buffer]>;
   private readonly refreshSeries: Statement<[{ now: number; symbol: string; interval: string }]>;
   private readonly deleteSeries: Statement<[string, string]>;
+  private readonly selectHas: Statement<[string, string]>;
 
   constructor(readonly db: Database) {
     const s = db.sqlite;
@@ -96,6 +97,7 @@ export class KlineStore implements KlineRepository {
          last_open_time = excluded.last_open_time, rows = excluded.rows, updated_at = excluded.updated_at`,
     );
     this.deleteSeries = s.prepare('DELETE FROM kline_series WHERE symbol = ? AND interval = ?');
+    this.selectHas = s.prepare('SELECT 1 FROM kline_series WHERE symbol = ? AND interval = ? AND rows > 0');
   }
 
   // ---- reads ----
@@ -146,7 +148,7 @@ export class KlineStore implements KlineRepository {
 
   /** True when any kline of the series is stored. */
   has(symbol: string, interval: Interval): boolean {
-    return this.db.sqlite.prepare('SELECT 1 FROM kline_series WHERE symbol = ? AND interval = ? AND rows > 0').get(symbol, interval) !== undefined;
+    return this.selectHas.get(symbol, interval) !== undefined;
   }
 
   /** Open time of the last stored kline, or undefined. */
