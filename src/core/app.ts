@@ -14,7 +14,7 @@ import { migrate, openDatabase, type Database } from '../db/database.js';
 import { KlineStore } from '../db/klineStore.js';
 import { SymbolStore } from '../db/symbolStore.js';
 import { MarketDataService } from './market/service.js';
-import { AnalysisService } from './analysis/service.js';
+import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
 
 export interface AppOptions {
@@ -171,6 +171,15 @@ export class App {
     this.analysisService ??= new AnalysisService({
       db: this.db, bus: this.bus, klines: new KlineStore(this.db), slots: this.pools.analysis.maxThreads, now: () => this.clock.now(), pools: this.pools,
       watch: (symbol, interval) => this.market.watch(symbol, parseInterval(interval)),
+      book: (symbol) => {
+        const port = this.exchange.port;
+        if (!port) return undefined;
+        const handle = port.orderBook(symbol);
+        return {
+          snapshot: () => (handle.book.synced ? bookFromLevels(handle.book.bids(50), handle.book.asks(50)) : undefined),
+          close: () => handle.unsubscribe(),
+        };
+      },
       onError: (error) => this.reportError('analysis', error),
     });
     return this.analysisService;

@@ -6,9 +6,16 @@ import type { WorkerPools } from '../workers/pools.js';
 import { AnalysisParamError, validateCac, type Cac } from './cac.js';
 import { analyzeBatch, type AnalysisResult } from './engine.js';
 import { AnalyzerHost, type AnalysisTail, type HostedAnalysis } from './host.js';
-import { INDICATORS, type Bar, type KlineColumns } from './indicators/index.js';
+import { INDICATORS, type Bar, type BookSnapshot, type KlineColumns } from './indicators/index.js';
 import { describeRange } from './cac.js';
 import { PIP_LINES, PIP_MODES, PIP_PARAMS } from './pip.js';
+
+/** A live local order book of one symbol (for WOI). */
+export interface BookFeed {
+  /** The top levels right now, or undefined while the book is not in sync. */
+  snapshot(): BookSnapshot | undefined;
+  close(): void;
+}
 
 /** What the TUI form and chart need to know about an indicator type. */
 export interface IndicatorInfo {
@@ -51,6 +58,8 @@ export class AnalysisService {
       workerFile?: string;
       /** Keeps live klines of a series coming (the market data service); returns the unwatch. */
       watch?: (symbol: string, interval: string) => () => void;
+      /** Opens the local order book of a symbol (the exchange), when one can be kept. */
+      book?: (symbol: string) => BookFeed | undefined;
       onError?: (error: unknown) => void;
     },
   ) {
@@ -66,13 +75,46 @@ export class AnalysisService {
     // Closed klines are stored before they are announced: feed them to the analyses, in order.
     this.offs.push(
       deps.bus.on('market.kline', (e) => {
-        if (e.closed) this.enqueue(() => this.pushKline(e.symbol, e.interval, barOf(e.kline)));
+        if (!e.closed) return;
+        // The book is sampled now, when the close is announced, not when the queue gets to it.
+        const bar = barOf(e.kline, this.bookSnapshot(e.symbol));
+        this.enqueue(() => this.pushKline(e.symbol, e.interval, bar));
       }),
       deps.bus.on('market.filled', (e) => this.enqueue(() => this.replaySeries(e.symbol, e.interval))),
     );
   }
 
   private readonly offs: (() => void)[] = [];
+  /** Order books kept for analyses with WOI, by symbol (opened lazily, reference counted). */
+  private readonly books = new Map<string, { refs: number; feed?: BookFeed }>();
+  private readonly bookRefs = new Map<number, string>();
+
+  private bookSnapshot(symbol: string): BookSnapshot | undefined {
+    const entry = this.books.get(symbol);
+    if (!entry) return undefined;
+    entry.feed ??= this.deps.book?.(symbol);
+    return entry.feed?.snapshot();
+  }
+
+  private acquireBook(id: number, cac: Cac, symbol: string): void {
+    if (!cac.indicators.some((i) => i.type === 'WOI') || this.bookRefs.has(id)) return;
+    const entry = this.books.get(symbol) ?? { refs: 0 };
+    entry.refs++;
+    this.books.set(symbol, entry);
+    this.bookRefs.set(id, symbol);
+    entry.feed ??= this.deps.book?.(symbol);
+  }
+
+  private releaseBook(id: number): void {
+    const symbol = this.bookRefs.get(id);
+    if (symbol === undefined) return;
+    this.bookRefs.delete(id);
+    const entry = this.books.get(symbol);
+    if (entry && --entry.refs <= 0) {
+      entry.feed?.close();
+      this.books.delete(symbol);
+    }
+  }
   private readonly unwatch = new Map<number, () => void>();
   private chain: Promise<void> = Promise.resolve();
 
@@ -136,6 +178,7 @@ export class AnalysisService {
   private async startHosted(a: StoredAnalysis, cac: Cac): Promise<void> {
     const hosted = await this.host.start({ id: a.id, cac, symbol: a.symbol, interval: a.interval });
     if (this.deps.watch && !this.unwatch.has(a.id)) this.unwatch.set(a.id, this.deps.watch(a.symbol, a.interval));
+    this.acquireBook(a.id, cac, a.symbol);
     await this.store.updateAnalysis(a.id, { state: hosted.state === 'failed' ? 'failed' : 'running', lastOpenTime: hosted.lastOpenTime });
   }
 
@@ -167,6 +210,7 @@ export class AnalysisService {
   private unwatchOne(id: number): void {
     this.unwatch.get(id)?.();
     this.unwatch.delete(id);
+    this.releaseBook(id);
   }
 
   async stopAnalysis(id: number): Promise<void> {
@@ -233,9 +277,19 @@ export class AnalysisService {
   }
 }
 
-/** A closed kline from the market data service as the indicators see it (no book yet). */
-export function barOf(k: Kline): Bar {
+/** A closed kline from the market data service as the indicators see it. */
+export function barOf(k: Kline, book?: BookSnapshot): Bar {
   return {
-    openTime: k.openTime, open: k.open, high: k.high, low: k.low, close: k.close, volume: k.volume, takerBuyVolume: k.takerBuyVolume, book: undefined,
+    openTime: k.openTime, open: k.open, high: k.high, low: k.low, close: k.close, volume: k.volume, takerBuyVolume: k.takerBuyVolume, book,
+  };
+}
+
+/** Converts top-of-book levels (decimal strings, best first) to a snapshot. */
+export function bookFromLevels(bids: readonly (readonly [string, string])[], asks: readonly (readonly [string, string])[]): BookSnapshot {
+  return {
+    bidPrice: Float64Array.from(bids, (l) => Number(l[0])),
+    bidQty: Float64Array.from(bids, (l) => Number(l[1])),
+    askPrice: Float64Array.from(asks, (l) => Number(l[0])),
+    askQty: Float64Array.from(asks, (l) => Number(l[1])),
   };
 }

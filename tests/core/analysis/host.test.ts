@@ -7,6 +7,7 @@ import { defaultCac, validateCac } from '../../../src/core/analysis/cac.js';
 import { emptyBar, readBar, type KlineColumns } from '../../../src/core/analysis/indicators/index.js';
 import { EventBus } from '../../../src/core/bus.js';
 import { KlineStore } from '../../../src/db/klineStore.js';
+import { AnalysisService, type BookFeed } from '../../../src/core/analysis/service.js';
 import { App } from '../../../src/core/app.js';
 import { openTestApp } from '../../helpers/app.js';
 import { waitFor } from '../../helpers/screen.js';
@@ -150,6 +151,47 @@ describe('analyzer host (real worker threads)', () => {
       expect(storedLast).toBe(FULL.openTime[STORED + 44]);
     } finally {
       await app2?.close();
+      await cleanup();
+    }
+  });
+
+  it('live analyses with WOI sample the local order book at each close; history has none', async () => {
+    const { app, cleanup } = await openTestApp();
+    const opened: string[] = [];
+    let closed = 0;
+    const service = new AnalysisService({
+      db: app.db, bus: app.bus, klines: new KlineStore(app.db), slots: 1, now: () => Date.now(),
+      book: (symbol): BookFeed => {
+        opened.push(symbol);
+        return {
+          // 3 lots bid against 1 ask at the touch: imbalance +0.5.
+          snapshot: () => ({ bidPrice: Float64Array.from([99.9]), bidQty: Float64Array.from([3]), askPrice: Float64Array.from([100.1]), askQty: Float64Array.from([1]) }),
+          close: () => closed++,
+        };
+      },
+    });
+    try {
+      const store = new KlineStore(app.db);
+      store.insert('ETHUSDT', '1m', toKlines(head(FULL, 200)));
+      const saved = await service.saveCac({ indicators: ['WOI:interval=2,sigma=0.01', 'EMA:n=5'], pip: { mode: 'classical_woi', woiThreshold: 0.3 } });
+      const view = await service.createAnalysis(saved.id, 'ETHUSDT', '1m');
+      expect(opened).toEqual(['ETHUSDT']);
+      const cols = service.host.get(view.id)!.columns;
+      const woi = cols.indexOf('WOI.value');
+      expect(Number.isNaN(service.host.get(view.id)!.last[woi])).toBe(true); // stored history: no book
+      for (let i = 200; i < 203; i++) {
+        store.insert('ETHUSDT', '1m', toKlines(head(FULL, i + 1)));
+        const bar = readBar(FULL, i, emptyBar());
+        app.bus.emit('market.kline', { symbol: 'ETHUSDT', interval: '1m', closed: true, kline: { ...bar, quoteVolume: 0, trades: 0, takerBuyQuoteVolume: 0 } });
+      }
+      await waitFor(() => service.host.get(view.id)?.count === 203, 10_000, 'live klines');
+      const last = service.host.get(view.id)!.last;
+      expect(last[woi]).toBeCloseTo(0.5, 12);
+      expect(last[cols.indexOf('PIP.woi')]).toBe(1);
+      await service.deleteAnalysis(view.id);
+      expect(closed).toBe(1);
+    } finally {
+      await service.close();
       await cleanup();
     }
   });
