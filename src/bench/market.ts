@@ -105,24 +105,36 @@ export const section: BenchSection = {
       const db = openDatabase(join(dir, 'load.sqlite'));
       await migrate(db);
       const store = new KlineStore(db);
-      const k = generateKlines(FIVE_YEARS);
-      const insert = best(1, () => store.insert('BENCHUSDT', '1m', k));
-      figures.storeInsertRowsPerSecond = Math.round(k.length / (insert.ms / 1000));
+      // generated, stored, then dropped: the loads below run with no second copy alive (as in the app)
+      const insert = (() => {
+        const k = generateKlines(FIVE_YEARS);
+        const t = performance.now();
+        store.insert('BENCHUSDT', '1m', k);
+        return performance.now() - t;
+      })();
+      figures.storeInsertRowsPerSecond = Math.round(FIVE_YEARS / (insert / 1000));
       db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-      const load = best(3, () => store.loadRange('BENCHUSDT', '1m'));
-      if (load.value.length !== k.length) throw new Error(`loaded ${load.value.length} of ${k.length} klines`);
-      figures.loadRows = load.value.length;
-      figures.load5y1mMs = Math.round(load.ms * 10) / 10;
+      let loaded = store.loadRange('BENCHUSDT', '1m'); // warm-up (JIT, page cache)
+      let loadMs = Infinity;
+      for (let run = 0; run < 3; run++) {
+        loaded = undefined as unknown as typeof loaded; // let the previous result go first
+        const t = performance.now();
+        loaded = store.loadRange('BENCHUSDT', '1m');
+        loadMs = Math.min(loadMs, performance.now() - t);
+      }
+      if (loaded.length !== FIVE_YEARS) throw new Error(`loaded ${loaded.length} of ${FIVE_YEARS} klines`);
+      figures.loadRows = loaded.length;
+      figures.load5y1mMs = Math.round(loadMs * 10) / 10;
       const [info] = store.series('BENCHUSDT');
-      figures.blobBytesPerKline = Math.round((info.bytes / k.length) * 100) / 100;
-      figures.fileBytesPerKline = Math.round((statSync(db.path).size / k.length) * 100) / 100;
+      figures.blobBytesPerKline = Math.round((info.bytes / FIVE_YEARS) * 100) / 100;
+      figures.fileBytesPerKline = Math.round((statSync(db.path).size / FIVE_YEARS) * 100) / 100;
       const agg = best(3, () => store.loadRange('BENCHUSDT', '1h'));
       figures.load5yAs1hMs = Math.round(agg.ms * 10) / 10;
       await db.close();
       // ---- chart ----
       try {
         const { chartRedrawBench } = await import('../screens/widgets/candles.js');
-        Object.assign(figures, await chartRedrawBench(k));
+        Object.assign(figures, await chartRedrawBench(loaded));
       } catch (error) {
         figures.chart = `not measured: ${(error as Error).message}`;
       }

@@ -75,6 +75,9 @@ export class KlineStore implements KlineRepository {
 
   constructor(readonly db: Database) {
     const s = db.sqlite;
+    // Read chunks through a memory map instead of read() copies: loading years of klines spends
+    // half as long in SQLite. Per connection, reads only; harmless for everything else.
+    if (db.path !== ':memory:') s.pragma('mmap_size = 1073741824');
     this.selectRange = s.prepare(
       `SELECT chunk_start, first_open_time, last_open_time, count, codec, data FROM kline_chunks
        WHERE symbol = ? AND interval = ? AND last_open_time >= ? AND first_open_time <= ? ORDER BY chunk_start`,
