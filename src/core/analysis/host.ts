@@ -169,7 +169,7 @@ export class AnalyzerHost {
   /** Replays an analysis from the stored klines into its slot's worker. */
   private async load(slot: Slot, entry: Entry): Promise<void> {
     try {
-      const klines = this.options.source(entry.symbol, entry.interval);
+      const klines = essentialColumns(this.options.source(entry.symbol, entry.interval));
       const snap = await this.run(slot, { kind: 'analysis.start', id: entry.id, cac: entry.cac, klines });
       this.apply(entry, snap);
       entry.state = 'running';
@@ -256,7 +256,7 @@ export class AnalyzerHost {
         const e = this.entries.get(id);
         if (!e) continue;
         try {
-          const klines = this.options.source(e.symbol, e.interval);
+          const klines = essentialColumns(this.options.source(e.symbol, e.interval));
           const snap = await this.run(slot, { kind: 'analysis.start', id, cac: e.cac, klines });
           this.apply(e, snap);
           e.state = 'running';
@@ -351,4 +351,17 @@ export class AnalyzerHost {
       }),
     );
   }
+}
+
+/**
+ * Only the fields the indicators read, cut to the valid rows: what is copied to the worker. (A
+ * typed-array view is cloned with its whole buffer, so spare capacity is cut with a copy.)
+ */
+export function essentialColumns(k: KlineColumns): KlineColumns {
+  const n = k.length ?? k.close.length;
+  const cut = (a: Float64Array) => (a.length === n && a.byteOffset === 0 && a.buffer.byteLength === n * 8 ? a : a.slice(0, n));
+  return {
+    length: n, openTime: cut(k.openTime), open: cut(k.open), high: cut(k.high), low: cut(k.low), close: cut(k.close),
+    volume: cut(k.volume), takerBuyVolume: cut(k.takerBuyVolume),
+  };
 }

@@ -5,7 +5,7 @@ import { nextOpenTime, parseInterval, type Kline, type Klines } from '../market/
 import type { WorkerPools } from '../workers/pools.js';
 import { AnalysisParamError, validateCac, type Cac } from './cac.js';
 import { analyzeBatch, type AnalysisResult } from './engine.js';
-import { AnalyzerHost, type AnalysisTail, type HostedAnalysis } from './host.js';
+import { AnalyzerHost, essentialColumns, type AnalysisTail, type HostedAnalysis } from './host.js';
 import { INDICATORS, type Bar, type BookSnapshot, type KlineColumns } from './indicators/index.js';
 import { describeRange } from './cac.js';
 import { PIP_LINES, PIP_MODES, PIP_PARAMS } from './pip.js';
@@ -266,7 +266,7 @@ export class AnalysisService {
   /** A temporary analysis over given klines, computed in the analysis worker pool. */
   async runBatch(cac: Cac, klines: KlineColumns): Promise<AnalysisResult> {
     if (!this.deps.pools) return analyzeBatch(cac, klines);
-    return this.deps.pools.analysis.run({ kind: 'analysis.batch', cac, klines });
+    return this.deps.pools.analysis.run({ kind: 'analysis.batch', cac, klines: essentialColumns(klines) });
   }
 
   async close(): Promise<void> {

@@ -131,6 +131,12 @@ describe('analyzer host (real worker threads)', () => {
       const expected = lastRowOf(saved.cac, head(FULL, STORED + 30));
       expect(firstMismatch(app2.analysis.host.get(view.id)!.last, expected, 0)).toBeUndefined();
 
+      // A temporary analysis over a range runs in the analysis pool and equals the local batch.
+      const temp = await app2.analysis.runBatch(saved.cac, app2.analysis.loadKlines('BTCUSDT', '1m', FULL.openTime[100], FULL.openTime[399]));
+      const local = analyzeBatch(saved.cac, head({ ...FULL, openTime: FULL.openTime.slice(100), open: FULL.open.slice(100), high: FULL.high.slice(100), low: FULL.low.slice(100), close: FULL.close.slice(100), volume: FULL.volume.slice(100), takerBuyVolume: FULL.takerBuyVolume.slice(100) }, 300));
+      expect(temp.columns).toEqual(local.columns);
+      temp.values.forEach((v, c) => expect(firstMismatch(v, local.values[c], 0), temp.columns[c]).toBeUndefined());
+
       // Live: the market data service stores each closed kline, then announces it. Announcements
       // for four klines go missing (they were filled from REST): the analysis replays, no gap.
       const store = new KlineStore(app2.db);
