@@ -231,7 +231,7 @@ export class KlineStore implements KlineRepository {
         this.writeChunk(symbol, interval, start, sorted, i, j, options, report);
         i = j;
       }
-      this.refreshSeries.run({ now: Date.now(), symbol, interval });
+      if (report.chunks > 0) this.refreshSeries.run({ now: Date.now(), symbol, interval });
     });
     tx();
     return report;

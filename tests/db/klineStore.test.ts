@@ -46,8 +46,10 @@ describe('KlineStore', () => {
     const k = makeKlines(T0, 2000, '1m', 1);
     s.insert('BTCUSDT', '1m', sliceKlines(k, 0, 1500));
     const before = db.sqlite.prepare('SELECT chunk_start, data FROM kline_chunks ORDER BY chunk_start').all();
+    const seriesBefore = db.sqlite.prepare('SELECT * FROM kline_series').all();
     expect(s.insert('BTCUSDT', '1m', sliceKlines(k, 0, 1500))).toEqual({ inserted: 0, duplicates: 1500, changed: 0, chunks: 0 });
     expect(db.sqlite.prepare('SELECT chunk_start, data FROM kline_chunks ORDER BY chunk_start').all()).toEqual(before);
+    expect(db.sqlite.prepare('SELECT * FROM kline_series').all()).toEqual(seriesBefore);
     expect(s.insert('BTCUSDT', '1m', sliceKlines(k, 1000, 2000))).toMatchObject({ inserted: 500, duplicates: 500 });
     expect(klinesEqual(s.loadRange('BTCUSDT', '1m'), k)).toBe(true);
   });
