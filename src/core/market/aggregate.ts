@@ -39,42 +39,59 @@ export function aggregateKlines(k: Klines, source: Interval, target: Interval, o
   const estimate = target === '1M' ? Math.ceil((n * step) / (28 * 86_400_000)) + 2 : Math.ceil((n * step) / INTERVAL_MS[target]) + 2;
   const out = allocKlines(Math.min(n, estimate));
   const { openTime, open, high, low, close, volume, quoteVolume, trades, takerBuyVolume, takerBuyQuoteVolume } = k;
-  const sums = [volume, quoteVolume, trades, takerBuyVolume, takerBuyQuoteVolume];
-  const outSums = [out.volume, out.quoteVolume, out.trades, out.takerBuyVolume, out.takerBuyQuoteVolume];
-  const scales = sums.map((c) => {
+  // per summed column: 10^scale, or 1 to add the float64 values as they are (integers, or no scale)
+  const scaleOf = (c: Float64Array) => {
     const d = decimalScale(c, 0, n);
-    return d < 0 ? 1 : 10 ** d;
-  });
+    return d <= 0 ? 1 : 10 ** d;
+  };
+  const p0 = scaleOf(volume);
+  const p1 = scaleOf(quoteVolume);
+  const p2 = scaleOf(trades);
+  const p3 = scaleOf(takerBuyVolume);
+  const p4 = scaleOf(takerBuyQuoteVolume);
+  const oT = out.openTime, oO = out.open, oH = out.high, oL = out.low, oC = out.close;
+  const o0 = out.volume, o1 = out.quoteVolume, o2 = out.trades, o3 = out.takerBuyVolume, o4 = out.takerBuyQuoteVolume;
   let j = -1;
   let bucketEnd = -Infinity;
   let lastOpen = 0;
+  let h = 0, l = 0, c = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+  const flush = () => {
+    if (j < 0) return;
+    oH[j] = h;
+    oL[j] = l;
+    oC[j] = c;
+    o0[j] = p0 === 1 ? s0 : s0 / p0;
+    o1[j] = p1 === 1 ? s1 : s1 / p1;
+    o2[j] = p2 === 1 ? s2 : s2 / p2;
+    o3[j] = p3 === 1 ? s3 : s3 / p3;
+    o4[j] = p4 === 1 ? s4 : s4 / p4;
+  };
   for (let i = 0; i < n; i++) {
     const t = openTime[i];
     if (t >= bucketEnd) {
+      flush();
       const start = alignOpenTime(t, target);
       bucketEnd = nextOpenTime(start, target);
       j++;
-      out.openTime[j] = start;
-      out.open[j] = open[i];
-      out.high[j] = high[i];
-      out.low[j] = low[i];
-      out.close[j] = close[i];
-      for (let c = 0; c < 5; c++) outSums[c][j] = scales[c] === 1 ? sums[c][i] : Math.round(sums[c][i] * scales[c]);
+      oT[j] = start;
+      oO[j] = open[i];
+      h = high[i];
+      l = low[i];
+      s0 = s1 = s2 = s3 = s4 = 0;
     } else {
-      if (high[i] > out.high[j]) out.high[j] = high[i];
-      if (low[i] < out.low[j]) out.low[j] = low[i];
-      out.close[j] = close[i];
-      for (let c = 0; c < 5; c++) outSums[c][j] += scales[c] === 1 ? sums[c][i] : Math.round(sums[c][i] * scales[c]);
+      if (high[i] > h) h = high[i];
+      if (low[i] < l) l = low[i];
     }
+    c = close[i];
+    s0 += p0 === 1 ? volume[i] : Math.round(volume[i] * p0);
+    s1 += p1 === 1 ? quoteVolume[i] : Math.round(quoteVolume[i] * p1);
+    s2 += p2 === 1 ? trades[i] : Math.round(trades[i] * p2);
+    s3 += p3 === 1 ? takerBuyVolume[i] : Math.round(takerBuyVolume[i] * p3);
+    s4 += p4 === 1 ? takerBuyQuoteVolume[i] : Math.round(takerBuyQuoteVolume[i] * p4);
     lastOpen = t;
   }
+  flush();
   out.length = j + 1;
-  for (let c = 0; c < 5; c++) {
-    const p = scales[c];
-    if (p === 1) continue;
-    const col = outSums[c];
-    for (let x = 0; x < out.length; x++) col[x] = col[x] / p;
-  }
   if (!options.partial && out.length > 0 && lastOpen + step !== bucketEnd) out.length--;
   return out;
 }
