@@ -1,7 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { AnalysisEngine, analyzeBatch, type AnalysisResult } from '../core/analysis/engine.js';
 import type { Cac } from '../core/analysis/cac.js';
-import { columnsLength, emptyBar, readBar, type Bar, type KlineColumns } from '../core/analysis/indicators/index.js';
+import { columnsLength, type Bar, type KlineColumns } from '../core/analysis/indicators/index.js';
 import type { TaskHandler } from './protocol.js';
 
 /** Rows of output kept per analysis in the worker, for the chart (the newest ones). */
@@ -56,6 +56,22 @@ class Held {
     this.rows = new Float64Array(KEEP_ROWS * this.width);
   }
 
+  /** Runs the history in batch (block by block), keeping the newest KEEP_ROWS rows. */
+  history(k: KlineColumns): void {
+    const n = columnsLength(k);
+    const keepFrom = Math.max(0, n - KEEP_ROWS);
+    this.engine.advance(k, 0, n, (cols, len, start) => {
+      if (start + len <= keepFrom) return;
+      for (let i = Math.max(0, keepFrom - start); i < len; i++) {
+        const base = this.next * this.width;
+        for (let c = 0; c < this.width; c++) this.rows[base + c] = cols[c][i];
+        this.times[this.next] = k.openTime[start + i];
+        this.next = (this.next + 1) % KEEP_ROWS;
+        if (this.stored < KEEP_ROWS) this.stored++;
+      }
+    });
+  }
+
   feed(bar: Bar): void {
     const row = this.engine.update(bar);
     this.rows.set(row, this.next * this.width);
@@ -96,9 +112,7 @@ function get(id: number): Held {
 export const analysisHandlers: Record<string, TaskHandler> = {
   'analysis.start': (task: { id: number; cac: Cac; klines: KlineColumns }) => {
     const h = new Held(task.cac);
-    const n = columnsLength(task.klines);
-    const bar = emptyBar();
-    for (let i = 0; i < n; i++) h.feed(readBar(task.klines, i, bar));
+    h.history(task.klines);
     held.set(task.id, h);
     return h.snapshot(task.id);
   },

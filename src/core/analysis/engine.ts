@@ -50,7 +50,40 @@ export class AnalysisEngine {
     }
     this.views = this.columns.map((_, c) => this.row.subarray(c, c + 1));
     this.streamerViews = cac.indicators.map((ind, i) => this.views.slice(offsets[i], offsets[i] + INDICATORS[ind.type].lines.length));
+    this.runners = cac.indicators.map((ind, i) => INDICATORS[ind.type].batch(ind.params, this.streamers[i]));
+    this.offsets = offsets;
     this.pip = cac.pip ? new PipStreamer(cac.pip, components, woiOffset, offset) : undefined;
+  }
+
+  private readonly runners: BatchRunner[];
+  private readonly offsets: number[];
+  private block: { cols: Float64Array[]; perStreamer: Float64Array[][] } | undefined;
+
+  /**
+   * Consumes klines [from, to) of `k` in batch (block by block, the same state machines as
+   * `update`, so continuing with `update` afterwards is seamless). After each block `onBlock` gets
+   * the block's output columns (row i = kline from + i of that block). `row` ends as the last row.
+   */
+  advance(k: KlineColumns, from: number, to: number, onBlock?: (cols: Float64Array[], length: number, start: number) => void): void {
+    if (!this.block) {
+      const cols = this.columns.map(() => new Float64Array(BLOCK));
+      this.block = { cols, perStreamer: this.cac.indicators.map((ind, i) => cols.slice(this.offsets[i], this.offsets[i] + INDICATORS[ind.type].lines.length)) };
+    }
+    const { cols, perStreamer } = this.block;
+    for (let a = from; a < to; a += BLOCK) {
+      const b = Math.min(to, a + BLOCK);
+      const len = b - a;
+      const view: KlineColumns = {
+        length: len, openTime: k.openTime.subarray(a, b), open: k.open.subarray(a, b), high: k.high.subarray(a, b), low: k.low.subarray(a, b),
+        close: k.close.subarray(a, b), volume: k.volume.subarray(a, b), takerBuyVolume: k.takerBuyVolume.subarray(a, b), books: k.books?.slice(a, b),
+      };
+      for (let i = 0; i < this.runners.length; i++) this.runners[i](view, 0, len, perStreamer[i]);
+      if (this.pip) for (let i = 0; i < len; i++) this.pip.update(view, i, cols, i);
+      onBlock?.(cols, len, a);
+      for (let c = 0; c < cols.length; c++) this.row[c] = cols[c][len - 1];
+      this.count += len;
+      this.lastOpenTime = k.openTime[b - 1];
+    }
   }
 
   private readonly one = oneRow();

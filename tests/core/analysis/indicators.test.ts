@@ -295,3 +295,29 @@ describe('streaming equals batch on every prefix', () => {
     for (let c = 0; c < a.columns.length; c++) expect(firstMismatch(b.values[c].slice(0, 1000), a.values[c].slice(0, 1000), 0), a.columns[c]).toBeUndefined();
   });
 });
+
+describe('engine: batch advance then streaming', () => {
+  it('advancing in batch over a prefix and streaming the rest equals the full batch', () => {
+    const cac = defaultCac('mix');
+    const n = 3000;
+    const k = generateKlines(n, 17);
+    const full = analyzeBatch(cac, k);
+    const engine = new AnalysisEngine(cac);
+    const seen: number[] = [];
+    engine.advance(k, 0, 2100, (cols, len, start) => {
+      seen.push(start);
+      for (let c = 0; c < cols.length; c++) expect(firstMismatch(cols[c].subarray(0, len), full.values[c].slice(start, start + len), 0), full.columns[c]).toBeUndefined();
+    });
+    expect(seen).toEqual([0, 1024, 2048]);
+    expect(engine.count).toBe(2100);
+    const bar = emptyBar();
+    for (let i = 2100; i < n; i++) {
+      const row = engine.update(readBar(k, i, bar));
+      for (let c = 0; c < row.length; c++) {
+        const a = row[c];
+        const b = full.values[c][i];
+        if (!(Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)))) throw new Error(`${full.columns[c]} at ${i}: ${a} != ${b}`);
+      }
+    }
+  });
+});

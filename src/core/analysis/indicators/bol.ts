@@ -101,8 +101,8 @@ export const BOL: IndicatorSpec = {
     { name: 'k', kind: 'number', min: 0, minExclusive: true, max: 10, default: 2, description: 'width in standard deviations' },
   ],
   create: (p: Params) => new BolStreamer(p.n, p.k),
-  batch: (p: Params) => {
-    const s = new BolStreamer(p.n, p.k);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as BolStreamer | undefined) ?? new BolStreamer(p.n, p.k);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchBol(s, k, from, to, cols);
   },
 };

@@ -102,8 +102,8 @@ export const DMIXADX: IndicatorSpec = {
   summary: '+DI, -DI and ADX (Wilder), with a combined signal normalised against its all-time high',
   params: [{ name: 'n', kind: 'int', min: 2, max: 100_000, default: 14, description: 'Wilder smoothing period' }],
   create: (p: Params) => new DmiStreamer(p.n),
-  batch: (p: Params) => {
-    const s = new DmiStreamer(p.n);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as DmiStreamer | undefined) ?? new DmiStreamer(p.n);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchDmi(s, k, from, to, cols);
   },
 };

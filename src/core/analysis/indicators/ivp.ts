@@ -147,8 +147,8 @@ export const IVP: IndicatorSpec = {
     { name: 'delta', kind: 'number', min: 0, max: 1, default: 0.3, description: 'filter strength: a level needs at least delta × the poc volume' },
   ],
   create: (p: Params) => new IvpStreamer(p.interval, p.gamma, p.delta),
-  batch: (p: Params) => {
-    const s = new IvpStreamer(p.interval, p.gamma, p.delta);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as IvpStreamer | undefined) ?? new IvpStreamer(p.interval, p.gamma, p.delta);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchIvp(s, k, from, to, cols);
   },
 };

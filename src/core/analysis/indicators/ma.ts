@@ -171,8 +171,8 @@ export const SMA: IndicatorSpec = {
   type: 'SMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'simple moving average of the close',
   create: (p: Params) => new SmaStreamer(p.n),
-  batch: (p: Params) => {
-    const s = new SmaStreamer(p.n);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as SmaStreamer | undefined) ?? new SmaStreamer(p.n);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchSma(s, k, from, to, cols);
   },
 };
@@ -180,8 +180,8 @@ export const EMA: IndicatorSpec = {
   type: 'EMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'exponential moving average of the close, seeded with the SMA of the first n',
   create: (p: Params) => new EmaStreamer(p.n),
-  batch: (p: Params) => {
-    const s = new EmaStreamer(p.n);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as EmaStreamer | undefined) ?? new EmaStreamer(p.n);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchEma(s, k, from, to, cols);
   },
 };
@@ -189,8 +189,8 @@ export const WMA: IndicatorSpec = {
   type: 'WMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'linearly weighted moving average of the close',
   create: (p: Params) => new WmaStreamer(p.n),
-  batch: (p: Params) => {
-    const s = new WmaStreamer(p.n);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as WmaStreamer | undefined) ?? new WmaStreamer(p.n);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchWma(s, k, from, to, cols);
   },
 };

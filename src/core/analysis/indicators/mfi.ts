@@ -83,8 +83,8 @@ export const MFI: IndicatorSpec = {
   summary: 'money flow index, with an ATH-normalised form',
   params: [{ name: 'n', kind: 'int', min: 2, max: 100_000, default: 14, description: 'number of money flows summed' }],
   create: (p: Params) => new MfiStreamer(p.n),
-  batch: (p: Params) => {
-    const s = new MfiStreamer(p.n);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as MfiStreamer | undefined) ?? new MfiStreamer(p.n);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchMfi(s, k, from, to, cols);
   },
 };

@@ -88,8 +88,8 @@ function spec(type: string, mult: number, summary: string): IndicatorSpec {
   return {
     type, lines: ['macd', 'signal', 'hist', 'norm'], overlay: false, summary, params: mmacdParams(mult), check,
     create: (p: Params) => new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult),
-  batch: (p: Params) => {
-    const s = new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as MmacdStreamer | undefined) ?? new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchMmacd(s, k, from, to, cols);
   },
   };

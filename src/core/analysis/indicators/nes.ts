@@ -34,8 +34,8 @@ export const NES: IndicatorSpec = {
   summary: 'net execution strength: taker buy minus taker sell volume, smoothed',
   params: [{ name: 'interval', kind: 'int', min: 1, max: 100_000, default: 20, description: 'EMA period in klines' }],
   create: (p: Params) => new NesStreamer(p.interval),
-  batch: (p: Params) => {
-    const s = new NesStreamer(p.interval);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as NesStreamer | undefined) ?? new NesStreamer(p.interval);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchNes(s, k, from, to, cols);
   },
 };

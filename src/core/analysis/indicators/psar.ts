@@ -117,8 +117,8 @@ export const PSAR: IndicatorSpec = {
   ],
   check: (p: Params) => (p.max < p.start ? `max (${p.max}) must be at least start (${p.start})` : undefined),
   create: (p: Params) => new PsarStreamer(p.start, p.step, p.max),
-  batch: (p: Params) => {
-    const s = new PsarStreamer(p.start, p.step, p.max);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as PsarStreamer | undefined) ?? new PsarStreamer(p.start, p.step, p.max);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchPsar(s, k, from, to, cols);
   },
 };

@@ -125,9 +125,10 @@ export interface IndicatorSpec {
   /**
    * A batch runner: each call continues the same state over klines [from, to) of the columns
    * (consecutive ranges, from 0), writing line j of kline i to cols[j][i]. It runs the same state
-   * machine as `create` (so it equals streaming bit for bit), in a loop of its own.
+   * machine as `create` (so it equals streaming bit for bit), in a loop of its own. With
+   * `existing` (a streamer from this spec's `create`), the runner continues that streamer's state.
    */
-  batch(p: Params): BatchRunner;
+  batch(p: Params, existing?: Streamer): BatchRunner;
   summary: string;
 }
 

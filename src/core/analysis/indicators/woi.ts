@@ -58,8 +58,8 @@ export const WOI: IndicatorSpec = {
     { name: 'sigma', kind: 'number', min: 0, minExclusive: true, max: 1, default: 0.005, description: 'width of the price weighting, as a fraction of the mid price' },
   ],
   create: (p: Params) => new WoiStreamer(p.interval, p.sigma),
-  batch: (p: Params) => {
-    const s = new WoiStreamer(p.interval, p.sigma);
+  batch: (p: Params, existing?: Streamer) => {
+    const s = (existing as WoiStreamer | undefined) ?? new WoiStreamer(p.interval, p.sigma);
     return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchWoi(s, k, from, to, cols);
   },
 };
