@@ -58,7 +58,9 @@ export async function startTui(app: App, options: { initialPage?: string } = {})
     process.on('SIGTERM', () => void shell.exit(0));
     process.on('SIGHUP', () => void shell.exit(0));
     shell.renderNow();
+    // After the first frame: connect the exchange and restart the analyses left running.
     void app.exchange.start().catch((error) => app.reportError('exchange', error));
+    void app.analysis.resume().catch((error) => app.reportError('analysis', error));
   });
   process.exit(0);
 }
