@@ -14,10 +14,10 @@ import {
   type Interval,
   type Klines,
 } from '../core/market/klines.js';
-import type { InsertOptions, InsertReport, KlineRepository, SeriesInfo } from '../core/market/repository.js';
+import type { InsertOptions, InsertReport, KlineRepository, KlineSource, SeriesInfo } from '../core/market/repository.js';
 import type { Database } from './database.js';
 
-export type { InsertOptions, InsertReport, SeriesInfo };
+export type { InsertOptions, InsertReport, KlineSource, SeriesInfo };
 
 /**
  * The kline store: klines of one symbol and interval are kept in chunks, one row of
@@ -69,7 +69,8 @@ export class KlineStore implements KlineRepository {
   private readonly selectRange: Statement<[string, string, number, number], ChunkRow>;
   private readonly selectChunk: Statement<[string, string, number], ChunkRow>;
   private readonly upsertChunk: Statement<[string, string, number, number, number, number, string, Buffer]>;
-  private readonly refreshSeries: Statement<[{ now: number; symbol: string; interval: string }]>;
+  private readonly refreshSeries: Statement<[{ now: number; symbol: string; interval: string; source: KlineSource }]>;
+  private readonly selectSource: Statement<[string, string], { source: KlineSource }>;
   private readonly deleteSeries: Statement<[string, string]>;
   private readonly selectHas: Statement<[string, string]>;
 
@@ -93,14 +94,15 @@ export class KlineStore implements KlineRepository {
          count = excluded.count, codec = excluded.codec, data = excluded.data`,
     );
     this.refreshSeries = s.prepare(
-      `INSERT INTO kline_series (symbol, interval, first_open_time, last_open_time, rows, updated_at)
-       SELECT symbol, interval, MIN(first_open_time), MAX(last_open_time), SUM(count), @now
+      `INSERT INTO kline_series (symbol, interval, first_open_time, last_open_time, rows, updated_at, source)
+       SELECT symbol, interval, MIN(first_open_time), MAX(last_open_time), SUM(count), @now, @source
        FROM kline_chunks WHERE symbol = @symbol AND interval = @interval GROUP BY symbol, interval
        ON CONFLICT (symbol, interval) DO UPDATE SET first_open_time = excluded.first_open_time,
          last_open_time = excluded.last_open_time, rows = excluded.rows, updated_at = excluded.updated_at`,
     );
     this.deleteSeries = s.prepare('DELETE FROM kline_series WHERE symbol = ? AND interval = ?');
     this.selectHas = s.prepare('SELECT 1 FROM kline_series WHERE symbol = ? AND interval = ? AND rows > 0');
+    this.selectSource = s.prepare('SELECT source FROM kline_series WHERE symbol = ? AND interval = ? AND rows > 0');
   }
 
   // ---- reads ----
@@ -169,7 +171,7 @@ export class KlineStore implements KlineRepository {
   series(symbol?: string): SeriesInfo[] {
     const rows = this.db.sqlite
       .prepare(
-        `SELECT s.symbol, s.interval, s.first_open_time AS first, s.last_open_time AS last, s.rows, s.updated_at AS updatedAt,
+        `SELECT s.symbol, s.interval, s.first_open_time AS first, s.last_open_time AS last, s.rows, s.updated_at AS updatedAt, s.source,
            (SELECT COALESCE(SUM(LENGTH(c.data)), 0) FROM kline_chunks c WHERE c.symbol = s.symbol AND c.interval = s.interval) AS bytes,
            (SELECT COUNT(*) FROM kline_chunks c WHERE c.symbol = s.symbol AND c.interval = s.interval) AS chunks
          FROM kline_series s ${symbol ? 'WHERE s.symbol = ?' : ''} ORDER BY s.symbol, s.interval`,
@@ -179,6 +181,10 @@ export class KlineStore implements KlineRepository {
       ...r,
       missing: r.first === null || r.last === null ? 0 : countOpenTimes(r.first, r.last, r.interval) - r.rows,
     }));
+  }
+
+  sourceOf(symbol: string, interval: Interval): KlineSource | undefined {
+    return this.selectSource.get(symbol, interval)?.source;
   }
 
   /** Stored symbols (those with any klines). */
@@ -221,7 +227,12 @@ export class KlineStore implements KlineRepository {
     const report: InsertReport = { inserted: 0, duplicates: 0, changed: 0, chunks: 0 };
     if (k.length === 0) return report;
     const sorted = sortedUnique(k);
+    const source = options.source ?? 'binance';
     const tx = this.db.sqlite.transaction(() => {
+      const stored = this.sourceOf(symbol, interval);
+      if (stored !== undefined && stored !== source) {
+        throw new KlineStoreError(`${symbol} ${interval} holds ${stored} klines; ${source} klines are never mixed into them (delete the series first)`);
+      }
       let i = 0;
       while (i < sorted.length) {
         const start = chunkStartOf(sorted.openTime[i], interval);
@@ -231,7 +242,7 @@ export class KlineStore implements KlineRepository {
         this.writeChunk(symbol, interval, start, sorted, i, j, options, report);
         i = j;
       }
-      if (report.chunks > 0) this.refreshSeries.run({ now: Date.now(), symbol, interval });
+      if (report.chunks > 0) this.refreshSeries.run({ now: Date.now(), symbol, interval, source });
     });
     tx();
     return report;

@@ -257,9 +257,10 @@ export function mount(ctx: PageContext): Page {
     if (!visible) return;
     loadRows();
     startLive();
-    if (!selected) {
-      const list = visibleRows();
-      if (list.length > 0) select(list[0].symbol);
+    const list = visibleRows();
+    if (list.length > 0 && !list.some((r) => r.symbol === selected)) {
+      cursor = 0;
+      select(list[0].symbol);
     }
     page.update();
     ctx.markDirty();
@@ -292,7 +293,7 @@ export function mount(ctx: PageContext): Page {
     if (liveSymbol === selected) return;
     stopLive();
     // a symbol this exchange does not list (e.g. imported archive data while on the local exchange)
-    if (app.market.isListed(selected) !== true) return;
+    if (app.market.isListed(selected) !== true || app.market.cannotWatch(selected, baseInterval)) return;
     liveSymbol = selected;
     unwatch = app.market.watch(selected, baseInterval);
     try {
@@ -360,9 +361,11 @@ export function mount(ctx: PageContext): Page {
     const lines: string[] = [];
     const port = app.market.exchange;
     if (selected && liveSymbol === selected && app.market.isStale(selected)) lines.push(...wrap(t('market.stale'), width).map((l) => paint(theme, 'warn', esc(l))));
-    if (port && selected && app.market.isListed(selected) !== true) {
-      const key = app.market.isListed(selected) === false ? 'market.notListed' : 'market.listing';
-      lines.push(...wrap(t(key, { symbol: selected, venue: port.venue }), width).map((l) => paint(theme, 'muted', esc(l))));
+    const why = selected ? app.market.cannotWatch(selected, baseInterval) : undefined;
+    if (port && selected && (app.market.isListed(selected) !== true || why)) {
+      const key = why === 'source' ? 'market.otherSource' : app.market.isListed(selected) === false ? 'market.notListed' : 'market.listing';
+      const source = app.market.series(selected).find((s) => s.interval === baseInterval)?.source ?? '';
+      lines.push(...wrap(t(key, { symbol: selected, venue: port.venue, source }), width).map((l) => paint(theme, 'muted', esc(l))));
       sideBox.setContent(lines.join('\n'));
       return;
     }
@@ -429,11 +432,16 @@ export function mount(ctx: PageContext): Page {
   // typed text while filtering
   const onKeypress = (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => {
     if (!visible || !filtering || !key) return;
+    // The shell hears every key before the page (it subscribes before any page is mounted), so
+    // while filtering it has already ignored this one: ending the filter here is safe.
+    const endFilter = () => {
+      filtering = false;
+    };
     if (key.name === 'escape') {
-      filtering = false;
       filter = '';
+      endFilter();
     } else if (key.name === 'enter' || key.name === 'return') {
-      filtering = false;
+      endFilter();
     } else if (key.name === 'backspace') {
       filter = filter.slice(0, -1);
     } else if (ch && /^[A-Za-z0-9_]$/.test(ch)) {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { aggregateKlines } from '../../src/core/market/aggregate.js';
 import { concatKlines, klinesEqual, klinesFromRows, rangeOf, sliceKlines } from '../../src/core/market/klines.js';
 import { migrate, openDatabase, type Database } from '../../src/db/database.js';
-import { KlineStore } from '../../src/db/klineStore.js';
+import { KlineStore, KlineStoreError } from '../../src/db/klineStore.js';
 import { tempHome } from '../helpers/app.js';
 import { makeKlines, makeRows } from '../core/market/fixtures.js';
 
@@ -73,6 +73,18 @@ describe('KlineStore', () => {
     // filling the holes closes the gaps
     s.insert('BTCUSDT', '1m', klinesFromRows(rows.slice(100, 110).concat(rows[2000])));
     expect(s.gaps('BTCUSDT', '1m')).toEqual([]);
+  });
+
+  it('never mixes sources: simulated klines are refused by a series of real ones and the other way round', async () => {
+    const { store: s } = await store();
+    const real = makeKlines(T0, 100, '1m', 1);
+    s.insert('BTCUSDT', '1m', real);
+    expect(s.sourceOf('BTCUSDT', '1m')).toBe('binance');
+    expect(() => s.insert('BTCUSDT', '1m', makeKlines(T0 + 100 * 60_000, 10, '1m', 2), { source: 'local' })).toThrow(/holds binance klines; local klines are never mixed/);
+    expect(s.loadRange('BTCUSDT', '1m').length).toBe(100);
+    s.insert('ETHUSDT', '1m', makeKlines(T0, 10, '1m', 3), { source: 'local' });
+    expect(s.series().map((x) => [x.symbol, x.source])).toEqual([['BTCUSDT', 'binance'], ['ETHUSDT', 'local']]);
+    expect(() => s.insert('ETHUSDT', '1m', makeKlines(T0 + 600_000, 10, '1m', 3))).toThrow(KlineStoreError);
   });
 
   it('a failed write leaves the store as it was (one transaction)', async () => {

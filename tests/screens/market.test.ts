@@ -102,9 +102,21 @@ describe('Market page (headless, real blessed screen and shell)', () => {
   });
 
   it('with the local exchange connected: exchange symbols, a live chart filled from REST, the order book and trades', async () => {
-    const { app } = await start(undefined, { exchangeMode: 'sim' });
+    // real (archive) ETHUSDT klines are stored: the simulated exchange must not write into them
+    const { app } = await start((a) => a.market.store.insert('ETHUSDT', '1m', klinesFromRows(makeRows(T0, 100, '1m', 9))), { exchangeMode: 'sim' });
     press('6');
     await app.exchange.start();
+    await waitFor(() => app.market.isListed('BTCUSDT') === true, 5000, "the exchange's symbols imported");
+    for (const ch of '/ETH\r') press(ch);
+    await until('from binance; klines of this');
+    expect(app.market.cannotWatch('ETHUSDT', '1m')).toBe('source');
+    press('/');
+    press('\x1b'); // while typing a filter, Esc clears it (and does not go back a page)
+    await waitFor(() => {
+      shell!.renderNow();
+      const text = hs!.text().join('\n');
+      return text.includes('[6 Market]') && !text.includes('/ETH');
+    }, 2000, 'the filter cleared, still on the Market page');
     let screen = await until('ETHUSDT'); // the exchange's symbols are listed before anything is stored
     for (const ch of '/BTC\r') press(ch);
     screen = await until('BTCUSDT 1m');

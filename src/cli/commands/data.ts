@@ -187,8 +187,8 @@ export function register(program: Command): void {
           return;
         }
         const t = app.t;
-        const header = [t('data.col.symbol'), t('data.col.interval'), t('data.col.first'), t('data.col.last'), t('data.col.rows'), t('data.col.gaps'), t('data.col.missing'), t('data.col.size')];
-        const rows = series.map((s) => [s.symbol, s.interval, time(s.first), time(s.last), String(s.rows), String(s.gaps), String(s.missing), bytes(s.bytes)]);
+        const header = [t('data.col.symbol'), t('data.col.interval'), t('data.col.source'), t('data.col.first'), t('data.col.last'), t('data.col.rows'), t('data.col.gaps'), t('data.col.missing'), t('data.col.size')];
+        const rows = series.map((s) => [s.symbol, s.interval, s.source, time(s.first), time(s.last), String(s.rows), String(s.gaps), String(s.missing), bytes(s.bytes)]);
         process.stdout.write(table([header, ...rows]) + '\n');
       });
     });

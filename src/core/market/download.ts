@@ -1,7 +1,13 @@
 import type { Clock } from '../clock.js';
 import { ExchangeError, type ExchangePort, type KlineRow } from '../exchange/port.js';
 import { allocKlines, alignOpenTime, countOpenTimes, nextOpenTime, previousOpenTime, type Interval, type Klines } from './klines.js';
-import type { KlineRepository, SymbolRepository } from './repository.js';
+import type { KlineRepository, KlineSource, SymbolRepository } from './repository.js';
+
+/** The kline source an exchange port delivers: the simulated local exchange, testnet, or Binance. */
+export function sourceOfPort(port: ExchangePort): KlineSource {
+  if (port.simulated) return 'local';
+  return port.venue === 'testnet' ? 'testnet' : 'binance';
+}
 
 /**
  * History download over the exchange port (`atm data download`, and the REST side of the live
@@ -150,6 +156,13 @@ export function missingRanges(store: KlineRepository, symbol: string, interval: 
 
 export async function downloadKlines(deps: DownloadDeps, options: DownloadOptions): Promise<DownloadReport> {
   const { symbol, interval } = options;
+  const source = sourceOfPort(deps.port);
+  const stored = deps.store.sourceOf(symbol, interval);
+  if (stored !== undefined && stored !== source) {
+    throw new DownloadError(
+      `the stored ${symbol} ${interval} klines come from ${stored}, and the connected exchange (${deps.port.venue}) gives ${source} klines: they are never mixed`,
+    );
+  }
   const first = await firstKlineTime(deps, symbol);
   // the exchange's time: the local exchange may run faster than the wall clock
   const now = options.now ?? (await deps.port.serverTime().catch(() => deps.clock.now()));
@@ -192,7 +205,7 @@ export async function downloadKlines(deps: DownloadDeps, options: DownloadOption
       }
       const k = rowsToKlines(inRange);
       if (k.openTime[0] > cursor) report.exchangeGaps.push({ from: cursor, to: previousOpenTime(k.openTime[0], interval) });
-      const r = deps.store.insert(symbol, interval, k);
+      const r = deps.store.insert(symbol, interval, k, { source });
       report.stored += r.inserted;
       const lastOpen = k.openTime[k.length - 1];
       done += countOpenTimes(cursor, lastOpen, interval);

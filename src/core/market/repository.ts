@@ -21,11 +21,22 @@ export interface KlineRepository {
   series(symbol?: string): SeriesInfo[];
   /** Symbols with stored klines. */
   symbols(): string[];
+  /** The source of a stored series, or undefined when nothing is stored. */
+  sourceOf(symbol: string, interval: Interval): KlineSource | undefined;
 }
+
+/**
+ * Where klines come from. `binance`: the real market (Binance's API and its public data archive);
+ * `testnet`: Binance's test venue; `local`: the built-in simulated exchange. A series holds one
+ * source only.
+ */
+export type KlineSource = 'binance' | 'testnet' | 'local';
 
 export interface InsertOptions {
   /** Overwrite stored klines with the same open time (default: keep them, count duplicates). */
   replace?: boolean;
+  /** Where the klines come from (default `binance`); a series of another source refuses them. */
+  source?: KlineSource;
 }
 
 export interface InsertReport {
@@ -51,6 +62,7 @@ export interface SeriesInfo {
   bytes: number;
   chunks: number;
   updatedAt: number;
+  source: KlineSource;
 }
 
 /** What the market core keeps of a symbol's exchange metadata. */

@@ -2,7 +2,7 @@ import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import type { ExchangePort, KlineEvent, KlineInterval, Subscription } from '../exchange/port.js';
 import type { Logger } from '../logging.js';
-import { downloadKlines, ensureSymbol, type DownloadOptions, type DownloadReport } from './download.js';
+import { downloadKlines, ensureSymbol, sourceOfPort, type DownloadOptions, type DownloadReport } from './download.js';
 import { importArchives, type ImportOptions, type ImportSummary } from './importer.js';
 import { INTERVAL_MS, klinesFromRows, nextOpenTime, previousOpenTime, type Interval, type Kline, type Klines } from './klines.js';
 import type { KlineRepository, SeriesInfo, StoredSymbol, SymbolRepository } from './repository.js';
@@ -226,6 +226,19 @@ export class MarketDataService {
   }
 
   /**
+   * Why the connected exchange cannot keep `symbol`/`interval` current, or undefined when it can:
+   * 'no-exchange', 'not-listed' (the exchange does not list it), 'source' (the stored klines come
+   * from another source, e.g. real Binance klines while on the simulated exchange: never mixed).
+   */
+  cannotWatch(symbol: string, interval: Interval = '1m'): 'no-exchange' | 'not-listed' | 'source' | undefined {
+    if (!this.port) return 'no-exchange';
+    if (this.listed && !this.listed.has(symbol)) return 'not-listed';
+    const stored = this.deps.store.sourceOf(symbol, interval);
+    if (stored !== undefined && stored !== sourceOfPort(this.port)) return 'source';
+    return undefined;
+  }
+
+  /**
    * Keeps `symbol`/`interval` current while the returned function has not been called (watches
    * are counted: the last release stops the stream).
    */
@@ -282,6 +295,11 @@ export class MarketDataService {
     if (!port) return;
     w.generation++;
     const generation = w.generation;
+    if (this.cannotWatch(w.symbol, w.interval) === 'source') {
+      // stored klines of another source (real vs simulated): this exchange never writes into them
+      this.setStale(w, true, 'source');
+      return;
+    }
     this.setStale(w, true, 'starting');
     // subscribe first, then fill: events that arrive during the fill wait in the chain
     w.sub = port.subscribeKlines(w.symbol, w.interval as KlineInterval, (event) => {
@@ -369,7 +387,8 @@ export class MarketDataService {
         const after = this.deps.store.lastOpenTime(w.symbol, w.interval);
         if (after !== undefined && kline.openTime <= after) return;
       }
-      this.deps.store.insert(w.symbol, w.interval, klinesFromRows([kline]));
+      if (!this.port) return;
+      this.deps.store.insert(w.symbol, w.interval, klinesFromRows([kline]), { source: sourceOfPort(this.port) });
       if (w.forming && w.forming.openTime <= kline.openTime) w.forming = undefined;
       const now = this.deps.clock.now();
       if (w.lastArrival !== undefined) w.period = Math.max(50, 0.7 * w.period + 0.3 * (now - w.lastArrival));

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_market.js';
 import * as m0002 from './0002_trading.js';
+import * as m0003 from './0003_kline_source.js';
 
 /**
  * Every migration, in order. Names sort in version order and are never renamed or removed: a
@@ -9,4 +10,5 @@ import * as m0002 from './0002_trading.js';
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_market': m0001,
   '0002_trading': m0002,
+  '0003_kline_source': m0003,
 };

@@ -32,8 +32,8 @@ describe('atm data (command line)', () => {
     expect(r.stdout).toContain('total: 2 file(s), 2880 rows, 0 imported, 2880 duplicates skipped');
 
     r = atm('data', 'status', '--json');
-    const status = JSON.parse(r.stdout) as { symbol: string; rows: number; gaps: number; missing: number; bytes: number }[];
-    expect(status).toMatchObject([{ symbol: 'XRPUSDT', interval: '1m', rows: 2880, gaps: 1, missing: 1440 }]);
+    const status = JSON.parse(r.stdout) as { symbol: string; source: string; rows: number; gaps: number; missing: number; bytes: number }[];
+    expect(status).toMatchObject([{ symbol: 'XRPUSDT', interval: '1m', source: 'binance', rows: 2880, gaps: 1, missing: 1440 }]);
     expect(status[0].bytes).toBeGreaterThan(0);
 
     r = atm('data', 'verify');
