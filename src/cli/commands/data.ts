@@ -252,6 +252,26 @@ export function register(program: Command): void {
     });
 
   data
+    .command('delete')
+    .description('delete stored klines of a symbol (one interval, or all with --all-intervals)')
+    .requiredOption('--symbol <symbol>', 'symbol')
+    .option('--interval <interval>', 'interval')
+    .option('--all-intervals', 'every stored interval of the symbol')
+    .action(async (options: { symbol: string; interval?: string; allIntervals?: boolean }, command: Command) => {
+      const symbol = symbolOption(options.symbol)!;
+      const interval = intervalOption(options.interval);
+      if (!interval && !options.allIntervals) throw new UserError('give --interval, or --all-intervals to delete every stored interval of the symbol');
+      await withApp(command, async (app) => {
+        const targets = app.market.series(symbol).filter((s) => options.allIntervals || s.interval === interval);
+        if (targets.length === 0) throw new UserError(app.t('data.nothingInRange', { symbol, interval: interval ?? '*' }));
+        for (const s of targets) {
+          const rows = app.market.deleteSeries(s.symbol, s.interval);
+          process.stdout.write(app.t('data.deleted', { symbol: s.symbol, interval: s.interval, rows: s.rows, chunks: rows }) + '\n');
+        }
+      });
+    });
+
+  data
     .command('download')
     .description('download kline history from the exchange (resumable: fetches only what is not stored)')
     .requiredOption('--symbol <symbol>', 'symbol, e.g. BTCUSDT')
@@ -265,7 +285,12 @@ export function register(program: Command): void {
       const from = options.from ? parseTime(options.from, '--from') : undefined;
       const to = options.to ? parseTime(options.to, '--to') : undefined;
       await withApp(command, async (app) => {
-        app.market.attach(await connectForData(app));
+        const port = await connectForData(app);
+        if (port.simulated && app.exchangeMode !== 'sim') {
+          // auto mode fell back to the local exchange: never store its klines by accident
+          throw new UserError(app.t('data.simulatedFallback'));
+        }
+        app.market.attach(port);
         const bar = new ProgressBar(app.t('data.downloading', { symbol, interval }));
         const controller = new AbortController();
         const onSignal = () => controller.abort();

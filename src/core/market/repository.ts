@@ -21,6 +21,8 @@ export interface KlineRepository {
   series(symbol?: string): SeriesInfo[];
   /** Symbols with stored klines. */
   symbols(): string[];
+  /** Removes a series; returns the chunks removed. */
+  deleteSeriesKlines(symbol: string, interval: Interval): number;
   /** The source of a stored series, or undefined when nothing is stored. */
   sourceOf(symbol: string, interval: Interval): KlineSource | undefined;
 }

@@ -179,6 +179,13 @@ export class MarketDataService {
     return summary;
   }
 
+  /** Deletes every stored kline of a series (and returns the chunks removed). */
+  deleteSeries(symbol: string, interval: Interval): number {
+    const removed = this.deps.store.deleteSeriesKlines(symbol, interval);
+    this.deps.bus.emit('market.stored', { symbol, interval });
+    return removed;
+  }
+
   async download(options: DownloadOptions): Promise<DownloadReport> {
     const port = this.requirePort();
     const report = await downloadKlines({ port, store: this.deps.store, symbols: this.deps.symbols, clock: this.deps.clock }, options);

@@ -63,5 +63,11 @@ describe('atm data (command line)', () => {
     expect(r.stderr.trim()).toBe('atm: --from "yesterday" is not a time: use YYYY-MM-DD, "YYYY-MM-DD HH:MM" (UTC) or epoch milliseconds');
     r = atm('data', 'import', join(archive, 'nothing-here.zip'));
     expect(r.stdout + r.stderr).toContain('nothing-here.zip: no such file or directory');
+
+    // delete a series
+    expect(atm('data', 'delete', '--symbol', 'XRPUSDT').status).toBe(2);
+    r = atm('data', 'delete', '--symbol', 'XRPUSDT', '--interval', '1m');
+    expect(r.stdout).toContain('deleted XRPUSDT 1m: 4320 klines');
+    expect(atm('data', 'status').stdout).toContain('no klines stored');
   });
 });
