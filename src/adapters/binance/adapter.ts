@@ -25,7 +25,7 @@ export interface BinanceExchangeOptions {
   recvWindow?: number;
   timeoutMs?: number;
   /** Websocket tuning (tests use short intervals). */
-  ws?: { pingIntervalMs?: number; pongTimeoutMs?: number; reconnectBaseMs?: number; reconnectMaxMs?: number; maxStreamsPerConnection?: number; maxLagMs?: number };
+  ws?: { pingIntervalMs?: number; pongTimeoutMs?: number; reconnectBaseMs?: number; reconnectMaxMs?: number; maxStreamsPerConnection?: number; maxLagMs?: number; rotateAfterMs?: number };
   onLog?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -178,6 +178,7 @@ export class BinanceExchange implements ExchangePort {
       reconnectMaxMs: options.ws?.reconnectMaxMs,
       maxStreamsPerConnection: options.ws?.maxStreamsPerConnection,
       maxLagMs: options.ws?.maxLagMs,
+      rotateAfterMs: options.ws?.rotateAfterMs,
       onMessage: (stream, data) => this.dispatch(stream, data),
       onConnected: (streams, reconnect) => this.onConnected(streams, reconnect),
       onLog: options.onLog,
