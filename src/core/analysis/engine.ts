@@ -1,4 +1,4 @@
-import { INDICATORS, columnsLength, oneRow, setRow, type Bar, type BatchRunner, type KlineColumns, type Streamer } from './indicators/index.js';
+import { INDICATORS, columnsLength, oneRow, setRow, type Bar, type KlineColumns, type Streamer } from './indicators/index.js';
 import type { Cac } from './cac.js';
 import { PIP_LINES, PipStreamer, componentFor, type PipComponent } from './pip.js';
 
@@ -50,12 +50,10 @@ export class AnalysisEngine {
     }
     this.views = this.columns.map((_, c) => this.row.subarray(c, c + 1));
     this.streamerViews = cac.indicators.map((ind, i) => this.views.slice(offsets[i], offsets[i] + INDICATORS[ind.type].lines.length));
-    this.runners = cac.indicators.map((ind, i) => INDICATORS[ind.type].batch(ind.params, this.streamers[i]));
     this.offsets = offsets;
     this.pip = cac.pip ? new PipStreamer(cac.pip, components, woiOffset, offset) : undefined;
   }
 
-  private readonly runners: BatchRunner[];
   private readonly offsets: number[];
   private block: { cols: Float64Array[]; perStreamer: Float64Array[][] } | undefined;
 
@@ -77,8 +75,8 @@ export class AnalysisEngine {
         length: len, openTime: k.openTime.subarray(a, b), open: k.open.subarray(a, b), high: k.high.subarray(a, b), low: k.low.subarray(a, b),
         close: k.close.subarray(a, b), volume: k.volume.subarray(a, b), takerBuyVolume: k.takerBuyVolume.subarray(a, b), books: k.books?.slice(a, b),
       };
-      for (let i = 0; i < this.runners.length; i++) this.runners[i](view, 0, len, perStreamer[i]);
-      if (this.pip) for (let i = 0; i < len; i++) this.pip.update(view, i, cols, i);
+      for (let i = 0; i < this.streamers.length; i++) this.streamers[i].run(view, 0, len, perStreamer[i]);
+      this.pip?.run(view, 0, len, cols);
       onBlock?.(cols, len, a);
       for (let c = 0; c < cols.length; c++) this.row[c] = cols[c][len - 1];
       this.count += len;
@@ -95,8 +93,8 @@ export class AnalysisEngine {
     const one = this.one;
     setRow(one, bar);
     const streamers = this.streamers;
-    for (let i = 0; i < streamers.length; i++) streamers[i].update(one, 0, this.streamerViews[i], 0);
-    if (this.pip) this.pip.update(one, 0, this.views, 0);
+    for (let i = 0; i < streamers.length; i++) streamers[i].run(one, 0, 1, this.streamerViews[i]);
+    this.pip?.run(one, 0, 1, this.views);
     this.count++;
     this.lastOpenTime = bar.openTime;
     return this.row;
@@ -127,11 +125,11 @@ export function analyzeBatch(cac: Cac, klines: KlineColumns, options: { reuse?: 
   let offset = 0;
   const components: PipComponent[] = [];
   let woiOffset = -1;
-  const runners: { run: BatchRunner; cols: Float64Array[] }[] = [];
+  const streamers: { streamer: Streamer; cols: Float64Array[] }[] = [];
   for (const ind of cac.indicators) {
     const spec = INDICATORS[ind.type];
     const width = spec.lines.length;
-    runners.push({ run: spec.batch(ind.params), cols: values.slice(offset, offset + width) });
+    streamers.push({ streamer: spec.create(ind.params), cols: values.slice(offset, offset + width) });
     const component = componentFor(ind.type, offset, spec.lines);
     if (component) components.push(component);
     if (ind.type === 'WOI' && woiOffset < 0) woiOffset = offset;
@@ -142,18 +140,14 @@ export function analyzeBatch(cac: Cac, klines: KlineColumns, options: { reuse?: 
   // are still in cache.
   for (let from = 0; from < n; from += BLOCK) {
     const to = Math.min(n, from + BLOCK);
-    for (const r of runners) r.run(klines, from, to, r.cols);
-    if (pip) pipBlock(pip, klines, from, to, values);
+    for (const s of streamers) s.streamer.run(klines, from, to, s.cols);
+    pip?.run(klines, from, to, values);
   }
   return { columns, openTime: klines.openTime.slice(0, n), values };
 }
 
 /** Klines per batch block (its output lines stay within the L2 cache). */
 const BLOCK = 1024;
-
-function pipBlock(pip: PipStreamer, klines: KlineColumns, from: number, to: number, values: Float64Array[]): void {
-  for (let i = from; i < to; i++) pip.update(klines, i, values, i);
-}
 
 /** JSON form: `{ openTime: [...], "<TYPE>.<line>": [... null during warm-up] }`. */
 export function resultToJson(result: AnalysisResult): Record<string, (number | null)[]> {

@@ -77,15 +77,86 @@ const KIND_PSAR = 2;
 const KIND_BOL = 3;
 const KIND_CODES = { unit: KIND_UNIT, ma: KIND_MA, psar: KIND_PSAR, bol: KIND_BOL } as const;
 
+/** Klines per pass of PIP's kernel (the length of its scratch columns). */
+const CHUNK = 1024;
+
+/*
+ * Classical-signal components, one indicator line at a time over klines [from, to): where the line
+ * has a value, its component is added to sum[i - from] and cnt[i - from] counts it. Called in the
+ * CAC's indicator order, so every kline's sum is formed in the same order whatever the range.
+ */
+
+/** SMA, EMA, WMA: clip(100·(close − MA)/MA), 0 for a zero MA. */
+function addMa(ma: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, cnt: Int32Array): void {
+  for (let i = from; i < to; i++) {
+    const v = ma[i];
+    if (v !== v) continue;
+    const j = i - from;
+    sum[j] += v !== 0 ? clip(((close[i] - v) / v) * 100) : 0;
+    cnt[j]++;
+  }
+}
+
+/** PSAR: the side of the close. */
+function addPsar(sar: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, cnt: Int32Array): void {
+  for (let i = from; i < to; i++) {
+    const v = sar[i];
+    if (v !== v) continue;
+    const c = close[i];
+    const j = i - from;
+    sum[j] += c > v ? 1 : c < v ? -1 : 0;
+    cnt[j]++;
+  }
+}
+
+/** BOL: clip((close − middle)/(upper − middle)), 0 for a zero-width band. */
+function addBol(upper: Float64Array, middle: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, cnt: Int32Array): void {
+  for (let i = from; i < to; i++) {
+    const v = upper[i];
+    if (v !== v) continue;
+    const mid = middle[i];
+    const half = v - mid;
+    const j = i - from;
+    sum[j] += half > 0 ? clip((close[i] - mid) / half) : 0;
+    cnt[j]++;
+  }
+}
+
+/** A line already in [-1, 1] (norm lines, NES value), clipped. */
+function addUnit(line: Float64Array, from: number, to: number, sum: Float64Array, cnt: Int32Array): void {
+  for (let i = from; i < to; i++) {
+    const v = line[i];
+    if (v !== v) continue;
+    const j = i - from;
+    sum[j] += clip(v);
+    cnt[j]++;
+  }
+}
+
+/**
+ * PIP's state machine. Like the indicators it has one kernel, `run(k, from, to, cols)`, for batch
+ * (blocks) and streaming (one kline): it reads the indicator lines of klines [from, to) from
+ * `cols[c][i]` and writes its own lines to `cols[pipOffset + j][i]`. Per chunk of klines it first
+ * sums the classical-signal components one indicator line at a time (tight loops into scratch
+ * columns), then makes one pass for swings, the filtered signal, the direction and the outputs.
+ */
 export class PipStreamer {
   private readonly s: number;
   private readonly kinds: Int32Array;
-  /** The parameters as a plain fixed-shape object (read on every kline). */
-  private readonly p: { csAlpha: number; csNSamples: number; csAt1: number; csAt2: number; csSigma: number; woiThreshold: number };
+  private readonly csAlpha: number;
+  private readonly csNSamples: number;
+  private readonly csAt1: number;
+  private readonly csAt2: number;
+  private readonly csSigma: number;
+  private readonly woiThreshold: number;
   private readonly needWoi: boolean;
   private readonly offs: Int32Array;
+  /** The last 2·swing + 1 highs and lows, each stored twice (see `run`). */
   private readonly highs: Float64Array;
   private readonly lows: Float64Array;
+  /** Scratch: the component sum and count of each kline of a chunk. */
+  private readonly sum = new Float64Array(CHUNK);
+  private readonly cnt = new Int32Array(CHUNK);
   private ringIdx = 0;
   private count = 0;
   private cs = NaN;
@@ -94,16 +165,21 @@ export class PipStreamer {
   private prevAction = 0;
 
   constructor(
-    private readonly settings: PipSettings,
-    private readonly components: PipComponent[],
+    settings: PipSettings,
+    components: PipComponent[],
     /** Column of the WOI value, or -1 when the CAC has no WOI. */
     private readonly woiOffset: number,
     /** Column of PIP's first line. */
     private readonly pipOffset: number,
   ) {
-    this.s = settings.params.swing;
     const q = settings.params;
-    this.p = { csAlpha: q.csAlpha, csNSamples: q.csNSamples, csAt1: q.csAt1, csAt2: q.csAt2, csSigma: q.csSigma, woiThreshold: q.woiThreshold };
+    this.s = q.swing;
+    this.csAlpha = q.csAlpha;
+    this.csNSamples = q.csNSamples;
+    this.csAt1 = q.csAt1;
+    this.csAt2 = q.csAt2;
+    this.csSigma = q.csSigma;
+    this.woiThreshold = q.woiThreshold;
     this.needWoi = settings.mode === 'classical_woi';
     this.kinds = Int32Array.from(components.map((c) => KIND_CODES[c.kind]));
     this.offs = Int32Array.from(components.map((c) => c.offset));
@@ -111,115 +187,144 @@ export class PipStreamer {
     this.lows = new Float64Array(2 * (2 * this.s + 1));
   }
 
-  /**
-   * Reads the indicator lines of kline t from `cols[c][r]` (c = the lines' column indexes) and
-   * writes PIP's lines to `cols[pipOffset + j][r]`.
-   */
-  update(k: KlineColumns, t: number, cols: Float64Array[], r: number): void {
-    const p = this.p;
-    // ---- swings, confirmed `s` klines after the extreme ----
-    // The ring is stored twice over (slots i and i + w) so the last w klines are always the
-    // contiguous slice [ringIdx, ringIdx + w), oldest first: no modulo in the scan.
+  run(k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
+    for (let a = from; a < to; a += CHUNK) this.chunk(k, a, Math.min(to, a + CHUNK), cols);
+  }
+
+  private chunk(k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
+    const close = k.close;
+    const sum = this.sum;
+    const cnt = this.cnt;
+    sum.fill(0, 0, to - from);
+    cnt.fill(0, 0, to - from);
+    // ---- classical-signal components, one line at a time ----
+    const kinds = this.kinds;
+    const offs = this.offs;
+    for (let c = 0; c < kinds.length; c++) {
+      const o = offs[c];
+      switch (kinds[c]) {
+        case KIND_MA:
+          addMa(cols[o], close, from, to, sum, cnt);
+          break;
+        case KIND_PSAR:
+          addPsar(cols[o], close, from, to, sum, cnt);
+          break;
+        case KIND_BOL:
+          addBol(cols[o], cols[o + 1], close, from, to, sum, cnt);
+          break;
+        default:
+          addUnit(cols[o], from, to, sum, cnt);
+      }
+    }
+
+    const high = k.high;
+    const low = k.low;
+    const o = this.pipOffset;
+    const oDirection = cols[o];
+    const oStrength = cols[o + 1];
+    const oImpulse = cols[o + 2];
+    const oCs = cols[o + 3];
+    const oSwingHigh = cols[o + 4];
+    const oSwingLow = cols[o + 5];
+    const oWoi = cols[o + 6];
+    const woiLine = this.woiOffset >= 0 ? cols[this.woiOffset] : undefined;
+    const csAlpha = this.csAlpha;
+    const csKeep = 1 - csAlpha;
+    const csNSamples = this.csNSamples;
+    const at1 = this.csAt1;
+    const at2 = this.csAt2;
+    const csSigma = this.csSigma;
+    const woiThreshold = this.woiThreshold;
+    const needWoi = this.needWoi;
+    // Swings are confirmed `s` klines after the extreme. The ring holds the last w = 2s + 1 klines
+    // twice over (slots i and i + w), so they are always the contiguous slice [ringIdx, ringIdx + w),
+    // oldest first: no modulo in the scan.
     const s = this.s;
     const w = 2 * s + 1;
     const highs = this.highs;
     const lows = this.lows;
-    const h0 = k.high[t];
-    const l0 = k.low[t];
-    highs[this.ringIdx] = highs[this.ringIdx + w] = h0;
-    lows[this.ringIdx] = lows[this.ringIdx + w] = l0;
-    this.ringIdx = this.ringIdx + 1 === w ? 0 : this.ringIdx + 1;
-    this.count++;
-    let swingHigh = NaN;
-    let swingLow = NaN;
-    if (this.count >= w) {
-      const base = this.ringIdx;
-      const hc = highs[base + s];
-      const lc = lows[base + s];
-      let isHigh = true;
-      let isLow = true;
-      for (let j = 0; j < s && (isHigh || isLow); j++) {
-        if (highs[base + j] >= hc) isHigh = false;
-        if (lows[base + j] <= lc) isLow = false;
-      }
-      for (let j = s + 1; j < w && (isHigh || isLow); j++) {
-        if (highs[base + j] > hc) isHigh = false;
-        if (lows[base + j] < lc) isLow = false;
-      }
-      if (isHigh) swingHigh = hc;
-      if (isLow) swingLow = lc;
-    }
-
-    // ---- classical signal ----
-    let sum = 0;
-    let n = 0;
-    const close = k.close[t];
-    const kinds = this.kinds;
-    const offs = this.offs;
-    for (let i = 0; i < kinds.length; i++) {
-      const o = offs[i];
-      const v = cols[o][r];
-      if (v !== v) continue;
-      let x: number;
-      switch (kinds[i]) {
-        case KIND_MA:
-          x = v !== 0 ? clip(((close - v) / v) * 100) : 0;
-          break;
-        case KIND_PSAR:
-          x = close > v ? 1 : close < v ? -1 : 0;
-          break;
-        case KIND_BOL: {
-          const mid = cols[o + 1][r];
-          const half = v - mid;
-          x = half > 0 ? clip((close - mid) / half) : 0;
-          break;
+    let ringIdx = this.ringIdx;
+    let count = this.count;
+    let cs = this.cs;
+    let samples = this.samples;
+    let csDir = this.csDir;
+    let prevAction = this.prevAction;
+    for (let i = from; i < to; i++) {
+      // ---- swings ----
+      const h0 = high[i];
+      const l0 = low[i];
+      highs[ringIdx] = highs[ringIdx + w] = h0;
+      lows[ringIdx] = lows[ringIdx + w] = l0;
+      ringIdx = ringIdx + 1 === w ? 0 : ringIdx + 1;
+      count++;
+      let swingHigh = NaN;
+      let swingLow = NaN;
+      if (count >= w) {
+        const base = ringIdx;
+        const hc = highs[base + s];
+        const lc = lows[base + s];
+        let isHigh = true;
+        let isLow = true;
+        for (let j = 0; j < s && (isHigh || isLow); j++) {
+          if (highs[base + j] >= hc) isHigh = false;
+          if (lows[base + j] <= lc) isLow = false;
         }
-        default:
-          x = clip(v);
+        for (let j = s + 1; j < w && (isHigh || isLow); j++) {
+          if (highs[base + j] > hc) isHigh = false;
+          if (lows[base + j] < lc) isLow = false;
+        }
+        if (isHigh) swingHigh = hc;
+        if (isLow) swingLow = lc;
       }
-      sum += x;
-      n++;
-    }
-    if (n > 0) {
-      const raw = sum / n;
-      this.cs = this.samples === 0 ? raw : p.csAlpha * raw + (1 - p.csAlpha) * this.cs;
-      this.samples++;
-    }
-    const f = this.cs;
-    if (this.samples >= p.csNSamples && f === f) {
-      if (this.csDir === 0) {
-        if (f >= p.csAt1) this.csDir = 1;
-        else if (f <= -p.csAt1) this.csDir = -1;
-      } else if (this.csDir === 1) {
-        if (f <= -p.csAt1) this.csDir = -1;
-        else if (f < p.csAt2) this.csDir = 0;
-      } else if (f >= p.csAt1) this.csDir = 1;
-      else if (f > -p.csAt2) this.csDir = 0;
-    }
 
-    // ---- WOI signal ----
-    let woi = NaN;
-    if (this.woiOffset >= 0) {
-      const v = cols[this.woiOffset][r];
-      if (v === v) woi = v >= p.woiThreshold ? 1 : v <= -p.woiThreshold ? -1 : 0;
+      // ---- classical signal: the mean of the components, filtered ----
+      const n = cnt[i - from];
+      if (n > 0) {
+        const raw = sum[i - from] / n;
+        cs = samples === 0 ? raw : csAlpha * raw + csKeep * cs;
+        samples++;
+      }
+      if (samples >= csNSamples && cs === cs) {
+        if (csDir === 0) {
+          if (cs >= at1) csDir = 1;
+          else if (cs <= -at1) csDir = -1;
+        } else if (csDir === 1) {
+          if (cs <= -at1) csDir = -1;
+          else if (cs < at2) csDir = 0;
+        } else if (cs >= at1) csDir = 1;
+        else if (cs > -at2) csDir = 0;
+      }
+
+      // ---- WOI signal ----
+      let woi = NaN;
+      if (woiLine) {
+        const v = woiLine[i];
+        if (v === v) woi = v >= woiThreshold ? 1 : v <= -woiThreshold ? -1 : 0;
+      }
+
+      // ---- action ----
+      let action = csDir;
+      if (needWoi && woi !== action) action = 0;
+      const absF = cs === cs ? Math.abs(cs) : 0;
+      const strength = action !== 0 ? Math.min(1, absF / csSigma) : 0;
+      const impulse = action !== prevAction && action !== 0 ? action : 0;
+      prevAction = action;
+
+      oDirection[i] = action;
+      oStrength[i] = strength;
+      oImpulse[i] = impulse;
+      oCs[i] = cs;
+      oSwingHigh[i] = swingHigh;
+      oSwingLow[i] = swingLow;
+      oWoi[i] = woi;
     }
-
-    // ---- action ----
-    let action = this.csDir;
-    if (this.needWoi && woi !== action) action = 0;
-    const absF = f === f ? Math.abs(f) : 0;
-    const strength = action !== 0 ? Math.min(1, absF / p.csSigma) : 0;
-    const impulse = action !== this.prevAction && action !== 0 ? action : 0;
-    this.prevAction = action;
-
-    const o = this.pipOffset;
-    cols[o][r] = action;
-    cols[o + 1][r] = strength;
-    cols[o + 2][r] = impulse;
-    cols[o + 3][r] = f;
-    cols[o + 4][r] = swingHigh;
-    cols[o + 5][r] = swingLow;
-    cols[o + 6][r] = woi;
-    cols[o + 7][r] = NaN;
+    // The NN line: no models exist yet.
+    cols[o + 7].fill(NaN, from, to);
+    this.ringIdx = ringIdx;
+    this.count = count;
+    this.cs = cs;
+    this.samples = samples;
+    this.csDir = csDir;
+    this.prevAction = prevAction;
   }
 }

@@ -28,70 +28,100 @@ export class DmiStreamer implements Streamer {
 
   constructor(private readonly n: number) {}
 
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const high = k.high;
+    const low = k.low;
+    const close = k.close;
+    const oPlus = out[0];
+    const oMinus = out[1];
+    const oAdx = out[2];
+    const oSignal = out[3];
+    const oNorm = out[4];
     const n = this.n;
-    const c = this.count++;
-    const high = k.high[t];
-    const low = k.low[t];
-    if (c === 0) {
-      this.prevHigh = high;
-      this.prevLow = low;
-      this.prevClose = k.close[t];
-      out[0][r] = out[1][r] = out[2][r] = out[3][r] = out[4][r] = NaN;
-      return;
+    let count = this.count;
+    let prevHigh = this.prevHigh;
+    let prevLow = this.prevLow;
+    let prevClose = this.prevClose;
+    let plusDM = this.plusDM;
+    let minusDM = this.minusDM;
+    let trSum = this.tr;
+    let sumDX = this.sumDX;
+    let adx = this.adx;
+    let ath = this.ath;
+    for (let i = from; i < to; i++) {
+      const c = count++;
+      const h = high[i];
+      const l = low[i];
+      if (c === 0) {
+        prevHigh = h;
+        prevLow = l;
+        prevClose = close[i];
+        oPlus[i] = oMinus[i] = oAdx[i] = oSignal[i] = oNorm[i] = NaN;
+        continue;
+      }
+      const diffP = h - prevHigh;
+      const diffM = prevLow - l;
+      prevHigh = h;
+      prevLow = l;
+      let pdm = 0;
+      let mdm = 0;
+      if (diffM > 0 && diffP < diffM) mdm = diffM;
+      else if (diffP > 0 && diffP > diffM) pdm = diffP;
+      let tr = h - l;
+      const t2 = Math.abs(h - prevClose);
+      if (t2 > tr) tr = t2;
+      const t3 = Math.abs(l - prevClose);
+      if (t3 > tr) tr = t3;
+      prevClose = close[i];
+      if (c < n) {
+        plusDM += pdm;
+        minusDM += mdm;
+        trSum += tr;
+        oPlus[i] = oMinus[i] = oAdx[i] = oSignal[i] = oNorm[i] = NaN;
+        continue;
+      }
+      plusDM = plusDM - plusDM / n + pdm;
+      minusDM = minusDM - minusDM / n + mdm;
+      trSum = trSum - trSum / n + tr;
+      let plusDI = 0;
+      let minusDI = 0;
+      let dx = NaN;
+      if (!isZero(trSum)) {
+        plusDI = 100 * (plusDM / trSum);
+        minusDI = 100 * (minusDM / trSum);
+        const sum = minusDI + plusDI;
+        if (!isZero(sum)) dx = 100 * (Math.abs(minusDI - plusDI) / sum);
+      }
+      oPlus[i] = plusDI;
+      oMinus[i] = minusDI;
+      if (c < 2 * n - 1) {
+        if (dx === dx) sumDX += dx;
+        oAdx[i] = oSignal[i] = oNorm[i] = NaN;
+        continue;
+      }
+      if (c === 2 * n - 1) {
+        if (dx === dx) sumDX += dx;
+        adx = sumDX / n;
+      } else if (dx === dx) {
+        adx = (adx * (n - 1) + dx) / n;
+      }
+      const signal = ((plusDI - minusDI) * adx) / 100;
+      const mag = Math.abs(signal);
+      if (mag > ath) ath = mag;
+      oAdx[i] = adx;
+      oSignal[i] = signal;
+      oNorm[i] = ath > 0 ? signal / ath : 0;
     }
-    const diffP = high - this.prevHigh;
-    const diffM = this.prevLow - low;
-    this.prevHigh = high;
-    this.prevLow = low;
-    let pdm = 0;
-    let mdm = 0;
-    if (diffM > 0 && diffP < diffM) mdm = diffM;
-    else if (diffP > 0 && diffP > diffM) pdm = diffP;
-    let tr = high - low;
-    const t2 = Math.abs(high - this.prevClose);
-    if (t2 > tr) tr = t2;
-    const t3 = Math.abs(low - this.prevClose);
-    if (t3 > tr) tr = t3;
-    this.prevClose = k.close[t];
-    if (c < n) {
-      this.plusDM += pdm;
-      this.minusDM += mdm;
-      this.tr += tr;
-      out[0][r] = out[1][r] = out[2][r] = out[3][r] = out[4][r] = NaN;
-      return;
-    }
-    this.plusDM = this.plusDM - this.plusDM / n + pdm;
-    this.minusDM = this.minusDM - this.minusDM / n + mdm;
-    this.tr = this.tr - this.tr / n + tr;
-    let plusDI = 0;
-    let minusDI = 0;
-    let dx = NaN;
-    if (!isZero(this.tr)) {
-      plusDI = 100 * (this.plusDM / this.tr);
-      minusDI = 100 * (this.minusDM / this.tr);
-      const sum = minusDI + plusDI;
-      if (!isZero(sum)) dx = 100 * (Math.abs(minusDI - plusDI) / sum);
-    }
-    out[0][r] = plusDI;
-    out[1][r] = minusDI;
-    if (c < 2 * n - 1) {
-      if (dx === dx) this.sumDX += dx;
-      out[2][r] = out[3][r] = out[4][r] = NaN;
-      return;
-    }
-    if (c === 2 * n - 1) {
-      if (dx === dx) this.sumDX += dx;
-      this.adx = this.sumDX / n;
-    } else if (dx === dx) {
-      this.adx = (this.adx * (n - 1) + dx) / n;
-    }
-    const signal = ((plusDI - minusDI) * this.adx) / 100;
-    const mag = Math.abs(signal);
-    if (mag > this.ath) this.ath = mag;
-    out[2][r] = this.adx;
-    out[3][r] = signal;
-    out[4][r] = this.ath > 0 ? signal / this.ath : 0;
+    this.count = count;
+    this.prevHigh = prevHigh;
+    this.prevLow = prevLow;
+    this.prevClose = prevClose;
+    this.plusDM = plusDM;
+    this.minusDM = minusDM;
+    this.tr = trSum;
+    this.sumDX = sumDX;
+    this.adx = adx;
+    this.ath = ath;
   }
 }
 
@@ -102,13 +132,5 @@ export const DMIXADX: IndicatorSpec = {
   summary: '+DI, -DI and ADX (Wilder), with a combined signal normalised against its all-time high',
   params: [{ name: 'n', kind: 'int', min: 2, max: 100_000, default: 14, description: 'Wilder smoothing period' }],
   create: (p: Params) => new DmiStreamer(p.n),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as DmiStreamer | undefined) ?? new DmiStreamer(p.n);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchDmi(s, k, from, to, cols);
-  },
 };
 
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchDmi(s: DmiStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}

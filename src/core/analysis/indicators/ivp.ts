@@ -22,13 +22,18 @@ export const IVP_SEARCH_BINS = 100;
  */
 export class IvpStreamer implements Streamer {
   private readonly lnStep: number;
+  /** Bin of vol[0] and edges[0]. */
   private base = 0;
+  /** Smoothed volume per bin. */
   private vol = new Float64Array(0);
+  /** Lower edge (1+γ)^b of each bin, computed on first use (0 = not yet). */
+  private edges = new Float64Array(0);
   private count = 0;
   private pocBin = 0;
   private pocVol = -1;
   private support = NaN;
   private resistance = NaN;
+  /** The bin of the last typical price, and the prices safely inside it (see `run`). */
   private lastBin = 0;
   private binLow = Infinity;
   private binHigh = -Infinity;
@@ -45,11 +50,19 @@ export class IvpStreamer implements Streamer {
     return Math.exp((b + 0.5) * this.lnStep);
   }
 
+  /** (1+γ)^b, remembered per bin (b must be addressable). */
+  private edge(b: number): number {
+    const j = b - this.base;
+    const e = this.edges[j];
+    return e !== 0 ? e : (this.edges[j] = Math.exp(b * this.lnStep));
+  }
+
   /** Makes bins [lo, hi] addressable. */
   private ensure(lo: number, hi: number): void {
     if (this.vol.length === 0) {
       this.base = lo - 64;
       this.vol = new Float64Array(hi - lo + 129);
+      this.edges = new Float64Array(hi - lo + 129);
       return;
     }
     const end = this.base + this.vol.length;
@@ -63,61 +76,136 @@ export class IvpStreamer implements Streamer {
     const grown = new Float64Array(size);
     grown.set(this.vol, this.base - newBase);
     this.vol = grown;
+    const grownEdges = new Float64Array(size);
+    grownEdges.set(this.edges, this.base - newBase);
+    this.edges = grownEdges;
     this.base = newBase;
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    const tp = (k.high[t] + k.low[t] + k.close[t]) / 3;
-    const v = k.volume[t];
-    if (tp > 0 && v > 0) {
-      // The bin is floor(ln(tp)/ln(1+γ)); the logarithm is skipped while tp stays well inside the
-      // previous kline's bin (a 1e-9 relative margin keeps the result identical to the formula).
-      let b = this.lastBin;
-      if (!(tp > this.binLow && tp < this.binHigh)) {
-        b = Math.floor(Math.log(tp) / this.lnStep);
-        this.lastBin = b;
-        this.binLow = Math.exp(b * this.lnStep) * (1 + 1e-9);
-        this.binHigh = Math.exp((b + 1) * this.lnStep) * (1 - 1e-9);
-        const margin = RADIUS + IVP_SEARCH_BINS + 1;
-        if (b - margin < this.base || b + margin >= this.base + this.vol.length) this.ensure(b - margin, b + margin);
-      }
-      const vol = this.vol;
-      const i0 = b - RADIUS - this.base;
-      for (let j = 0; j < KERNEL.length; j++) {
-        const s = (vol[i0 + j] += v * KERNEL[j]);
-        if (s > this.pocVol) {
-          this.pocVol = s;
-          this.pocBin = b - RADIUS + j;
-        }
-      }
+  /**
+   * The bin of tp > 0 next to the last one, whose edges are remembered: floor(ln(tp)/ln(1+γ))
+   * without a logarithm when tp is safely inside bin lastBin ± 1 (a 1e-9 relative margin from the
+   * edges keeps the result identical to the formula); the formula itself otherwise. Sets lastBin,
+   * binLow and binHigh (the prices safely inside the bin) and keeps bins ± the search range
+   * addressable.
+   */
+  private findBin(tp: number): number {
+    let b = tp >= this.binHigh ? this.lastBin + 1 : this.lastBin - 1;
+    if (this.vol.length > 0) {
+      const low = this.edge(b) * (1 + 1e-9);
+      const high = this.edge(b + 1) * (1 - 1e-9);
+      if (!(tp > low && tp < high)) b = Math.floor(Math.log(tp) / this.lnStep);
+    } else {
+      b = Math.floor(Math.log(tp) / this.lnStep);
     }
-    this.count++;
-    const due = ++this.sinceLevels >= this.interval;
-    if (due) this.sinceLevels = 0;
-    if (this.count < this.interval || this.pocVol <= 0) {
-      out[0][r] = out[1][r] = out[2][r] = NaN;
-      return;
-    }
-    if (due && k.close[t] > 0) this.chooseLevels(k.close[t]);
-    if (this.pocBin !== this.pocPriceBin) {
-      this.pocPriceBin = this.pocBin;
-      this.pocPrice = this.centre(this.pocBin);
-    }
-    out[0][r] = this.pocPrice;
-    out[1][r] = this.support;
-    out[2][r] = this.resistance;
+    const margin = RADIUS + IVP_SEARCH_BINS + 1;
+    if (b - margin < this.base || b + margin >= this.base + this.vol.length) this.ensure(b - margin, b + margin);
+    this.lastBin = b;
+    this.binLow = this.edge(b) * (1 + 1e-9);
+    this.binHigh = this.edge(b + 1) * (1 - 1e-9);
+    return b;
   }
 
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const high = k.high;
+    const low = k.low;
+    const close = k.close;
+    const volume = k.volume;
+    const oPoc = out[0];
+    const oSupport = out[1];
+    const oResistance = out[2];
+    const interval = this.interval;
+    const k0 = KERNEL[0];
+    const k1 = KERNEL[1];
+    const k2 = KERNEL[2];
+    const k3 = KERNEL[3];
+    const k4 = KERNEL[4];
+    let vol = this.vol;
+    let base = this.base;
+    let b = this.lastBin;
+    let binLow = this.binLow;
+    let binHigh = this.binHigh;
+    let pocBin = this.pocBin;
+    let pocVol = this.pocVol;
+    let count = this.count;
+    let sinceLevels = this.sinceLevels;
+    for (let t = from; t < to; t++) {
+      const tp = (high[t] + low[t] + close[t]) / 3;
+      const v = volume[t];
+      if (tp > 0 && v > 0) {
+        if (!(tp > binLow && tp < binHigh)) {
+          b = this.findBin(tp);
+          binLow = this.binLow;
+          binHigh = this.binHigh;
+          vol = this.vol;
+          base = this.base;
+        }
+        // Add v·(1, 2, 3, 2, 1)/9 to bins b-2..b+2, in that order, tracking the largest bin.
+        const i0 = b - RADIUS - base;
+        let s = (vol[i0] += v * k0);
+        if (s > pocVol) {
+          pocVol = s;
+          pocBin = b - 2;
+        }
+        s = vol[i0 + 1] += v * k1;
+        if (s > pocVol) {
+          pocVol = s;
+          pocBin = b - 1;
+        }
+        s = vol[i0 + 2] += v * k2;
+        if (s > pocVol) {
+          pocVol = s;
+          pocBin = b;
+        }
+        s = vol[i0 + 3] += v * k3;
+        if (s > pocVol) {
+          pocVol = s;
+          pocBin = b + 1;
+        }
+        s = vol[i0 + 4] += v * k4;
+        if (s > pocVol) {
+          pocVol = s;
+          pocBin = b + 2;
+        }
+      }
+      count++;
+      const due = ++sinceLevels >= interval;
+      if (due) sinceLevels = 0;
+      if (count < interval || pocVol <= 0) {
+        oPoc[t] = oSupport[t] = oResistance[t] = NaN;
+        continue;
+      }
+      if (due && close[t] > 0) {
+        this.pocVol = pocVol;
+        this.chooseLevels(close[t]);
+        vol = this.vol;
+        base = this.base;
+      }
+      if (pocBin !== this.pocPriceBin) {
+        this.pocPriceBin = pocBin;
+        this.pocPrice = this.centre(pocBin);
+      }
+      oPoc[t] = this.pocPrice;
+      oSupport[t] = this.support;
+      oResistance[t] = this.resistance;
+    }
+    this.pocBin = pocBin;
+    this.pocVol = pocVol;
+    this.count = count;
+    this.sinceLevels = sinceLevels;
+  }
 
+  /** Chooses support and resistance around the close's bin (reads this.pocVol). */
   private chooseLevels(close: number): void {
     const cur = Math.floor(Math.log(close) / this.lnStep);
     this.ensure(cur - IVP_SEARCH_BINS - 1, cur + IVP_SEARCH_BINS + 1);
     const floor = this.delta * this.pocVol;
     const vol = this.vol;
+    const base = this.base;
     let best = -1;
     let bestBin = 0;
     for (let b = cur - 1; b >= cur - IVP_SEARCH_BINS; b--) {
-      const s = vol[b - this.base];
+      const s = vol[b - base];
       if (s > 0 && s >= floor && s > best) {
         best = s;
         bestBin = b;
@@ -126,7 +214,7 @@ export class IvpStreamer implements Streamer {
     this.support = best > 0 ? this.centre(bestBin) : NaN;
     best = -1;
     for (let b = cur + 1; b <= cur + IVP_SEARCH_BINS; b++) {
-      const s = vol[b - this.base];
+      const s = vol[b - base];
       if (s > 0 && s >= floor && s > best) {
         best = s;
         bestBin = b;
@@ -147,13 +235,5 @@ export const IVP: IndicatorSpec = {
     { name: 'delta', kind: 'number', min: 0, max: 1, default: 0.3, description: 'filter strength: a level needs at least delta × the poc volume' },
   ],
   create: (p: Params) => new IvpStreamer(p.interval, p.gamma, p.delta),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as IvpStreamer | undefined) ?? new IvpStreamer(p.interval, p.gamma, p.delta);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchIvp(s, k, from, to, cols);
-  },
 };
 
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchIvp(s: IvpStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}

@@ -1,66 +1,22 @@
 import { type IndicatorSpec, type Params, type Streamer, type KlineColumns } from './types.js';
 
 /**
- * Rolling window of the last `n` values with a running sum. Running sums drift (every add and
- * subtract rounds); the sum is recomputed exactly from the window every `n` pushes, so the error
- * never accumulates over more than one window (amortised O(1)).
- */
-export class RollingSum {
-  readonly ring: Float64Array;
-  sum = 0;
-  count = 0;
-  private idx = 0;
-  private sinceExact = 0;
-
-  constructor(readonly n: number) {
-    this.ring = new Float64Array(n);
-  }
-
-  /** Adds `x`, dropping the oldest value once full; returns true when the window is full. */
-  push(x: number): boolean {
-    const n = this.n;
-    if (this.count < n) {
-      this.ring[this.idx] = x;
-      this.idx = this.idx + 1 === n ? 0 : this.idx + 1;
-      this.sum += x;
-      this.count++;
-      return this.count === n;
-    }
-    const old = this.ring[this.idx];
-    this.ring[this.idx] = x;
-    this.idx = this.idx + 1 === n ? 0 : this.idx + 1;
-    if (++this.sinceExact >= n) {
-      this.sinceExact = 0;
-      let s = 0;
-      for (let i = 0; i < n; i++) s += this.ring[i];
-      this.sum = s;
-    } else {
-      this.sum += x - old;
-    }
-    return true;
-  }
-
-  /** The i-th value of the window, 0 = oldest (only when full). */
-  at(i: number): number {
-    const j = this.idx + i;
-    return this.ring[j >= this.n ? j - this.n : j];
-  }
-}
-
-/**
- * TA-Lib EMA: k = 2 / (n + 1); the first value is the SMA of the first n inputs (at input n-1),
- * then ema = (x - ema) * k + ema.
+ * TA-Lib EMA state: k = 2 / (n + 1); the first value is the SMA of the first n inputs (at input
+ * n-1), then ema = (x - ema) * k + ema. Kernels that run EMAs (EMA, MMACD, NES, WOI) load these
+ * fields into locals, apply `emaStep`'s arithmetic inline and store them back.
  */
 export class EmaCore {
   value = NaN;
-  private count = 0;
-  private seedSum = 0;
+  /** Inputs seen, up to n (then it stays at n). */
+  count = 0;
+  seedSum = 0;
   readonly k: number;
 
   constructor(readonly n: number, k?: number) {
     this.k = k ?? 2 / (n + 1);
   }
 
+  /** One input (for callers outside a kernel); returns the EMA, NaN before the n-th input. */
   push(x: number): number {
     if (this.count < this.n) {
       this.seedSum += x;
@@ -88,24 +44,92 @@ export class EmaCore {
   }
 }
 
-/** Simple moving average of `n` closes; first value at kline n-1 (TA-Lib SMA). */
+/**
+ * Simple moving average of `n` closes; first value at kline n-1 (TA-Lib SMA). The window sum is a
+ * running sum (sum += x - oldest) recomputed exactly from the window every n klines, so rounding
+ * never accumulates over more than one window (amortised O(1)).
+ */
 export class SmaStreamer implements Streamer {
-  private readonly window: RollingSum;
+  private readonly ring: Float64Array;
+  private idx = 0;
+  private count = 0;
+  private sum = 0;
+  private sinceExact = 0;
+
   constructor(readonly n: number) {
-    this.window = new RollingSum(n);
+    this.ring = new Float64Array(n);
   }
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    out[0][r] = this.window.push(k.close[t]) ? this.window.sum / this.n : NaN;
+
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const close = k.close;
+    const o = out[0];
+    const ring = this.ring;
+    const n = this.n;
+    let idx = this.idx;
+    let count = this.count;
+    let sum = this.sum;
+    let sinceExact = this.sinceExact;
+    let i = from;
+    // Warm-up: fill the window.
+    for (; i < to && count < n; i++) {
+      const x = close[i];
+      ring[idx] = x;
+      idx = idx + 1 === n ? 0 : idx + 1;
+      sum += x;
+      count++;
+      o[i] = count === n ? sum / n : NaN;
+    }
+    for (; i < to; i++) {
+      const x = close[i];
+      const old = ring[idx];
+      ring[idx] = x;
+      idx = idx + 1 === n ? 0 : idx + 1;
+      if (++sinceExact >= n) {
+        sinceExact = 0;
+        let s = 0;
+        for (let j = 0; j < n; j++) s += ring[j];
+        sum = s;
+      } else {
+        sum += x - old;
+      }
+      o[i] = sum / n;
+    }
+    this.idx = idx;
+    this.count = count;
+    this.sum = sum;
+    this.sinceExact = sinceExact;
   }
 }
 
+/** EMA of the close (TA-Lib EMA: SMA seed, first value at kline n-1). */
 export class EmaStreamer implements Streamer {
   private readonly core: EmaCore;
   constructor(n: number) {
     this.core = new EmaCore(n);
   }
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    out[0][r] = this.core.push(k.close[t]);
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const close = k.close;
+    const o = out[0];
+    const e = this.core;
+    const n = e.n;
+    const kf = e.k;
+    let value = e.value;
+    let count = e.count;
+    let seedSum = e.seedSum;
+    let i = from;
+    for (; i < to && count < n; i++) {
+      seedSum += close[i];
+      count++;
+      if (count === n) value = seedSum / n;
+      o[i] = value;
+    }
+    for (; i < to; i++) {
+      value = (close[i] - value) * kf + value;
+      o[i] = value;
+    }
+    e.value = value;
+    e.count = count;
+    e.seedSum = seedSum;
   }
 }
 
@@ -128,39 +152,56 @@ export class WmaStreamer implements Streamer {
     this.divider = (n * (n + 1)) / 2;
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    const x = k.close[t];
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const close = k.close;
+    const o = out[0];
+    const ring = this.ring;
     const n = this.n;
-    if (this.count < n) {
-      this.count++;
-      this.ring[this.idx] = x;
-      this.idx = this.idx + 1 === n ? 0 : this.idx + 1;
-      this.wsum += this.count * x;
-      this.sum += x;
-      out[0][r] = this.count === n ? this.wsum / this.divider : NaN;
-      return;
+    const divider = this.divider;
+    let idx = this.idx;
+    let count = this.count;
+    let sum = this.sum;
+    let wsum = this.wsum;
+    let sinceExact = this.sinceExact;
+    let i = from;
+    for (; i < to && count < n; i++) {
+      const x = close[i];
+      count++;
+      ring[idx] = x;
+      idx = idx + 1 === n ? 0 : idx + 1;
+      wsum += count * x;
+      sum += x;
+      o[i] = count === n ? wsum / divider : NaN;
     }
-    const old = this.ring[this.idx];
-    this.ring[this.idx] = x;
-    this.idx = this.idx + 1 === n ? 0 : this.idx + 1;
-    if (++this.sinceExact >= n) {
-      this.sinceExact = 0;
-      let s = 0;
-      let w = 0;
-      for (let i = 0; i < n; i++) {
-        let j = this.idx + i;
-        if (j >= n) j -= n;
-        const v = this.ring[j];
-        s += v;
-        w += (i + 1) * v;
+    for (; i < to; i++) {
+      const x = close[i];
+      const old = ring[idx];
+      ring[idx] = x;
+      idx = idx + 1 === n ? 0 : idx + 1;
+      if (++sinceExact >= n) {
+        sinceExact = 0;
+        let s = 0;
+        let w = 0;
+        for (let j = 0; j < n; j++) {
+          let r = idx + j;
+          if (r >= n) r -= n;
+          const v = ring[r];
+          s += v;
+          w += (j + 1) * v;
+        }
+        sum = s;
+        wsum = w;
+      } else {
+        wsum += n * x - sum;
+        sum += x - old;
       }
-      this.sum = s;
-      this.wsum = w;
-    } else {
-      this.wsum += n * x - this.sum;
-      this.sum += x - old;
+      o[i] = wsum / divider;
     }
-    out[0][r] = this.wsum / this.divider;
+    this.idx = idx;
+    this.count = count;
+    this.sum = sum;
+    this.wsum = wsum;
+    this.sinceExact = sinceExact;
   }
 }
 
@@ -171,41 +212,14 @@ export const SMA: IndicatorSpec = {
   type: 'SMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'simple moving average of the close',
   create: (p: Params) => new SmaStreamer(p.n),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as SmaStreamer | undefined) ?? new SmaStreamer(p.n);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchSma(s, k, from, to, cols);
-  },
 };
 export const EMA: IndicatorSpec = {
   type: 'EMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'exponential moving average of the close, seeded with the SMA of the first n',
   create: (p: Params) => new EmaStreamer(p.n),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as EmaStreamer | undefined) ?? new EmaStreamer(p.n);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchEma(s, k, from, to, cols);
-  },
 };
 export const WMA: IndicatorSpec = {
   type: 'WMA', lines: ['value'], params: period('average', 20), overlay: true,
   summary: 'linearly weighted moving average of the close',
   create: (p: Params) => new WmaStreamer(p.n),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as WmaStreamer | undefined) ?? new WmaStreamer(p.n);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchWma(s, k, from, to, cols);
-  },
 };
-
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchSma(s: SmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}
-
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchEma(s: EmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}
-
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchWma(s: WmaStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}

@@ -26,53 +26,77 @@ export class MfiStreamer implements Streamer {
     this.neg = new Float64Array(n);
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    const tp = (k.high[t] + k.low[t] + k.close[t]) / 3;
-    const c = this.count++;
-    if (c === 0) {
-      this.prevTP = tp;
-      out[0][r] = out[1][r] = NaN;
-      return;
-    }
-    const diff = tp - this.prevTP;
-    this.prevTP = tp;
-    const flow = tp * k.volume[t];
-    const p = diff > 0 ? flow : 0;
-    const m = diff < 0 ? flow : 0;
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const high = k.high;
+    const low = k.low;
+    const close = k.close;
+    const volume = k.volume;
+    const oValue = out[0];
+    const oNorm = out[1];
+    const pos = this.pos;
+    const neg = this.neg;
     const n = this.n;
-    const i = this.idx;
-    const oldP = this.pos[i];
-    const oldM = this.neg[i];
-    this.pos[i] = p;
-    this.neg[i] = m;
-    this.idx = i + 1 === n ? 0 : i + 1;
-    if (c <= n) {
-      this.posSum += p;
-      this.negSum += m;
-      if (c < n) {
-        out[0][r] = out[1][r] = NaN;
-        return;
+    let idx = this.idx;
+    let count = this.count;
+    let prevTP = this.prevTP;
+    let posSum = this.posSum;
+    let negSum = this.negSum;
+    let sinceExact = this.sinceExact;
+    let ath = this.ath;
+    for (let t = from; t < to; t++) {
+      const tp = (high[t] + low[t] + close[t]) / 3;
+      const c = count++;
+      if (c === 0) {
+        prevTP = tp;
+        oValue[t] = oNorm[t] = NaN;
+        continue;
       }
-    } else if (++this.sinceExact >= n) {
-      this.sinceExact = 0;
-      let sp = 0;
-      let sm = 0;
-      for (let j = 0; j < n; j++) {
-        sp += this.pos[j];
-        sm += this.neg[j];
+      const diff = tp - prevTP;
+      prevTP = tp;
+      const flow = tp * volume[t];
+      const p = diff > 0 ? flow : 0;
+      const m = diff < 0 ? flow : 0;
+      const i = idx;
+      const oldP = pos[i];
+      const oldM = neg[i];
+      pos[i] = p;
+      neg[i] = m;
+      idx = i + 1 === n ? 0 : i + 1;
+      if (c <= n) {
+        posSum += p;
+        negSum += m;
+        if (c < n) {
+          oValue[t] = oNorm[t] = NaN;
+          continue;
+        }
+      } else if (++sinceExact >= n) {
+        sinceExact = 0;
+        let sp = 0;
+        let sm = 0;
+        for (let j = 0; j < n; j++) {
+          sp += pos[j];
+          sm += neg[j];
+        }
+        posSum = sp;
+        negSum = sm;
+      } else {
+        posSum += p - oldP;
+        negSum += m - oldM;
       }
-      this.posSum = sp;
-      this.negSum = sm;
-    } else {
-      this.posSum += p - oldP;
-      this.negSum += m - oldM;
+      const total = posSum + negSum;
+      const mfi = total < 1 ? 0 : 100 * (posSum / total);
+      const dev = Math.abs(mfi - 50);
+      if (dev > ath) ath = dev;
+      oValue[t] = mfi;
+      oNorm[t] = ath > 0 ? (mfi - 50) / ath : 0;
     }
-    const total = this.posSum + this.negSum;
-    const mfi = total < 1 ? 0 : 100 * (this.posSum / total);
-    const dev = Math.abs(mfi - 50);
-    if (dev > this.ath) this.ath = dev;
-    out[0][r] = mfi;
-    out[1][r] = this.ath > 0 ? (mfi - 50) / this.ath : 0;
+    this.idx = idx;
+    this.count = count;
+    this.prevTP = prevTP;
+    this.posSum = posSum;
+    this.negSum = negSum;
+    this.sinceExact = sinceExact;
+    this.ath = ath;
   }
 }
 
@@ -83,13 +107,5 @@ export const MFI: IndicatorSpec = {
   summary: 'money flow index, with an ATH-normalised form',
   params: [{ name: 'n', kind: 'int', min: 2, max: 100_000, default: 14, description: 'number of money flows summed' }],
   create: (p: Params) => new MfiStreamer(p.n),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as MfiStreamer | undefined) ?? new MfiStreamer(p.n);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchMfi(s, k, from, to, cols);
-  },
 };
 
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchMfi(s: MfiStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}

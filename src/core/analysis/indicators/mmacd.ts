@@ -19,6 +19,9 @@ export class MmacdStreamer implements Streamer {
   private readonly signal: EmaCore;
   private count = 0;
   private ath = 0;
+  /** Scratch for the running kernel with more than two averages: their values and factors. */
+  private readonly values: Float64Array;
+  private readonly factors: Float64Array;
 
   constructor(periods: number[], signal: number, mult: number) {
     const eff = periods.map((p) => p * mult);
@@ -26,34 +29,103 @@ export class MmacdStreamer implements Streamer {
     this.emas = eff.map((p) => new EmaCore(p));
     this.starts = Int32Array.from(eff.map((p) => slow - p));
     this.signal = new EmaCore(signal * mult);
+    this.values = new Float64Array(eff.length);
+    this.factors = Float64Array.from(this.emas.map((e) => e.k));
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    const c = this.count++;
-    const x = k.close[t];
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const close = k.close;
+    const oMacd = out[0];
+    const oSignal = out[1];
+    const oHist = out[2];
+    const oNorm = out[3];
     const emas = this.emas;
     const m = emas.length;
-    for (let i = 0; i < m; i++) if (c >= this.starts[i]) emas[i].push(x);
-    const slow = emas[m - 1];
-    if (!slow.ready) {
-      out[0][r] = out[1][r] = out[2][r] = out[3][r] = NaN;
-      return;
+    const signal = this.signal;
+    let i = from;
+    // Warm-up (the first P + S - 1 klines): EMAs start one after another, nothing is output yet.
+    for (; i < to && !signal.ready; i++) {
+      const c = this.count++;
+      const x = close[i];
+      for (let e = 0; e < m; e++) if (c >= this.starts[e]) emas[e].push(x);
+      const slow = emas[m - 1];
+      if (slow.ready) {
+        let acc = 0;
+        for (let e = 0; e < m - 1; e++) acc += emas[e].value - slow.value;
+        const macd = m === 2 ? acc : acc / (m - 1);
+        const sig = signal.push(macd);
+        if (signal.ready) {
+          this.output(macd, sig, out, i);
+          continue;
+        }
+      }
+      oMacd[i] = oSignal[i] = oHist[i] = oNorm[i] = NaN;
     }
-    let acc = 0;
-    for (let i = 0; i < m - 1; i++) acc += emas[i].value - slow.value;
-    const macd = m === 2 ? acc : acc / (m - 1);
-    const sig = this.signal.push(macd);
-    if (!this.signal.ready) {
-      out[0][r] = out[1][r] = out[2][r] = out[3][r] = NaN;
-      return;
+    if (i >= to) return;
+    // Every average is running: the EMA steps inline, state in locals.
+    this.count += to - i;
+    const ks = signal.k;
+    let sig = signal.value;
+    let ath = this.ath;
+    if (m === 2) {
+      const fast = emas[0];
+      const slow = emas[1];
+      const kf = fast.k;
+      const kslow = slow.k;
+      let f = fast.value;
+      let sl = slow.value;
+      for (; i < to; i++) {
+        const x = close[i];
+        f = (x - f) * kf + f;
+        sl = (x - sl) * kslow + sl;
+        const macd = 0 + (f - sl);
+        sig = (macd - sig) * ks + sig;
+        const hist = macd - sig;
+        const mag = Math.abs(hist);
+        if (mag > ath) ath = mag;
+        oMacd[i] = macd;
+        oSignal[i] = sig;
+        oHist[i] = hist;
+        oNorm[i] = ath > 0 ? hist / ath : 0;
+      }
+      fast.value = f;
+      slow.value = sl;
+    } else {
+      const values = this.values;
+      const factors = this.factors;
+      for (let e = 0; e < m; e++) values[e] = emas[e].value;
+      const last = m - 1;
+      for (; i < to; i++) {
+        const x = close[i];
+        for (let e = 0; e < m; e++) values[e] = (x - values[e]) * factors[e] + values[e];
+        const sl = values[last];
+        let acc = 0;
+        for (let e = 0; e < last; e++) acc += values[e] - sl;
+        const macd = acc / last;
+        sig = (macd - sig) * ks + sig;
+        const hist = macd - sig;
+        const mag = Math.abs(hist);
+        if (mag > ath) ath = mag;
+        oMacd[i] = macd;
+        oSignal[i] = sig;
+        oHist[i] = hist;
+        oNorm[i] = ath > 0 ? hist / ath : 0;
+      }
+      for (let e = 0; e < m; e++) emas[e].value = values[e];
     }
+    signal.value = sig;
+    this.ath = ath;
+  }
+
+  /** The lines of kline i once the signal exists (warm-up path). */
+  private output(macd: number, sig: number, out: Float64Array[], i: number): void {
     const hist = macd - sig;
     const mag = Math.abs(hist);
     if (mag > this.ath) this.ath = mag;
-    out[0][r] = macd;
-    out[1][r] = sig;
-    out[2][r] = hist;
-    out[3][r] = this.ath > 0 ? hist / this.ath : 0;
+    out[0][i] = macd;
+    out[1][i] = sig;
+    out[2][i] = hist;
+    out[3][i] = this.ath > 0 ? hist / this.ath : 0;
   }
 }
 
@@ -88,10 +160,6 @@ function spec(type: string, mult: number, summary: string): IndicatorSpec {
   return {
     type, lines: ['macd', 'signal', 'hist', 'norm'], overlay: false, summary, params: mmacdParams(mult), check,
     create: (p: Params) => new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as MmacdStreamer | undefined) ?? new MmacdStreamer(mmacdPeriods(p), p.signal, p.mult);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchMmacd(s, k, from, to, cols);
-  },
   };
 }
 
@@ -99,7 +167,3 @@ export const MMACD = spec('MMACD', 1, 'MACD over up to six EMAs with a signal li
 export const MMACDSHORT = spec('MMACDSHORT', 1, 'MMACD, the short-horizon instance (multiplier 1 by default)');
 export const MMACDLONG = spec('MMACDLONG', 4, 'MMACD, the long-horizon instance (multiplier 4 by default)');
 
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchMmacd(s: MmacdStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}

@@ -15,15 +15,47 @@ export class NesStreamer implements Streamer {
     this.net = new EmaCore(n);
     this.vol = new EmaCore(n);
   }
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    const net = this.net.push(2 * k.takerBuyVolume[t] - k.volume[t]);
-    const vol = this.vol.push(k.volume[t]);
-    if (!this.vol.ready) {
-      out[0][r] = out[1][r] = NaN;
-      return;
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const takerBuy = k.takerBuyVolume;
+    const volume = k.volume;
+    const oValue = out[0];
+    const oNet = out[1];
+    const a = this.net;
+    const b = this.vol;
+    // Both EMAs have the same period, so they are seeded together: one count serves both.
+    const n = a.n;
+    const kf = a.k;
+    let count = a.count;
+    let netSeed = a.seedSum;
+    let volSeed = b.seedSum;
+    let net = a.value;
+    let vol = b.value;
+    let i = from;
+    for (; i < to && count < n; i++) {
+      netSeed += 2 * takerBuy[i] - volume[i];
+      volSeed += volume[i];
+      count++;
+      if (count === n) {
+        net = netSeed / n;
+        vol = volSeed / n;
+        oValue[i] = vol > 0 ? net / vol : 0;
+        oNet[i] = net;
+      } else {
+        oValue[i] = oNet[i] = NaN;
+      }
     }
-    out[0][r] = vol > 0 ? net / vol : 0;
-    out[1][r] = net;
+    for (; i < to; i++) {
+      const v = volume[i];
+      net = (2 * takerBuy[i] - v - net) * kf + net;
+      vol = (v - vol) * kf + vol;
+      oValue[i] = vol > 0 ? net / vol : 0;
+      oNet[i] = net;
+    }
+    a.count = b.count = count;
+    a.seedSum = netSeed;
+    b.seedSum = volSeed;
+    a.value = net;
+    b.value = vol;
   }
 }
 
@@ -34,13 +66,5 @@ export const NES: IndicatorSpec = {
   summary: 'net execution strength: taker buy minus taker sell volume, smoothed',
   params: [{ name: 'interval', kind: 'int', min: 1, max: 100_000, default: 20, description: 'EMA period in klines' }],
   create: (p: Params) => new NesStreamer(p.interval),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as NesStreamer | undefined) ?? new NesStreamer(p.interval);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchNes(s, k, from, to, cols);
-  },
 };
 
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchNes(s: NesStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}

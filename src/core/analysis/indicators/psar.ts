@@ -19,89 +19,108 @@ export class PsarStreamer implements Streamer {
     this.af = start;
   }
 
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    const newHigh = k.high[t];
-    const newLow = k.low[t];
-    if (this.count === 0) {
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const high = k.high;
+    const low = k.low;
+    const o = out[0];
+    const start = this.start;
+    const step = this.step;
+    const max = this.max;
+    let isLong = this.isLong;
+    let af = this.af;
+    let ep = this.ep;
+    let sar = this.sar;
+    let prevHigh = this.prevHigh;
+    let prevLow = this.prevLow;
+    let i = from;
+    if (i < to && this.count === 0) {
+      // Kline 0: nothing yet.
       this.count = 1;
-      this.prevHigh = newHigh;
-      this.prevLow = newLow;
-      out[0][r] = NaN;
-      return;
+      prevHigh = high[i];
+      prevLow = low[i];
+      o[i] = NaN;
+      i++;
     }
-    let prevHigh: number;
-    let prevLow: number;
-    if (this.count === 1) {
+    if (i < to && this.count === 1) {
+      // Kline 1: the initial direction from its -DM; the first SAR and EP.
       this.count = 2;
-      const diffP = newHigh - this.prevHigh;
-      const diffM = this.prevLow - newLow;
+      const newHigh = high[i];
+      const newLow = low[i];
+      const diffP = newHigh - prevHigh;
+      const diffM = prevLow - newLow;
       const minusDM = diffM > 0 && diffP < diffM ? diffM : 0;
-      this.isLong = !(minusDM > 0);
-      if (this.isLong) {
-        this.ep = newHigh;
-        this.sar = this.prevLow;
+      isLong = !(minusDM > 0);
+      if (isLong) {
+        ep = newHigh;
+        sar = prevLow;
       } else {
-        this.ep = newLow;
-        this.sar = this.prevHigh;
+        ep = newLow;
+        sar = prevHigh;
       }
-      this.af = this.start;
+      af = start;
+      // Kline 1 is its own previous kline for the clamps.
       prevHigh = newHigh;
       prevLow = newLow;
-    } else {
-      prevHigh = this.prevHigh;
-      prevLow = this.prevLow;
     }
-    let sar = this.sar;
-    let result: number;
-    if (this.isLong) {
-      if (newLow <= sar) {
-        this.isLong = false;
-        sar = this.ep;
-        if (sar < prevHigh) sar = prevHigh;
-        if (sar < newHigh) sar = newHigh;
-        result = sar;
-        this.af = this.start;
-        this.ep = newLow;
-        sar = sar + this.af * (this.ep - sar);
-        if (sar < prevHigh) sar = prevHigh;
-        if (sar < newHigh) sar = newHigh;
-      } else {
-        result = sar;
-        if (newHigh > this.ep) {
-          this.ep = newHigh;
-          this.af += this.step;
-          if (this.af > this.max) this.af = this.max;
+    for (; i < to; i++) {
+      const newHigh = high[i];
+      const newLow = low[i];
+      let result: number;
+      if (isLong) {
+        if (newLow <= sar) {
+          isLong = false;
+          sar = ep;
+          if (sar < prevHigh) sar = prevHigh;
+          if (sar < newHigh) sar = newHigh;
+          result = sar;
+          af = start;
+          ep = newLow;
+          sar = sar + af * (ep - sar);
+          if (sar < prevHigh) sar = prevHigh;
+          if (sar < newHigh) sar = newHigh;
+        } else {
+          result = sar;
+          if (newHigh > ep) {
+            ep = newHigh;
+            af += step;
+            if (af > max) af = max;
+          }
+          sar = sar + af * (ep - sar);
+          if (sar > prevLow) sar = prevLow;
+          if (sar > newLow) sar = newLow;
         }
-        sar = sar + this.af * (this.ep - sar);
+      } else if (newHigh >= sar) {
+        isLong = true;
+        sar = ep;
         if (sar > prevLow) sar = prevLow;
         if (sar > newLow) sar = newLow;
+        result = sar;
+        af = start;
+        ep = newHigh;
+        sar = sar + af * (ep - sar);
+        if (sar > prevLow) sar = prevLow;
+        if (sar > newLow) sar = newLow;
+      } else {
+        result = sar;
+        if (newLow < ep) {
+          ep = newLow;
+          af += step;
+          if (af > max) af = max;
+        }
+        sar = sar + af * (ep - sar);
+        if (sar < prevHigh) sar = prevHigh;
+        if (sar < newHigh) sar = newHigh;
       }
-    } else if (newHigh >= sar) {
-      this.isLong = true;
-      sar = this.ep;
-      if (sar > prevLow) sar = prevLow;
-      if (sar > newLow) sar = newLow;
-      result = sar;
-      this.af = this.start;
-      this.ep = newHigh;
-      sar = sar + this.af * (this.ep - sar);
-      if (sar > prevLow) sar = prevLow;
-      if (sar > newLow) sar = newLow;
-    } else {
-      result = sar;
-      if (newLow < this.ep) {
-        this.ep = newLow;
-        this.af += this.step;
-        if (this.af > this.max) this.af = this.max;
-      }
-      sar = sar + this.af * (this.ep - sar);
-      if (sar < prevHigh) sar = prevHigh;
-      if (sar < newHigh) sar = newHigh;
+      prevHigh = newHigh;
+      prevLow = newLow;
+      o[i] = result;
     }
+    this.isLong = isLong;
+    this.af = af;
+    this.ep = ep;
     this.sar = sar;
-    this.prevHigh = newHigh;
-    this.prevLow = newLow;
-    out[0][r] = result;
+    this.prevHigh = prevHigh;
+    this.prevLow = prevLow;
   }
 }
 
@@ -117,13 +136,5 @@ export const PSAR: IndicatorSpec = {
   ],
   check: (p: Params) => (p.max < p.start ? `max (${p.max}) must be at least start (${p.start})` : undefined),
   create: (p: Params) => new PsarStreamer(p.start, p.step, p.max),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as PsarStreamer | undefined) ?? new PsarStreamer(p.start, p.step, p.max);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchPsar(s, k, from, to, cols);
-  },
 };
 
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchPsar(s: PsarStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}

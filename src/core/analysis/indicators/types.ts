@@ -1,9 +1,12 @@
 /**
- * The indicator contract. Every indicator is a small state machine fed one closed kline at a time
- * (`update`), in O(1) per kline; the batch form runs the very same state machine over typed arrays,
- * so batch and streaming agree on every prefix by construction, and nothing can read a future
- * kline. Outputs are written into a Float64Array row; NaN means "no value" (warm-up, no book):
- * it becomes `null` at the edges (JSON, the chart).
+ * The indicator contract. Every indicator is a small state machine with one kernel,
+ * `run(k, from, to, out)`: it consumes the closed klines [from, to) of typed-array columns (the
+ * ones right after those it consumed before) in a tight loop over locals, in O(1) per kline, and
+ * writes its lines into Float64Array output columns. Batch calls it over blocks of the full columns;
+ * streaming calls the very same kernel over a one-kline range. So batch and streaming perform the
+ * same floating-point operations in the same order and agree bit for bit on every prefix, by
+ * construction, and nothing can read a future kline. NaN means "no value" (warm-up, no book): it
+ * becomes `null` at the edges (JSON, the chart).
  */
 
 /** One closed kline as the indicators see it (a reusable mutable record, never stored). */
@@ -67,13 +70,15 @@ export function readBar(k: KlineColumns, i: number, bar: Bar): Bar {
 }
 
 /**
- * A running indicator: `update(k, t, out, r)` consumes closed kline `t` of the columns `k` (the
- * next one after the previous call; streaming passes one-row columns with t = 0) and writes its
- * line j to `out[j][r]` (batch: the output columns and r = t; streaming: one-value views of the
- * engine's row and r = 0). It must read nothing but row t.
+ * A running indicator. `run(k, from, to, out)` consumes closed klines [from, to) of the columns `k`
+ * (the klines right after the previous call's; ranges may have any length, including 1) and writes
+ * line j of kline i to `out[j][i]`. Batch: blocks of the full columns and the output columns;
+ * streaming: one-row columns, the range [0, 1) and one-value views of the engine's row. The kernel
+ * loads its state into locals, loops, and stores the state back, so a range boundary can fall
+ * anywhere. It must read nothing but rows from..to-1.
  */
 export interface Streamer {
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void;
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void;
 }
 
 /** One-row columns for streaming (reused: every field is overwritten per kline). */
@@ -93,8 +98,6 @@ export function setRow(row: ReturnType<typeof oneRow>, bar: Bar): void {
   row.takerBuyVolume[0] = bar.takerBuyVolume;
   row.books[0] = bar.book;
 }
-
-export type BatchRunner = (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => void;
 
 export interface ParamSpec {
   name: string;
@@ -121,14 +124,8 @@ export interface IndicatorSpec {
   overlay: boolean;
   /** Cross-parameter rule; returns the problem in words, or undefined. */
   check?(p: Params): string | undefined;
+  /** A fresh state machine (streaming and batch both drive it through `run`). */
   create(p: Params): Streamer;
-  /**
-   * A batch runner: each call continues the same state over klines [from, to) of the columns
-   * (consecutive ranges, from 0), writing line j of kline i to cols[j][i]. It runs the same state
-   * machine as `create` (so it equals streaming bit for bit), in a loop of its own. With
-   * `existing` (a streamer from this spec's `create`), the runner continues that streamer's state.
-   */
-  batch(p: Params, existing?: Streamer): BatchRunner;
   summary: string;
 }
 

@@ -36,15 +36,26 @@ export class WoiStreamer implements Streamer {
   constructor(private readonly interval: number, private readonly sigma: number) {
     this.ema = new EmaCore(interval);
   }
-  update(k: KlineColumns, t: number, out: Float64Array[], r: number): void {
-    const book = k.books ? k.books[t] : undefined;
-    const sample = book ? bookImbalance(book, this.sigma) : NaN;
-    if (sample !== sample) {
-      if (this.ema.started) this.ema.reset();
-      out[0][r] = NaN;
+  run(k: KlineColumns, from: number, to: number, out: Float64Array[]): void {
+    const o = out[0];
+    const books = k.books;
+    const ema = this.ema;
+    if (!books) {
+      // No book anywhere in the range (stored history): null throughout, the average restarts.
+      if (ema.started) ema.reset();
+      o.fill(NaN, from, to);
       return;
     }
-    out[0][r] = this.ema.push(sample);
+    for (let i = from; i < to; i++) {
+      const book = books[i];
+      const sample = book ? bookImbalance(book, this.sigma) : NaN;
+      if (sample !== sample) {
+        if (ema.started) ema.reset();
+        o[i] = NaN;
+      } else {
+        o[i] = ema.push(sample);
+      }
+    }
   }
 }
 
@@ -58,13 +69,5 @@ export const WOI: IndicatorSpec = {
     { name: 'sigma', kind: 'number', min: 0, minExclusive: true, max: 1, default: 0.005, description: 'width of the price weighting, as a fraction of the mid price' },
   ],
   create: (p: Params) => new WoiStreamer(p.interval, p.sigma),
-  batch: (p: Params, existing?: Streamer) => {
-    const s = (existing as WoiStreamer | undefined) ?? new WoiStreamer(p.interval, p.sigma);
-    return (k: KlineColumns, from: number, to: number, cols: Float64Array[]) => batchWoi(s, k, from, to, cols);
-  },
 };
 
-/** Batch over klines [from, to): the streaming state machine in a loop of its own (a monomorphic call). */
-function batchWoi(s: WoiStreamer, k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
-  for (let i = from; i < to; i++) s.update(k, i, cols, i);
-}
