@@ -146,6 +146,8 @@ export class SymbolMarket {
   listener: MarketListener | undefined;
 
   private readonly replay: ReplaySeries | undefined;
+  /** Market time at the start (now, or the first replayed minute). */
+  readonly startTime: number;
   private replayIndex = 0;
 
   /**
@@ -178,6 +180,7 @@ export class SymbolMarket {
     const startTicks = this.replay ? this.lastPrice : Math.round(spec.startPrice / this.tickValue);
     this.fair = startTicks;
     this.now = startTime;
+    this.startTime = startTime;
     this.lastPrice = startTicks;
     this.index = startTicks;
     if (!replay) this.generateHistory(startTime, historyMinutes);

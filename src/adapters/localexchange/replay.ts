@@ -28,7 +28,7 @@ export interface ReplaySource {
   apply(specs: SimSymbol[]): SimSymbol[];
 }
 
-const FILE_RE = /^([A-Z0-9]+)-1m-\d{4}-\d{2}(?:-\d{2})?\.(csv|zip)$/;
+const FILE_RE = /^([A-Z0-9]+)-1m-\d{4}-\d{2}[0-9_-]*\.(csv|zip)$/;
 
 function listFiles(dir: string, depth = 0): string[] {
   const out: string[] = [];
@@ -66,8 +66,10 @@ export async function loadReplay(dir: string): Promise<ReplaySource> {
       if (f.length < 9 || !/^\d+$/.test(f[0])) continue; // header or blank
       const t = Number(f[0]);
       rows.set(t, [t, +f[1], +f[2], +f[3], +f[4], +f[5], +f[8]]);
-      const d = (f[1].split('.')[1] ?? '').replace(/0+$/, '').length;
-      decimals.set(symbol, Math.max(decimals.get(symbol) ?? 0, d));
+      // the archive writes prices with the contract's precision ("100.50"); take the widest
+      let d = decimals.get(symbol) ?? 0;
+      for (let k = 1; k <= 4; k++) d = Math.max(d, (f[k].split('.')[1] ?? '').length);
+      decimals.set(symbol, Math.min(8, d));
     }
   }
   const series = new Map<string, ReplaySeries>();
@@ -81,6 +83,28 @@ export async function loadReplay(dir: string): Promise<ReplaySource> {
     if (n > 0) series.set(symbol, s);
   }
   if (series.size === 0) throw new Error(`no 1m kline archive files (SYMBOL-1m-YYYY-MM-DD.csv|zip) found in ${dir}`);
+  return replaySource(series, decimals);
+}
+
+/** Decimals of the prices of a series (from their shortest text form), at most 8. */
+function priceDecimals(s: ReplaySeries): number {
+  let d = 0;
+  for (let i = 0; i < Math.min(s.length, 500); i++) {
+    for (const v of [s.o[i], s.h[i], s.l[i], s.c[i]]) {
+      const text = String(v);
+      const frac = text.includes('.') ? text.split('.')[1].length : 0;
+      if (frac > d) d = frac;
+    }
+  }
+  return Math.min(8, d);
+}
+
+/**
+ * A replay source from 1m series already in memory (e.g. loaded from the atm database by the
+ * `exchange-sim` command). `decimals` gives each symbol's price decimals when known.
+ */
+export function replaySource(series: Map<string, ReplaySeries>, decimals = new Map<string, number>()): ReplaySource {
+  if (series.size === 0) throw new Error('no 1m klines to replay');
   return {
     symbols: [...series.keys()],
     series: (symbol) => series.get(symbol),
@@ -88,7 +112,7 @@ export async function loadReplay(dir: string): Promise<ReplaySource> {
       const out: SimSymbol[] = [];
       for (const [symbol, s] of series) {
         const known = specs.find((x) => x.symbol === symbol);
-        const d = decimals.get(symbol) ?? 2;
+        const d = decimals.get(symbol) ?? priceDecimals(s);
         const price = s.c[0];
         out.push(known ?? {
           symbol, baseAsset: symbol.replace(/USDT$/, ''), tickSize: d === 0 ? '1' : `0.${'0'.repeat(d - 1)}1`, stepSize: '0.001', priceDecimals: d,

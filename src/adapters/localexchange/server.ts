@@ -50,6 +50,8 @@ export interface LocalExchangeOptions {
   wsMessageLimit?: number;
   /** Directory of Binance archive kline CSV/ZIP files to replay instead of generating. */
   dataDir?: string;
+  /** 1m series to replay (e.g. from the atm database); wins over dataDir. */
+  replay?: ReplaySource;
   /** Diagnostics (never receives keys or signatures). */
   log?: (line: string) => void;
 }
@@ -125,7 +127,8 @@ export class LocalExchange {
   private readonly sockets = new Set<Socket>();
   private tickHandle: NodeJS.Timeout | undefined;
   private pingHandle: NodeJS.Timeout | undefined;
-  private marketTime: number;
+  /** Market milliseconds elapsed since the start (each market runs from its own start time). */
+  private elapsed = 0;
   private lastReal: number;
   private lastMarkEmit = 0;
   private lastMarkEmit1s = 0;
@@ -162,7 +165,6 @@ export class LocalExchange {
     this.weightLimit = { limit: w.limit, ms: intervalMs(w.interval, w.intervalNum), tag: `${w.intervalNum}${w.interval[0]}` };
     this.orderLimits = (options.orderLimits ?? [{ limit: 300, interval: 'SECOND', intervalNum: 10 }, { limit: 1200, interval: 'MINUTE', intervalNum: 1 }])
       .map((l) => ({ limit: l.limit, ms: intervalMs(l.interval, l.intervalNum), tag: `${l.intervalNum}${l.interval[0]}`, used: 0, start: 0 }));
-    this.marketTime = Date.now();
     this.lastReal = Date.now();
     this.engine = new Engine(this.markets, () => Date.now());
     this.engine.onUserEvent = (account, event) => this.pushUser(account, event);
@@ -190,8 +192,8 @@ export class LocalExchange {
     const history = Math.round((this.options.historyDays ?? 3) * 1440);
     const now = Date.now();
     let specs: SimSymbol[] = SIM_SYMBOLS.filter((s) => !this.options.symbols || this.options.symbols.includes(s.symbol));
-    if (this.options.dataDir) {
-      this.replay = await loadReplay(this.options.dataDir);
+    if (this.options.replay || this.options.dataDir) {
+      this.replay = this.options.replay ?? (await loadReplay(this.options.dataDir!));
       specs = this.replay.apply(specs);
     }
     for (const spec of specs) {
@@ -202,7 +204,6 @@ export class LocalExchange {
       };
       this.markets.set(spec.symbol, m);
     }
-    if (this.replay) this.marketTime = Math.max(...[...this.markets.values()].map((m) => m.now));
     const accounts = this.options.accounts ?? [{ apiKey: DEMO_API_KEY, apiSecret: DEMO_API_SECRET }];
     for (const a of accounts) this.engine.addAccount(a.apiKey, a.apiSecret, a.usdt ?? DEMO_USDT);
     await new Promise<void>((resolve, reject) => {
@@ -243,9 +244,9 @@ export class LocalExchange {
     const elapsed = realMs ?? Math.max(1, now - this.lastReal);
     this.lastReal = now;
     const dtMarket = elapsed * this.speed;
-    this.marketTime += dtMarket;
+    this.elapsed += dtMarket;
     for (const m of this.markets.values()) {
-      m.step(Math.round(this.marketTime), dtMarket / 1000);
+      m.step(Math.round(m.startTime + this.elapsed), dtMarket / 1000);
       this.engine.settleFunding(m);
     }
     this.engine.checkLiquidations();
@@ -256,7 +257,8 @@ export class LocalExchange {
 
   /** Market time (ms) of the generator. */
   get time(): number {
-    return Math.round(this.marketTime);
+    const first = this.markets.values().next().value;
+    return first ? Math.round(first.startTime + this.elapsed) : Math.round(Date.now() + this.elapsed);
   }
 
   async close(): Promise<void> {

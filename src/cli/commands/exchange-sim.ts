@@ -1,5 +1,37 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { ReplaySeries, ReplaySource } from '../../adapters/localexchange/replay.js';
 import { UserError } from '../context.js';
+
+/**
+ * `--data` may name an atm data directory (or its atm.sqlite): then the 1m klines stored there
+ * are replayed (the last 30 days per symbol at most). Returns undefined for an archive directory.
+ */
+export async function replayFromDatabase(data: string, symbols: string[] | undefined, historyDays: number): Promise<ReplaySource | undefined> {
+  const file = existsSync(data) && statSync(data).isDirectory() ? join(data, 'atm.sqlite') : data;
+  if (!file.endsWith('.sqlite') || !existsSync(file)) return undefined;
+  const { openDatabase } = await import('../../db/database.js');
+  const { KlineStore } = await import('../../db/klineStore.js');
+  const { replaySource } = await import('../../adapters/localexchange/replay.js');
+  const db = openDatabase(file, { readonly: true });
+  try {
+    const store = new KlineStore(db);
+    const series = new Map<string, ReplaySeries>();
+    for (const info of store.series()) {
+      if (info.interval !== '1m' || (symbols && !symbols.includes(info.symbol))) continue;
+      const last = store.lastOpenTime(info.symbol, '1m');
+      if (last === undefined) continue;
+      const k = store.loadRange(info.symbol, '1m', last - Math.max(30, historyDays * 2) * 86_400_000, last);
+      if (k.length < 2) continue;
+      series.set(info.symbol, { length: k.length, t: k.openTime, o: k.open, h: k.high, l: k.low, c: k.close, v: k.volume, n: k.trades });
+    }
+    if (series.size === 0) throw new UserError(`--data ${data}: the database holds no 1m klines${symbols ? ` of ${symbols.join(', ')}` : ''}`);
+    return replaySource(series);
+  } finally {
+    await db.close();
+  }
+}
 
 interface SimOptions {
   port: string;
@@ -64,12 +96,13 @@ export function register(program: Command): void {
       for (const s of symbols ?? []) {
         if (!options.data && !SIM_SYMBOLS.some((x) => x.symbol === s)) throw new UserError(`--symbols: ${s} is not listed; available: ${SIM_SYMBOLS.map((x) => x.symbol).join(', ')}`);
       }
+      const replay = options.data ? await replayFromDatabase(options.data, symbols, history) : undefined;
       const apiKey = options.apiKey ?? DEMO_API_KEY;
       const apiSecret = options.apiSecret ?? DEMO_API_SECRET;
       let ex;
       try {
         ex = await LocalExchange.start({
-          port, seed, speed, faults: options.faults, dataDir: options.data, symbols, historyDays: history,
+          port, seed, speed, faults: options.faults, dataDir: replay ? undefined : options.data, replay, symbols, historyDays: history,
           accounts: [{ apiKey, apiSecret, usdt: options.usdt }],
           log: (line) => process.stderr.write(line + '\n'),
         });
@@ -85,7 +118,7 @@ export function register(program: Command): void {
         `  REST        ${ex.url}          (e.g. ${ex.url}/fapi/v1/exchangeInfo)`,
         `  websocket   ${ex.wsUrl}/public|/market|/private  and legacy /ws, /stream`,
         `  symbols     ${[...ex.markets.keys()].join(', ')}`,
-        `  market      ${options.data ? `replay of ${options.data}` : `generator, seed ${seed}`}, speed ${speed}`,
+        `  market      ${options.data ? `replay of ${replay ? 'the klines stored in ' : ''}${options.data}` : `generator, seed ${seed}`}, speed ${speed}`,
         `  faults      ${ex.faults.spec || 'none'}`,
         `  account     ${options.usdt ?? '100000'} USDT`,
       ];
