@@ -82,54 +82,59 @@ const CHUNK = 1024;
 
 /*
  * Classical-signal components, one indicator line at a time over klines [from, to): where the line
- * has a value, its component is added to sum[i - from] and cnt[i - from] counts it. Called in the
- * CAC's indicator order, so every kline's sum is formed in the same order whatever the range.
+ * has a value, its component is added to sum[i - from]; where it has none (warm-up), missing[i -
+ * from] counts it (rare, so the usual path is one add). Called in the CAC's indicator order, so
+ * every kline's sum is formed in the same order whatever the range.
  */
 
 /** SMA, EMA, WMA: clip(100·(close − MA)/MA), 0 for a zero MA. */
-function addMa(ma: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, cnt: Int32Array): void {
+function addMa(ma: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, missing: Int32Array): void {
   for (let i = from; i < to; i++) {
     const v = ma[i];
-    if (v !== v) continue;
-    const j = i - from;
-    sum[j] += v !== 0 ? clip(((close[i] - v) / v) * 100) : 0;
-    cnt[j]++;
+    if (v !== v) {
+      missing[i - from]++;
+      continue;
+    }
+    sum[i - from] += v !== 0 ? clip(((close[i] - v) / v) * 100) : 0;
   }
 }
 
 /** PSAR: the side of the close. */
-function addPsar(sar: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, cnt: Int32Array): void {
+function addPsar(sar: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, missing: Int32Array): void {
   for (let i = from; i < to; i++) {
     const v = sar[i];
-    if (v !== v) continue;
+    if (v !== v) {
+      missing[i - from]++;
+      continue;
+    }
     const c = close[i];
-    const j = i - from;
-    sum[j] += c > v ? 1 : c < v ? -1 : 0;
-    cnt[j]++;
+    sum[i - from] += c > v ? 1 : c < v ? -1 : 0;
   }
 }
 
 /** BOL: clip((close − middle)/(upper − middle)), 0 for a zero-width band. */
-function addBol(upper: Float64Array, middle: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, cnt: Int32Array): void {
+function addBol(upper: Float64Array, middle: Float64Array, close: Float64Array, from: number, to: number, sum: Float64Array, missing: Int32Array): void {
   for (let i = from; i < to; i++) {
     const v = upper[i];
-    if (v !== v) continue;
+    if (v !== v) {
+      missing[i - from]++;
+      continue;
+    }
     const mid = middle[i];
     const half = v - mid;
-    const j = i - from;
-    sum[j] += half > 0 ? clip((close[i] - mid) / half) : 0;
-    cnt[j]++;
+    sum[i - from] += half > 0 ? clip((close[i] - mid) / half) : 0;
   }
 }
 
 /** A line already in [-1, 1] (norm lines, NES value), clipped. */
-function addUnit(line: Float64Array, from: number, to: number, sum: Float64Array, cnt: Int32Array): void {
+function addUnit(line: Float64Array, from: number, to: number, sum: Float64Array, missing: Int32Array): void {
   for (let i = from; i < to; i++) {
     const v = line[i];
-    if (v !== v) continue;
-    const j = i - from;
-    sum[j] += clip(v);
-    cnt[j]++;
+    if (v !== v) {
+      missing[i - from]++;
+      continue;
+    }
+    sum[i - from] += clip(v);
   }
 }
 
@@ -138,7 +143,8 @@ function addUnit(line: Float64Array, from: number, to: number, sum: Float64Array
  * (blocks) and streaming (one kline): it reads the indicator lines of klines [from, to) from
  * `cols[c][i]` and writes its own lines to `cols[pipOffset + j][i]`. Per chunk of klines it first
  * sums the classical-signal components one indicator line at a time (tight loops into scratch
- * columns), then makes one pass for swings, the filtered signal, the direction and the outputs.
+ * columns), then finds the swings in a pass of their own, then makes one pass for the filtered
+ * signal, the direction and the other outputs.
  */
 export class PipStreamer {
   private readonly s: number;
@@ -151,13 +157,16 @@ export class PipStreamer {
   private readonly woiThreshold: number;
   private readonly needWoi: boolean;
   private readonly offs: Int32Array;
-  /** The last 2·swing + 1 highs and lows, each stored twice (see `run`). */
-  private readonly highs: Float64Array;
-  private readonly lows: Float64Array;
-  /** Scratch: the component sum and count of each kline of a chunk. */
+  /**
+   * Swing windows: the 2·swing highs and lows before the current chunk, followed by the chunk's
+   * own (see `swings`).
+   */
+  private readonly winHigh: Float64Array;
+  private readonly winLow: Float64Array;
+  /** Scratch: the component sum and the number of components without a value, per kline of a chunk. */
   private readonly sum = new Float64Array(CHUNK);
-  private readonly cnt = new Int32Array(CHUNK);
-  private ringIdx = 0;
+  private readonly missing = new Int32Array(CHUNK);
+  /** Klines seen. */
   private count = 0;
   private cs = NaN;
   private samples = 0;
@@ -183,8 +192,8 @@ export class PipStreamer {
     this.needWoi = settings.mode === 'classical_woi';
     this.kinds = Int32Array.from(components.map((c) => KIND_CODES[c.kind]));
     this.offs = Int32Array.from(components.map((c) => c.offset));
-    this.highs = new Float64Array(2 * (2 * this.s + 1));
-    this.lows = new Float64Array(2 * (2 * this.s + 1));
+    this.winHigh = new Float64Array(2 * this.s + CHUNK);
+    this.winLow = new Float64Array(2 * this.s + CHUNK);
   }
 
   run(k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
@@ -194,38 +203,39 @@ export class PipStreamer {
   private chunk(k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
     const close = k.close;
     const sum = this.sum;
-    const cnt = this.cnt;
+    const missing = this.missing;
     sum.fill(0, 0, to - from);
-    cnt.fill(0, 0, to - from);
+    missing.fill(0, 0, to - from);
     // ---- classical-signal components, one line at a time ----
     const kinds = this.kinds;
     const offs = this.offs;
-    for (let c = 0; c < kinds.length; c++) {
+    const components = kinds.length;
+    for (let c = 0; c < components; c++) {
       const o = offs[c];
       switch (kinds[c]) {
         case KIND_MA:
-          addMa(cols[o], close, from, to, sum, cnt);
+          addMa(cols[o], close, from, to, sum, missing);
           break;
         case KIND_PSAR:
-          addPsar(cols[o], close, from, to, sum, cnt);
+          addPsar(cols[o], close, from, to, sum, missing);
           break;
         case KIND_BOL:
-          addBol(cols[o], cols[o + 1], close, from, to, sum, cnt);
+          addBol(cols[o], cols[o + 1], close, from, to, sum, missing);
           break;
         default:
-          addUnit(cols[o], from, to, sum, cnt);
+          addUnit(cols[o], from, to, sum, missing);
       }
     }
 
-    const high = k.high;
-    const low = k.low;
+    // ---- swings, a pass of their own ----
     const o = this.pipOffset;
+    this.swings(k.high, k.low, from, to, cols[o + 4], cols[o + 5]);
+
+    // ---- filtered signal, direction, WOI signal, action ----
     const oDirection = cols[o];
     const oStrength = cols[o + 1];
     const oImpulse = cols[o + 2];
     const oCs = cols[o + 3];
-    const oSwingHigh = cols[o + 4];
-    const oSwingLow = cols[o + 5];
     const oWoi = cols[o + 6];
     const woiLine = this.woiOffset >= 0 ? cols[this.woiOffset] : undefined;
     const csAlpha = this.csAlpha;
@@ -236,49 +246,13 @@ export class PipStreamer {
     const csSigma = this.csSigma;
     const woiThreshold = this.woiThreshold;
     const needWoi = this.needWoi;
-    // Swings are confirmed `s` klines after the extreme. The ring holds the last w = 2s + 1 klines
-    // twice over (slots i and i + w), so they are always the contiguous slice [ringIdx, ringIdx + w),
-    // oldest first: no modulo in the scan.
-    const s = this.s;
-    const w = 2 * s + 1;
-    const highs = this.highs;
-    const lows = this.lows;
-    let ringIdx = this.ringIdx;
-    let count = this.count;
     let cs = this.cs;
     let samples = this.samples;
     let csDir = this.csDir;
     let prevAction = this.prevAction;
     for (let i = from; i < to; i++) {
-      // ---- swings ----
-      const h0 = high[i];
-      const l0 = low[i];
-      highs[ringIdx] = highs[ringIdx + w] = h0;
-      lows[ringIdx] = lows[ringIdx + w] = l0;
-      ringIdx = ringIdx + 1 === w ? 0 : ringIdx + 1;
-      count++;
-      let swingHigh = NaN;
-      let swingLow = NaN;
-      if (count >= w) {
-        const base = ringIdx;
-        const hc = highs[base + s];
-        const lc = lows[base + s];
-        let isHigh = true;
-        let isLow = true;
-        for (let j = 0; j < s && (isHigh || isLow); j++) {
-          if (highs[base + j] >= hc) isHigh = false;
-          if (lows[base + j] <= lc) isLow = false;
-        }
-        for (let j = s + 1; j < w && (isHigh || isLow); j++) {
-          if (highs[base + j] > hc) isHigh = false;
-          if (lows[base + j] < lc) isLow = false;
-        }
-        if (isHigh) swingHigh = hc;
-        if (isLow) swingLow = lc;
-      }
-
-      // ---- classical signal: the mean of the components, filtered ----
-      const n = cnt[i - from];
+      // The classical signal: the mean of the components, filtered.
+      const n = components - missing[i - from];
       if (n > 0) {
         const raw = sum[i - from] / n;
         cs = samples === 0 ? raw : csAlpha * raw + csKeep * cs;
@@ -295,14 +269,14 @@ export class PipStreamer {
         else if (cs > -at2) csDir = 0;
       }
 
-      // ---- WOI signal ----
+      // The WOI signal.
       let woi = NaN;
       if (woiLine) {
         const v = woiLine[i];
         if (v === v) woi = v >= woiThreshold ? 1 : v <= -woiThreshold ? -1 : 0;
       }
 
-      // ---- action ----
+      // The action.
       let action = csDir;
       if (needWoi && woi !== action) action = 0;
       const absF = cs === cs ? Math.abs(cs) : 0;
@@ -314,17 +288,64 @@ export class PipStreamer {
       oStrength[i] = strength;
       oImpulse[i] = impulse;
       oCs[i] = cs;
-      oSwingHigh[i] = swingHigh;
-      oSwingLow[i] = swingLow;
       oWoi[i] = woi;
     }
     // The NN line: no models exist yet.
     cols[o + 7].fill(NaN, from, to);
-    this.ringIdx = ringIdx;
-    this.count = count;
     this.cs = cs;
     this.samples = samples;
     this.csDir = csDir;
     this.prevAction = prevAction;
+  }
+
+  /**
+   * Swing highs and lows over klines [from, to), each written on the kline that confirms it, s
+   * klines after the extreme (else NaN). Kline c is a swing high when high(c) is greater than the
+   * s highs before it and not less than the s after it (lows mirrored). The windows hold the 2s
+   * klines before the chunk followed by the chunk's own, so kline from + j's window (centre
+   * from + j - s) is the contiguous slice [j, j + 2s]: no ring, no modulo.
+   */
+  private swings(high: Float64Array, low: Float64Array, from: number, to: number, oHigh: Float64Array, oLow: Float64Array): void {
+    const s = this.s;
+    const span = 2 * s;
+    const len = to - from;
+    const wh = this.winHigh;
+    const wl = this.winLow;
+    for (let j = 0; j < len; j++) {
+      wh[span + j] = high[from + j];
+      wl[span + j] = low[from + j];
+    }
+    let count = this.count;
+    for (let j = 0; j < len; j++) {
+      count++;
+      let swingHigh = NaN;
+      let swingLow = NaN;
+      if (count > span) {
+        const c = j + s;
+        const hc = wh[c];
+        const lc = wl[c];
+        // The neighbours first: they settle most klines.
+        let isHigh = hc > wh[c - 1] && hc >= wh[c + 1];
+        let isLow = lc < wl[c - 1] && lc <= wl[c + 1];
+        for (let q = j; q < c - 1 && (isHigh || isLow); q++) {
+          if (wh[q] >= hc) isHigh = false;
+          if (wl[q] <= lc) isLow = false;
+        }
+        for (let q = c + 2; q <= j + span && (isHigh || isLow); q++) {
+          if (wh[q] > hc) isHigh = false;
+          if (wl[q] < lc) isLow = false;
+        }
+        if (isHigh) swingHigh = hc;
+        if (isLow) swingLow = lc;
+      }
+      oHigh[from + j] = swingHigh;
+      oLow[from + j] = swingLow;
+    }
+    // Keep the last 2s klines for the next chunk.
+    for (let q = 0; q < span; q++) {
+      wh[q] = wh[len + q];
+      wl[q] = wl[len + q];
+    }
+    this.count = count;
   }
 }
