@@ -263,6 +263,7 @@ export class Engine {
       goodTillDate: gtd, resting: 0,
     };
     a.orders.set(order.orderId, order);
+    this.pruneOrders(a);
     const ack = this.orderJson(order, false);
     this.emitOrder(a, order, 'NEW');
     // execute against the book
@@ -280,6 +281,15 @@ export class Engine {
       }
     }
     return p.newOrderRespType === 'RESULT' ? this.orderJson(order, false) : ack;
+  }
+
+  /** Keeps memory bounded: beyond 20,000 orders, the oldest finished ones are forgotten. */
+  private pruneOrders(a: SimAccount): void {
+    if (a.orders.size <= 20_000) return;
+    for (const [id, o] of a.orders) {
+      if (a.orders.size <= 15_000) break;
+      if (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') a.orders.delete(id);
+    }
   }
 
   /** Quantity available up to a limit (0 = any), for FOK. */
@@ -579,7 +589,10 @@ export class Engine {
   settleFunding(m: SymbolMarket): void {
     if (m.now < m.nextFunding) return;
     const mark = Dec.parse(m.markPriceText());
+    const fundingTime = m.nextFunding;
     const rate = Dec.fromNumber(Math.round(m.takeFunding() * 1e8) / 1e8);
+    m.fundingHistory.push({ fundingTime, rate: rate.toString(8), mark: mark.toString(8) });
+    if (m.fundingHistory.length > 1000) m.fundingHistory.shift();
     for (const a of this.accounts.values()) {
       const p = a.positions.get(m.spec.symbol);
       if (!p || p.amt.isZero()) continue;

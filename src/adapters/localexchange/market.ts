@@ -133,6 +133,8 @@ export class SymbolMarket {
   private premiumSum = 0;
   private premiumCount = 0;
   fundingRate = 0.0001;
+  /** Settled funding: time, rate and mark price (decimal strings), oldest first. */
+  readonly fundingHistory: { fundingTime: number; rate: string; mark: string }[] = [];
   nextFunding = 0;
   lastPrice = 0;
   readonly history = new KlineHistory();

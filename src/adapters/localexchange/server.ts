@@ -815,7 +815,15 @@ export class LocalExchange {
       });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
-    e('GET', '/fapi/v1/fundingRate', { security: 'NONE', weight: one, handle: ({ params: p }) => { market(p); return []; } });
+    e('GET', '/fapi/v1/fundingRate', { security: 'NONE', weight: one, handle: ({ params: p }) => {
+      const m = market(p);
+      const limit = Math.min(1000, Number(p.limit) || 100);
+      let rows = m.fundingHistory;
+      if (p.startTime !== undefined) rows = rows.filter((r) => r.fundingTime >= Number(p.startTime));
+      if (p.endTime !== undefined) rows = rows.filter((r) => r.fundingTime <= Number(p.endTime));
+      rows = p.startTime !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
+      return rows.map((r) => ({ symbol: m.spec.symbol, fundingRate: r.rate, fundingTime: r.fundingTime, markPrice: r.mark }));
+    } });
     e('GET', '/fapi/v1/fundingInfo', { security: 'NONE', weight: one, handle: () => [...this.markets.values()].map((m) => ({ symbol: m.spec.symbol, adjustedFundingRateCap: '0.03000000', adjustedFundingRateFloor: '-0.03000000', fundingIntervalHours: 8, disclaimer: false })) });
     // orders
     e('POST', '/fapi/v1/order', { security: 'SIGNED', weight: () => 0, orders: true, handle: (c) => this.engine.newOrder(c.account!, c.params) });

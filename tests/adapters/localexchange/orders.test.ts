@@ -131,3 +131,30 @@ describe('order entry against the local exchange', () => {
     await expect(client.newOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: '10.000', price: m.price(m.bestAsk) })).rejects.toMatchObject({ code: -5021 });
   });
 });
+
+describe('funding on the local exchange', () => {
+  it('settles size × mark × rate at the funding time, reported as income and in fundingRate', async () => {
+    const ex = await LocalExchange.start({ manualClock: true, symbols: ['ETHUSDT'], historyDays: 0.05, seed: 9 });
+    const client = new BinanceExchange({ venue: 'local', restUrl: ex.url, wsUrl: ex.wsUrl, apiKey: DEMO_API_KEY, apiSecret: DEMO_API_SECRET });
+    try {
+      await client.connect();
+      await client.newOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '2.000' });
+      const account = ex.engine.accounts.get(DEMO_API_KEY)!;
+      const before = account.wallet;
+      const m = ex.markets.get('ETHUSDT')!;
+      // jump the market clock past the next funding time in one step
+      ex.tick(m.nextFunding - m.now + 1000);
+      const rows = (await (await fetch(`${ex.url}/fapi/v1/fundingRate?symbol=ETHUSDT`)).json()) as { fundingRate: string; markPrice: string; fundingTime: number }[];
+      expect(rows.length).toBe(1);
+      const { Dec } = await import('../../../src/core/futures/decimal.js');
+      const paid = Dec.parse('2').mul(rows[0].markPrice).mul(rows[0].fundingRate);
+      // the wallet moves by exactly −size × mark × rate (longs pay when the rate is positive)
+      expect(before.sub(account.wallet).toString()).toBe(paid.toString());
+      expect((await client.balances())[0].balance).toBe(account.wallet.toString(8));
+      expect(account.income.some((i) => i.incomeType === 'FUNDING_FEE' && Dec.parse(i.income).eq(paid.neg().toString(8)))).toBe(true);
+    } finally {
+      await client.close();
+      await ex.close();
+    }
+  });
+});
