@@ -126,6 +126,8 @@ export class LocalExchange {
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly sockets = new Set<Socket>();
   private tickHandle: NodeJS.Timeout | undefined;
+  private running = false;
+  private idleScheduled = false;
   private pingHandle: NodeJS.Timeout | undefined;
   /** Market milliseconds elapsed since the start (each market runs from its own start time). */
   private elapsed = 0;
@@ -227,15 +229,39 @@ export class LocalExchange {
 
   /** Starts the market clock. */
   resume(): void {
-    if (this.tickHandle || this.closed) return;
+    if (this.running || this.closed) return;
+    this.running = true;
     this.lastReal = Date.now();
-    this.tickHandle = setInterval(() => this.tick(), this.tickMs);
+    this.schedule(this.tickMs);
   }
 
   /** Stops the market clock (the book and klines stand still). */
   pause(): void {
-    if (this.tickHandle) clearInterval(this.tickHandle);
+    this.running = false;
+    if (this.tickHandle) clearTimeout(this.tickHandle);
     this.tickHandle = undefined;
+  }
+
+  /**
+   * The market clock: a step every `tickMs` while anyone listens (streams, user data); with no
+   * listener, one step a second (the same market, coarser steps), so an idle local exchange
+   * costs almost no CPU.
+   */
+  private schedule(ms: number): void {
+    if (this.tickHandle) clearTimeout(this.tickHandle);
+    this.tickHandle = setTimeout(() => {
+      this.tickHandle = undefined;
+      this.tick();
+      if (!this.running) return;
+      this.idleScheduled = this.isIdle();
+      this.schedule(this.idleScheduled ? Math.max(this.tickMs, 1000) : this.tickMs);
+    }, ms);
+  }
+
+  private isIdle(): boolean {
+    for (const set of this.subs.values()) if (set.size > 0) return false;
+    for (const c of this.conns) if (c.listenKey) return false;
+    return true;
   }
 
   /** One generator step of `realMs` (default the tick length) times the speed. */
@@ -437,6 +463,10 @@ export class LocalExchange {
     }
     set.add(conn);
     this.ensureStream(stream);
+    if (this.running && this.idleScheduled) {
+      this.idleScheduled = false;
+      this.schedule(0);
+    }
   }
 
   private unsubscribe(conn: Conn, stream: string): void {
