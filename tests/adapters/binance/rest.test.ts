@@ -89,3 +89,16 @@ describe('stream connections', () => {
     await until(() => seen.size === 6, 'data on all six streams after rotation');
   });
 });
+
+describe('falling behind', () => {
+  it('recycles a connection whose messages stay later than maxLagMs instead of falling behind silently', async () => {
+    // a negative limit makes every message "late"
+    const { client } = await setup({ tickMs: 20 }, { ws: { maxLagMs: -1, reconnectBaseMs: 10 } });
+    let n = 0;
+    client.subscribeAggTrades('BTCUSDT', () => n++);
+    await until(() => client.streams.stats().lagRecycles >= 2, 'lag recycles');
+    const before = n;
+    await until(() => n > before, 'data after the recycle');
+    expect(client.stats().reconnects).toBeGreaterThanOrEqual(2);
+  });
+});
