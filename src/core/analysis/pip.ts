@@ -139,6 +139,27 @@ function addUnit(line: Float64Array, from: number, to: number, sum: Float64Array
 }
 
 /**
+ * Whether kline c of the columns is a swing high (bit 1: high(c) greater than the s highs before it
+ * and not less than the s after it) and / or a swing low (bit 2, mirrored). The nearest neighbours
+ * are compared first: they settle most klines.
+ */
+function swingFlags(high: Float64Array, low: Float64Array, c: number, s: number): number {
+  const hc = high[c];
+  const lc = low[c];
+  let isHigh = hc > high[c - 1] && hc >= high[c + 1];
+  let isLow = lc < low[c - 1] && lc <= low[c + 1];
+  for (let q = c - s; q < c - 1 && (isHigh || isLow); q++) {
+    if (high[q] >= hc) isHigh = false;
+    if (low[q] <= lc) isLow = false;
+  }
+  for (let q = c + 2; q <= c + s && (isHigh || isLow); q++) {
+    if (high[q] > hc) isHigh = false;
+    if (low[q] < lc) isLow = false;
+  }
+  return (isHigh ? 1 : 0) | (isLow ? 2 : 0);
+}
+
+/**
  * PIP's state machine. Like the indicators it has one kernel, `run(k, from, to, cols)`, for batch
  * (blocks) and streaming (one kline): it reads the indicator lines of klines [from, to) from
  * `cols[c][i]` and writes its own lines to `cols[pipOffset + j][i]`. Per chunk of klines it first
@@ -158,8 +179,8 @@ export class PipStreamer {
   private readonly needWoi: boolean;
   private readonly offs: Int32Array;
   /**
-   * Swing windows: the 2·swing highs and lows before the current chunk, followed by the chunk's
-   * own (see `swings`).
+   * Swing windows: the 2·swing highs and lows before the current range, followed by the range's
+   * first 2·swing (see `swings`).
    */
   private readonly winHigh: Float64Array;
   private readonly winLow: Float64Array;
@@ -192,8 +213,8 @@ export class PipStreamer {
     this.needWoi = settings.mode === 'classical_woi';
     this.kinds = Int32Array.from(components.map((c) => KIND_CODES[c.kind]));
     this.offs = Int32Array.from(components.map((c) => c.offset));
-    this.winHigh = new Float64Array(2 * this.s + CHUNK);
-    this.winLow = new Float64Array(2 * this.s + CHUNK);
+    this.winHigh = new Float64Array(4 * this.s);
+    this.winLow = new Float64Array(4 * this.s);
   }
 
   run(k: KlineColumns, from: number, to: number, cols: Float64Array[]): void {
@@ -204,8 +225,11 @@ export class PipStreamer {
     const close = k.close;
     const sum = this.sum;
     const missing = this.missing;
-    sum.fill(0, 0, to - from);
-    missing.fill(0, 0, to - from);
+    // (Plain loops rather than fill(): a streaming chunk is one kline long.)
+    for (let j = 0; j < to - from; j++) {
+      sum[j] = 0;
+      missing[j] = 0;
+    }
     // ---- classical-signal components, one line at a time ----
     const kinds = this.kinds;
     const offs = this.offs;
@@ -237,6 +261,7 @@ export class PipStreamer {
     const oImpulse = cols[o + 2];
     const oCs = cols[o + 3];
     const oWoi = cols[o + 6];
+    const oNn = cols[o + 7];
     const woiLine = this.woiOffset >= 0 ? cols[this.woiOffset] : undefined;
     const csAlpha = this.csAlpha;
     const csKeep = 1 - csAlpha;
@@ -289,9 +314,8 @@ export class PipStreamer {
       oImpulse[i] = impulse;
       oCs[i] = cs;
       oWoi[i] = woi;
+      oNn[i] = NaN; // no models exist yet
     }
-    // The NN line: no models exist yet.
-    cols[o + 7].fill(NaN, from, to);
     this.cs = cs;
     this.samples = samples;
     this.csDir = csDir;
@@ -300,10 +324,10 @@ export class PipStreamer {
 
   /**
    * Swing highs and lows over klines [from, to), each written on the kline that confirms it, s
-   * klines after the extreme (else NaN). Kline c is a swing high when high(c) is greater than the
-   * s highs before it and not less than the s after it (lows mirrored). The windows hold the 2s
-   * klines before the chunk followed by the chunk's own, so kline from + j's window (centre
-   * from + j - s) is the contiguous slice [j, j + 2s]: no ring, no modulo.
+   * klines after the extreme (else NaN). Kline from + j's window (centre from + j - s) starts 2s
+   * klines back: for the first 2s klines of the range that reaches into earlier ranges, so they
+   * read the window arrays (the 2s klines before the range followed by the range's first ones);
+   * the others read the input columns directly.
    */
   private swings(high: Float64Array, low: Float64Array, from: number, to: number, oHigh: Float64Array, oLow: Float64Array): void {
     const s = this.s;
@@ -311,40 +335,36 @@ export class PipStreamer {
     const len = to - from;
     const wh = this.winHigh;
     const wl = this.winLow;
-    for (let j = 0; j < len; j++) {
+    const head = len < span ? len : span;
+    for (let j = 0; j < head; j++) {
       wh[span + j] = high[from + j];
       wl[span + j] = low[from + j];
     }
     let count = this.count;
-    for (let j = 0; j < len; j++) {
-      count++;
-      let swingHigh = NaN;
-      let swingLow = NaN;
-      if (count > span) {
-        const c = j + s;
-        const hc = wh[c];
-        const lc = wl[c];
-        // The neighbours first: they settle most klines.
-        let isHigh = hc > wh[c - 1] && hc >= wh[c + 1];
-        let isLow = lc < wl[c - 1] && lc <= wl[c + 1];
-        for (let q = j; q < c - 1 && (isHigh || isLow); q++) {
-          if (wh[q] >= hc) isHigh = false;
-          if (wl[q] <= lc) isLow = false;
-        }
-        for (let q = c + 2; q <= j + span && (isHigh || isLow); q++) {
-          if (wh[q] > hc) isHigh = false;
-          if (wl[q] < lc) isLow = false;
-        }
-        if (isHigh) swingHigh = hc;
-        if (isLow) swingLow = lc;
-      }
-      oHigh[from + j] = swingHigh;
-      oLow[from + j] = swingLow;
+    for (let j = 0; j < head; j++) {
+      let flags = 0;
+      if (++count > span) flags = swingFlags(wh, wl, j + s, s);
+      oHigh[from + j] = flags & 1 ? wh[j + s] : NaN;
+      oLow[from + j] = flags & 2 ? wl[j + s] : NaN;
     }
-    // Keep the last 2s klines for the next chunk.
-    for (let q = 0; q < span; q++) {
-      wh[q] = wh[len + q];
-      wl[q] = wl[len + q];
+    // From the 2s-th kline of the range on, count > 2s: every window is complete.
+    for (let i = from + head; i < to; i++) {
+      const flags = swingFlags(high, low, i - s, s);
+      oHigh[i] = flags & 1 ? high[i - s] : NaN;
+      oLow[i] = flags & 2 ? low[i - s] : NaN;
+    }
+    count += len - head;
+    // Keep the last 2s klines for the next range.
+    if (len >= span) {
+      for (let q = 0; q < span; q++) {
+        wh[q] = high[to - span + q];
+        wl[q] = low[to - span + q];
+      }
+    } else {
+      for (let q = 0; q < span; q++) {
+        wh[q] = wh[len + q];
+        wl[q] = wl[len + q];
+      }
     }
     this.count = count;
   }
