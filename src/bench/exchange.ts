@@ -64,14 +64,19 @@ async function websocketThroughput(): Promise<Record<string, unknown>> {
     const r0 = received;
     const g0 = gaps;
     const t0 = performance.now();
+    const elu0 = performance.eventLoopUtilization();
     await wait(5000);
     const seconds = (performance.now() - t0) / 1000;
+    // how busy the client's thread was: messages per busy second estimates its capacity
+    const elu = performance.eventLoopUtilization(elu0).utilization;
     const stats = client.streams.stats();
     return {
       wsMessagesPerSecond: Math.round((received - r0) / seconds),
       wsMessagesCounted: received - r0,
       wsLostMessages: gaps - g0,
       wsMaxLagMs: Math.round(stats.maxLagMs),
+      wsClientThreadBusyPercent: Math.round(elu * 1000) / 10,
+      wsClientCapacityPerSecondEstimate: elu > 0 ? Math.round((received - r0) / seconds / elu) : null,
       wsReconnects: stats.reconnects,
       wsStreams: symbols.length,
       appliedNotionalCheck: notional > 0 ? 'ok' : 'none',
