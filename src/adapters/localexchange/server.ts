@@ -199,6 +199,9 @@ export class LocalExchange {
       specs = this.replay.apply(specs);
     }
     for (const spec of specs) {
+      // yield between symbols: started in-process after the TUI's first frame, the generator must
+      // not hold the event loop for long
+      await new Promise((resolve) => setImmediate(resolve));
       const m = new SymbolMarket(spec, seed, now, history, this.replay?.series(spec.symbol));
       m.listener = {
         aggTrade: (market, t) => this.onAggTrade(market, t),
