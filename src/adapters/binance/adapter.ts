@@ -78,6 +78,8 @@ class ClosedKlineFeed {
   private waiting: KlineEvent[] = [];
   private needFill = false;
   readonly handlers = new Set<(e: KlineEvent) => void>();
+  /** The live stream subscription feeding this feed. */
+  sub: Subscription | undefined;
 
   constructor(
     private readonly ex: BinanceExchange,
@@ -290,13 +292,11 @@ export class BinanceExchange implements ExchangePort {
     const stream = `${symbol.toLowerCase()}@kline_${interval}`;
     if (!options.closedOnly) return this.on(stream, handler);
     let feed = this.klineFeeds.get(stream);
-    let sub: Subscription | undefined;
     if (!feed) {
-      feed = new ClosedKlineFeed(this, symbol.toUpperCase(), interval);
-      this.klineFeeds.set(stream, feed);
-      const f = feed;
-      sub = this.on(stream, (e: KlineEvent) => f.onLive(e));
-      (feed as any).sub = sub;
+      const f = new ClosedKlineFeed(this, symbol.toUpperCase(), interval);
+      feed = f;
+      this.klineFeeds.set(stream, f);
+      f.sub = this.on(stream, (e: KlineEvent) => f.onLive(e));
     }
     feed.handlers.add(handler);
     const f = feed;
@@ -304,7 +304,7 @@ export class BinanceExchange implements ExchangePort {
       unsubscribe: () => {
         f.handlers.delete(handler);
         if (f.handlers.size === 0) {
-          (f as any).sub?.unsubscribe();
+          f.sub?.unsubscribe();
           this.klineFeeds.delete(stream);
         }
       },
