@@ -639,9 +639,14 @@ export class Engine {
       status: 'NEW', time: now, updateTime: now, goodTillDate: 0, resting: 0,
     };
     a.orders.set(order.orderId, order);
+    const isolated = this.marginTypeOf(a, symbol) === 'ISOLATED';
+    const before = a.wallet;
+    const margin = p.isolatedWallet;
     const ticks = Math.round(mark.toNumber() / m.tickValue);
     this.applyFill(a, order, m, ticks, order.origQty, false);
-    if (a.wallet.lt(Dec.ZERO)) a.wallet = Dec.ZERO; // the insurance fund covers the rest
+    // the insurance fund covers losses beyond the position's margin (isolated) or the wallet (cross)
+    if (isolated && a.wallet.lt(before.sub(margin))) a.wallet = before.sub(margin);
+    if (a.wallet.lt(Dec.ZERO)) a.wallet = Dec.ZERO;
   }
 
   // ---------------------------------------------------------------------------------------

@@ -254,7 +254,12 @@ export class LocalExchange {
     if (this.tickHandle) clearTimeout(this.tickHandle);
     this.tickHandle = setTimeout(() => {
       this.tickHandle = undefined;
-      this.tick();
+      try {
+        this.tick();
+      } catch (error) {
+        // a bug in one step must not take the exchange (or the program hosting it) down
+        this.options.log?.(`local exchange: market step failed: ${(error as Error).stack ?? String(error)}`);
+      }
       if (!this.running) return;
       this.idleScheduled = this.isIdle();
       this.schedule(this.idleScheduled ? Math.max(this.tickMs, 1000) : this.tickMs);

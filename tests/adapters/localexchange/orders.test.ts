@@ -158,3 +158,35 @@ describe('funding on the local exchange', () => {
     }
   });
 });
+
+describe('liquidation on the local exchange', () => {
+  it('liquidates an isolated position when the mark price reaches its liquidation price', async () => {
+    const ex = await LocalExchange.start({ manualClock: true, symbols: ['ETHUSDT'], historyDays: 0.05, seed: 4 });
+    const client = new BinanceExchange({ venue: 'local', restUrl: ex.url, wsUrl: ex.wsUrl, apiKey: DEMO_API_KEY, apiSecret: DEMO_API_SECRET });
+    try {
+      await client.connect();
+      await client.setMarginType('ETHUSDT', 'ISOLATED');
+      await client.setLeverage('ETHUSDT', 100);
+      const open = await client.newOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.100' });
+      const risk = (await client.positionRisk('ETHUSDT'))[0];
+      const lp = Number(risk.liquidationPrice);
+      expect(lp).toBeGreaterThan(Number(risk.entryPrice) * 0.985);
+      const m = ex.markets.get('ETHUSDT')!;
+      // push the market 3 % down: the fair price drops, trades sweep the book, the mark follows
+      (m as unknown as { fair: number }).fair *= 0.97;
+      for (let i = 0; i < 30 && Number((await client.positionRisk('ETHUSDT'))[0].positionAmt) !== 0; i++) ex.tick(100);
+      expect((await client.positionRisk('ETHUSDT'))[0].positionAmt).toBe('0.000');
+      const orders = [...ex.engine.accounts.get(DEMO_API_KEY)!.orders.values()];
+      const liq = orders.find((o) => o.clientOrderId.startsWith('autoclose-'));
+      expect(liq).toMatchObject({ type: 'LIQUIDATION', side: 'SELL', status: 'FILLED' });
+      // the price gapped through LP: the loss stops at the isolated margin (the insurance fund
+      // takes the rest); the opening fee was paid before
+      const fee = (await client.userTrades('ETHUSDT', { orderId: open.orderId })).reduce((sum, t) => sum + Number(t.commission), 0);
+      const wallet = Number((await client.balances())[0].balance);
+      expect(100000 - fee - wallet).toBeCloseTo(Number(risk.isolatedWallet), 6);
+    } finally {
+      await client.close();
+      await ex.close();
+    }
+  });
+});
