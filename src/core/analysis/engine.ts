@@ -19,8 +19,9 @@ export function outputColumns(cac: Cac): { columns: string[]; labels: string[] }
 }
 
 /**
- * Runs a CAC one closed kline at a time: every indicator, then PIP on their lines. `update`
- * returns one row (NaN = null), shared and overwritten by the next call.
+ * Runs a CAC one closed kline at a time: every indicator's kernel over that one kline, then PIP's
+ * on their lines. `update` returns one row (NaN = null), shared and overwritten by the next call.
+ * `advance` runs the same kernels, with the same state, over ranges of stored klines.
  */
 export class AnalysisEngine {
   readonly columns: string[];
@@ -58,7 +59,7 @@ export class AnalysisEngine {
   private block: { cols: Float64Array[]; perStreamer: Float64Array[][] } | undefined;
 
   /**
-   * Consumes klines [from, to) of `k` in batch (block by block, the same state machines as
+   * Consumes klines [from, to) of `k` in batch (block by block, the same kernels and state as
    * `update`, so continuing with `update` afterwards is seamless). After each block `onBlock` gets
    * the block's output columns (row i = kline from + i of that block). `row` ends as the last row.
    */
@@ -109,8 +110,8 @@ export interface AnalysisResult {
 }
 
 /**
- * Batch run over columns: each indicator runs over the whole range in its own loop (the same state
- * machine as streaming, so the values are identical), then PIP runs over their columns.
+ * Batch run over columns: block by block, each indicator's kernel over the block (the same kernels
+ * as streaming, so the values are identical), then PIP's kernel over their columns.
  */
 export function analyzeBatch(cac: Cac, klines: KlineColumns, options: { reuse?: AnalysisResult } = {}): AnalysisResult {
   const n = columnsLength(klines);
