@@ -4,8 +4,9 @@ import type { AnalysisView } from '../core/analysis/service.js';
 import type { StoredCac } from '../core/analysis/store.js';
 import { bindKeys, defineKeys } from './keys.js';
 import type { Page, PageContext, PageModule } from './page.js';
-import { paint, type ThemeRole } from './theme.js';
-import { CandleChart, type Marker, type Overlay, type SubPanel } from './widgets/candles.js';
+import { paint } from './theme.js';
+import { chartLayers } from './analysis-overlays.js';
+import { CandleChart } from './widgets/candles.js';
 import { esc, fit, panel, restyle } from './widgets.js';
 
 export const keys = defineKeys({
@@ -26,18 +27,6 @@ export const keys = defineKeys({
 
 /** Output rows the chart shows: the newest ones, as kept by the analysis' worker. */
 const CHART_ROWS = 4096;
-const LINE_ROLES: ThemeRole[] = ['accent', 'warn', 'up', 'down', 'muted', 'fg'];
-/** Oscillators drawn in sub-panels: lines, fixed scale and guide levels. */
-const PANELS: Record<string, { lines: string[]; min?: number; max?: number; levels?: number[] }> = {
-  MMACD: { lines: ['macd', 'signal'], levels: [0] },
-  MMACDSHORT: { lines: ['macd', 'signal'], levels: [0] },
-  MMACDLONG: { lines: ['macd', 'signal'], levels: [0] },
-  DMIXADX: { lines: ['plusDI', 'minusDI', 'adx'], min: 0, max: 100, levels: [25] },
-  MFI: { lines: ['value'], min: 0, max: 100, levels: [20, 80] },
-  NES: { lines: ['value'], min: -1, max: 1, levels: [0] },
-  WOI: { lines: ['value'], min: -1, max: 1, levels: [0] },
-};
-
 interface FormField {
   key: string;
   value: string;
@@ -133,45 +122,7 @@ export function mount(ctx: PageContext): Page {
       }
       const n = tail.openTime.length;
       const klines = app.analysis.loadKlines(a.symbol, a.interval, tail.openTime[0], tail.openTime[n - 1]);
-      // Align output rows to candles by open time (they match one to one unless klines are missing).
-      const rowOf = new Map<number, number>();
-      for (let i = 0; i < n; i++) rowOf.set(tail.openTime[i], i);
-      const pick = (column: number) => {
-        const out = new Float64Array(klines.length).fill(NaN);
-        if (column < 0) return out;
-        for (let i = 0; i < klines.length; i++) {
-          const r = rowOf.get(klines.openTime[i]);
-          if (r !== undefined) out[i] = tail.values[column][r];
-        }
-        return out;
-      };
-      const catalog = app.analysis.catalog();
-      const overlays: Overlay[] = [];
-      const panels: SubPanel[] = [];
-      let role = 0;
-      const prefixes = [...new Set(tail.columns.map((c) => c.split('.')[0]))];
-      for (const prefix of prefixes) {
-        const type = prefix.split('#')[0];
-        const spec = catalog.indicators.find((s) => s.type === type);
-        if (!spec) continue;
-        if (spec.overlay) {
-          for (const line of spec.lines) {
-            overlays.push({ id: `${prefix}.${line}`, values: pick(tail.columns.indexOf(`${prefix}.${line}`)), role: LINE_ROLES[role++ % LINE_ROLES.length], glyph: type === 'PSAR' ? '·' : undefined });
-          }
-        } else if (PANELS[type] && panels.length < 3) {
-          const p = PANELS[type];
-          panels.push({
-            id: prefix, title: prefix, height: 4, min: p.min, max: p.max, levels: p.levels,
-            series: p.lines.map((line, i) => ({ values: pick(tail.columns.indexOf(`${prefix}.${line}`)), role: LINE_ROLES[i % LINE_ROLES.length] })),
-          });
-        }
-      }
-      const impulse = pick(tail.columns.indexOf('PIP.impulse'));
-      const markers: Marker[] = [];
-      for (let i = 0; i < impulse.length; i++) {
-        if (impulse[i] === 1) markers.push({ index: i, kind: 'buy', role: 'up' });
-        else if (impulse[i] === -1) markers.push({ index: i, kind: 'sell', role: 'down' });
-      }
+      const { overlays, panels, markers } = chartLayers(tail, klines.openTime.subarray(0, klines.length), app.analysis.catalog().indicators);
       chart.setData(klines);
       chart.setOverlays(overlays);
       chart.setPanels(panels);

@@ -34,7 +34,8 @@ import type { Theme, ThemeRole } from '../theme.js';
  *   horizontal guide levels.
  * - `setMarkers([{ index, kind: 'buy' | 'sell', role? }])`: ▲ under the low / ▼ over the high of
  *   the column holding candle `index`.
- * - Navigation: `moveCursor(n)`, `pan(columns)`, `zoom(+1 | -1)`, `zoomToFit()`, `home()`, `end()`.
+ * - Navigation: `moveCursor(n)`, `pan(columns)`, `zoom(+1 | -1)`, `zoomToFit()`, `home()`, `end()`;
+ *   `visibleRange()` gives the closed candles on screen, [from, to).
  *   The view follows new candles while it shows the last one.
  * - `lines(width, height)` renders to tagged text lines (used by the blessed box and by tests);
  *   `attach(parent, options)` creates the blessed box and `render()` refreshes it.
@@ -295,6 +296,20 @@ export class CandleChart {
     const c = this.cursorColumn(cols);
     const col = cols[c];
     return { index: col.b - 1, kline: { openTime: this.openTimeOf(col.a), open: col.open, high: col.high, low: col.low, close: col.close, volume: col.volume, quoteVolume: NaN, trades: NaN, takerBuyVolume: NaN, takerBuyQuoteVolume: NaN } };
+  }
+
+  /** The closed candles on screen (as of the last render's width): indices [from, to). */
+  visibleRange(): { from: number; to: number } | undefined {
+    const cols = this.columns(this.plotWidth);
+    if (cols.length === 0) return undefined;
+    const to = Math.min(cols[cols.length - 1].b, this.data.length);
+    return to > cols[0].a ? { from: cols[0].a, to } : undefined;
+  }
+
+  /** True when every candle is on screen (zoomed out fully). */
+  showsAll(): boolean {
+    const r = this.visibleRange();
+    return r !== undefined && r.from === 0 && r.to === this.data.length;
   }
 
   // ---- navigation ----
