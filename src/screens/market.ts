@@ -1,13 +1,17 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
+import type { AnalysisResult } from '../core/analysis/engine.js';
+import type { StoredCac } from '../core/analysis/store.js';
+import { cacWarmup } from '../core/analysis/warmup.js';
 import type { AggTradeEvent, OrderBookHandle, Subscription } from '../core/exchange/port.js';
 import { aggregateKlines, canAggregate } from '../core/market/aggregate.js';
 import { INTERVALS, alignOpenTime, nextOpenTime, pushKline, emptyKlines, type Interval, type Kline, type Klines } from '../core/market/klines.js';
+import { chartLayers } from './analysis-overlays.js';
 import { bindKeys, defineKeys } from './keys.js';
 import type { Page, PageContext, PageModule } from './page.js';
 import { paint, type ThemeRole } from './theme.js';
 import { CandleChart, formatVolume } from './widgets/candles.js';
-import { esc, fit, panel, restyle } from './widgets.js';
+import { esc, fit, formatUtc, panel, restyle } from './widgets.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'market.keys.up' },
@@ -25,6 +29,7 @@ export const keys = defineKeys({
   end: { keys: ['S-g', 'end'], label: 'market.keys.end' },
   intervalNext: { keys: [']'], label: 'market.keys.intervalNext', hint: true },
   intervalPrev: { keys: ['['], label: 'market.keys.intervalPrev' },
+  analyse: { keys: ['a'], label: 'market.keys.analyse', hint: true },
 });
 
 /** The intervals offered by the interval switch (each built from the stored base interval). */
@@ -44,6 +49,41 @@ interface SymbolRow {
   lastTime: number;
 }
 
+/** A temporary analysis drawn on the chart (never stored). */
+interface TempAnalysis {
+  symbol: string;
+  interval: Interval;
+  cac: StoredCac;
+  /** Open times of the first and last analysed candle (the visible range when it was run). */
+  fromTime: number;
+  toTime: number;
+  /** Output rows, including the warm-up klines before `fromTime`. */
+  rows: AnalysisResult;
+  /** The analysed candles as chart indices [from, to) (set when drawn). */
+  from: number;
+  to: number;
+  omitted: string[];
+}
+
+/** The CAC picker of the temporary analysis: entry 0 is "none: clear", then the stored CACs. */
+interface Picker {
+  cursor: number;
+  cacs?: StoredCac[];
+  error?: string;
+}
+
+/** First index in `times[0..n)` with a value >= t. */
+function lowerBound(times: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 interface Trade {
   time: number;
   price: string;
@@ -56,6 +96,10 @@ interface Trade {
  * name), a candlestick chart of the selected one (zoom, pan, interval switch, live forming
  * candle), and beside it the order book's top levels and recent trades when an exchange is
  * connected. Without an exchange or stored data it says so: no figure is invented.
+ *
+ * `a` runs a temporary analysis: a stored CAC (picked from a small list) over the candles on
+ * screen, started earlier by the CAC's warm-up when stored klines allow, in the analysis worker
+ * pool; the result is drawn like the Currency Analysis page draws a live one and is never stored.
  */
 export function mount(ctx: PageContext): Page {
   const { app } = ctx;
@@ -66,6 +110,9 @@ export function mount(ctx: PageContext): Page {
   const chart = new CandleChart(ctx.theme());
   // inside the border: blessed positions children from the parent's outer edge
   chart.attach(chartBox, { top: 1, left: 1, right: 1, bottom: 1, wrap: false } as Widgets.BoxOptions);
+  /** One line under the chart: the temporary analysis' state in words. */
+  const tempLine = blessed.box({ parent: chartBox, left: 1, right: 1, bottom: 1, height: 1, tags: true, wrap: false, hidden: true } as Widgets.BoxOptions);
+  const pickerBox = panel(chartBox, { top: 'center', left: 'center', width: 70, height: 10, theme: ctx.theme(), hidden: true, wrap: true } as Widgets.BoxOptions & { theme: ReturnType<typeof ctx.theme> });
 
   let visible = false;
   let rows: SymbolRow[] = [];
@@ -84,6 +131,13 @@ export function mount(ctx: PageContext): Page {
   let tradesSub: Subscription | undefined;
   const trades: Trade[] = [];
   let liveSymbol: string | undefined;
+  let destroyed = false;
+  let temp: TempAnalysis | undefined;
+  /** The temporary analysis being computed (a newer run or a clear makes `token` stale). */
+  let running: { cacName: string; candles: number; warmup: number; token: number } | undefined;
+  let runToken = 0;
+  let tempError: string | undefined;
+  let picker: Picker | undefined;
 
   // ---- data ----
 
@@ -135,8 +189,13 @@ export function mount(ctx: PageContext): Page {
     startLive();
   }
 
-  /** Chart candles of `interval` from the base klines; an incomplete last bucket is the forming candle. */
   function rebuildChart(): void {
+    buildCandles();
+    applyTemp();
+  }
+
+  /** Chart candles of `interval` from the base klines; an incomplete last bucket is the forming candle. */
+  function buildCandles(): void {
     chart.title = selected ? `${selected} ${interval}` : '';
     if (!selected || base.length === 0) {
       chart.setData(emptyKlines());
@@ -154,6 +213,143 @@ export function mount(ctx: PageContext): Page {
       chart.setData({ ...all, length: all.length - 1 });
       chart.setForming(formingDisplay(bucketOf(all, all.length - 1)));
     }
+  }
+
+  /** The chart's closed candles (index = chart index): what a temporary analysis runs over. */
+  function closedCandles(): Klines {
+    if (!selected || base.length === 0) return emptyKlines();
+    if (interval === baseInterval) return base;
+    const all = aggregateKlines(base, baseInterval, interval, { partial: true });
+    const lastBase = base.openTime[base.length - 1];
+    const complete = nextOpenTime(lastBase, baseInterval) === nextOpenTime(all.openTime[all.length - 1], interval);
+    return complete ? all : { ...all, length: all.length - 1 };
+  }
+
+  // ---- temporary analysis ----
+
+  /** Draws the temporary analysis on the chart, or clears it when it belongs to another series. */
+  function applyTemp(): void {
+    if (temp && (temp.symbol !== selected || temp.interval !== interval)) clearTemp();
+    if (!temp) {
+      chart.setOverlays([]);
+      chart.setPanels([]);
+      chart.setMarkers([]);
+      return;
+    }
+    const k = closedCandles();
+    const times = k.openTime.subarray(0, k.length);
+    const from = lowerBound(times, k.length, temp.fromTime);
+    const to = lowerBound(times, k.length, temp.toTime + 1);
+    const innerHeight = Math.max(0, (chartBox.height as number) - 3);
+    const maxPanels = Math.max(1, Math.min(5, Math.floor((innerHeight - 12) / 4)));
+    const layers = chartLayers(temp.rows, times, app.analysis.catalog().indicators, { from, to, maxPanels });
+    temp.omitted = layers.omitted;
+    temp.from = from;
+    temp.to = to;
+    chart.setOverlays(layers.overlays);
+    chart.setPanels(layers.panels);
+    chart.setMarkers(layers.markers);
+  }
+
+  function clearTemp(): void {
+    temp = undefined;
+    tempError = undefined;
+    running = undefined;
+    runToken++;
+  }
+
+  /** Runs `stored` over the candles on screen (all when zoomed out fully), in the worker pool. */
+  async function runTemp(stored: StoredCac): Promise<void> {
+    const k = closedCandles();
+    const range = chart.visibleRange() ?? (k.length > 0 ? { from: 0, to: k.length } : undefined);
+    const symbol = selected;
+    if (!symbol || !range || k.length === 0) {
+      ctx.toast(ctx.t('market.analysis.noKlines'), 'error');
+      return;
+    }
+    const to = Math.min(range.to, k.length);
+    const from = Math.min(range.from, to - 1);
+    const start = Math.max(0, from - cacWarmup(stored.cac));
+    const token = ++runToken;
+    running = { cacName: stored.cac.name, candles: to - from, warmup: from - start, token };
+    tempError = undefined;
+    renderChart();
+    ctx.markDirty();
+    const cut = (a: Float64Array) => a.slice(start, to);
+    const columns = {
+      length: to - start, openTime: cut(k.openTime), open: cut(k.open), high: cut(k.high), low: cut(k.low), close: cut(k.close),
+      volume: cut(k.volume), takerBuyVolume: cut(k.takerBuyVolume),
+    };
+    try {
+      const rows = await app.analysis.runBatch(stored.cac, columns);
+      if (token !== runToken || destroyed) return;
+      temp = { symbol, interval, cac: stored, fromTime: k.openTime[from], toTime: k.openTime[to - 1], rows, from, to, omitted: [] };
+      applyTemp();
+    } catch (error) {
+      if (token !== runToken || destroyed) return;
+      tempError = (error as Error).message;
+    } finally {
+      if (token === runToken && !destroyed) {
+        running = undefined;
+        renderChart();
+        ctx.markDirty();
+      }
+    }
+  }
+
+  function openPicker(): void {
+    const p: Picker = { cursor: 0 };
+    picker = p;
+    renderPicker();
+    app.analysis.listCacs().then(
+      (cacs) => {
+        p.cacs = cacs;
+        const last = temp ? cacs.findIndex((c) => c.id === temp!.cac.id) : -1;
+        p.cursor = last >= 0 ? last + 1 : cacs.length > 0 ? 1 : 0;
+      },
+      (error: unknown) => {
+        p.error = (error as Error).message;
+      },
+    ).finally(() => {
+      if (picker === p && !destroyed) {
+        renderPicker();
+        ctx.markDirty();
+      }
+    });
+  }
+
+  function choose(): void {
+    const p = picker;
+    if (!p || !p.cacs) return;
+    picker = undefined;
+    if (p.cursor === 0) {
+      const had = temp !== undefined || running !== undefined;
+      clearTemp();
+      applyTemp();
+      if (had) ctx.toast(ctx.t('market.analysis.cleared'));
+    } else void runTemp(p.cacs[p.cursor - 1]);
+    page.update();
+  }
+
+  /** `a`: outside the analysed range, runs the same CAC again over the view; else opens the picker. */
+  function analyseKey(): void {
+    if (!selected || base.length === 0) {
+      ctx.toast(ctx.t('market.analysis.noKlines'), 'error');
+      return;
+    }
+    if (temp && !running && outsideAnalysed()) {
+      void runTemp(temp.cac);
+      return;
+    }
+    openPicker();
+    page.update();
+  }
+
+  /** True when candles on screen lie outside the analysed range. */
+  function outsideAnalysed(): boolean {
+    if (!temp) return false;
+    const r = chart.visibleRange();
+    return r !== undefined && (r.from < temp.from || r.to > temp.to);
   }
 
   function bucketOf(k: Klines, i: number): Kline {
@@ -349,7 +545,68 @@ export function mount(ctx: PageContext): Page {
     const { t } = ctx;
     chart.labels = { open: t('market.chart.open'), high: t('market.chart.high'), low: t('market.chart.low'), close: t('market.chart.close'), volume: t('market.chart.volume'), empty: selected ? t('market.chart.empty') : t('market.chart.noSymbol') };
     chartBox.setLabel(` ${selected ? `${selected} · ${interval}${chart.candlesPerColumn > 1 ? ` · ${t('market.perColumn', { n: chart.candlesPerColumn })}` : ''}` : t('market.chart.title')} `);
+    // a line under the chart tells the temporary analysis' state (it needs the rendered view)
+    const withStatus = temp !== undefined || running !== undefined || tempError !== undefined;
+    const el = chart.element as Widgets.BoxElement & { bottom: number };
+    el.bottom = withStatus ? 2 : 1; // blessed ignores an unchanged position
     chart.render();
+    if (withStatus) {
+      tempLine.setContent(tempStatus());
+      tempLine.show();
+    } else tempLine.hide();
+    renderPicker();
+  }
+
+  function tempStatus(): string {
+    const { t } = ctx;
+    const theme = ctx.theme();
+    const width = Math.max(10, (chartBox.width as number) - 4);
+    const line = (role: ThemeRole, text: string) => paint(theme, role, esc(fit(text, width)));
+    if (running) return line('warn', t('market.analysis.running', { cac: running.cacName, candles: running.candles, warmup: running.warmup }));
+    if (tempError !== undefined) return line('error', t('market.analysis.failed', { message: tempError }));
+    if (!temp) return '';
+    const first = formatUtc(temp.fromTime, false);
+    const last = formatUtc(temp.toTime, false);
+    const range = `${first} → ${first.slice(0, 10) === last.slice(0, 10) ? last.slice(11) : last}`;
+    if (outsideAnalysed()) return line('warn', t('market.analysis.outside', { cac: temp.cac.cac.name, range }));
+    let text = t('market.analysis.shown', { cac: temp.cac.cac.name, range });
+    if (temp.omitted.length > 0) text += ` · ${t('market.analysis.omitted', { panels: temp.omitted.join(', ') })}`;
+    return line('accent', text);
+  }
+
+  function renderPicker(): void {
+    const p = picker;
+    if (!p || !visible) {
+      pickerBox.hide();
+      return;
+    }
+    const { t } = ctx;
+    const theme = ctx.theme();
+    const boxHeight = (chartBox.height as number) - 2;
+    const width = Math.max(24, Math.min(72, (chartBox.width as number) - 4));
+    const inner = width - 2;
+    pickerBox.setLabel(` ${t('market.analysis.title')} `);
+    const head = wrap(t('market.analysis.intro', { symbol: selected ?? '', interval }), inner).map((l) => paint(theme, 'muted', esc(l)));
+    head.push('');
+    const tail = ['', paint(theme, 'muted', esc(fit(t('market.analysis.help'), inner)))];
+    const body: string[] = [];
+    if (p.error !== undefined) body.push(...wrap(t('market.analysis.listFailed', { message: p.error }), inner).map((l) => paint(theme, 'error', esc(l))));
+    else if (!p.cacs) body.push(paint(theme, 'muted', esc(t('market.analysis.loading'))));
+    else {
+      const entries = [t('market.analysis.none'), ...p.cacs.map((c) => `${c.cac.name}  ${c.cac.indicators.map((x) => x.type).join(' ')}${c.cac.pip ? ' +PIP' : ''}`)];
+      const room = Math.max(1, boxHeight - 2 - head.length - tail.length - (p.cacs.length === 0 ? 4 : 0));
+      const top = Math.max(0, Math.min(p.cursor - Math.floor(room / 2), entries.length - room));
+      for (let i = top; i < entries.length && i < top + room; i++) {
+        const text = esc(fit(`${i === p.cursor ? '▸ ' : '  '}${entries[i]}`, inner));
+        body.push(i === p.cursor ? (theme.color ? `{${theme.colors.selectedBg}-bg}{${theme.colors.selectedFg}-fg}${text}{/${theme.colors.selectedFg}-fg}{/${theme.colors.selectedBg}-bg}` : `{inverse}${text}{/inverse}`) : text);
+      }
+      if (p.cacs.length === 0) body.push('', ...wrap(t('market.analysis.noCacs'), inner).map((l) => paint(theme, 'warn', esc(l))));
+    }
+    const lines = [...head, ...body, ...tail];
+    pickerBox.width = width + 2;
+    pickerBox.height = Math.max(5, Math.min(lines.length + 2, boxHeight));
+    pickerBox.setContent(lines.join('\n'));
+    pickerBox.show();
   }
 
   function renderSide(): void {
@@ -455,6 +712,34 @@ export function mount(ctx: PageContext): Page {
   };
   ctx.screen.on('keypress', onKeypress);
 
+  // keys while the CAC picker is open (the shell pauses its own keys meanwhile)
+  const onPickerKey = (_ch: string | undefined, key: Widgets.Events.IKeyEventArg) => {
+    const p = picker;
+    if (!visible || !p || !key) return;
+    const count = 1 + (p.cacs?.length ?? 0);
+    switch (key.full) {
+      case 'up':
+      case 'k':
+        p.cursor = Math.max(0, p.cursor - 1);
+        break;
+      case 'down':
+      case 'j':
+        p.cursor = Math.min(count - 1, p.cursor + 1);
+        break;
+      case 'enter':
+        choose();
+        break;
+      case 'escape':
+        picker = undefined;
+        break;
+      default:
+        return;
+    }
+    page.update();
+    ctx.markDirty();
+  };
+  ctx.screen.on('keypress', onPickerKey);
+
   const chartAction = (fn: () => void) => () => {
     fn();
     renderChart();
@@ -488,6 +773,7 @@ export function mount(ctx: PageContext): Page {
         end: chartAction(() => chart.end()),
         intervalNext: () => switchInterval(1),
         intervalPrev: () => switchInterval(-1),
+        analyse: analyseKey,
       },
       app.readonly,
     ),
@@ -505,19 +791,23 @@ export function mount(ctx: PageContext): Page {
     hide: () => {
       visible = false;
       filtering = false;
+      picker = undefined;
       root.hide();
       stopLive();
     },
     update: () => {
       const theme = ctx.theme();
-      for (const box of [listBox, chartBox, sideBox]) restyle(box, theme);
+      for (const box of [listBox, chartBox, sideBox, pickerBox]) restyle(box, theme);
       chart.setTheme(theme);
       renderList();
       renderChart();
       renderSide();
     },
-    capturesInput: () => filtering,
+    capturesInput: () => filtering || picker !== undefined,
     destroy: () => {
+      destroyed = true;
+      runToken++;
+      ctx.screen.removeListener('keypress', onPickerKey);
       offKline();
       offStale();
       offStored();
