@@ -11,7 +11,7 @@ import { bindKeys, defineKeys } from './keys.js';
 import type { Page, PageContext, PageModule } from './page.js';
 import { paint, type ThemeRole } from './theme.js';
 import { CandleChart, formatVolume } from './widgets/candles.js';
-import { esc, fit, formatUtc, panel, restyle } from './widgets.js';
+import { esc, fit, formatUtc, panel, restyle, textWidth } from './widgets.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'market.keys.up' },
@@ -659,7 +659,7 @@ export function mount(ctx: PageContext): Page {
     const out: string[] = [];
     let line = '';
     for (const word of text.split(/\s+/)) {
-      if (line && (line + ' ' + word).length > width) {
+      if (line && textWidth(line + ' ' + word) > width) { // display width: Hangul takes two cells
         out.push(line);
         line = word;
       } else line = line ? `${line} ${word}` : word;

@@ -130,6 +130,15 @@ describe('Market page: temporary analysis over the visible range (headless, real
     expect(await app.analysis.list()).toEqual([]);
   });
 
+  it('speaks Korean in the picker', async () => {
+    const app = await start();
+    await app.setLanguage('ko');
+    shell!.goTo('market');
+    hs!.type('a');
+    await until('저장된 CAC가 없습니다');
+    expect(screenText()).toContain('없음: 임시 분석 지우기');
+  });
+
   it('shows a CAC that cannot be read as words, never a crash', async () => {
     const app = await start();
     await app.analysis.saveCac({ name: 'BROKEN', indicators: ['SMA:n=5'], pip: null });
