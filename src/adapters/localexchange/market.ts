@@ -38,23 +38,32 @@ export interface DepthChange {
 /** Columnar 1m kline history (prices in ticks, volumes in steps, quote volume as float). */
 class KlineHistory {
   length = 0;
-  t = new Float64Array(1024);
-  o = new Float64Array(1024);
-  h = new Float64Array(1024);
-  l = new Float64Array(1024);
-  c = new Float64Array(1024);
-  v = new Float64Array(1024);
-  q = new Float64Array(1024);
-  n = new Float64Array(1024);
-  bv = new Float64Array(1024);
-  bq = new Float64Array(1024);
-  fId = new Float64Array(1024);
-  lId = new Float64Array(1024);
+  t: Float64Array;
+  o: Float64Array;
+  h: Float64Array;
+  l: Float64Array;
+  c: Float64Array;
+  v: Float64Array;
+  q: Float64Array;
+  n: Float64Array;
+  bv: Float64Array;
+  bq: Float64Array;
+  fId: Float64Array;
+  lId: Float64Array;
+
+  /** `capacity`: the rows expected (the generated history plus a day), so the start allocates once. */
+  constructor(capacity = 1024) {
+    const n = Math.max(64, capacity);
+    this.t = new Float64Array(n); this.o = new Float64Array(n); this.h = new Float64Array(n); this.l = new Float64Array(n);
+    this.c = new Float64Array(n); this.v = new Float64Array(n); this.q = new Float64Array(n); this.n = new Float64Array(n);
+    this.bv = new Float64Array(n); this.bq = new Float64Array(n); this.fId = new Float64Array(n); this.lId = new Float64Array(n);
+  }
 
   push(k: OpenKline): void {
     if (this.length === this.t.length) {
+      // grows by half: a long-running market adds 1440 rows a day
       for (const key of ['t', 'o', 'h', 'l', 'c', 'v', 'q', 'n', 'bv', 'bq', 'fId', 'lId'] as const) {
-        const next = new Float64Array(this.t.length * 2);
+        const next = new Float64Array(Math.ceil(this.t.length * 1.5));
         next.set(this[key]);
         this[key] = next;
       }
@@ -117,6 +126,9 @@ export class SymbolMarket {
   readonly userAsks = new Map<number, number>();
   bestBid = 0;
   bestAsk = 0;
+  /** Bounds on the synthetic levels' prices (lowest bid ≥ lowestBid, highest ask ≤ highestAsk). */
+  private lowestBid = Infinity;
+  private highestAsk = -Infinity;
   updateId = 1;
   /** Changes not yet published: price → total qty (0 = deleted). */
   private pendingBids = new Map<number, number>();
@@ -137,11 +149,11 @@ export class SymbolMarket {
   readonly fundingHistory: { fundingTime: number; rate: string; mark: string }[] = [];
   nextFunding = 0;
   lastPrice = 0;
-  readonly history = new KlineHistory();
+  readonly history: KlineHistory;
   current: OpenKline;
-  /** Recent aggregated trades, newest last (bounded). */
+  /** Recent aggregated trades, newest last (bounded: the last maxTrades to 1.25 × maxTrades). */
   readonly trades: AggTradeRec[] = [];
-  private readonly maxTrades = 20_000;
+  private readonly maxTrades = 5_000;
   /** Market time, ms. */
   now: number;
   /** 24h rolling figures are derived from the history on demand. */
@@ -162,6 +174,7 @@ export class SymbolMarket {
     this.stepValue = Number(spec.stepSize);
     this.rng = new Rng(seed ^ hash(spec.symbol));
     this.replay = replay;
+    this.history = new KlineHistory((replay ? Math.min(historyMinutes, Math.floor(replay.length / 2)) : historyMinutes) + 1440);
     if (replay) {
       const cut = Math.min(historyMinutes, Math.floor(replay.length / 2));
       for (let i = 0; i < cut; i++) {
@@ -252,6 +265,8 @@ export class SymbolMarket {
       if (this.bestBid - i > 0) this.bids.set(this.bestBid - i, this.levelQty(i));
       this.asks.set(this.bestAsk + i, this.levelQty(i));
     }
+    for (const p of this.bids.keys()) if (p < this.lowestBid) this.lowestBid = p;
+    for (const p of this.asks.keys()) if (p > this.highestAsk) this.highestAsk = p;
   }
 
   /** Total quantity at a price (synthetic + user). */
@@ -270,6 +285,10 @@ export class SymbolMarket {
   /** Sets synthetic quantity at a level (0 deletes it) and records the change. */
   setSynthetic(side: 'bid' | 'ask', price: number, qty: number): void {
     const map = side === 'bid' ? this.bids : this.asks;
+    if (qty > 0) {
+      if (side === 'bid' && price < this.lowestBid) this.lowestBid = price;
+      if (side === 'ask' && price > this.highestAsk) this.highestAsk = price;
+    }
     if (qty <= 0) {
       if (!map.has(price)) return;
       map.delete(price);
@@ -370,7 +389,8 @@ export class SymbolMarket {
     this.tradeId += fills;
     const trade: AggTradeRec = { a: ++this.aggId, p: price, q: qty, f, l: this.tradeId, T: time, m: buyerIsMaker };
     this.trades.push(trade);
-    if (this.trades.length > this.maxTrades) this.trades.splice(0, this.trades.length - this.maxTrades);
+    // trimmed in batches: a splice at the front per trade made every trade O(maxTrades)
+    if (this.trades.length >= this.maxTrades + (this.maxTrades >> 2)) this.trades.splice(0, this.trades.length - this.maxTrades);
     this.lastPrice = price;
     const k = this.current;
     if (k.n === 0) {
@@ -498,8 +518,25 @@ export class SymbolMarket {
       const pa = this.bestAsk + i;
       if (!this.asks.has(pa) && this.rng.next() < 0.5) this.setSynthetic('ask', pa, this.levelQty(i));
     }
-    for (const p of [...this.bids.keys()]) if (p < this.bestBid - BOOK_LEVELS * 1.5) this.setSynthetic('bid', p, 0);
-    for (const p of [...this.asks.keys()]) if (p > this.bestAsk + BOOK_LEVELS * 1.5) this.setSynthetic('ask', p, 0);
+    // the scans over every level run only when a level can lie beyond the cut (bounds kept by setSynthetic)
+    const bidCut = this.bestBid - BOOK_LEVELS * 1.5;
+    if (this.lowestBid < bidCut) {
+      let low = Infinity;
+      for (const p of [...this.bids.keys()]) {
+        if (p < bidCut) this.setSynthetic('bid', p, 0);
+        else if (p < low) low = p;
+      }
+      this.lowestBid = low;
+    }
+    const askCut = this.bestAsk + BOOK_LEVELS * 1.5;
+    if (this.highestAsk > askCut) {
+      let high = -Infinity;
+      for (const p of [...this.asks.keys()]) {
+        if (p > askCut) this.setSynthetic('ask', p, 0);
+        else if (p > high) high = p;
+      }
+      this.highestAsk = high;
+    }
   }
 
   private updateMark(dtSeconds: number): void {

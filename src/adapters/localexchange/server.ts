@@ -54,6 +54,8 @@ export interface LocalExchangeOptions {
   replay?: ReplaySource;
   /** Diagnostics (never receives keys or signatures). */
   log?: (line: string) => void;
+  /** The real-time source (default Date.now; tests drive the market clock with their own). */
+  realClock?: () => number;
 }
 
 export const DEMO_API_KEY = 'atmDemoKeyLocalExchange0000000000000000000000000000000000000000';
@@ -127,11 +129,18 @@ export class LocalExchange {
   private readonly sockets = new Set<Socket>();
   private tickHandle: NodeJS.Timeout | undefined;
   private running = false;
-  private idleScheduled = false;
   private pingHandle: NodeJS.Timeout | undefined;
-  /** Market milliseconds elapsed since the start (each market runs from its own start time). */
+  /** Market milliseconds the generator has stepped since the start (each market runs from its own start time). */
   private elapsed = 0;
-  private lastReal: number;
+  /** Exchange clock at the start (real time then) and the real time the running clock counts from. */
+  private clockStart = 0;
+  private realStart = 0;
+  /** Generator steps done on the fixed grid of `tickMs × speed` market ms. */
+  private stepsDone = 0;
+  /** Market ms stepped when the clock (re)started; grid step k lies at runBase + k × tickMs × speed. */
+  private runBase = 0;
+  private catching: Promise<void> | undefined;
+  private readonly realNow: () => number;
   private lastMarkEmit = 0;
   private lastMarkEmit1s = 0;
   readonly speed: number;
@@ -154,6 +163,8 @@ export class LocalExchange {
     wsConnections: 0,
     /** Arrival times (ms) of the last requests, for tests of the governor. */
     arrivals: [] as number[],
+    /** Generator steps done (every market steps once per step). */
+    steps: 0,
   };
   port = 0;
   private closed = false;
@@ -167,7 +178,9 @@ export class LocalExchange {
     this.weightLimit = { limit: w.limit, ms: intervalMs(w.interval, w.intervalNum), tag: `${w.intervalNum}${w.interval[0]}` };
     this.orderLimits = (options.orderLimits ?? [{ limit: 300, interval: 'SECOND', intervalNum: 10 }, { limit: 1200, interval: 'MINUTE', intervalNum: 1 }])
       .map((l) => ({ limit: l.limit, ms: intervalMs(l.interval, l.intervalNum), tag: `${l.intervalNum}${l.interval[0]}`, used: 0, start: 0 }));
-    this.lastReal = Date.now();
+    this.realNow = options.realClock ?? Date.now;
+    this.clockStart = this.realNow();
+    this.realStart = this.clockStart;
     this.engine = new Engine(this.markets, () => Date.now());
     this.engine.onUserEvent = (account, event) => this.pushUser(account, event);
     this.http = createServer((req, res) => void this.onRequest(req, res));
@@ -192,7 +205,7 @@ export class LocalExchange {
   private async init(): Promise<void> {
     const seed = this.options.seed ?? 1;
     const history = Math.round((this.options.historyDays ?? 3) * 1440);
-    const now = Date.now();
+    const now = this.clockStart;
     let specs: SimSymbol[] = SIM_SYMBOLS.filter((s) => !this.options.symbols || this.options.symbols.includes(s.symbol));
     if (this.options.replay || this.options.dataDir) {
       this.replay = this.options.replay ?? (await loadReplay(this.options.dataDir!));
@@ -234,36 +247,142 @@ export class LocalExchange {
   resume(): void {
     if (this.running || this.closed) return;
     this.running = true;
-    this.lastReal = Date.now();
-    this.schedule(this.tickMs);
+    this.runBase = this.elapsed;
+    this.realStart = this.realNow();
+    this.stepsDone = 0;
+    this.wake();
   }
 
   /** Stops the market clock (the book and klines stand still). */
   pause(): void {
+    if (!this.running) return;
+    this.runSteps(Infinity);
     this.running = false;
     if (this.tickHandle) clearTimeout(this.tickHandle);
     this.tickHandle = undefined;
   }
 
   /**
-   * The market clock: a step every `tickMs` while anyone listens (streams, user data); with no
-   * listener, one step a second (the same market, coarser steps), so an idle local exchange
-   * costs almost no CPU.
+   * The exchange clock (ms): every time the exchange reports (serverTime, event times `E`/`T`,
+   * order and trade times, kline times of generated markets) comes from it. It starts at the real
+   * time of the start and runs `speed` times faster while the market clock runs; with a manual
+   * clock it is the start plus the stepped market time.
    */
-  private schedule(ms: number): void {
-    if (this.tickHandle) clearTimeout(this.tickHandle);
+  now(): number {
+    const elapsed = this.running ? this.runBase + (this.realNow() - this.realStart) * this.speed : this.elapsed;
+    return Math.round(this.clockStart + elapsed);
+  }
+
+  /** Market time (ms) the generator has reached (of the first market; replayed markets run on their own data's time). */
+  get time(): number {
+    const first = this.markets.values().next().value;
+    return first ? Math.round(first.startTime + this.elapsed) : this.now();
+  }
+
+  /** Market ms per generator step: the steps lie on a fixed grid, so when they run changes nothing. */
+  private get stepMarketMs(): number {
+    return this.tickMs * this.speed;
+  }
+
+  /** Grid steps due by now and not yet generated. */
+  private dueSteps(): number {
+    if (!this.running) return 0;
+    return Math.floor((this.realNow() - this.realStart) / this.tickMs) - this.stepsDone;
+  }
+
+  /**
+   * Event-driven market clock: nothing runs while nobody listens. A request or a subscription
+   * first catches the market up, generating the elapsed grid steps from the seed (the same steps,
+   * in the same order, as if it had stepped all along); while a stream or a user data connection
+   * listens, a timer catches up every `tickMs`. Long gaps are generated in slices of at most 20 ms
+   * (the event loop stays free; requests wait for the catch-up). Returns undefined when nothing
+   * had to wait.
+   */
+  catchUp(): Promise<void> | undefined {
+    if (this.catching) return this.catching;
+    if (this.dueSteps() <= 0) return undefined;
+    // the target is fixed now: a generator slower than the clock (a high speed) never chases it forever
+    const target = this.stepsDone + this.dueSteps();
+    this.runSteps(performance.now() + 20, target);
+    if (this.stepsDone >= target) {
+      this.afterSteps();
+      return undefined;
+    }
+    this.catching = new Promise<void>((resolve) => {
+      const slice = () => {
+        if (!this.closed && this.running) this.runSteps(performance.now() + 20, target);
+        if (!this.closed && this.running && this.stepsDone < target) {
+          setImmediate(slice);
+          return;
+        }
+        this.catching = undefined;
+        if (!this.closed) this.afterSteps();
+        resolve();
+      };
+      setImmediate(slice);
+    });
+    return this.catching;
+  }
+
+  /** Runs `fn` once the market has caught up (at once when it is current; order is kept). */
+  private afterCatchUp(fn: () => void): void {
+    const pending = this.catchUp();
+    if (pending) void pending.then(() => !this.closed && fn());
+    else fn();
+  }
+
+  /** Generates grid steps up to `target` (default: all due) until `deadline` (performance.now() ms). */
+  private runSteps(deadline: number, target = this.stepsDone + this.dueSteps()): void {
+    const idle = this.isIdle();
+    while (this.stepsDone < target && performance.now() < deadline) {
+      this.stepsDone++;
+      this.stepTo(this.runBase + this.stepsDone * this.stepMarketMs, this.stepMarketMs, idle);
+    }
+  }
+
+  /** One generator step of every market to `elapsed` market ms since the start. */
+  private stepTo(elapsed: number, dtMarket: number, idle: boolean): void {
+    this.elapsed = elapsed;
+    this.metrics.steps++;
+    try {
+      for (const m of this.markets.values()) {
+        m.step(Math.round(m.startTime + elapsed), dtMarket / 1000);
+        this.engine.settleFunding(m);
+        // nobody receives depth diffs: keep the pending change set from growing
+        if (idle) m.drainChanges();
+      }
+      this.engine.checkLiquidations();
+      this.engine.expireOrders();
+    } catch (error) {
+      // a bug in one step must not take the exchange (or the program hosting it) down
+      this.options.log?.(`local exchange: market step failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
+
+  /** After steps: listen keys and the stream frames of the new state. */
+  private afterSteps(): void {
+    try {
+      for (const { account, key } of this.engine.expireListenKeys()) this.pushUser(account, { e: 'listenKeyExpired', E: this.now(), listenKey: key }, key);
+      this.publishTick(this.realNow());
+    } catch (error) {
+      this.options.log?.(`local exchange: publishing failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
+
+  /** True while the step timer is armed (someone listens). */
+  get stepping(): boolean {
+    return this.tickHandle !== undefined;
+  }
+
+  /** Arms the step timer while anyone listens (streams, user data); no timer otherwise. */
+  private wake(): void {
+    if (!this.running || this.closed || this.tickHandle || this.isIdle()) return;
     this.tickHandle = setTimeout(() => {
       this.tickHandle = undefined;
-      try {
-        this.tick();
-      } catch (error) {
-        // a bug in one step must not take the exchange (or the program hosting it) down
-        this.options.log?.(`local exchange: market step failed: ${(error as Error).stack ?? String(error)}`);
-      }
-      if (!this.running) return;
-      this.idleScheduled = this.isIdle();
-      this.schedule(this.idleScheduled ? Math.max(this.tickMs, 1000) : this.tickMs);
-    }, ms);
+      const pending = this.catchUp();
+      if (pending) void pending.then(() => this.wake());
+      else this.wake();
+    }, this.tickMs);
   }
 
   private isIdle(): boolean {
@@ -272,33 +391,26 @@ export class LocalExchange {
     return true;
   }
 
-  /** One generator step of `realMs` (default the tick length) times the speed. */
+  /**
+   * One generator step of `realMs` (default the tick length) times the speed, outside the grid
+   * (tests drive a manual clock with it; with a running clock the market jumps ahead by it).
+   */
   tick(realMs?: number): void {
-    const now = Date.now();
-    const elapsed = realMs ?? Math.max(1, now - this.lastReal);
-    this.lastReal = now;
-    const dtMarket = elapsed * this.speed;
-    this.elapsed += dtMarket;
-    for (const m of this.markets.values()) {
-      m.step(Math.round(m.startTime + this.elapsed), dtMarket / 1000);
-      this.engine.settleFunding(m);
+    const dtMarket = (realMs ?? this.tickMs) * this.speed;
+    if (this.running) {
+      this.runSteps(Infinity);
+      this.runBase += dtMarket;
     }
-    this.engine.checkLiquidations();
-    this.engine.expireOrders();
-    for (const { account, key } of this.engine.expireListenKeys()) this.pushUser(account, { e: 'listenKeyExpired', E: now, listenKey: key }, key);
-    this.publishTick(now);
-  }
-
-  /** Market time (ms) of the generator. */
-  get time(): number {
-    const first = this.markets.values().next().value;
-    return first ? Math.round(first.startTime + this.elapsed) : Math.round(Date.now() + this.elapsed);
+    this.stepTo(this.elapsed + dtMarket, dtMarket, false);
+    this.afterSteps();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.pause();
+    this.running = false;
+    if (this.tickHandle) clearTimeout(this.tickHandle);
+    this.tickHandle = undefined;
     if (this.pingHandle) clearInterval(this.pingHandle);
     for (const c of this.conns) c.ws.terminate();
     this.wss.close();
@@ -357,7 +469,12 @@ export class LocalExchange {
       };
       this.conns.add(conn);
       this.metrics.wsConnections++;
-      for (const s of streams) this.subscribe(conn, s);
+      // streams start from the current market: catch it up first (frames of the past are not sent)
+      if (streams.length > 0 || listenKey) this.afterCatchUp(() => {
+        if (!this.conns.has(conn)) return;
+        for (const s of streams) this.subscribe(conn, s);
+        this.wake();
+      });
       ws.on('message', (data) => this.onWsMessage(conn, data));
       ws.on('ping', (data) => {
         if (!this.faults.hit('nopong')) ws.pong(data);
@@ -398,6 +515,12 @@ export class LocalExchange {
       conn.ws.close(1008, 'Too many requests');
       return;
     }
+    // handled in arrival order once the market has caught up
+    this.afterCatchUp(() => this.handleWsMessage(conn, data));
+  }
+
+  private handleWsMessage(conn: Conn, data: RawData): void {
+    if (!this.conns.has(conn)) return;
     let msg: { method?: unknown; params?: unknown; id?: unknown };
     try {
       msg = JSON.parse(data.toString());
@@ -471,10 +594,7 @@ export class LocalExchange {
     }
     set.add(conn);
     this.ensureStream(stream);
-    if (this.running && this.idleScheduled) {
-      this.idleScheduled = false;
-      this.schedule(0);
-    }
+    this.wake();
   }
 
   private unsubscribe(conn: Conn, stream: string): void {
@@ -755,6 +875,9 @@ export class LocalExchange {
           headers[`X-MBX-ORDER-COUNT-${l.tag}`] = String(l.used);
         }
       }
+      // the market catches up (lazily, from the seed) before anything reads it
+      const pending = this.catchUp();
+      if (pending) await pending;
       const body = endpoint.handle(ctx);
       return send(200, body);
     } catch (error) {

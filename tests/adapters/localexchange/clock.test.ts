@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { LocalExchange, type LocalExchangeOptions } from '../../../src/adapters/localexchange/server.js';
+
+/** Waits for a condition, checking after each macrotask (never a blind sleep). */
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const open: LocalExchange[] = [];
+afterEach(async () => {
+  for (const ex of open.splice(0)) await ex.close();
+});
+
+async function start(options: LocalExchangeOptions): Promise<LocalExchange> {
+  const ex = await LocalExchange.start({ symbols: ['BTCUSDT', 'ETHUSDT'], historyDays: 0.05, seed: 21, ...options });
+  open.push(ex);
+  return ex;
+}
+
+async function get(ex: LocalExchange, path: string): Promise<unknown> {
+  const res = await fetch(`${ex.url}${path}`);
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+/** What a client can see of the market, without the event times. */
+async function marketView(ex: LocalExchange): Promise<unknown> {
+  const view: unknown[] = [];
+  for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
+    view.push(await get(ex, `/fapi/v1/klines?symbol=${symbol}&interval=1m&limit=20`));
+    view.push(await get(ex, `/fapi/v1/aggTrades?symbol=${symbol}&limit=200`));
+    const depth = (await get(ex, `/fapi/v1/depth?symbol=${symbol}&limit=100`)) as { lastUpdateId: number; bids: unknown; asks: unknown };
+    view.push([depth.lastUpdateId, depth.bids, depth.asks]);
+  }
+  return view;
+}
+
+describe('local exchange market clock', () => {
+  it('does not step while nobody listens; a request catches up to exactly the market that stepped all along', async () => {
+    let t = 1_780_000_000_000;
+    const realClock = () => t;
+    const lazy = await start({ realClock, tickMs: 100 });
+    const stepped = await start({ realClock, tickMs: 100 });
+    expect(lazy.stepping).toBe(false);
+    // `stepped` steps every 100 ms (what its timer does while someone listens) ...
+    for (let i = 0; i < 900; i++) {
+      t += 100;
+      expect(stepped.catchUp()).toBeUndefined();
+    }
+    expect(stepped.metrics.steps).toBe(900);
+    // ... `lazy` does nothing for those 90 s: no timer, no step
+    expect(lazy.metrics.steps).toBe(0);
+    expect(lazy.stepping).toBe(false);
+    // the first request generates the 900 steps from the seed before it is answered
+    const lazyView = await marketView(lazy);
+    expect(lazy.metrics.steps).toBe(900);
+    expect(lazyView).toEqual(await marketView(stepped));
+    const klines = (lazyView as unknown[][][])[0];
+    expect(klines.at(-1)![0]).toBe(Math.floor((1_780_000_000_000 + 90_000) / 60_000) * 60_000);
+    expect(lazy.stepping).toBe(false);
+  });
+
+  it('arms the step timer only while a stream is subscribed', async () => {
+    const ex = await start({ tickMs: 20 });
+    expect(ex.stepping).toBe(false);
+    const ws = new WebSocket(`${ex.wsUrl}/market/stream?streams=btcusdt@kline_1m`);
+    let frames = 0;
+    ws.on('message', () => frames++);
+    await until(() => frames >= 2, 'kline frames');
+    expect(ex.stepping).toBe(true);
+    ws.close();
+    await until(() => ex.connectionCount === 0 && !ex.stepping, 'the timer to stop once nobody listens');
+    const steps = ex.metrics.steps;
+    // a request catches up (some steps), and leaves no timer behind
+    await get(ex, '/fapi/v1/ticker/price?symbol=BTCUSDT');
+    expect(ex.metrics.steps).toBeGreaterThanOrEqual(steps);
+    expect(ex.stepping).toBe(false);
+  });
+});
