@@ -616,30 +616,34 @@ export class SymbolMarket {
     return sorted.map((p) => [this.price(p), this.qty(this.total(side, p))]);
   }
 
-  /** Klines of any interval in [start, end] (open times), at most `limit`, ascending. */
+  /**
+   * Klines of any interval, ascending, as Binance selects them: with `startTime`, the first
+   * `limit` klines with open time ≥ startTime (and ≤ endTime); otherwise the last `limit` with
+   * open time ≤ endTime (default: up to the open kline). A startTime before the history starts
+   * gives the first klines of the history (its first whole interval on); minutes without data are skipped, never padded.
+   */
   klines(interval: KlineInterval, startTime: number | undefined, endTime: number | undefined, limit: number): KlineAgg[] {
     const ms = INTERVAL_MS[interval];
     const align = (t: number) => interval === '1w' ? Math.floor((t - 345_600_000) / ms) * ms + 345_600_000 : Math.floor(t / ms) * ms;
+    const alignUp = (t: number) => (align(t) < t ? align(t) + ms : align(t));
     const lastOpen = align(this.current.t);
-    let from: number;
-    let to: number;
-    if (startTime !== undefined) {
-      from = align(startTime) < startTime ? align(startTime) + ms : align(startTime);
-      to = Math.min(endTime !== undefined ? endTime : lastOpen, lastOpen, from + (limit - 1) * ms);
-    } else if (endTime !== undefined) {
-      to = Math.min(align(endTime), lastOpen);
-      from = to - (limit - 1) * ms;
-    } else {
-      to = lastOpen;
-      from = to - (limit - 1) * ms;
-    }
-    const out: KlineAgg[] = [];
     const first = this.history.length > 0 ? this.history.t[0] : this.current.t;
-    for (let t = Math.max(from, align(first) < first ? align(first) + ms : align(first)); t <= to && out.length < limit; t += ms) {
+    // the first whole interval of the history (one that started before the history is left out)
+    const firstOpen = alignUp(first);
+    const to = Math.min(endTime !== undefined ? endTime : lastOpen, lastOpen);
+    const out: KlineAgg[] = [];
+    if (startTime !== undefined) {
+      for (let t = Math.max(alignUp(startTime), firstOpen); t <= to && out.length < limit; t += ms) {
+        const k = this.aggregate(t, t + ms);
+        if (k) out.push(k);
+      }
+      return out;
+    }
+    for (let t = align(to); t >= firstOpen && out.length < limit; t -= ms) {
       const k = this.aggregate(t, t + ms);
       if (k) out.push(k);
     }
-    return out;
+    return out.reverse();
   }
 
   private aggregate(start: number, end: number): KlineAgg | undefined {

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalExchange } from '../../../src/adapters/localexchange/server.js';
+
+type Row = [number, string, string, string, string, string, number, string, number, string, string, string];
+
+describe('local exchange klines', () => {
+  let ex: LocalExchange;
+  beforeAll(async () => {
+    ex = await LocalExchange.start({ manualClock: true, symbols: ['BTCUSDT'], historyDays: 0.5, seed: 13 });
+    // an hour of live market on top of the generated history
+    for (let i = 0; i < 360; i++) ex.tick(10_000);
+  });
+  afterAll(async () => ex.close());
+
+  async function klines(query: string): Promise<Row[]> {
+    const res = await fetch(`${ex.url}/fapi/v1/klines?symbol=BTCUSDT&${query}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as Row[];
+  }
+
+  it('a startTime before the history gives the first klines of the history', async () => {
+    const first = ex.markets.get('BTCUSDT')!.history.t[0];
+    const rows = await klines('interval=1m&startTime=0&limit=5');
+    expect(rows.map((r) => r[0])).toEqual([0, 1, 2, 3, 4].map((i) => first + i * 60_000));
+    // within endTime
+    const bounded = await klines(`interval=1m&startTime=${first - 7 * 86_400_000}&endTime=${first + 120_000}`);
+    expect(bounded.map((r) => r[0])).toEqual([first, first + 60_000, first + 120_000]);
+    // an endTime before the history: nothing
+    expect(await klines(`interval=1m&startTime=0&endTime=${first - 1}`)).toEqual([]);
+    // higher intervals start at the first whole interval of the history
+    const hours = await klines('interval=1h&startTime=0&limit=3');
+    const firstHour = Math.ceil(first / 3_600_000) * 3_600_000;
+    expect(hours.map((r) => r[0])).toEqual([firstHour, firstHour + 3_600_000, firstHour + 7_200_000]);
+  });
+
+  it('a startTime inside the history still pages forward from it', async () => {
+    const first = ex.markets.get('BTCUSDT')!.history.t[0];
+    const start = first + 100 * 60_000 + 1; // not on a boundary: the next open time
+    const rows = await klines(`interval=1m&startTime=${start}&limit=3`);
+    expect(rows.map((r) => r[0])).toEqual([first + 101 * 60_000, first + 102 * 60_000, first + 103 * 60_000]);
+  });
+});
