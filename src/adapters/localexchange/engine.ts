@@ -112,7 +112,10 @@ export class Engine {
 
   constructor(
     readonly markets: Map<string, SymbolMarket>,
+    /** The exchange clock (market time): every time the engine reports. */
     private readonly now: () => number,
+    /** Real time: listen keys lapse 60 real minutes after the last keepalive, whatever the speed. */
+    private readonly realNow: () => number = now,
   ) {
     for (const m of markets.values()) m.userFill = (side, price, qty) => this.fillResting(m, side, price, qty);
   }
@@ -654,7 +657,7 @@ export class Engine {
   // ---------------------------------------------------------------------------------------
 
   listenKeyFor(a: SimAccount): string {
-    const now = this.now();
+    const now = this.realNow();
     if (!a.listenKey || a.listenKeyExpires <= now) {
       if (a.listenKey) this.byListenKey.delete(a.listenKey);
       a.listenKey = randomBytes(48).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 64).padEnd(64, 'x');
@@ -665,8 +668,8 @@ export class Engine {
   }
 
   keepAlive(a: SimAccount): string {
-    if (!a.listenKey || a.listenKeyExpires <= this.now()) throw new SimError(-1125, 'This listenKey does not exist.');
-    a.listenKeyExpires = this.now() + this.listenKeyTtlMs;
+    if (!a.listenKey || a.listenKeyExpires <= this.realNow()) throw new SimError(-1125, 'This listenKey does not exist.');
+    a.listenKeyExpires = this.realNow() + this.listenKeyTtlMs;
     return a.listenKey;
   }
 
@@ -678,13 +681,13 @@ export class Engine {
 
   accountByListenKey(key: string): SimAccount | undefined {
     const a = this.byListenKey.get(key);
-    return a && a.listenKeyExpires > this.now() ? a : undefined;
+    return a && a.listenKeyExpires > this.realNow() ? a : undefined;
   }
 
   /** Expires listen keys past their time; returns the expired (account, key) pairs. */
   expireListenKeys(): { account: SimAccount; key: string }[] {
     const out: { account: SimAccount; key: string }[] = [];
-    const now = this.now();
+    const now = this.realNow();
     for (const [key, a] of this.byListenKey) {
       if (a.listenKeyExpires <= now) {
         out.push({ account: a, key });

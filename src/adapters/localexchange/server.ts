@@ -181,7 +181,7 @@ export class LocalExchange {
     this.realNow = options.realClock ?? Date.now;
     this.clockStart = this.realNow();
     this.realStart = this.clockStart;
-    this.engine = new Engine(this.markets, () => Date.now());
+    this.engine = new Engine(this.markets, () => this.now(), () => this.realNow());
     this.engine.onUserEvent = (account, event) => this.pushUser(account, event);
     this.http = createServer((req, res) => void this.onRequest(req, res));
     this.http.keepAliveTimeout = 65_000;
@@ -659,14 +659,14 @@ export class LocalExchange {
     const s = m.spec.symbol;
     this.publish(`${s.toLowerCase()}@aggTrade`, () => {
       const q = m.qty(t.q);
-      return `{"e":"aggTrade","E":${Date.now()},"s":"${s}","a":${t.a},"p":"${m.price(t.p)}","q":"${q}","nq":"${q}","f":${t.f},"l":${t.l},"T":${t.T},"m":${t.m}}`;
+      return `{"e":"aggTrade","E":${this.now()},"s":"${s}","a":${t.a},"p":"${m.price(t.p)}","q":"${q}","nq":"${q}","f":${t.f},"l":${t.l},"T":${t.T},"m":${t.m}}`;
     });
   }
 
   private klineJson(m: SymbolMarket, interval: KlineInterval, k: { t: number; T: number; o: number; h: number; l: number; c: number; v: number; q: number; n: number; bv: number; bq: number; f: number; L: number }, closed: boolean): string {
     const qd = Math.min(8, m.spec.priceDecimals + m.spec.qtyDecimals);
     const s = m.spec.symbol;
-    return `{"e":"kline","E":${Date.now()},"s":"${s}","k":{"t":${k.t},"T":${k.T},"s":"${s}","i":"${interval}","f":${k.f},"L":${k.L},"o":"${m.price(k.o)}","c":"${m.price(k.c)}","h":"${m.price(k.h)}","l":"${m.price(k.l)}","v":"${m.qty(k.v)}","n":${k.n},"x":${closed},"q":"${k.q.toFixed(qd)}","V":"${m.qty(k.bv)}","Q":"${k.bq.toFixed(qd)}","B":"0"}}`;
+    return `{"e":"kline","E":${this.now()},"s":"${s}","k":{"t":${k.t},"T":${k.T},"s":"${s}","i":"${interval}","f":${k.f},"L":${k.L},"o":"${m.price(k.o)}","c":"${m.price(k.c)}","h":"${m.price(k.h)}","l":"${m.price(k.l)}","v":"${m.qty(k.v)}","n":${k.n},"x":${closed},"q":"${k.q.toFixed(qd)}","V":"${m.qty(k.bv)}","Q":"${k.bq.toFixed(qd)}","B":"0"}}`;
   }
 
   private onKlineClosed(m: SymbolMarket, k: OpenKline): void {
@@ -684,7 +684,9 @@ export class LocalExchange {
     }
   }
 
-  private publishTick(now: number): void {
+  /** Publishes the stream frames of the current state; `real` (real ms) paces them, event times come from the exchange clock. */
+  private publishTick(real: number): void {
+    const now = this.now();
     for (const m of this.markets.values()) {
       const s = m.spec.symbol;
       const lower = s.toLowerCase();
@@ -697,8 +699,8 @@ export class LocalExchange {
           continue;
         }
         if (change) mergeChange(acc, change);
-        if (now - acc.lastEmit < acc.speedMs - this.tickMs / 2 || acc.U === 0) continue;
-        acc.lastEmit = now;
+        if (real - acc.lastEmit < acc.speedMs - this.tickMs / 2 || acc.U === 0) continue;
+        acc.lastEmit = real;
         const event = acc.levels > 0 ? this.partialDepth(m, acc, now) : this.diffDepth(m, acc, now);
         acc.pu = acc.u;
         acc.U = 0;
@@ -733,18 +735,18 @@ export class LocalExchange {
         const stream = `${lower}@kline_${interval}`;
         if (!this.subs.get(stream)?.size) continue;
         const last = this.klineLast.get(stream) ?? 0;
-        if (now - last < 250 - this.tickMs / 2) continue;
-        this.klineLast.set(stream, now);
+        if (real - last < 250 - this.tickMs / 2) continue;
+        this.klineLast.set(stream, real);
         const rows = m.klines(interval, undefined, undefined, 1);
         const row = rows[rows.length - 1];
         if (row) this.publish(stream, () => this.klineJson(m, interval, row, false));
       }
     }
     // mark price: every 3 s, or 1 s for @1s
-    const mark3 = now - this.lastMarkEmit >= 3000;
-    const mark1 = now - this.lastMarkEmit1s >= 1000;
-    if (mark3) this.lastMarkEmit = now;
-    if (mark1) this.lastMarkEmit1s = now;
+    const mark3 = real - this.lastMarkEmit >= 3000;
+    const mark1 = real - this.lastMarkEmit1s >= 1000;
+    if (mark3) this.lastMarkEmit = real;
+    if (mark1) this.lastMarkEmit1s = real;
     if (mark1 || mark3) {
       const all: string[] = [];
       for (const m of this.markets.values()) {
@@ -857,7 +859,8 @@ export class LocalExchange {
     headers[`X-MBX-USED-WEIGHT-${this.weightLimit.tag}`] = String(this.weightUsed);
     try {
       const ctx: Ctx = { method, path: url.pathname, params, res };
-      if (endpoint.security !== 'NONE') ctx.account = this.authenticate(req, endpoint.security, params, rawQuery, rawBody, now);
+      // timestamps are checked against the clock /fapi/v1/time reports (rate limits run on real time)
+      if (endpoint.security !== 'NONE') ctx.account = this.authenticate(req, endpoint.security, params, rawQuery, rawBody, this.now());
       if (endpoint.orders) {
         for (const l of this.orderLimits) {
           if (now >= l.start + l.ms) {
@@ -915,7 +918,7 @@ export class LocalExchange {
     const one = () => 1;
     const market = (p: Record<string, string>) => this.engine.market(p.symbol);
     e('GET', '/fapi/v1/ping', { security: 'NONE', weight: one, handle: () => ({}) });
-    e('GET', '/fapi/v1/time', { security: 'NONE', weight: one, handle: () => ({ serverTime: Date.now() }) });
+    e('GET', '/fapi/v1/time', { security: 'NONE', weight: one, handle: () => ({ serverTime: this.now() }) });
     e('GET', '/fapi/v1/exchangeInfo', { security: 'NONE', weight: one, handle: () => this.exchangeInfo() });
     e('GET', '/fapi/v1/klines', {
       security: 'NONE',
@@ -939,7 +942,7 @@ export class LocalExchange {
         const m = market(p);
         const limit = p.limit !== undefined ? Number(p.limit) : 500;
         if (![5, 10, 20, 50, 100, 500, 1000].includes(limit)) throw new SimError(-1130, "Data sent for paramter 'limit' is not valid.");
-        const now = Date.now();
+        const now = this.now();
         return { lastUpdateId: m.updateId, E: now, T: now, bids: m.levels('bid', limit), asks: m.levels('ask', limit) };
       },
     });
@@ -962,17 +965,17 @@ export class LocalExchange {
     });
     e('GET', '/fapi/v1/ticker/24hr', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 40), handle: ({ params: p }) => (p.symbol ? this.ticker24(market(p)) : [...this.markets.values()].map((m) => this.ticker24(m))) });
     e('GET', '/fapi/v1/ticker/price', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 2), handle: ({ params: p }) => {
-      const row = (m: SymbolMarket) => ({ symbol: m.spec.symbol, price: m.price(m.lastPrice), time: Date.now() });
+      const row = (m: SymbolMarket) => ({ symbol: m.spec.symbol, price: m.price(m.lastPrice), time: this.now() });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
     e('GET', '/fapi/v1/ticker/bookTicker', { security: 'NONE', weight: (p) => (p.symbol ? 2 : 5), handle: ({ params: p }) => {
-      const row = (m: SymbolMarket) => ({ symbol: m.spec.symbol, bidPrice: m.price(m.bestBid), bidQty: m.qty(m.total('bid', m.bestBid)), askPrice: m.price(m.bestAsk), askQty: m.qty(m.total('ask', m.bestAsk)), time: Date.now(), lastUpdateId: m.updateId });
+      const row = (m: SymbolMarket) => ({ symbol: m.spec.symbol, bidPrice: m.price(m.bestBid), bidQty: m.qty(m.total('bid', m.bestBid)), askPrice: m.price(m.bestAsk), askQty: m.qty(m.total('ask', m.bestAsk)), time: this.now(), lastUpdateId: m.updateId });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
     e('GET', '/fapi/v1/premiumIndex', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 10), handle: ({ params: p }) => {
       const row = (m: SymbolMarket) => ({
         symbol: m.spec.symbol, markPrice: m.markPriceText(), indexPrice: m.indexPriceText(), estimatedSettlePrice: m.markPriceText(),
-        lastFundingRate: m.fundingRate.toFixed(8), interestRate: '0.00010000', nextFundingTime: m.nextFunding, time: Date.now(),
+        lastFundingRate: m.fundingRate.toFixed(8), interestRate: '0.00010000', nextFundingTime: m.nextFunding, time: this.now(),
       });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
@@ -1069,7 +1072,7 @@ export class LocalExchange {
     const orders = this.options.orderLimits ?? [{ limit: 1200, interval: 'MINUTE', intervalNum: 1 }, { limit: 300, interval: 'SECOND', intervalNum: 10 }];
     return {
       timezone: 'UTC',
-      serverTime: Date.now(),
+      serverTime: this.now(),
       futuresType: 'U_MARGINED',
       rateLimits: [
         { rateLimitType: 'REQUEST_WEIGHT', interval: w.interval, intervalNum: w.intervalNum, limit: w.limit },
@@ -1090,7 +1093,7 @@ export class LocalExchange {
       symbol: m.spec.symbol, priceChange: m.price(change), priceChangePercent: (t.open > 0 ? (change / t.open) * 100 : 0).toFixed(3),
       weightedAvgPrice: vwap.toFixed(m.spec.priceDecimals + 2), lastPrice: m.price(last), lastQty: m.qty(m.trades[m.trades.length - 1]?.q ?? 0),
       openPrice: m.price(t.open), highPrice: m.price(t.high), lowPrice: m.price(t.low), volume: m.qty(t.volume),
-      quoteVolume: t.quote.toFixed(2), openTime: t.openTime, closeTime: Date.now(), firstId: Math.max(0, t.firstId), lastId: t.lastId, count: t.count,
+      quoteVolume: t.quote.toFixed(2), openTime: t.openTime, closeTime: this.now(), firstId: Math.max(0, t.firstId), lastId: t.lastId, count: t.count,
     };
   }
 }

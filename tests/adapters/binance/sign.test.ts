@@ -61,7 +61,9 @@ describe('signed requests against the local exchange', () => {
   });
 
   it('rejects a timestamp outside recvWindow with -1021 (raw request)', async () => {
-    const ts = Date.now() - 10_000;
+    // the exchange's clock (its market clock; here stopped), as a client's offset logic would use it
+    const serverTime = ((await (await fetch(`${ex.url}/fapi/v1/time`)).json()) as { serverTime: number }).serverTime;
+    const ts = serverTime - 10_000;
     const q = `timestamp=${ts}&recvWindow=5000`;
     const res = await fetch(`${ex.url}/fapi/v3/balance?${q}&signature=${hmacSignature('hmacsecret', q)}`, { headers: { 'X-MBX-APIKEY': 'hmackey' } });
     expect(res.status).toBe(400);
@@ -70,7 +72,8 @@ describe('signed requests against the local exchange', () => {
 
   it('signs query + body as totalParams (query directly followed by body)', async () => {
     const query = 'symbol=BTCUSDT&leverage=7';
-    const body = `timestamp=${Date.now()}`;
+    const serverTime = ((await (await fetch(`${ex.url}/fapi/v1/time`)).json()) as { serverTime: number }).serverTime;
+    const body = `timestamp=${serverTime}`;
     const sig = hmacSignature('hmacsecret', query + body);
     const res = await fetch(`${ex.url}/fapi/v1/leverage?${query}`, {
       method: 'POST', headers: { 'X-MBX-APIKEY': 'hmackey', 'Content-Type': 'application/x-www-form-urlencoded' }, body: `${body}&signature=${sig}`,

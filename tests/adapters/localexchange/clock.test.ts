@@ -81,4 +81,30 @@ describe('local exchange market clock', () => {
     expect(ex.metrics.steps).toBeGreaterThanOrEqual(steps);
     expect(ex.stepping).toBe(false);
   });
+
+  it('reports every time on the one accelerated clock the market runs on (--speed)', async () => {
+    const t0 = 1_780_000_000_000;
+    let t = t0;
+    const ex = await start({ realClock: () => t, tickMs: 100, speed: 60 });
+    const time = async () => ((await get(ex, '/fapi/v1/time')) as { serverTime: number }).serverTime;
+    expect(await time()).toBe(t0);
+    t += 1000; // one real second = one market minute
+    expect(await time()).toBe(t0 + 60_000);
+    const klines = (await get(ex, '/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=2')) as [number][];
+    expect(klines.at(-1)![0]).toBe(Math.floor((t0 + 60_000) / 60_000) * 60_000);
+    const premium = (await get(ex, '/fapi/v1/premiumIndex?symbol=BTCUSDT')) as { time: number };
+    expect(premium.time).toBe(t0 + 60_000);
+    const depth = (await get(ex, '/fapi/v1/depth?symbol=BTCUSDT&limit=5')) as { E: number; T: number };
+    expect([depth.E, depth.T]).toEqual([t0 + 60_000, t0 + 60_000]);
+    // stream event times: the same clock
+    const ws = new WebSocket(`${ex.wsUrl}/market/stream?streams=btcusdt@aggTrade/btcusdt@kline_1m`);
+    const events: { e: string; E: number; T?: number }[] = [];
+    ws.on('message', (data) => events.push((JSON.parse(data.toString()) as { data: { e: string; E: number; T?: number } }).data));
+    await new Promise((resolve) => ws.once('open', resolve));
+    t += 500;
+    await until(() => events.some((e) => e.e === 'aggTrade') && events.some((e) => e.e === 'kline'), 'aggTrade and kline events');
+    ws.close();
+    for (const e of events) expect(e.E).toBe(t0 + 90_000);
+    for (const e of events.filter((x) => x.e === 'aggTrade')) expect(e.T!).toBeLessThanOrEqual(e.E);
+  });
 });
