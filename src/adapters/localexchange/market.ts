@@ -35,7 +35,7 @@ export interface DepthChange {
   asks: Map<number, number>;
 }
 
-/** Columnar 1m kline history (prices in ticks, volumes in steps, quote volume as float). */
+/** Columnar 1m kline history (prices in ticks, volumes in steps, quote volumes in quote units = ticks × steps, exact integers). */
 class KlineHistory {
   length = 0;
   t: Float64Array;
@@ -102,10 +102,13 @@ export interface OpenKline {
   L: number;
 }
 
-/** An aggregated kline of any interval (prices in ticks). */
+/** An aggregated kline of any interval (prices in ticks, quote volumes in quote units). */
 export interface KlineAgg extends OpenKline {
   T: number;
   closed: boolean;
+  /** Exact quote sums once they pass 2^53 units (then `q` / `bq` are not used). */
+  qBig?: bigint;
+  bqBig?: bigint;
 }
 
 export interface MarketListener {
@@ -118,6 +121,8 @@ export class SymbolMarket {
   readonly spec: SimSymbol;
   readonly tickValue: number;
   readonly stepValue: number;
+  /** tickSize × stepSize in units of 10^-(priceDecimals + qtyDecimals) (1 when both are powers of ten). */
+  private readonly unitScale: bigint;
   private readonly rng: Rng;
   /** Synthetic liquidity and user liquidity per price. */
   readonly bids = new Map<number, number>();
@@ -172,6 +177,7 @@ export class SymbolMarket {
     this.spec = spec;
     this.tickValue = Number(spec.tickSize);
     this.stepValue = Number(spec.stepSize);
+    this.unitScale = BigInt(Math.round(this.tickValue * 10 ** spec.priceDecimals)) * BigInt(Math.round(this.stepValue * 10 ** spec.qtyDecimals));
     this.rng = new Rng(seed ^ hash(spec.symbol));
     this.replay = replay;
     this.history = new KlineHistory((replay ? Math.min(historyMinutes, Math.floor(replay.length / 2)) : historyMinutes) + 1440);
@@ -179,13 +185,13 @@ export class SymbolMarket {
       const cut = Math.min(historyMinutes, Math.floor(replay.length / 2));
       for (let i = 0; i < cut; i++) {
         const v = Math.round(replay.v[i] / this.stepValue);
-        const avg = (replay.o[i] + replay.c[i]) / 2;
+        const avgTicks = (replay.o[i] + replay.c[i]) / 2 / this.tickValue;
         const n = replay.n[i];
         const id0 = this.tradeId + 1;
         this.tradeId += n;
         this.history.push({
           t: replay.t[i], o: this.toTicks(replay.o[i]), h: this.toTicks(replay.h[i]), l: this.toTicks(replay.l[i]), c: this.toTicks(replay.c[i]),
-          v, q: replay.v[i] * avg, n, bv: Math.round(v / 2), bq: (replay.v[i] * avg) / 2, f: n > 0 ? id0 : -1, L: n > 0 ? this.tradeId : -1,
+          v, q: Math.round(v * avgTicks), n, bv: Math.round(v / 2), bq: Math.round(Math.round(v / 2) * avgTicks), f: n > 0 ? id0 : -1, L: n > 0 ? this.tradeId : -1,
         });
       }
       this.replayIndex = cut;
@@ -234,13 +240,13 @@ export class SymbolMarket {
       const burst = 1 + 4 * Math.min(3, Math.abs(r) / sig);
       const n = Math.max(0, this.rng.poisson(this.spec.tradeRate * 60 * vol * burst * 0.3));
       const v = Math.round((n * this.spec.tradeSize * this.rng.lognormal(0.4)) / this.stepValue);
-      const avg = ((o + c + h + l) / 4) * this.tickValue;
+      const avgTicks = (o + c + h + l) / 4;
       const buyShare = Math.min(0.9, Math.max(0.1, 0.5 + (r / sig) * 0.1));
       const bv = Math.round(v * buyShare);
       const id0 = this.tradeId + 1;
       this.tradeId += n;
       this.history.push({
-        t, o, h, l, c, v, q: v * this.stepValue * avg, n, bv, bq: bv * this.stepValue * avg,
+        t, o, h, l, c, v, q: Math.round(v * avgTicks), n, bv, bq: Math.round(bv * avgTicks),
         f: n > 0 ? id0 : -1, L: n > 0 ? this.tradeId : -1,
       });
       price = c;
@@ -401,7 +407,8 @@ export class SymbolMarket {
     if (price < k.l) k.l = price;
     k.c = price;
     k.v += qty;
-    const quote = price * this.tickValue * qty * this.stepValue;
+    // quote units (ticks × steps): integers, so sums over any interval are exact
+    const quote = price * qty;
     k.q += quote;
     k.n += fills;
     k.L = this.tradeId;
@@ -655,7 +662,12 @@ export class SymbolMarket {
       if (hi > agg.h) agg.h = hi;
       if (lo < agg.l) agg.l = lo;
       agg.c = c;
-      agg.v += v; agg.q += q; agg.n += n; agg.bv += bv; agg.bq += bq;
+      agg.v += v; agg.n += n; agg.bv += bv;
+      // quote units stay exact: past 2^53 the sums continue in BigInt
+      if (agg.qBig !== undefined || agg.q + q > Number.MAX_SAFE_INTEGER) agg.qBig = (agg.qBig ?? BigInt(agg.q)) + BigInt(q);
+      else agg.q += q;
+      if (agg.bqBig !== undefined || agg.bq + bq > Number.MAX_SAFE_INTEGER) agg.bqBig = (agg.bqBig ?? BigInt(agg.bq)) + BigInt(bq);
+      else agg.bq += bq;
       if (f >= 0 && agg.f < 0) agg.f = f;
       if (L >= 0) agg.L = L;
     };
@@ -669,8 +681,19 @@ export class SymbolMarket {
   }
 
   klineRow(k: KlineAgg): KlineRow {
-    const qd = Math.min(8, this.spec.priceDecimals + this.spec.qtyDecimals);
-    return [k.t, this.price(k.o), this.price(k.h), this.price(k.l), this.price(k.c), this.qty(k.v), k.T, k.q.toFixed(qd), k.n, this.qty(k.bv), k.bq.toFixed(qd), '0'];
+    return [k.t, this.price(k.o), this.price(k.h), this.price(k.l), this.price(k.c), this.qty(k.v), k.T, this.quoteText(k.qBig ?? k.q), k.n, this.qty(k.bv), this.quoteText(k.bqBig ?? k.bq), '0'];
+  }
+
+  /**
+   * Quote units (ticks × steps) as an exact decimal string with priceDecimals + qtyDecimals
+   * decimals: one unit is tickSize × stepSize.
+   */
+  quoteText(units: number | bigint): string {
+    const decimals = this.spec.priceDecimals + this.spec.qtyDecimals;
+    const scaled = BigInt(units) * this.unitScale;
+    if (decimals === 0) return scaled.toString();
+    const digits = scaled.toString().padStart(decimals + 1, '0');
+    return `${digits.slice(0, digits.length - decimals)}.${digits.slice(digits.length - decimals)}`;
   }
 
   /** 24 h rolling statistics from the 1m history. */

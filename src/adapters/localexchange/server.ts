@@ -6,7 +6,7 @@ import { KLINE_INTERVALS, type KlineInterval, type UserDataEvent } from '../../c
 import { DEFAULT_BRACKETS } from '../../core/futures/accounting.js';
 import { Engine, SimError, type SimAccount } from './engine.js';
 import { Faults } from './faults.js';
-import { SymbolMarket, type AggTradeRec, type DepthChange, type OpenKline } from './market.js';
+import { SymbolMarket, type AggTradeRec, type DepthChange, type KlineAgg, type OpenKline } from './market.js';
 import { SIM_SYMBOLS, symbolJson, type SimSymbol } from './symbols.js';
 import { loadReplay, type ReplaySource } from './replay.js';
 
@@ -663,10 +663,9 @@ export class LocalExchange {
     });
   }
 
-  private klineJson(m: SymbolMarket, interval: KlineInterval, k: { t: number; T: number; o: number; h: number; l: number; c: number; v: number; q: number; n: number; bv: number; bq: number; f: number; L: number }, closed: boolean): string {
-    const qd = Math.min(8, m.spec.priceDecimals + m.spec.qtyDecimals);
+  private klineJson(m: SymbolMarket, interval: KlineInterval, k: KlineAgg, closed: boolean): string {
     const s = m.spec.symbol;
-    return `{"e":"kline","E":${this.now()},"s":"${s}","k":{"t":${k.t},"T":${k.T},"s":"${s}","i":"${interval}","f":${k.f},"L":${k.L},"o":"${m.price(k.o)}","c":"${m.price(k.c)}","h":"${m.price(k.h)}","l":"${m.price(k.l)}","v":"${m.qty(k.v)}","n":${k.n},"x":${closed},"q":"${k.q.toFixed(qd)}","V":"${m.qty(k.bv)}","Q":"${k.bq.toFixed(qd)}","B":"0"}}`;
+    return `{"e":"kline","E":${this.now()},"s":"${s}","k":{"t":${k.t},"T":${k.T},"s":"${s}","i":"${interval}","f":${k.f},"L":${k.L},"o":"${m.price(k.o)}","c":"${m.price(k.c)}","h":"${m.price(k.h)}","l":"${m.price(k.l)}","v":"${m.qty(k.v)}","n":${k.n},"x":${closed},"q":"${m.quoteText(k.qBig ?? k.q)}","V":"${m.qty(k.bv)}","Q":"${m.quoteText(k.bqBig ?? k.bq)}","B":"0"}}`;
   }
 
   private onKlineClosed(m: SymbolMarket, k: OpenKline): void {
@@ -1088,12 +1087,13 @@ export class LocalExchange {
     const t = m.ticker24h();
     const last = m.lastPrice;
     const change = last - t.open;
-    const vwap = t.volume > 0 ? t.quote / (t.volume * m.stepValue) : last * m.tickValue;
+    // quote units / volume steps = price in ticks
+    const vwap = t.volume > 0 ? (t.quote / t.volume) * m.tickValue : last * m.tickValue;
     return {
       symbol: m.spec.symbol, priceChange: m.price(change), priceChangePercent: (t.open > 0 ? (change / t.open) * 100 : 0).toFixed(3),
       weightedAvgPrice: vwap.toFixed(m.spec.priceDecimals + 2), lastPrice: m.price(last), lastQty: m.qty(m.trades[m.trades.length - 1]?.q ?? 0),
       openPrice: m.price(t.open), highPrice: m.price(t.high), lowPrice: m.price(t.low), volume: m.qty(t.volume),
-      quoteVolume: t.quote.toFixed(2), openTime: t.openTime, closeTime: this.now(), firstId: Math.max(0, t.firstId), lastId: t.lastId, count: t.count,
+      quoteVolume: m.quoteText(t.quote), openTime: t.openTime, closeTime: this.now(), firstId: Math.max(0, t.firstId), lastId: t.lastId, count: t.count,
     };
   }
 }

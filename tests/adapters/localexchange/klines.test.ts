@@ -39,4 +39,24 @@ describe('local exchange klines', () => {
     const rows = await klines(`interval=1m&startTime=${start}&limit=3`);
     expect(rows.map((r) => r[0])).toEqual([first + 101 * 60_000, first + 102 * 60_000, first + 103 * 60_000]);
   });
+
+  it('serves exact decimal quote volumes: a 1h kline is the sum of its 1m klines to the last digit', async () => {
+    /** A decimal string as an integer of 10^-8 units (exact). */
+    const units = (text: string) => {
+      const [whole, frac = ''] = text.split('.');
+      expect(frac.length).toBeLessThanOrEqual(8);
+      return BigInt(whole + frac.padEnd(8, '0'));
+    };
+    const hours = await klines('interval=1h&startTime=0&limit=12');
+    expect(hours.length).toBe(12);
+    for (const hour of hours) {
+      const minutes = await klines(`interval=1m&startTime=${hour[0]}&endTime=${hour[0] + 3_599_999}&limit=60`);
+      expect(minutes.length).toBe(60);
+      const sum = (i: number) => minutes.reduce((acc, r) => acc + units(r[i] as string), 0n);
+      expect(units(hour[7])).toBe(sum(7)); // quote asset volume
+      expect(units(hour[10])).toBe(sum(10)); // taker buy quote asset volume
+      expect(units(hour[7])).toBeGreaterThan(0n);
+    }
+  });
 });
+
