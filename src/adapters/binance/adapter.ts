@@ -3,7 +3,7 @@ import {
   type BookTickerEvent, type DepthSnapshot, type DepthUpdateEvent, type ExchangeInfo, type ExchangePort, type ExchangeStats,
   type KlineEvent, type KlineInterval, type KlineQuery, type KlineRow, type KlineSubscriptionOptions, type LeverageBracket,
   type MarginType, type MarkPriceEvent, type NewOrder, type Order, type OrderBookHandle, type OrderBookView, type OrderRef,
-  type PositionRisk, type PremiumIndex, type RateLimitInfo, type Subscription, type SymbolInfo, type UserDataEvent,
+  type PositionRisk, type PremiumIndex, type RateLimitInfo, type StreamConnectionState, type Subscription, type SymbolInfo, type UserDataEvent,
   type UserTrade, type UserTradeQuery,
 } from '../../core/exchange/port.js';
 import { LocalOrderBook } from './orderbook.js';
@@ -183,8 +183,18 @@ export class BinanceExchange implements ExchangePort {
       rotateAfterMs: options.ws?.rotateAfterMs,
       onMessage: (stream, data) => this.dispatch(stream, data),
       onConnected: (streams, reconnect) => this.onConnected(streams, reconnect),
+      onState: (state) => {
+        for (const listener of [...this.streamStateListeners]) listener(state);
+      },
       onLog: options.onLog,
     });
+  }
+
+  private readonly streamStateListeners = new Set<(state: StreamConnectionState) => void>();
+
+  onStreamState(listener: (state: StreamConnectionState) => void): Subscription {
+    this.streamStateListeners.add(listener);
+    return { unsubscribe: () => this.streamStateListeners.delete(listener) };
   }
 
   log(level: 'info' | 'warn', message: string): void {

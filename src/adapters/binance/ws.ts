@@ -40,6 +40,11 @@ export interface StreamClientOptions {
   onMessage: (stream: string, data: any) => void;
   /** Called after each (re)connect with the streams of that connection (and whether it is a reconnect). */
   onConnected?: (streams: string[], reconnect: boolean) => void;
+  /**
+   * Outages of the stream connections: `up: false` with the reason when a connection carrying
+   * streams is lost (not for planned recycles), `up: true` once every such connection is open again.
+   */
+  onState?: (state: { up: boolean; reason: string }) => void;
   onLog?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -132,6 +137,7 @@ class Connection {
       for (const s of this.streams) if (!initial.includes(s)) this.pendingSub.add(s);
       this.flushSubscriptions();
       o.onConnected?.([...this.streams], reconnect);
+      this.client.noteMaybeUp();
       // the backoff resets only once a connection has stayed up a while
       setTimeout(() => {
         if (this.ws === ws && this.open) this.attempt = 0;
@@ -167,6 +173,7 @@ class Connection {
     this.attempt = Math.min(this.attempt + 1, 20);
     this.client.noteReconnect();
     o.onLog?.('warn', `stream connection (${this.route}, ${this.streams.size} streams) lost: ${why}; reconnecting in ${Math.round(delay)} ms`);
+    this.client.noteDown(this.route, why);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect();
@@ -284,6 +291,8 @@ export class StreamClient {
   private parseErrors = 0;
   private lagRecycles = 0;
   private closed = false;
+  /** The reason of the outage being reported, if any. */
+  private outage: string | undefined;
 
   constructor(readonly options: StreamClientOptions) {}
 
@@ -309,6 +318,22 @@ export class StreamClient {
       conn.close();
       this.connections.splice(this.connections.indexOf(conn), 1);
     }
+    this.noteMaybeUp();
+  }
+
+  /** A connection carrying streams was lost: reports the outage once (onState up: false). */
+  noteDown(route: string, why: string): void {
+    if (this.closed || this.outage !== undefined) return;
+    this.outage = `${route} stream connection lost: ${why}`;
+    this.options.onState?.({ up: false, reason: this.outage });
+  }
+
+  /** Ends a reported outage once every connection carrying streams is open again. */
+  noteMaybeUp(): void {
+    if (this.closed || this.outage === undefined) return;
+    if (this.connections.some((c) => c.size > 0 && !c.open)) return;
+    this.outage = undefined;
+    this.options.onState?.({ up: true, reason: 'stream connections restored' });
   }
 
   has(stream: string): boolean {

@@ -309,6 +309,12 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
+/** The market stream connections went down (with the reason) or came back. */
+export interface StreamConnectionState {
+  up: boolean;
+  reason: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Order entry and account
 // ---------------------------------------------------------------------------------------------
@@ -612,6 +618,11 @@ export interface ExchangePort {
   bookTicker(symbol: string): Promise<BookTicker>;
 
   // ---- streams (each call returns a handle; handlers run on the event loop, in order) ----
+  /**
+   * Outages of the market stream connections: `up: false` with the reason when one is lost,
+   * `up: true` once all are back (optional: a port without streams never reports).
+   */
+  onStreamState?(listener: (state: StreamConnectionState) => void): Subscription;
   /**
    * Kline updates. With `closedOnly`, the guarantee is: every closed kline exactly once, in
    * order, gaps after reconnects filled from REST.

@@ -1,7 +1,7 @@
 import type { EventBus } from '../bus.js';
 import type { Config, ExchangeMode } from '../config/schema.js';
 import type { Logger } from '../logging.js';
-import type { ExchangePort, ExchangeStats } from './port.js';
+import type { ExchangePort, ExchangeStats, Subscription } from './port.js';
 
 /** How the service reaches adapters without importing them (see src/adapters/factory.ts). */
 export interface VenueConnectOptions {
@@ -70,6 +70,7 @@ export class ExchangeService {
   private readonly abort = new AbortController();
   private closed = false;
   private readonly waiters: ((port: ExchangePort) => void)[] = [];
+  private streamState: Subscription | undefined;
 
   constructor(private readonly options: ExchangeServiceOptions) {}
 
@@ -165,6 +166,17 @@ export class ExchangeService {
     this.current = port;
     if (!simulated) this.log('info', `connected to ${venue}`);
     this.options.bus.emit('exchange.state', { kind: 'connected', venue, simulated });
+    // websocket outages show as disconnected (with the reason) until every stream connection is back
+    this.streamState = port.onStreamState?.((state) => {
+      if (this.closed || this.current !== port) return;
+      if (state.up) {
+        this.log('info', `${venue} market streams reconnected`);
+        this.options.bus.emit('exchange.state', { kind: 'connected', venue, simulated });
+      } else {
+        this.log('warn', `${venue} market streams disconnected: ${state.reason}`);
+        this.options.bus.emit('exchange.state', { kind: 'disconnected', venue, reason: state.reason, simulated });
+      }
+    });
     for (const w of this.waiters.splice(0)) w(port);
     return port;
   }
@@ -176,6 +188,7 @@ export class ExchangeService {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryReject?.(new Error('exchange service closed'));
     await this.starting?.catch(() => undefined);
+    this.streamState?.unsubscribe();
     await this.current?.close();
     await this.local?.close();
     this.current = undefined;

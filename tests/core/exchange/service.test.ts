@@ -72,4 +72,49 @@ describe('ExchangeService', () => {
       tmp.cleanup();
     }
   });
+
+  it('reports market websocket outages as disconnected with the reason, and connected once back', async () => {
+    const tmp = tempHome();
+    // the local exchange kills the stream connection instead of every 12th frame it sends
+    writeFileSync(join(tmp.home, 'config.yaml'), ['exchange:', '  mode: sim', '  sim:', '    seed: 5', "    faults: 'drop=12'"].join('\n'));
+    const app = await App.open({ home: tmp.home, logSync: true });
+    try {
+      const states: ExchangeConnectionState[] = [];
+      app.bus.on('exchange.state', (s) => states.push(s));
+      const exchange = await app.exchange.start();
+      expect(states.at(-1)).toEqual({ kind: 'connected', venue: 'local', simulated: true });
+      const connectedAt = states.length;
+      let trades = 0;
+      const sub = exchange.subscribeAggTrades('BTCUSDT', () => trades++);
+      const end = Date.now() + 15_000;
+      const outageThenBack = () => {
+        const i = states.findIndex((s, k) => k >= connectedAt && s.kind === 'disconnected');
+        return i >= 0 && states.slice(i + 1).some((s) => s.kind === 'connected');
+      };
+      while (!outageThenBack()) {
+        if (Date.now() > end) throw new Error(`no outage and recovery reported: ${JSON.stringify(states)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const down = states.slice(connectedAt).find((s) => s.kind === 'disconnected')!;
+      expect(down).toMatchObject({ kind: 'disconnected', venue: 'local', simulated: true });
+      expect((down as { reason: string }).reason).toMatch(/market stream connection lost/);
+      // outages and recoveries alternate: each drop is reported once, each recovery once
+      const flips = states.slice(connectedAt).map((s) => s.kind);
+      for (let i = 1; i < flips.length; i++) expect(flips[i]).not.toBe(flips[i - 1]);
+      expect(trades).toBeGreaterThan(0);
+      sub.unsubscribe();
+      // with no stream left nothing is down: the status ends connected
+      if (states.at(-1)!.kind === 'disconnected') {
+        while (states.at(-1)!.kind !== 'connected') {
+          if (Date.now() > end + 5000) throw new Error('status did not return to connected');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      expect(app.status().exchange).toEqual({ kind: 'connected', venue: 'local', simulated: true });
+    } finally {
+      await app.close();
+      tmp.cleanup();
+    }
+  });
 });
+
