@@ -14,6 +14,8 @@ import type { ReplaySeries } from './replay.js';
  */
 
 const SECONDS_PER_YEAR = 365 * 86_400;
+/** The live market's first trade id; the generated history's ids count down from it. */
+const HISTORY_TRADE_IDS = 1_000_000_000;
 /** Levels kept per side of the synthetic book. */
 const BOOK_LEVELS = 400;
 
@@ -72,6 +74,20 @@ class KlineHistory {
     this.t[i] = k.t; this.o[i] = k.o; this.h[i] = k.h; this.l[i] = k.l; this.c[i] = k.c;
     this.v[i] = k.v; this.q[i] = k.q; this.n[i] = k.n; this.bv[i] = k.bv; this.bq[i] = k.bq;
     this.fId[i] = k.f; this.lId[i] = k.L;
+  }
+
+  /** Writes row `i` (< capacity; rows up to `length` must be written by the caller). */
+  set(i: number, k: OpenKline): void {
+    this.t[i] = k.t; this.o[i] = k.o; this.h[i] = k.h; this.l[i] = k.l; this.c[i] = k.c;
+    this.v[i] = k.v; this.q[i] = k.q; this.n[i] = k.n; this.bv[i] = k.bv; this.bq[i] = k.bq;
+    this.fId[i] = k.f; this.lId[i] = k.L;
+  }
+
+  /** Appends every row of `other`. */
+  append(other: KlineHistory): void {
+    for (let i = 0; i < other.length; i++) {
+      this.push({ t: other.t[i], o: other.o[i], h: other.h[i], l: other.l[i], c: other.c[i], v: other.v[i], q: other.q[i], n: other.n[i], bv: other.bv[i], bq: other.bq[i], f: other.fId[i], L: other.lId[i] });
+    }
   }
 
   /** Index of the first row with open time ≥ time. */
@@ -154,7 +170,10 @@ export class SymbolMarket {
   readonly fundingHistory: { fundingTime: number; rate: string; mark: string }[] = [];
   nextFunding = 0;
   lastPrice = 0;
-  readonly history: KlineHistory;
+  /** Closed 1m klines: the history before the start, then the live ones. */
+  private hist: KlineHistory;
+  /** The generated history not made yet: it is generated on first use (see `history`). */
+  private pendingHistory: { end: number; minutes: number; seed: number } | undefined;
   current: OpenKline;
   /** Recent aggregated trades, newest last (bounded: the last maxTrades to 1.25 × maxTrades). */
   readonly trades: AggTradeRec[] = [];
@@ -167,6 +186,8 @@ export class SymbolMarket {
   private readonly replay: ReplaySeries | undefined;
   /** Market time at the start (now, or the first replayed minute). */
   readonly startTime: number;
+  /** The price (ticks) the live market starts at. */
+  private readonly startTicks: number;
   private replayIndex = 0;
 
   /**
@@ -180,7 +201,7 @@ export class SymbolMarket {
     this.unitScale = BigInt(Math.round(this.tickValue * 10 ** spec.priceDecimals)) * BigInt(Math.round(this.stepValue * 10 ** spec.qtyDecimals));
     this.rng = new Rng(seed ^ hash(spec.symbol));
     this.replay = replay;
-    this.history = new KlineHistory((replay ? Math.min(historyMinutes, Math.floor(replay.length / 2)) : historyMinutes) + 1440);
+    this.hist = new KlineHistory((replay ? Math.min(historyMinutes, Math.floor(replay.length / 2)) : 0) + 1440);
     if (replay) {
       const cut = Math.min(historyMinutes, Math.floor(replay.length / 2));
       for (let i = 0; i < cut; i++) {
@@ -189,7 +210,7 @@ export class SymbolMarket {
         const n = replay.n[i];
         const id0 = this.tradeId + 1;
         this.tradeId += n;
-        this.history.push({
+        this.hist.push({
           t: replay.t[i], o: this.toTicks(replay.o[i]), h: this.toTicks(replay.h[i]), l: this.toTicks(replay.l[i]), c: this.toTicks(replay.c[i]),
           v, q: Math.round(v * avgTicks), n, bv: Math.round(v / 2), bq: Math.round(Math.round(v / 2) * avgTicks), f: n > 0 ? id0 : -1, L: n > 0 ? this.tradeId : -1,
         });
@@ -199,13 +220,19 @@ export class SymbolMarket {
       this.lastPrice = this.toTicks(replay.o[cut]);
     }
     const startTicks = this.replay ? this.lastPrice : Math.round(spec.startPrice / this.tickValue);
+    this.startTicks = startTicks;
     this.fair = startTicks;
     this.now = startTime;
     this.startTime = startTime;
     this.lastPrice = startTicks;
     this.index = startTicks;
-    if (!replay) this.generateHistory(startTime, historyMinutes);
     const minute = Math.floor(startTime / 60_000) * 60_000;
+    if (!replay && historyMinutes > 0) {
+      // generated on first use, from a seed of its own, backwards from the start price: the live
+      // market does not depend on it, and an idle exchange never holds it
+      this.pendingHistory = { end: minute, minutes: historyMinutes, seed: (seed ^ hash(spec.symbol) ^ 0x68e31da4) >>> 0 };
+      this.tradeId = HISTORY_TRADE_IDS;
+    }
     this.current = this.emptyKline(minute, this.lastPrice);
     this.fair = this.lastPrice;
     this.index = this.lastPrice;
@@ -221,37 +248,54 @@ export class SymbolMarket {
     return this.spec.annualVol / Math.sqrt(SECONDS_PER_YEAR);
   }
 
-  /** Minute bars before `startTime` with the same volatility model, ending at startTime's minute. */
-  private generateHistory(startTime: number, minutes: number): void {
-    const end = Math.floor(startTime / 60_000) * 60_000;
-    let price = this.fair;
+  /** False until something needs the generated history (an idle exchange never makes it). */
+  get historyGenerated(): boolean {
+    return this.pendingHistory === undefined;
+  }
+
+  /** The 1m klines: the history before the start (generated now if it was not yet), then the live ones. */
+  get history(): KlineHistory {
+    if (this.pendingHistory) this.generateHistory(this.pendingHistory);
+    return this.hist;
+  }
+
+  /**
+   * Minute bars before the start with the same volatility model, generated backwards from the
+   * start price (the last bar closes at it) with the history's own seed; trade ids count down
+   * from the live market's first (HISTORY_TRADE_IDS).
+   */
+  private generateHistory({ end, minutes, seed }: { end: number; minutes: number; seed: number }): void {
+    this.pendingHistory = undefined;
+    const rng = new Rng(seed);
+    const live = this.hist;
+    const out = new KlineHistory(minutes + live.length + 1440);
+    let price = this.startTicks;
     const sig = this.sigmaPerSecond() * Math.sqrt(60);
     let vol = 1;
-    for (let i = minutes; i >= 1; i--) {
-      const t = end - i * 60_000;
-      vol = Math.exp(0.97 * Math.log(vol) + 0.12 * this.rng.normal());
-      let r = sig * vol * this.rng.normal();
-      if (this.rng.next() < 1 / 600) r += sig * 8 * this.rng.normal();
-      const o = price;
-      const c = Math.max(1, Math.round(o * Math.exp(r)));
+    let id = HISTORY_TRADE_IDS;
+    for (let i = minutes - 1; i >= 0; i--) {
+      const t = end - (minutes - i) * 60_000;
+      vol = Math.exp(0.97 * Math.log(vol) + 0.12 * rng.normal());
+      let r = sig * vol * rng.normal();
+      if (rng.next() < 1 / 600) r += sig * 8 * rng.normal();
+      const c = price;
+      const o = Math.max(1, Math.round(c * Math.exp(-r)));
       const spread = Math.abs(sig * vol * o);
-      const h = Math.max(o, c) + Math.round(Math.abs(this.rng.normal()) * spread * 0.6);
-      const l = Math.max(1, Math.min(o, c) - Math.round(Math.abs(this.rng.normal()) * spread * 0.6));
+      const h = Math.max(o, c) + Math.round(Math.abs(rng.normal()) * spread * 0.6);
+      const l = Math.max(1, Math.min(o, c) - Math.round(Math.abs(rng.normal()) * spread * 0.6));
       const burst = 1 + 4 * Math.min(3, Math.abs(r) / sig);
-      const n = Math.max(0, this.rng.poisson(this.spec.tradeRate * 60 * vol * burst * 0.3));
-      const v = Math.round((n * this.spec.tradeSize * this.rng.lognormal(0.4)) / this.stepValue);
+      const n = Math.min(Math.max(0, id - 1), Math.max(0, rng.poisson(this.spec.tradeRate * 60 * vol * burst * 0.3)));
+      const v = Math.round((n * this.spec.tradeSize * rng.lognormal(0.4)) / this.stepValue);
       const avgTicks = (o + c + h + l) / 4;
       const buyShare = Math.min(0.9, Math.max(0.1, 0.5 + (r / sig) * 0.1));
       const bv = Math.round(v * buyShare);
-      const id0 = this.tradeId + 1;
-      this.tradeId += n;
-      this.history.push({
-        t, o, h, l, c, v, q: Math.round(v * avgTicks), n, bv, bq: Math.round(bv * avgTicks),
-        f: n > 0 ? id0 : -1, L: n > 0 ? this.tradeId : -1,
-      });
-      price = c;
+      out.set(i, { t, o, h, l, c, v, q: Math.round(v * avgTicks), n, bv, bq: Math.round(bv * avgTicks), f: n > 0 ? id - n + 1 : -1, L: n > 0 ? id : -1 });
+      id -= n;
+      price = o;
     }
-    this.lastPrice = price;
+    out.length = minutes;
+    out.append(live);
+    this.hist = out;
   }
 
   private emptyKline(t: number, price: number): OpenKline {
@@ -588,7 +632,7 @@ export class SymbolMarket {
   private rollKlines(time: number): void {
     while (time >= this.current.t + 60_000) {
       const closed = this.current;
-      this.history.push(closed);
+      this.hist.push(closed);
       this.current = this.emptyKline(closed.t + 60_000, this.lastPrice);
       this.listener?.klineClosed(this, closed);
     }

@@ -107,4 +107,26 @@ describe('local exchange market clock', () => {
     for (const e of events) expect(e.E).toBe(t0 + 90_000);
     for (const e of events.filter((x) => x.e === 'aggTrade')) expect(e.T!).toBeLessThanOrEqual(e.E);
   });
+
+  it('generates a market\'s history only when something needs it, the same whenever that is', async () => {
+    let t = 1_780_000_000_000;
+    const realClock = () => t;
+    const early = await start({ realClock, tickMs: 100, historyDays: 0.5 });
+    const late = await start({ realClock, tickMs: 100, historyDays: 0.5 });
+    for (const m of [...early.markets.values(), ...late.markets.values()]) expect(m.historyGenerated).toBe(false);
+    const historyOf = async (ex: LocalExchange) => get(ex, `/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=0&endTime=${1_780_000_000_000 - 60_001}&limit=1000`);
+    const first = await historyOf(early);
+    expect(early.markets.get('BTCUSDT')!.historyGenerated).toBe(true);
+    expect(early.markets.get('ETHUSDT')!.historyGenerated).toBe(false);
+    expect((first as unknown[]).length).toBe(720); // half a day of minutes before the start
+    // the other exchange makes it only after two market minutes have closed: the same history
+    t += 150_000;
+    await get(late, '/fapi/v1/ping');
+    expect(late.markets.get('BTCUSDT')!.historyGenerated).toBe(false);
+    expect(await historyOf(late)).toEqual(first);
+    // and the live klines follow it in order
+    const all = (await get(late, '/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=1000')) as [number][];
+    for (let i = 1; i < all.length; i++) expect(all[i][0] - all[i - 1][0]).toBe(60_000);
+  });
 });
+
