@@ -183,6 +183,9 @@ export class BinanceExchange implements ExchangePort {
       rotateAfterMs: options.ws?.rotateAfterMs,
       onMessage: (stream, data) => this.dispatch(stream, data),
       onConnected: (streams, reconnect) => this.onConnected(streams, reconnect),
+      onLagRecycle: () => {
+        this.rest.syncTime().catch((error: unknown) => this.log('warn', `server time resync failed: ${(error as Error).message}`));
+      },
       onState: (state) => {
         for (const listener of [...this.streamStateListeners]) listener(state);
       },

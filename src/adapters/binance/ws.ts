@@ -45,6 +45,11 @@ export interface StreamClientOptions {
    * streams is lost (not for planned recycles), `up: true` once every such connection is open again.
    */
   onState?: (state: { up: boolean; reason: string }) => void;
+  /**
+   * A connection was recycled for lag: the client may resync its server-time offset (a stale
+   * offset after a clock step, or an exchange clock at another speed, looks like lag).
+   */
+  onLagRecycle?: () => void;
   onLog?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -379,6 +384,7 @@ export class StreamClient {
         if (++conn.lagStrikes >= (this.options.lagStrikes ?? 50)) {
           this.lagRecycles++;
           conn.recycle(`reader ${lag} ms behind the exchange`);
+          this.options.onLagRecycle?.();
           return;
         }
       } else conn.lagStrikes = 0;

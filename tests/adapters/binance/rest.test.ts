@@ -101,4 +101,14 @@ describe('falling behind', () => {
     await until(() => n > before, 'data after the recycle');
     expect(client.stats().reconnects).toBeGreaterThanOrEqual(2);
   });
+
+  it('resyncs the server-time offset when it recycles for lag (an exchange clock slower than real time)', async () => {
+    // at speed 0.05 the exchange clock falls 0.95 ms behind per ms: event times look ever later
+    const { ex, client } = await setup({ tickMs: 20, speed: 0.05 }, { ws: { maxLagMs: 300, reconnectBaseMs: 10 } });
+    const offset0 = client.stats().timeOffsetMs;
+    client.subscribeAggTrades('BTCUSDT', () => undefined);
+    // without a resync the offset never changes and the connection is recycled over and over
+    await until(() => client.streams.stats().lagRecycles >= 1 && client.stats().timeOffsetMs < offset0 - 300, 'a lag recycle and a resynced offset');
+    expect(ex.speed).toBe(0.05);
+  });
 });
