@@ -47,6 +47,7 @@ export class Shell {
   private readonly scheduler: RenderScheduler;
   private readonly globalBindings: KeyBinding[];
   private toastText: { text: string; kind: 'info' | 'error'; until: number } | undefined;
+  private statusLeft: { left: string; used: number; width: number; utc: string } | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private exiting = false;
@@ -410,8 +411,13 @@ export class Shell {
       this.markDirty();
       return;
     }
+    // Everything left of the clock changes only with events, which schedule a full render; the
+    // tick just moves the clock (unless a toast has just expired).
     const width = (this.screen.width as number) || 80;
-    this.status.setContent(this.statusContent(width));
+    const toastExpired = this.toastText !== undefined && this.toastText.until <= Date.now();
+    if (this.statusLeft && this.statusLeft.width === width && !toastExpired) this.status.setContent(this.withClock(this.statusLeft));
+    else this.status.setContent(this.statusContent(width));
+    if (toastExpired) this.toastText = undefined;
     let top = Infinity;
     let bottom = -Infinity;
     for (const element of [this.status, ...changed]) {
@@ -490,7 +496,14 @@ export class Shell {
       used += textWidth(sep) + textWidth(text);
       left += sep + (part.role ? paint(this.theme, part.role, esc(text), { bold: true }) : esc(text));
     }
-    return left + ' '.repeat(Math.max(1, width - used - textWidth(clock) - 1)) + esc(clock) + ' ';
+    this.statusLeft = { left, used, width, utc: t('status.utc') };
+    return this.withClock(this.statusLeft);
+  }
+
+  /** The status line: its left part as last computed, padded, then the clock. */
+  private withClock(status: { left: string; used: number; width: number; utc: string }): string {
+    const clock = `${formatUtc(Date.now())} ${status.utc}`;
+    return status.left + ' '.repeat(Math.max(1, status.width - status.used - textWidth(clock) - 1)) + esc(clock) + ' ';
   }
 
   private render(): void {

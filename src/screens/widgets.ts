@@ -49,13 +49,14 @@ export function restyle(box: Widgets.BoxElement, theme: Theme): void {
   style.label = { ...(style.label ?? {}), fg: s.label.fg };
 }
 
-export function formatDuration(ms: number): string {
+/** `[Nd ]HH:MM[:SS]`. */
+export function formatDuration(ms: number, withSeconds = true): string {
   const s = Math.floor(ms / 1000);
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
-  const hms = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
+  const hms = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}` + (withSeconds ? `:${String(sec).padStart(2, '0')}` : '');
   return d > 0 ? `${d}d ${hms}` : hms;
 }
 
