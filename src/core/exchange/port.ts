@@ -141,48 +141,6 @@ export interface KlineQuery {
   limit?: number;
 }
 
-/** Klines in columnar form (one typed array per field), the form the core stores and computes on. */
-export interface KlineColumns {
-  length: number;
-  openTime: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  volume: Float64Array;
-  closeTime: Float64Array;
-  quoteVolume: Float64Array;
-  trades: Float64Array;
-  takerBuyBase: Float64Array;
-  takerBuyQuote: Float64Array;
-}
-
-/** Turns Binance kline rows into columns (floats: for analysis and charts, not for order maths). */
-export function klineRowsToColumns(rows: readonly KlineRow[]): KlineColumns {
-  const n = rows.length;
-  const c: KlineColumns = {
-    length: n,
-    openTime: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n),
-    close: new Float64Array(n), volume: new Float64Array(n), closeTime: new Float64Array(n), quoteVolume: new Float64Array(n),
-    trades: new Float64Array(n), takerBuyBase: new Float64Array(n), takerBuyQuote: new Float64Array(n),
-  };
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    c.openTime[i] = r[0];
-    c.open[i] = +r[1];
-    c.high[i] = +r[2];
-    c.low[i] = +r[3];
-    c.close[i] = +r[4];
-    c.volume[i] = +r[5];
-    c.closeTime[i] = r[6];
-    c.quoteVolume[i] = +r[7];
-    c.trades[i] = r[8];
-    c.takerBuyBase[i] = +r[9];
-    c.takerBuyQuote[i] = +r[10];
-  }
-  return c;
-}
-
 /** A price level: [price, quantity], decimal strings. Quantity "0" in a diff deletes the level. */
 export type PriceLevel = [string, string];
 
@@ -609,7 +567,7 @@ export interface ExchangePort {
   ping(): Promise<void>;
   serverTime(): Promise<number>;
   exchangeInfo(): Promise<ExchangeInfo>;
-  /** Rows in Binance order (ascending open time); use klineRowsToColumns for columnar form. */
+  /** Rows in Binance order (ascending open time); `rowsToKlines` (src/core/market/download.ts) makes columns. */
   klines(symbol: string, interval: KlineInterval, query?: KlineQuery): Promise<KlineRow[]>;
   /** limit: 5, 10, 20, 50, 100, 500, 1000 */
   depth(symbol: string, limit?: number): Promise<DepthSnapshot>;
