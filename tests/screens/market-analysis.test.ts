@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Shell } from '../../src/screens/shell.js';
 import type { App } from '../../src/core/app.js';
-import { headlessScreen, waitFor, type HeadlessScreen } from '../helpers/screen.js';
-import { openTestApp } from '../helpers/app.js';
+import { waitFor } from '../helpers/screen.js';
+import { ShellHarness } from '../helpers/shell.js';
 import { generateKlines, toKlines } from '../core/analysis/data.js';
 
 beforeAll(() => {
@@ -20,51 +19,35 @@ const PAGE_UP = '\x1b[5~';
 const UP = '\x1b[A';
 
 describe('Market page: temporary analysis over the visible range (headless, real worker threads)', () => {
-  let hs: HeadlessScreen | undefined;
-  let shell: Shell | undefined;
-  let done: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    shell?.dispose();
-    hs?.destroy();
-    await done?.();
-    hs = shell = done = undefined;
-  });
+  let h: ShellHarness;
+  afterEach(() => h.dispose());
 
   async function start(): Promise<App> {
-    const opened = await openTestApp();
-    done = opened.cleanup;
-    const k = generateKlines(3000, 7);
-    for (let i = 0; i < k.openTime.length; i++) k.openTime[i] = T0 + i * 60_000;
-    opened.app.market.store.insert('BTCUSDT', '1m', toKlines(k));
-    hs = headlessScreen(160, 48);
-    shell = new Shell(opened.app, hs.screen);
-    shell.goTo('market');
+    h = await new ShellHarness().start({
+      height: 48,
+      seed: (app) => {
+        const k = generateKlines(3000, 7);
+        for (let i = 0; i < k.openTime.length; i++) k.openTime[i] = T0 + i * 60_000;
+        app.market.store.insert('BTCUSDT', '1m', toKlines(k));
+      },
+    });
+    h.shell.goTo('market');
     await until('BTCUSDT 1m');
-    return opened.app;
+    return h.app;
   }
 
-  const screenText = () => {
-    shell!.renderNow();
-    return hs!.text().join('\n');
-  };
-  async function until(what: string | RegExp, timeout = 10_000): Promise<string> {
-    let text = '';
-    await waitFor(() => {
-      text = screenText();
-      return typeof what === 'string' ? text.includes(what) : what.test(text);
-    }, timeout, `the screen to show ${what}`);
-    return text;
-  }
+  const screenText = () => h.text();
+  const until = (what: string | RegExp, timeout = 10_000) => h.until(what, timeout);
   /** The chart panel's rows (between the symbol list and the order book). */
-  const chartText = () => hs!.text().map((l) => l.slice(31, 160 - 33)).join('\n');
+  const chartText = () => h.hs.text().map((l) => l.slice(31, 160 - 33)).join('\n');
 
   it('without stored CACs, the picker says how to create one; Esc closes it', async () => {
     const app = await start();
-    hs!.type('a');
+    h.hs.type('a');
     await until('No CAC is stored yet');
     expect(screenText()).toContain('atm cac save');
     expect(screenText()).toContain('none: clear the temporary analysis');
-    hs!.type('\x1b');
+    h.hs.type('\x1b');
     await waitFor(() => !screenText().includes('No CAC is stored yet'), 3000, 'the picker closed');
     expect(screenText()).toContain('[6 Market]'); // Esc closed the picker, it did not go back a page
     expect(await app.analysis.list()).toEqual([]);
@@ -77,12 +60,12 @@ describe('Market page: temporary analysis over the visible range (headless, real
     expect(chartText()).not.toContain('•');
     expect(chartText()).not.toContain('DMIXADX');
 
-    hs!.type('a');
+    h.hs.type('a');
     let text = await until('CAC_1  EMA DMIXADX +PIP');
     if (process.env.ATM_SHOW) console.log(text);
     expect(text).toContain('MFIONLY  MFI');
     expect(text).toContain('Temporary analysis');
-    hs!.type('\r'); // the cursor starts on the first CAC
+    h.hs.type('\r'); // the cursor starts on the first CAC
     text = await until(/temporary analysis CAC_1: 2024-01-03 \d\d:\d\d → 01:59 · not stored/);
     const chart = chartText();
     if (process.env.ATM_SHOW) console.log(text);
@@ -104,27 +87,27 @@ describe('Market page: temporary analysis over the visible range (headless, real
     expect((await app.analysis.listCacs()).map((c) => c.cac.name)).toEqual(['CAC_1', 'MFIONLY']);
 
     // panning outside the analysed range says so; `a` runs the same CAC over the new view
-    hs!.type(PAGE_UP);
-    hs!.type(PAGE_UP);
+    h.hs.type(PAGE_UP);
+    h.hs.type(PAGE_UP);
     text = await until('the view is outside the range analysed by CAC_1');
     if (process.env.ATM_SHOW) console.log(text);
-    hs!.type('a');
+    h.hs.type('a');
     text = await until(/temporary analysis CAC_1: 2024-01-02 \d\d:\d\d → 2024-01-03 00:\d\d/);
     expect(text).not.toContain('the view is outside');
     expect(chartText()).toContain('DMIXADX norm');
 
     // another CAC from the picker replaces it; "none" clears it
-    hs!.type('a');
+    h.hs.type('a');
     await until('MFIONLY  MFI');
-    hs!.type('j');
-    hs!.type('\r');
+    h.hs.type('j');
+    h.hs.type('\r');
     await until('temporary analysis MFIONLY');
     expect(chartText()).toContain('MFI norm');
     expect(chartText()).not.toContain('DMIXADX');
-    hs!.type('a');
+    h.hs.type('a');
     await until('none: clear the temporary analysis');
-    for (let i = 0; i < 3; i++) hs!.type(UP);
-    hs!.type('\r');
+    for (let i = 0; i < 3; i++) h.hs.type(UP);
+    h.hs.type('\r');
     await waitFor(() => !chartText().includes('MFI'), 3000, 'the analysis cleared');
     expect(chartText()).not.toContain('•');
     expect(await app.analysis.list()).toEqual([]);
@@ -133,8 +116,8 @@ describe('Market page: temporary analysis over the visible range (headless, real
   it('speaks Korean in the picker', async () => {
     const app = await start();
     await app.setLanguage('ko');
-    shell!.goTo('market');
-    hs!.type('a');
+    h.shell.goTo('market');
+    h.hs.type('a');
     await until('저장된 CAC가 없습니다');
     expect(screenText()).toContain('없음: 임시 분석 지우기');
   });
@@ -143,10 +126,10 @@ describe('Market page: temporary analysis over the visible range (headless, real
     const app = await start();
     await app.analysis.saveCac({ name: 'BROKEN', indicators: ['SMA:n=5'], pip: null });
     await app.db.kysely.updateTable('named_configs').set({ params_json: JSON.stringify({ indicators: [{ type: 'SMA', params: { n: 1 } }], pip: null }) }).execute();
-    hs!.type('a');
+    h.hs.type('a');
     await until('could not list the CACs');
     expect(screenText()).toContain('SMA.n: 1 is out of range');
-    hs!.type('\x1b');
+    h.hs.type('\x1b');
     await waitFor(() => !screenText().includes('could not list'), 3000, 'the picker closed');
     expect(screenText()).toContain('BTCUSDT 1m');
   });

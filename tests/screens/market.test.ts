@@ -1,51 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Shell } from '../../src/screens/shell.js';
 import type { App } from '../../src/core/app.js';
 import { klinesFromRows } from '../../src/core/market/klines.js';
-import { headlessScreen, waitFor, type HeadlessScreen } from '../helpers/screen.js';
+import { waitFor } from '../helpers/screen.js';
+import { ShellHarness } from '../helpers/shell.js';
 import { openTestApp } from '../helpers/app.js';
 import { makeRows } from '../core/market/fixtures.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 
 describe('Market page (headless, real blessed screen and shell)', () => {
-  let hs: HeadlessScreen | undefined;
-  let shell: Shell | undefined;
-  let done: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    shell?.dispose();
-    hs?.destroy();
-    await done?.();
-    hs = undefined;
-    shell = undefined;
-    done = undefined;
-  });
+  let h: ShellHarness;
+  afterEach(() => h.dispose());
 
   async function start(seed?: (app: App) => void, options: Parameters<typeof openTestApp>[0] = {}) {
-    const opened = await openTestApp(options);
-    done = opened.cleanup;
-    seed?.(opened.app);
-    hs = headlessScreen(160, 40);
-    shell = new Shell(opened.app, hs.screen);
-    shell.renderNow();
-    return { app: opened.app };
+    h = await new ShellHarness().start({ seed, app: options });
+    return { app: h.app };
   }
-
-  function press(data: string): string {
-    hs!.type(data);
-    shell!.renderNow();
-    return hs!.text().join('\n');
-  }
-
-  async function until(text: string): Promise<string> {
-    let screen = '';
-    await waitFor(() => {
-      shell!.renderNow();
-      screen = hs!.text().join('\n');
-      return screen.includes(text);
-    }, 3000, `the screen to show ${JSON.stringify(text)}`);
-    return screen;
-  }
+  const press = (data: string) => h.press(data);
+  const until = (text: string) => h.until(text);
 
   it('says plainly when nothing is stored and no exchange is connected', async () => {
     await start();
@@ -66,7 +38,7 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     });
     press('6');
     let screen = await until('ETHUSDT');
-    const lines = hs!.text();
+    const lines = h.hs.text();
     const ethLine = lines.findIndex((l) => l.startsWith('│ETHUSDT'));
     const btcLine = lines.findIndex((l) => l.startsWith('│BTCUSDT'));
     expect(ethLine).toBeGreaterThan(0);
@@ -76,7 +48,7 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     expect(screen).toMatch(/[┃│╽╿╻╹]/);
     // sort by volume: BTC first
     screen = press('s');
-    const byVolume = hs!.text();
+    const byVolume = h.hs.text();
     expect(byVolume.findIndex((l) => l.startsWith('│BTCUSDT'))).toBeLessThan(byVolume.findIndex((l) => l.startsWith('│ETHUSDT')));
     // filter
     press('/');
@@ -93,7 +65,7 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     screen = press('f');
     expect(screen).toMatch(/\d+ candles per column/);
     // a live forming kline from the market data service shows at once
-    const app = (shell as unknown as { app: App }).app;
+    const app = h.app;
     app.bus.emit('market.kline', { symbol: 'ETHUSDT', interval: '1m', closed: false, kline: { openTime: T0 + 2 * 1440 * 60_000, open: 2.3, high: 2.4, low: 2.2, close: 2.35, volume: 1, quoteVolume: 2.35, trades: 1, takerBuyVolume: 0, takerBuyQuoteVolume: 0 } });
     for (let i = 0; i < 12; i++) press('+'); // back to one candle per column
     press('G'); // the latest candle
@@ -113,8 +85,8 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     press('/');
     press('\x1b'); // while typing a filter, Esc clears it (and does not go back a page)
     await waitFor(() => {
-      shell!.renderNow();
-      const text = hs!.text().join('\n');
+      h.shell.renderNow();
+      const text = h.hs.text().join('\n');
       return text.includes('[6 Market]') && !text.includes('/ETH');
     }, 2000, 'the filter cleared, still on the Market page');
     let screen = await until('ETHUSDT'); // the exchange's symbols are listed before anything is stored
@@ -124,8 +96,8 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     await waitFor(() => (app.market.store.lastOpenTime('BTCUSDT', '1m') ?? 0) > 0, 10_000, 'the initial fill');
     screen = await until('Recent trades');
     await waitFor(() => {
-      shell!.renderNow();
-      screen = hs!.text().join('\n');
+      h.shell.renderNow();
+      screen = h.hs.text().join('\n');
       return /\d\d:\d\d:\d\d\s+\d+\.\d/.test(screen) && !screen.includes('order book syncing');
     }, 10_000, 'trades and a synced book');
     expect(screen).not.toContain('No exchange connected');

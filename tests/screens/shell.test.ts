@@ -3,51 +3,24 @@ import { Shell, paletteSuggestions, resolvePage } from '../../src/screens/shell.
 import { PAGE_IDS } from '../../src/screens/page.js';
 import { bindKeys, defineKeys, displayKey } from '../../src/screens/keys.js';
 import { loadTheme, paint } from '../../src/screens/theme.js';
-import { App } from '../../src/core/app.js';
-import { headlessScreen, waitFor, type HeadlessScreen } from '../helpers/screen.js';
-import { openTestApp } from '../helpers/app.js';
+import { App, type AppOptions } from '../../src/core/app.js';
+import { waitFor } from '../helpers/screen.js';
+import { ShellHarness } from '../helpers/shell.js';
 
 const TITLES_EN = ['Dashboard', 'Accounts', 'AutoTrade', 'Currency Analysis', 'Account History', 'Market', 'Simulation', 'Simulation Result', 'Neural Network', 'Settings'];
 
 describe('TUI shell (headless, real blessed screen)', () => {
-  let hs: HeadlessScreen | undefined;
-  let shell: Shell | undefined;
-  let done: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    shell?.dispose();
-    hs?.destroy();
-    await done?.();
-    hs = undefined;
-    shell = undefined;
-    done = undefined;
-  });
+  let h: ShellHarness;
+  let shell: Shell;
+  afterEach(() => h.dispose());
 
-  async function start(width = 160, height = 40, options: Parameters<typeof openTestApp>[0] = {}) {
-    const opened = await openTestApp(options);
-    done = opened.cleanup;
-    hs = headlessScreen(width, height);
-    shell = new Shell(opened.app, hs.screen);
-    shell.renderNow();
-    return { app: opened.app, home: opened.home, hs, shell };
+  async function start(width = 160, height = 40, options: Partial<AppOptions> = {}) {
+    h = await new ShellHarness().start({ width, height, app: options });
+    shell = h.shell;
+    return { app: h.app, home: h.home, hs: h.hs, shell: h.shell };
   }
-
-  /** Renders until the screen shows `text` (changes applied asynchronously land a turn later). */
-  async function until(text: string): Promise<string> {
-    let screenText = '';
-    await waitFor(() => {
-      shell!.renderNow();
-      screenText = hs!.text().join('\n');
-      return screenText.includes(text);
-    }, 3000, `the screen to show ${JSON.stringify(text)}`);
-    return screenText;
-  }
-
-  /** Types keys, then renders, and returns the screen text. */
-  function press(data: string): string {
-    hs!.type(data);
-    shell!.renderNow();
-    return hs!.text().join('\n');
-  }
+  const press = (data: string) => h.press(data);
+  const until = (text: string) => h.until(text);
 
   it('renders the header tabs, the dashboard and the status bar', async () => {
     const { hs } = await start();
@@ -98,8 +71,8 @@ describe('TUI shell (headless, real blessed screen)', () => {
     text = press('?');
     expect(text).toContain('On this page: Settings');
     expect(text).toContain('change the value');
-    hs!.type('\x1b');
-    await waitFor(() => (shell!.renderNow(), !hs!.text().join('\n').includes('Everywhere')), 2000, 'help to close on Esc');
+    h.hs.type('\x1b');
+    await waitFor(() => !h.text().includes('Everywhere'), 2000, 'help to close on Esc');
   });
 
   it('runs palette commands: go to a page, set the log level, unknown commands are reported', async () => {
