@@ -1,16 +1,8 @@
 import type { KlineColumns } from '../../../src/core/analysis/indicators/index.js';
+import { mulberry32 } from '../../../src/core/random.js';
 
 /** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /**
  * A realistic 1m kline series: a random walk on a 0.1 tick around `start`, with repeated closes

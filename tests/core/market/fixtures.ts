@@ -4,18 +4,10 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { ARCHIVE_COLUMNS } from '../../../src/core/market/archive.js';
 import { closeTime, formatDecimal, type Interval, type Kline, type Klines, klinesFromRows, nextOpenTime } from '../../../src/core/market/klines.js';
+import { mulberry32 } from '../../../src/core/random.js';
 
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32). */
+export const rng = mulberry32;
 
 /**
  * Synthetic klines with Binance-like short decimals: prices on a 0.001 tick, volumes with one
