@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { BinanceExchange } from '../adapters/binance/adapter.js';
-import { DEMO_API_KEY, DEMO_API_SECRET, type LocalExchangeOptions } from '../adapters/localexchange/server.js';
+import { DEMO_API_KEY, DEMO_API_SECRET, LocalExchange, type LocalExchangeOptions } from '../adapters/localexchange/server.js';
 import type { AggTradeEvent } from '../core/exchange/port.js';
 import type { BenchSection } from './index.js';
 
@@ -146,9 +146,38 @@ async function resyncTime(): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * The first request after an idle stretch: the exchange runs in-process on a clock the bench
+ * moves (no real waiting), every symbol, speed 1. Each figure is the wall time of one
+ * `/fapi/v1/depth` request that has to catch the market up over the idle stretch first.
+ */
+export async function catchUpTimes(idleMinutes: readonly number[] = [1, 10, 60, 1440]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  // the first run warms the JIT up (a program that has run a while is warm); not reported
+  let warm = false;
+  for (const minutes of [1, ...idleMinutes]) {
+    let t = 1_780_000_000_000;
+    const ex = await LocalExchange.start({ realClock: () => t, seed: 5, historyDays: 1 });
+    try {
+      // warm up: the history and the first steps exist, as in a program that has run a while
+      await (await fetch(`${ex.url}/fapi/v1/ticker/24hr?symbol=BTCUSDT`)).json();
+      t += minutes * 60_000;
+      const t0 = performance.now();
+      const res = await fetch(`${ex.url}/fapi/v1/depth?symbol=BTCUSDT&limit=5`);
+      await res.json();
+      const name = minutes >= 60 ? `catchUp${minutes / 60}hMs` : `catchUp${minutes}mMs`;
+      if (warm) out[name] = Math.round((performance.now() - t0) * 10) / 10;
+      warm = true;
+    } finally {
+      await ex.close();
+    }
+  }
+  return out;
+}
+
 export const section: BenchSection = {
   name: 'exchange',
   async run() {
-    return { ...(await websocketThroughput()), ...(await restRoundTrips()), ...(await resyncTime()) };
+    return { ...(await websocketThroughput()), ...(await restRoundTrips()), ...(await resyncTime()), ...(await catchUpTimes()) };
   },
 };

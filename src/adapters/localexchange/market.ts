@@ -18,6 +18,16 @@ const SECONDS_PER_YEAR = 365 * 86_400;
 const HISTORY_TRADE_IDS = 1_000_000_000;
 /** Levels kept per side of the synthetic book. */
 const BOOK_LEVELS = 400;
+/**
+ * Calibration of the kline-level fast-forward to the trade-level generator (measured on the
+ * default symbols): aggregated trades per expected taker arrival (sweeps add trades) and the
+ * mean trade size in units of the symbol's tradeSize (lognormal(1) sizes, capped by the book).
+ */
+const FF_TRADE_RATE = 1.4;
+const FF_TRADE_SIZE = 0.85;
+/** Levels swept per tick the fair value crosses, and a swept level's mean size per unit of levelQty's distance factor. */
+const FF_SWEEP_RATE = 1;
+const FF_SWEEP_SIZE = 1.15;
 
 export interface AggTradeRec {
   a: number;
@@ -140,6 +150,10 @@ export class SymbolMarket {
   /** tickSize × stepSize in units of 10^-(priceDecimals + qtyDecimals) (1 when both are powers of ten). */
   private readonly unitScale: bigint;
   private readonly rng: Rng;
+  /** Seed of the per-minute streams of the kline-level fast-forward (see `fastForward`). */
+  private readonly minuteSeed: number;
+  /** Length (market s) of the last trade-level step: weighs a fast-forwarded minute's premium sample. */
+  private lastStepSeconds = 0.1;
   /** Synthetic liquidity and user liquidity per price. */
   readonly bids = new Map<number, number>();
   readonly asks = new Map<number, number>();
@@ -200,6 +214,7 @@ export class SymbolMarket {
     this.stepValue = Number(spec.stepSize);
     this.unitScale = BigInt(Math.round(this.tickValue * 10 ** spec.priceDecimals)) * BigInt(Math.round(this.stepValue * 10 ** spec.qtyDecimals));
     this.rng = new Rng(seed ^ hash(spec.symbol));
+    this.minuteSeed = (seed ^ hash(spec.symbol) ^ 0x2c1b3c6d) >>> 0;
     this.replay = replay;
     this.hist = new KlineHistory((replay ? Math.min(historyMinutes, Math.floor(replay.length / 2)) : 0) + 1440);
     if (replay) {
@@ -467,6 +482,7 @@ export class SymbolMarket {
   step(time: number, dtSeconds: number): void {
     this.rollKlines(time);
     this.now = time;
+    this.lastStepSeconds = dtSeconds;
     const rng = this.rng;
     // stochastic volatility (clustering) and volume bursts
     this.volMult = Math.exp(Math.log(this.volMult) * Math.exp(-dtSeconds / 900) + 0.35 * Math.sqrt(Math.min(dtSeconds, 900) / 900) * rng.normal());
@@ -514,6 +530,164 @@ export class SymbolMarket {
       this.setSynthetic(side, price, rng.next() < 0.1 ? 0 : this.levelQty(dist));
     }
     this.updateMark(dtSeconds);
+  }
+
+  /**
+   * Kline-level generation for a stretch nobody watched: advances market time from `now` to
+   * `until` (ms) without trades or book, segment by segment (a segment is the part of one 1m
+   * kline in the stretch: a partial first and last one, whole minutes between). Each segment
+   * draws from a stream seeded by the market's seed and the segment's start time, so the cost
+   * does not depend on the trade rate and the result only on the seed and the stretch.
+   *
+   * The volatility model is the trade-level one integrated over the segment: the log-OU
+   * volatility multiplier, bursts (Poisson arrivals decaying with 20 s) whose mean over the
+   * segment scales the trade rate, jumps (rate 1/h) and the replayed path when replaying.
+   * Resting user orders whose price the segment's range reaches are filled at their price.
+   * `onSegment` runs after each segment with `now` at its end (funding, liquidations).
+   * Afterwards the book is rebuilt around the last price: trade-level steps continue from there.
+   */
+  fastForward(until: number, onSegment?: () => void): void {
+    if (until <= this.now) return;
+    while (this.now < until) {
+      const a = this.now;
+      const minuteEnd = Math.floor(a / 60_000) * 60_000 + 60_000;
+      const b = Math.min(until, minuteEnd);
+      this.rollKlines(a);
+      this.klineSegment(a, b);
+      this.now = b;
+      this.rollKlines(b);
+      // the funding rate (decimal arithmetic) is needed only at funding times and at the end
+      if (b >= this.nextFunding || b >= until) this.fundingRate = fundingRateFormula(Dec.fromNumber(round8(this.premiumSum / this.premiumCount))).toNumber();
+      onSegment?.();
+    }
+    this.recenterBook();
+  }
+
+  /** One kline-level segment [a, b) merged into the open kline (see `fastForward`). */
+  private klineSegment(a: number, b: number): void {
+    const dt = (b - a) / 1000;
+    const rng = new Rng((this.minuteSeed ^ mix32(Math.floor(a / 1000))) >>> 0);
+    // volatility clustering: the exact log-OU transition over dt
+    this.volMult = Math.exp(Math.log(this.volMult) * Math.exp(-dt / 900) + 0.35 * Math.sqrt(Math.min(dt, 900) / 900) * rng.normal());
+    this.volMult = Math.min(6, Math.max(0.25, this.volMult));
+    // bursts: decay with 20 s; arrivals (rate 1/300 s, and one per jump) at uniform times
+    const decayMean = (x: number) => (x > 1e-9 ? (20 * (1 - Math.exp(-x / 20))) / x : 1);
+    let burstMean = 1 + (this.burst - 1) * decayMean(dt);
+    let burstEnd = 1 + (this.burst - 1) * Math.exp(-dt / 20);
+    const addBurst = (size: number) => {
+      const rest = dt * (1 - rng.next());
+      burstMean += (size * rest * decayMean(rest)) / dt;
+      burstEnd += size * Math.exp(-rest / 20);
+    };
+    for (let k = rng.poisson(dt / 300); k > 0; k--) addBurst(2 + 6 * rng.next());
+    const sig = this.sigmaPerSecond() * this.volMult;
+    let ret = sig * Math.sqrt(dt) * rng.normal();
+    if (rng.next() < dt / 3600) {
+      ret += sig * Math.sqrt(60) * 6 * rng.normal();
+      addBurst(8);
+      this.volMult = Math.min(6, this.volMult * 1.8);
+    }
+    this.burst = burstEnd;
+    let rate = this.spec.tradeRate * burstMean * Math.sqrt(this.volMult) * FF_TRADE_RATE;
+    const path = this.replayPath(b);
+    if (path !== undefined) {
+      this.fair = path.price;
+      rate = path.tradesPerSecond * FF_TRADE_RATE;
+    } else this.fair = Math.max(2, this.fair * Math.exp(ret));
+    // the segment's bar: opens at the last price, closes at the fair price; the range of the path
+    const o = this.lastPrice;
+    const c = Math.max(1, Math.round(this.fair));
+    const sd = sig * Math.sqrt(dt) * this.fair;
+    // takers arrive at `rate`; the price following the fair value sweeps the levels it crosses:
+    // at trade level about E|Δfair| ticks per step, i.e. √(2/π)·σ·fair·dt/√(step) ticks
+    const takers = rng.poisson(rate * dt);
+    const ticksPerStep = Math.sqrt(2 / Math.PI) * sig * this.fair * Math.sqrt(this.lastStepSeconds);
+    const sweeps = rng.poisson(FF_SWEEP_RATE * ticksPerStep * (dt / this.lastStepSeconds));
+    const aggs = takers + sweeps;
+    // the range: the path's excursion beyond open and close, and the spread (sells hit the bid a tick under)
+    const h = Math.max(o, c) + Math.round(Math.abs(rng.normal()) * sd * 0.5);
+    const l = Math.max(1, Math.min(o, c) - Math.round(Math.abs(rng.normal()) * sd * 0.5) - (aggs > 0 ? 1 : 0));
+    const k = this.current;
+    if (aggs > 0) {
+      // fills per aggregated trade: 1 + floor(3U) (mean 2, variance 2/3); sizes lognormal: a sum's CV is about 1.3/√count
+      const n = aggs + Math.max(0, Math.round(aggs + Math.sqrt((aggs * 2) / 3) * rng.normal()));
+      const size = this.spec.tradeSize / this.stepValue;
+      // a swept level was filled in by makers at about half a step's move from the touch: levelQty grows 5 % a tick
+      const mean = takers * size * FF_TRADE_SIZE + sweeps * size * FF_SWEEP_SIZE * (1.5 + 0.1 * ticksPerStep);
+      const v = Math.max(aggs, Math.round(mean * (1 + (1.3 / Math.sqrt(aggs)) * rng.normal())));
+      // takers lean with the move (the trade-level lean on fair − mid)
+      const z = sd > 0 ? (c - o) / sd : 0;
+      const buyShare = Math.min(0.9, Math.max(0.1, 0.5 + 0.1 * Math.max(-3, Math.min(3, z)) + 0.05 * rng.normal()));
+      const bv = Math.round(v * buyShare);
+      // quote units: an integer per bar with the volume-weighted price inside [low, high]
+      const avg = (o + h + l + c) / 4;
+      this.mergeSegment(k, o, h, l, c, v, Math.round(v * avg), n, bv, Math.round(bv * avg));
+      this.aggId += aggs;
+    }
+    this.lastPrice = c;
+    if (k.n === 0) {
+      k.o = c; k.h = c; k.l = c; k.c = c;
+    }
+    this.fillUserInRange(l, h, k);
+    // mark: the index follows the fair value; the premium sample counts as the steps it replaces
+    this.index = this.fair * (1 + (0.0001 / Math.sqrt(Math.max(1, dt / this.lastStepSeconds))) * rng.normal());
+    const mid = this.lastPrice - 0.5;
+    this.basisEma = mid - this.index;
+    const weight = Math.max(1, Math.round(dt / this.lastStepSeconds));
+    this.premiumSum += ((mid - this.index) / this.index) * weight;
+    this.premiumCount += weight;
+  }
+
+  private mergeSegment(k: OpenKline, o: number, h: number, l: number, c: number, v: number, q: number, n: number, bv: number, bq: number): void {
+    const f = this.tradeId + 1;
+    this.tradeId += n;
+    if (k.n === 0) {
+      k.o = o; k.h = h; k.l = l;
+      k.f = f;
+    }
+    if (h > k.h) k.h = h;
+    if (l < k.l) k.l = l;
+    k.c = c;
+    k.v += v; k.q += q; k.n += n; k.bv += bv; k.bq += bq;
+    k.L = this.tradeId;
+  }
+
+  /** Fills resting user orders the range [low, high] reached, at their prices (the taker is synthetic). */
+  private fillUserInRange(low: number, high: number, k: OpenKline): void {
+    if (!this.userFill) return;
+    for (const [side, map] of [['bid', this.userBids], ['ask', this.userAsks]] as const) {
+      if (map.size === 0) continue;
+      const prices = [...map.keys()].filter((p) => (side === 'bid' ? p >= low : p <= high)).sort((x, y) => (side === 'bid' ? y - x : x - y));
+      for (const p of prices) {
+        const qty = map.get(p) ?? 0;
+        if (qty <= 0) continue;
+        const filled = this.userFill(side, p, qty);
+        if (filled <= 0) continue;
+        // the user's order traded with a synthetic taker: a trade of the kline (bar range kept)
+        this.aggId++;
+        const close = k.n === 0 ? p : k.c;
+        this.mergeSegment(k, p, p, p, close, filled, p * filled, 1, side === 'ask' ? filled : 0, side === 'ask' ? p * filled : 0);
+        this.lastPrice = close;
+      }
+    }
+  }
+
+  /**
+   * Rebuilds the synthetic book around the last price (bid one tick under it, ask at it, as a
+   * fresh market starts), recording every change so the depth stream's update ids run on.
+   */
+  recenterBook(): void {
+    this.fair = this.lastPrice;
+    for (const p of [...this.bids.keys()].sort((x, y) => x - y)) this.setSynthetic('bid', p, 0);
+    for (const p of [...this.asks.keys()].sort((x, y) => y - x)) this.setSynthetic('ask', p, 0);
+    this.lowestBid = Infinity;
+    this.highestAsk = -Infinity;
+    const bid = this.lastPrice - 1;
+    const ask = this.lastPrice;
+    for (let i = 0; i < BOOK_LEVELS; i++) {
+      if (bid - i > 0) this.setSynthetic('bid', bid - i, this.levelQty(i));
+      this.setSynthetic('ask', ask + i, this.levelQty(i));
+    }
   }
 
   private toTicks(price: number): number {
@@ -764,6 +938,14 @@ function hash(text: string): number {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
   return h >>> 0;
+}
+
+/** A 32-bit integer hash (murmur3 finalizer) of a non-negative integer. */
+function mix32(x: number): number {
+  let h = (x ^ Math.floor(x / 4294967296)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function round8(x: number): number {

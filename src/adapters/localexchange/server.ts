@@ -108,6 +108,17 @@ interface Endpoint {
   handle: (ctx: Ctx) => unknown;
 }
 
+/**
+ * Catch-ups longer than both FAST_FORWARD_MIN_STEPS grid steps and FAST_FORWARD_MIN_MARKET_MS of
+ * market time, while nobody listens, are generated at kline level except for the last TAIL_STEPS
+ * steps, which run at trade level (the book, trades and the open kline are live again): the
+ * first request after any idle time waits for at most FAST_FORWARD_MIN_STEPS trade-level steps
+ * (about 0.1 ms each for the five default symbols) plus a few microseconds per skipped minute.
+ */
+const FAST_FORWARD_MIN_STEPS = 1200;
+const FAST_FORWARD_MIN_MARKET_MS = 120_000;
+const TAIL_STEPS = 600;
+
 const STREAM_ROUTE = (stream: string): 'public' | 'market' => (/@(depth|bookTicker|trade$|rpiDepth)|^!bookTicker/.test(stream) ? 'public' : 'market');
 
 function intervalMs(unit: 'SECOND' | 'MINUTE', n: number): number {
@@ -165,6 +176,8 @@ export class LocalExchange {
     arrivals: [] as number[],
     /** Generator steps done (every market steps once per step). */
     steps: 0,
+    /** Kline-level fast-forwards over long unwatched stretches. */
+    fastForwards: 0,
   };
   port = 0;
   private closed = false;
@@ -334,10 +347,52 @@ export class LocalExchange {
   /** Generates grid steps up to `target` (default: all due) until `deadline` (performance.now() ms). */
   private runSteps(deadline: number, target = this.stepsDone + this.dueSteps()): void {
     const idle = this.isIdle();
+    // a long stretch nobody watched: kline level up to the last TAIL_STEPS, trade level after
+    if (idle && target - this.stepsDone > FAST_FORWARD_MIN_STEPS && (target - this.stepsDone) * this.stepMarketMs > FAST_FORWARD_MIN_MARKET_MS) {
+      this.fastForward(target - TAIL_STEPS);
+    }
     while (this.stepsDone < target && performance.now() < deadline) {
       this.stepsDone++;
       this.stepTo(this.runBase + this.stepsDone * this.stepMarketMs, this.stepMarketMs, idle);
     }
+  }
+
+  /**
+   * Kline-level generation of every market up to grid step `steps` (see SymbolMarket.fastForward):
+   * the cost grows with the minutes skipped (microseconds each), not with the steps. Funding
+   * settles and liquidations are checked after every segment (the book is rebuilt around the
+   * price first when a position in that market could be liquidated); GTD orders expire at the end.
+   */
+  private fastForward(steps: number): void {
+    const elapsed = this.runBase + steps * this.stepMarketMs;
+    try {
+      for (const m of this.markets.values()) {
+        const held = this.hasPosition(m.spec.symbol);
+        m.fastForward(Math.round(m.startTime + elapsed), () => {
+          this.engine.settleFunding(m);
+          if (held) {
+            m.recenterBook();
+            this.engine.checkLiquidations();
+          }
+          m.drainChanges();
+        });
+        m.drainChanges();
+      }
+      this.engine.expireOrders();
+    } catch (error) {
+      this.options.log?.(`local exchange: market fast-forward failed: ${(error as Error).stack ?? String(error)}`);
+    }
+    this.stepsDone = steps;
+    this.elapsed = elapsed;
+    this.metrics.fastForwards++;
+  }
+
+  private hasPosition(symbol: string): boolean {
+    for (const a of this.engine.accounts.values()) {
+      const p = a.positions.get(symbol);
+      if (p && !p.amt.isZero()) return true;
+    }
+    return false;
   }
 
   /** One generator step of every market to `elapsed` market ms since the start. */
