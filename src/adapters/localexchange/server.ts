@@ -233,6 +233,8 @@ export class LocalExchange {
         aggTrade: (market, t) => this.onAggTrade(market, t),
         klineClosed: (market, k) => this.onKlineClosed(market, k),
       };
+      // synthetic takers fill resting user orders (the engine was made before the markets existed)
+      m.userFill = (side, price, qty) => this.engine.fillResting(m, side, price, qty);
       this.markets.set(spec.symbol, m);
     }
     const accounts = this.options.accounts ?? [{ apiKey: DEMO_API_KEY, apiSecret: DEMO_API_SECRET }];
