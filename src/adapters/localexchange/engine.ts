@@ -631,8 +631,12 @@ export class Engine {
     }
   }
 
+  /** Runs before a liquidation trades against a market's book (the fast-forward rebuilds the book there). */
+  beforeLiquidation: ((m: SymbolMarket) => void) | undefined;
+
   private liquidate(a: SimAccount, symbol: string, mark: Dec): void {
     const m = this.markets.get(symbol)!;
+    this.beforeLiquidation?.(m);
     const p = this.position(a, symbol);
     for (const o of this.openOrders(a, symbol)) this.cancel(a, o, 'CANCELED');
     const now = this.now();

@@ -362,20 +362,19 @@ export class LocalExchange {
   /**
    * Kline-level generation of every market up to grid step `steps` (see SymbolMarket.fastForward):
    * the cost grows with the minutes skipped (microseconds each), not with the steps. Funding
-   * settles and liquidations are checked after every segment (the book is rebuilt around the
-   * price first when a position in that market could be liquidated); GTD orders expire at the end.
+   * settles after every segment; while an account holds a position in the market, liquidations
+   * are checked too (a liquidation first rebuilds the book around the price); GTD orders expire
+   * at the end.
    */
   private fastForward(steps: number): void {
     const elapsed = this.runBase + steps * this.stepMarketMs;
+    // a liquidation trades against the book: rebuild it around the price first (the kline level keeps no book)
+    this.engine.beforeLiquidation = (m) => m.recenterBook();
     try {
       for (const m of this.markets.values()) {
-        const held = this.hasPosition(m.spec.symbol);
         m.fastForward(Math.round(m.startTime + elapsed), () => {
           this.engine.settleFunding(m);
-          if (held) {
-            m.recenterBook();
-            this.engine.checkLiquidations();
-          }
+          if (this.hasPosition(m.spec.symbol)) this.engine.checkLiquidations();
           m.drainChanges();
         });
         m.drainChanges();
@@ -383,6 +382,8 @@ export class LocalExchange {
       this.engine.expireOrders();
     } catch (error) {
       this.options.log?.(`local exchange: market fast-forward failed: ${(error as Error).stack ?? String(error)}`);
+    } finally {
+      this.engine.beforeLiquidation = undefined;
     }
     this.stepsDone = steps;
     this.elapsed = elapsed;

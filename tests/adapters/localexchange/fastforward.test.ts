@@ -189,4 +189,24 @@ describe('local exchange: kline-level fast-forward over unwatched stretches', ()
     // the far order still rests in the rebuilt book
     expect(m.userBids.size + m.userAsks.size).toBe(1);
   });
+
+  it('liquidates a position the unwatched path takes below its liquidation price, near that price', async () => {
+    let t = T0;
+    const ex = await start(() => t, { symbols: ['BTCUSDT'] });
+    await get(ex, '/fapi/v1/ping');
+    const account = ex.engine.accounts.get(DEMO_API_KEY)!;
+    ex.engine.setLeverage(account, 'BTCUSDT', '100');
+    ex.engine.setMarginType(account, 'BTCUSDT', 'ISOLATED');
+    ex.engine.newOrder(account, { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.100' });
+    const liquidation = Number((ex.engine.positionRiskRow(account, 'BTCUSDT', 3) as { liquidationPrice: string }).liquidationPrice);
+    t += 6 * 3_600_000;
+    const rows = await get<Row[]>(ex, `/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=${T0}&limit=1500`);
+    expect(ex.metrics.fastForwards).toBe(1);
+    expect(Math.min(...rows.map((r) => Number(r[3])))).toBeLessThan(liquidation);
+    expect(account.positions.get('BTCUSDT')!.amt.isZero()).toBe(true);
+    const closing = account.trades.at(-1)!;
+    expect(closing.side).toBe('SELL');
+    // the book was rebuilt around the price before the liquidation traded against it
+    expect(Math.abs(Number(closing.price) - liquidation) / liquidation).toBeLessThan(0.002);
+  });
 });
