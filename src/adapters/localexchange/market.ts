@@ -16,6 +16,8 @@ import type { ReplaySeries } from './replay.js';
 const SECONDS_PER_YEAR = 365 * 86_400;
 /** The live market's first trade id; the generated history's ids count down from it. */
 const HISTORY_TRADE_IDS = 1_000_000_000;
+/** Live 1m klines kept beyond the generated history (the oldest rows go first): memory stays bounded over months. */
+const LIVE_HISTORY_MINUTES = 30 * 1440;
 /** Levels kept per side of the synthetic book. */
 const BOOK_LEVELS = 400;
 /**
@@ -47,6 +49,8 @@ export interface DepthChange {
   asks: Map<number, number>;
 }
 
+const KLINE_FIELDS = ['t', 'o', 'h', 'l', 'c', 'v', 'q', 'n', 'bv', 'bq', 'fId', 'lId'] as const;
+
 /** Columnar 1m kline history (prices in ticks, volumes in steps, quote volumes in quote units = ticks × steps, exact integers). */
 class KlineHistory {
   length = 0;
@@ -71,11 +75,20 @@ class KlineHistory {
     this.bv = new Float64Array(n); this.bq = new Float64Array(n); this.fId = new Float64Array(n); this.lId = new Float64Array(n);
   }
 
+  /** Rows kept at most: past it the oldest eighth (at least a day) is dropped. */
+  maxRows = Infinity;
+
   push(k: OpenKline): void {
+    if (this.length >= this.maxRows) {
+      const drop = Math.min(this.length, Math.max(1440, Math.ceil(this.maxRows / 8)));
+      for (const key of KLINE_FIELDS) this[key].copyWithin(0, drop, this.length);
+      this.length -= drop;
+    }
     if (this.length === this.t.length) {
-      // grows by half: a long-running market adds 1440 rows a day
-      for (const key of ['t', 'o', 'h', 'l', 'c', 'v', 'q', 'n', 'bv', 'bq', 'fId', 'lId'] as const) {
-        const next = new Float64Array(Math.ceil(this.t.length * 1.5));
+      // grows by half (up to maxRows): a long-running market adds 1440 rows a day
+      const size = Math.min(Math.ceil(this.t.length * 1.5), Math.max(this.maxRows, this.t.length + 1));
+      for (const key of KLINE_FIELDS) {
+        const next = new Float64Array(size);
         next.set(this[key]);
         this[key] = next;
       }
@@ -186,6 +199,8 @@ export class SymbolMarket {
   lastPrice = 0;
   /** Closed 1m klines: the history before the start, then the live ones. */
   private hist: KlineHistory;
+  /** Rows of `hist` kept at most (the generated history plus LIVE_HISTORY_MINUTES). */
+  private readonly historyCap: number;
   /** The generated history not made yet: it is generated on first use (see `history`). */
   private pendingHistory: { end: number; minutes: number; seed: number } | undefined;
   current: OpenKline;
@@ -217,6 +232,8 @@ export class SymbolMarket {
     this.minuteSeed = (seed ^ hash(spec.symbol) ^ 0x2c1b3c6d) >>> 0;
     this.replay = replay;
     this.hist = new KlineHistory((replay ? Math.min(historyMinutes, Math.floor(replay.length / 2)) : 0) + 1440);
+    this.historyCap = Math.max(0, historyMinutes) + LIVE_HISTORY_MINUTES;
+    this.hist.maxRows = this.historyCap;
     if (replay) {
       const cut = Math.min(historyMinutes, Math.floor(replay.length / 2));
       for (let i = 0; i < cut; i++) {
@@ -283,7 +300,8 @@ export class SymbolMarket {
     this.pendingHistory = undefined;
     const rng = new Rng(seed);
     const live = this.hist;
-    const out = new KlineHistory(minutes + live.length + 1440);
+    const out = new KlineHistory(Math.min(minutes + live.length + 1440, this.historyCap));
+    out.maxRows = this.historyCap;
     let price = this.startTicks;
     const sig = this.sigmaPerSecond() * Math.sqrt(60);
     let vol = 1;

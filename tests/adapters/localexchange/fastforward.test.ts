@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { SymbolMarket } from '../../../src/adapters/localexchange/market.js';
 import { DEMO_API_KEY, LocalExchange, type LocalExchangeOptions } from '../../../src/adapters/localexchange/server.js';
+import { SIM_SYMBOLS } from '../../../src/adapters/localexchange/symbols.js';
 
 /** Waits for a condition, checking after each macrotask (never a blind sleep); `each` runs before every check. */
 async function until(cond: () => boolean, what: string, each?: () => void, ms = 10_000): Promise<void> {
@@ -208,5 +210,21 @@ describe('local exchange: kline-level fast-forward over unwatched stretches', ()
     expect(closing.side).toBe('SELL');
     // the book was rebuilt around the price before the liquidation traded against it
     expect(Math.abs(Number(closing.price) - liquidation) / liquidation).toBeLessThan(0.002);
+  });
+
+  it('keeps the 1m history bounded over months: the generated days plus 30 live days, oldest dropped, no gap', () => {
+    const m = new SymbolMarket(SIM_SYMBOLS[0], 9, T0, 1440);
+    expect(m.history.length).toBe(1440);
+    const firstBefore = m.history.t[0];
+    // 45 days nobody watched, in stretches of 12 hours
+    for (let i = 1; i <= 90; i++) m.fastForward(T0 + i * 43_200_000, () => m.now >= m.nextFunding && m.takeFunding());
+    const h = m.history;
+    expect(h.length).toBeLessThanOrEqual(1440 + 30 * 1440);
+    expect(h.length).toBeGreaterThan(30 * 1440);
+    expect(h.t[0]).toBeGreaterThan(firstBefore);
+    for (let i = 1; i < h.length; i++) if (h.t[i] - h.t[i - 1] !== 60_000) throw new Error(`gap at ${h.t[i]}`);
+    // the last closed minute is the one before the open kline
+    expect(h.t[h.length - 1] + 60_000).toBe(m.current.t);
+    expect(m.klines('1d', undefined, undefined, 3).length).toBe(3);
   });
 });
