@@ -607,7 +607,7 @@ export class SymbolMarket {
     }
     this.burst = burstEnd;
     let rate = this.spec.tradeRate * burstMean * Math.sqrt(this.volMult) * FF_TRADE_RATE;
-    const path = this.replayPath(b);
+    const path = this.replayPath(b - 1); // the replayed price at the end of the segment (its minute's close for a whole minute)
     if (path !== undefined) {
       this.fair = path.price;
       rate = path.tradesPerSecond * FF_TRADE_RATE;
