@@ -33,7 +33,7 @@ export interface ShellOptions {
 /**
  * The TUI shell: header with page tabs, the page area, the status bar, the help overlay, the
  * command palette and the quit confirmation. Pages are mounted on first visit. All keys arrive
- * here and are dispatched to the open overlay, else to the global bindings, else to the page.
+ * here and go to the open overlay, else to the page's own bindings, else to the global ones.
  */
 export class Shell {
   readonly header: Widgets.BoxElement;

@@ -144,6 +144,22 @@ describe('TUI shell (headless, real blessed screen)', () => {
     job.done();
   });
 
+  it('rings the terminal bell on trade and error events only when enabled, and shows errors', async () => {
+    const { app } = await start();
+    let rings = 0;
+    (h.hs.screen.program as any).bell = () => rings++;
+    app.bus.emit('notify', { kind: 'trade', message: 'BTCUSDT filled' }); // bell.trade defaults to on
+    expect(rings).toBe(1);
+    app.bus.emit('notify', { kind: 'error', message: 'order rejected: -2019 margin is insufficient' }); // bell.error off
+    expect(rings).toBe(1);
+    expect(h.text()).toContain('order rejected: -2019 margin is insufficient');
+    app.setBell('error', true);
+    app.setBell('trade', false);
+    app.bus.emit('notify', { kind: 'error', message: 'x' });
+    app.bus.emit('notify', { kind: 'trade', message: 'y' });
+    expect(rings).toBe(2);
+  });
+
   it('redraws cleanly on resize, with short tab names when narrow', async () => {
     const { hs } = await start(80, 24);
     expect(hs.text()[0]).toContain('1 Dash');
