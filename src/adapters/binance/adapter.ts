@@ -4,7 +4,7 @@ import {
   type KlineEvent, type KlineInterval, type KlineQuery, type KlineRow, type KlineSubscriptionOptions, type LeverageBracket,
   type MarginType, type MarkPriceEvent, type NewOrder, type Order, type OrderBookHandle, type OrderBookView, type OrderRef,
   type PositionRisk, type PremiumIndex, type RateLimitInfo, type StreamConnectionState, type Subscription, type SymbolInfo, type UserDataEvent,
-  type UserTrade, type UserTradeQuery,
+  type UserTrade, type UserTradeQuery, type AlgoCancelResult, type AlgoOrder, type AlgoOrderQuery, type AlgoOrderRef, type NewAlgoOrder,
 } from '../../core/exchange/port.js';
 import { LocalOrderBook } from './orderbook.js';
 import { BinanceRest, type Params } from './rest.js';
@@ -47,6 +47,7 @@ export function parseSymbol(raw: any): SymbolInfo {
     marketStepSize: mlot.stepSize ?? lot.stepSize ?? '0', marketMinQty: mlot.minQty ?? lot.minQty ?? '0', marketMaxQty: mlot.maxQty ?? lot.maxQty ?? '0',
     minNotional: filter(raw, 'MIN_NOTIONAL').notional ?? '0',
     multiplierUp: pct.multiplierUp, multiplierDown: pct.multiplierDown, maxNumOrders: filter(raw, 'MAX_NUM_ORDERS').limit,
+    maxNumAlgoOrders: filter(raw, 'MAX_NUM_ALGO_ORDERS').limit,
     maintMarginPercent: raw.maintMarginPercent, requiredMarginPercent: raw.requiredMarginPercent, liquidationFee: raw.liquidationFee,
     onboardDate: raw.onboardDate, deliveryDate: raw.deliveryDate, orderTypes: raw.orderTypes ?? [], timeInForce: raw.timeInForce ?? [],
   };
@@ -411,6 +412,44 @@ export class BinanceExchange implements ExchangePort {
 
   async cancelAllOrders(symbol: string): Promise<void> {
     await this.rest.request('DELETE', '/fapi/v1/allOpenOrders', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+  }
+
+  // ---- algo (conditional) orders ----
+
+  async newAlgoOrder(order: NewAlgoOrder): Promise<AlgoOrder> {
+    const flag = (b: boolean | undefined) => (b === undefined ? undefined : String(b));
+    const params: Params = {
+      algoType: 'CONDITIONAL', symbol: order.symbol, side: order.side, positionSide: order.positionSide, type: order.type,
+      timeInForce: order.timeInForce, quantity: order.quantity, price: order.price, triggerPrice: order.triggerPrice,
+      workingType: order.workingType, closePosition: flag(order.closePosition), priceProtect: flag(order.priceProtect),
+      reduceOnly: flag(order.reduceOnly), activatePrice: order.activatePrice, callbackRate: order.callbackRate, clientAlgoId: order.clientAlgoId,
+    };
+    // weight 0 on the IP, one on the account's order counters; never retried (like newOrder)
+    return this.rest.request<AlgoOrder>('POST', '/fapi/v1/algoOrder', params, { security: 'SIGNED', weight: 0, orders: 1 });
+  }
+
+  private algoRefParams(ref: AlgoOrderRef): Params {
+    return 'algoId' in ref ? { algoId: ref.algoId } : { clientAlgoId: ref.clientAlgoId };
+  }
+
+  async cancelAlgoOrder(ref: AlgoOrderRef): Promise<AlgoCancelResult> {
+    return this.rest.request<AlgoCancelResult>('DELETE', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED', weight: 1 });
+  }
+
+  async queryAlgoOrder(ref: AlgoOrderRef): Promise<AlgoOrder> {
+    return this.rest.request<AlgoOrder>('GET', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED', weight: 1, idempotent: true });
+  }
+
+  async openAlgoOrders(symbol?: string): Promise<AlgoOrder[]> {
+    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/openAlgoOrders', { symbol }, { security: 'SIGNED', weight: symbol ? 1 : 40, idempotent: true });
+  }
+
+  async cancelAllAlgoOrders(symbol: string): Promise<void> {
+    await this.rest.request('DELETE', '/fapi/v1/algoOpenOrders', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+  }
+
+  async allAlgoOrders(symbol: string, query: AlgoOrderQuery = {}): Promise<AlgoOrder[]> {
+    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/allAlgoOrders', { symbol, algoId: query.algoId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { security: 'SIGNED', weight: 5, idempotent: true });
   }
 
   // ---- account ----

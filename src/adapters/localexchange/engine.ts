@@ -8,6 +8,7 @@ import { checkOrderFilters } from '../../core/futures/filters.js';
 import type { MarginType, OrderSide, OrderStatus, UserDataEvent } from '../../core/exchange/port.js';
 import type { SymbolMarket } from './market.js';
 import { symbolInfo } from './symbols.js';
+import type { SimAlgoOrder } from './algo.js';
 
 /** An error the local exchange returns as `{code, msg}` with an HTTP status. */
 export class SimError extends Error {
@@ -35,6 +36,18 @@ export interface SimOrder {
   goodTillDate: number;
   /** user quantity resting in the book (steps) */
   resting: number;
+  /** Set when a triggered algo (conditional) order placed this order. */
+  trigger?: TriggerOrigin;
+}
+
+/** What a regular order placed by a triggered algo order reports of it (`ot`, `sp`, `wt`, `cp`, `pP`). */
+export interface TriggerOrigin {
+  origType: string;
+  /** trigger price text */
+  stopPrice: string;
+  workingType: 'MARK_PRICE' | 'CONTRACT_PRICE';
+  closePosition: boolean;
+  priceProtect: boolean;
 }
 
 export interface SimPosition {
@@ -69,6 +82,8 @@ export interface SimAccount {
   leverage: Map<string, number>;
   marginType: Map<string, MarginType>;
   orders: Map<number, SimOrder>;
+  /** Algo (conditional) orders by algoId (see algo.ts). */
+  algos: Map<number, SimAlgoOrder>;
   trades: SimTrade[];
   income: { symbol: string; incomeType: string; income: string; asset: string; info: string; time: number; tranId: number; tradeId: string }[];
   listenKey?: string;
@@ -123,7 +138,7 @@ export class Engine {
   addAccount(apiKey: string, secret: string, usdt: string): SimAccount {
     const account: SimAccount = {
       apiKey, secret, wallet: Dec.parse(usdt), positions: new Map(), leverage: new Map(), marginType: new Map(),
-      orders: new Map(), trades: [], income: [], listenKeyExpires: 0, updateTime: this.now(),
+      orders: new Map(), algos: new Map(), trades: [], income: [], listenKeyExpires: 0, updateTime: this.now(),
     };
     this.accounts.set(apiKey, account);
     return account;
@@ -199,7 +214,8 @@ export class Engine {
   // orders
   // ---------------------------------------------------------------------------------------
 
-  newOrder(a: SimAccount, p: OrderParams): Record<string, unknown> {
+  /** `trigger`: the order is placed by a triggered algo order (its client id may repeat an open order's). */
+  newOrder(a: SimAccount, p: OrderParams, trigger?: TriggerOrigin): Record<string, unknown> {
     const m = this.market(p.symbol);
     const symbol = m.spec.symbol;
     if (p.side !== 'BUY' && p.side !== 'SELL') throw new SimError(-1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed.");
@@ -221,7 +237,7 @@ export class Engine {
     const reduceOnly = p.reduceOnly === 'true';
     const clientOrderId = p.newClientOrderId ?? `sim_${randomBytes(11).toString('base64url')}`;
     if (!CLIENT_ID_RE.test(clientOrderId)) throw new SimError(-4015, 'Client order id is not valid.');
-    for (const o of a.orders.values()) {
+    if (!trigger) for (const o of a.orders.values()) {
       if (o.clientOrderId === clientOrderId && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')) throw new SimError(-4116, 'ClientOrderId is duplicated.');
     }
     const info = symbolInfo(m.spec);
@@ -263,7 +279,7 @@ export class Engine {
     const order: SimOrder = {
       orderId: ++this.orderSeq, clientOrderId, symbol, side: p.side, type: p.type, timeInForce: tif, reduceOnly,
       price: priceTicks, origQty: qtySteps, executedQty: 0, cumQuote: Dec.ZERO, status: 'NEW', time: now, updateTime: now,
-      goodTillDate: gtd, resting: 0,
+      goodTillDate: gtd, resting: 0, trigger,
     };
     a.orders.set(order.orderId, order);
     this.pruneOrders(a);
@@ -447,13 +463,13 @@ export class Engine {
       timeInForce: o.timeInForce,
       type: o.type,
       reduceOnly: o.reduceOnly,
-      closePosition: false,
+      closePosition: o.trigger?.closePosition ?? false,
       side: o.side,
       positionSide: 'BOTH',
-      stopPrice: '0',
-      workingType: 'CONTRACT_PRICE',
-      priceProtect: false,
-      origType: o.type,
+      stopPrice: o.trigger?.stopPrice ?? '0',
+      workingType: o.trigger?.workingType ?? 'CONTRACT_PRICE',
+      priceProtect: o.trigger?.priceProtect ?? false,
+      origType: o.trigger?.origType ?? o.type,
       priceMatch: 'NONE',
       selfTradePreventionMode: 'EXPIRE_MAKER',
       goodTillDate: o.goodTillDate,
@@ -711,10 +727,10 @@ export class Engine {
       e: 'ORDER_TRADE_UPDATE', E: now, T: now,
       o: {
         s: o.symbol, c: o.clientOrderId, S: o.side, o: o.type, f: o.timeInForce, q: m.qty(o.origQty), p: o.type === 'LIMIT' ? m.price(o.price) : '0',
-        ap: executed.isZero() ? '0' : o.cumQuote.div(executed).toString(8), sp: '0', x: exec, X: o.status, i: o.orderId,
+        ap: executed.isZero() ? '0' : o.cumQuote.div(executed).toString(8), sp: o.trigger?.stopPrice ?? '0', x: exec, X: o.status, i: o.orderId,
         l: fill ? fill.qty.toString() : '0', z: m.qty(o.executedQty), L: fill ? fill.price.toString() : '0', N: 'USDT', n: fill ? fill.fee.toString(8) : '0',
-        T: now, t: fill ? fill.tradeId : 0, b: '0', a: '0', m: fill ? fill.maker : false, R: o.reduceOnly, wt: 'CONTRACT_PRICE', ot: o.type, ps: 'BOTH',
-        cp: false, rp: fill ? fill.realized.toString(8) : '0', pP: false, si: 0, ss: 0, V: 'EXPIRE_MAKER', pm: 'NONE', gtd: o.goodTillDate,
+        T: now, t: fill ? fill.tradeId : 0, b: '0', a: '0', m: fill ? fill.maker : false, R: o.reduceOnly, wt: o.trigger?.workingType ?? 'CONTRACT_PRICE', ot: o.trigger?.origType ?? o.type, ps: 'BOTH',
+        cp: o.trigger?.closePosition ?? false, rp: fill ? fill.realized.toString(8) : '0', pP: o.trigger?.priceProtect ?? false, si: 0, ss: 0, V: 'EXPIRE_MAKER', pm: 'NONE', gtd: o.goodTillDate,
       },
     });
   }

@@ -646,6 +646,7 @@ export class SymbolMarket {
     if (k.n === 0) {
       k.o = c; k.h = c; k.l = c; k.c = c;
     }
+    this.segment = { o, h, l, c };
     this.fillUserInRange(l, h, k);
     // mark: the index follows the fair value; the premium sample counts as the steps it replaces
     this.index = this.fair * (1 + (0.0001 / Math.sqrt(Math.max(1, dt / this.lastStepSeconds))) * rng.normal());
@@ -725,6 +726,9 @@ export class SymbolMarket {
     const p = f < 1 / 3 ? a + (b - a) * f * 3 : f < 2 / 3 ? b + (c - b) * (f - 1 / 3) * 3 : c + (d - c) * (f - 2 / 3) * 3;
     return { price: p / this.tickValue, tradesPerSecond: Math.max(0.2, r.n[i] / 60 / 20) };
   }
+
+  /** The last kline-level segment's bar (ticks): what `onSegment` of `fastForward` may look at (algo triggers). */
+  segment: { o: number; h: number; l: number; c: number } = { o: 0, h: 0, l: 0, c: 0 };
 
   /** Set by the engine: fills user liquidity hit by a synthetic taker; returns the qty filled. */
   userFill: ((side: 'bid' | 'ask', price: number, qty: number) => number) | undefined = undefined;

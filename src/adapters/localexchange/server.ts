@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { KLINE_INTERVALS, type KlineInterval, type UserDataEvent } from '../../core/exchange/port.js';
 import { DEFAULT_BRACKETS } from '../../core/futures/accounting.js';
+import { AlgoOrders } from './algo.js';
 import { Engine, SimError, type SimAccount } from './engine.js';
 import { Faults } from './faults.js';
 import { SymbolMarket, type AggTradeRec, type DepthChange, type KlineAgg, type OpenKline } from './market.js';
@@ -128,6 +129,8 @@ function intervalMs(unit: 'SECOND' | 'MINUTE', n: number): number {
 export class LocalExchange {
   readonly markets = new Map<string, SymbolMarket>();
   readonly engine: Engine;
+  /** Algo (conditional) orders: stops and take-profits, checked after every step and fast-forward segment. */
+  readonly algos: AlgoOrders;
   readonly faults: Faults;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -196,6 +199,7 @@ export class LocalExchange {
     this.realStart = this.clockStart;
     this.engine = new Engine(this.markets, () => this.now(), () => this.realNow());
     this.engine.onUserEvent = (account, event) => this.pushUser(account, event);
+    this.algos = new AlgoOrders(this.engine, () => this.now());
     this.http = createServer((req, res) => void this.onRequest(req, res));
     this.http.keepAliveTimeout = 65_000;
     this.http.on('connection', (s: Socket) => {
@@ -375,6 +379,7 @@ export class LocalExchange {
         m.fastForward(Math.round(m.startTime + elapsed), () => {
           this.engine.settleFunding(m);
           if (this.hasPosition(m.spec.symbol)) this.engine.checkLiquidations();
+          this.algos.checkSegment(m);
           m.drainChanges();
         });
         m.drainChanges();
@@ -410,6 +415,7 @@ export class LocalExchange {
         if (idle) m.drainChanges();
       }
       this.engine.checkLiquidations();
+      this.algos.check();
       this.engine.expireOrders();
     } catch (error) {
       // a bug in one step must not take the exchange (or the program hosting it) down
@@ -1064,6 +1070,16 @@ export class LocalExchange {
       this.engine.cancelAll(c.account!, c.params.symbol);
       return { code: 200, msg: 'The operation of cancel all open order is done.' };
     } });
+    // algo (conditional) orders
+    e('POST', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: () => 0, orders: true, handle: (c) => this.algos.place(c.account!, c.params) });
+    e('DELETE', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: one, handle: (c) => this.algos.cancel(c.account!, c.params) });
+    e('GET', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: one, handle: (c) => this.algos.query(c.account!, c.params) });
+    e('GET', '/fapi/v1/openAlgoOrders', { security: 'SIGNED', weight: (p) => (p.symbol ? 1 : 40), handle: (c) => this.algos.openOrders(c.account!, c.params.symbol) });
+    e('DELETE', '/fapi/v1/algoOpenOrders', { security: 'SIGNED', weight: one, handle: (c) => {
+      this.algos.cancelAll(c.account!, c.params.symbol);
+      return { code: 200, msg: 'The operation of cancel all open order is done.' };
+    } });
+    e('GET', '/fapi/v1/allAlgoOrders', { security: 'SIGNED', weight: () => 5, handle: (c) => this.algos.all(c.account!, c.params) });
     // account
     e('GET', '/fapi/v2/account', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.account(c.account!, 2) });
     e('GET', '/fapi/v3/account', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.account(c.account!, 3) });

@@ -77,6 +77,7 @@ export function symbolInfo(s: SimSymbol): SymbolInfo {
     multiplierUp: '1.0500',
     multiplierDown: '0.9500',
     maxNumOrders: 200,
+    maxNumAlgoOrders: MAX_NUM_ALGO_ORDERS,
     maintMarginPercent: '2.5000',
     requiredMarginPercent: '5.0000',
     liquidationFee: '0.012500',
@@ -86,6 +87,11 @@ export function symbolInfo(s: SimSymbol): SymbolInfo {
     timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
   };
 }
+
+/** Open algo (conditional) orders per symbol and account (Binance's MAX_NUM_ALGO_ORDERS). */
+export const MAX_NUM_ALGO_ORDERS = 10;
+/** priceProtect: a trigger waits while |last − mark| / mark exceeds this. */
+export const TRIGGER_PROTECT = '0.0500';
 
 /** The exchangeInfo symbol object, with Binance's key order and string decimals. */
 export function symbolJson(s: SimSymbol): Record<string, unknown> {
@@ -109,7 +115,7 @@ export function symbolJson(s: SimSymbol): Record<string, unknown> {
     underlyingType: 'COIN',
     underlyingSubType: [],
     settlePlan: 0,
-    triggerProtect: '0.0500',
+    triggerProtect: TRIGGER_PROTECT,
     liquidationFee: i.liquidationFee,
     marketTakeBound: '0.05',
     maxMoveOrderLimit: 10000,
@@ -118,7 +124,7 @@ export function symbolJson(s: SimSymbol): Record<string, unknown> {
       { filterType: 'LOT_SIZE', minQty: i.minQty, maxQty: i.maxQty, stepSize: i.stepSize },
       { filterType: 'MARKET_LOT_SIZE', minQty: i.marketMinQty, maxQty: i.marketMaxQty, stepSize: i.marketStepSize },
       { filterType: 'MAX_NUM_ORDERS', limit: 200 },
-      { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
+      { filterType: 'MAX_NUM_ALGO_ORDERS', limit: i.maxNumAlgoOrders },
       { filterType: 'MIN_NOTIONAL', notional: i.minNotional },
       { filterType: 'PERCENT_PRICE', multiplierUp: i.multiplierUp, multiplierDown: i.multiplierDown, multiplierDecimal: '4' },
     ],

@@ -104,8 +104,10 @@ export interface SymbolInfo {
   /** PERCENT_PRICE, when present */
   multiplierUp?: string;
   multiplierDown?: string;
-  /** MAX_NUM_ORDERS.limit */
+  /** MAX_NUM_ORDERS.limit (regular and algo orders together) */
   maxNumOrders?: number;
+  /** MAX_NUM_ALGO_ORDERS.limit (open conditional orders per symbol) */
+  maxNumAlgoOrders?: number;
   maintMarginPercent: string;
   requiredMarginPercent: string;
   liquidationFee?: string;
@@ -458,6 +460,97 @@ export interface UserTradeQuery {
   limit?: number;
 }
 
+// ---- algo (conditional) orders: /fapi/v1/algoOrder (since 2025-12-09 the only way to place them) ----
+
+export type AlgoOrderType = 'STOP_MARKET' | 'TAKE_PROFIT_MARKET' | 'STOP' | 'TAKE_PROFIT' | 'TRAILING_STOP_MARKET';
+/** NEW → TRIGGERING → TRIGGERED (the regular order exists: `actualOrderId`) → FINISHED; or CANCELED / REJECTED / EXPIRED. */
+export type AlgoStatus = 'NEW' | 'CANCELED' | 'TRIGGERING' | 'TRIGGERED' | 'FINISHED' | 'REJECTED' | 'EXPIRED';
+/** The price a trigger watches: the mark price or the last trade price (default). */
+export type WorkingType = 'MARK_PRICE' | 'CONTRACT_PRICE';
+
+/**
+ * POST /fapi/v1/algoOrder (algoType CONDITIONAL). STOP* BUY fires when the watched price is
+ * ≥ triggerPrice, SELL when ≤; TAKE_PROFIT* the reverse. *_MARKET places a MARKET order when it
+ * fires, STOP/TAKE_PROFIT a LIMIT at `price`. A trigger that would fire at once is rejected (-2021).
+ */
+export interface NewAlgoOrder {
+  symbol: string;
+  side: OrderSide;
+  type: AlgoOrderType;
+  /** Not with closePosition. */
+  quantity?: string;
+  /** Limit price of STOP / TAKE_PROFIT. */
+  price?: string;
+  /** Required except for TRAILING_STOP_MARKET. */
+  triggerPrice?: string;
+  /** Default CONTRACT_PRICE. */
+  workingType?: WorkingType;
+  /** GTC (default), IOC, FOK, GTX for the order placed when it fires. */
+  timeInForce?: TimeInForce;
+  positionSide?: PositionSide;
+  /** Close the whole position when it fires (STOP_MARKET / TAKE_PROFIT_MARKET; no quantity, no reduceOnly). */
+  closePosition?: boolean;
+  reduceOnly?: boolean;
+  /** Do not fire while mark and last price differ by more than the symbol's triggerProtect. */
+  priceProtect?: boolean;
+  /** TRAILING_STOP_MARKET: the price that arms it (default: armed at once), and the callback in percent [0.1, 10]. */
+  activatePrice?: string;
+  callbackRate?: string;
+  /** ^[.A-Z:/a-z0-9_-]{1,36}$ , unique among open algo orders; generated when absent. */
+  clientAlgoId?: string;
+}
+
+/** An algo order as Binance reports it (place / query / openAlgoOrders / allAlgoOrders). */
+export interface AlgoOrder {
+  algoId: number;
+  clientAlgoId: string;
+  algoType: 'CONDITIONAL';
+  orderType: AlgoOrderType;
+  symbol: string;
+  side: OrderSide;
+  positionSide: PositionSide;
+  timeInForce: string;
+  quantity: string;
+  algoStatus: AlgoStatus;
+  /** Query answers: the regular order placed when it fired ("" before). */
+  actualOrderId?: string;
+  actualPrice?: string;
+  triggerPrice: string;
+  price: string;
+  selfTradePreventionMode?: string;
+  workingType: WorkingType;
+  priceMatch?: string;
+  closePosition: boolean;
+  priceProtect: boolean;
+  reduceOnly: boolean;
+  activatePrice?: string;
+  callbackRate?: string;
+  createTime: number;
+  updateTime: number;
+  triggerTime: number;
+  goodTillDate?: number;
+}
+
+/** Identifies one algo order (no symbol needed). */
+export type AlgoOrderRef = { algoId: number } | { clientAlgoId: string };
+
+/** DELETE /fapi/v1/algoOrder answer. */
+export interface AlgoCancelResult {
+  algoId: number;
+  clientAlgoId: string;
+  /** "200" on success (a string, as Binance sends it). */
+  code: string;
+  msg: string;
+}
+
+export interface AlgoOrderQuery {
+  startTime?: number;
+  endTime?: number;
+  /** Algo orders from this id on. */
+  algoId?: number;
+  limit?: number;
+}
+
 // ---- user data stream events ----
 
 export interface OrderTradeUpdateEvent {
@@ -499,12 +592,41 @@ export interface MarginCallEvent {
   p: { s: string; ps: PositionSide; pa: string; mt: string; iw: string; mp: string; up: string; mm: string }[];
 }
 
+/** An algo order changed: `X` its status, `ai` the regular order once it fired. */
+export interface AlgoUpdateEvent {
+  e: 'ALGO_UPDATE';
+  E: number;
+  T: number;
+  o: {
+    /** clientAlgoId, algoId, algoType, order type, symbol, side, positionSide, timeInForce, quantity */
+    caid: string; aid: number; at: 'CONDITIONAL'; o: AlgoOrderType; s: string; S: OrderSide; ps: PositionSide; f: string; q: string;
+    X: AlgoStatus;
+    /** actual (regular) order id once triggered, else "" */
+    ai: string;
+    /** trigger price, limit price, working type, closePosition, priceProtect, reduceOnly, trigger time */
+    tp: string; p: string; wt: WorkingType; cp: boolean; pP: boolean; R: boolean; tt: number;
+    /** rejection reason (REJECTED) */
+    rm?: string;
+    [key: string]: unknown;
+  };
+}
+
+/** A triggered conditional order's regular order was rejected (`r` the reason). */
+export interface ConditionalOrderTriggerRejectEvent {
+  e: 'CONDITIONAL_ORDER_TRIGGER_REJECT';
+  E: number;
+  T: number;
+  or: { s: string; i: number; r: string };
+}
+
 /** Events of the user data stream; unknown ones are passed with their `e`. */
 export type UserDataEvent =
   | OrderTradeUpdateEvent
   | AccountUpdateEvent
   | ListenKeyExpiredEvent
   | MarginCallEvent
+  | AlgoUpdateEvent
+  | ConditionalOrderTriggerRejectEvent
   | { e: string; E: number; [key: string]: unknown };
 
 // ---------------------------------------------------------------------------------------------
@@ -603,6 +725,16 @@ export interface ExchangePort {
   queryOrder(ref: OrderRef): Promise<Order>;
   openOrders(symbol?: string): Promise<Order[]>;
   cancelAllOrders(symbol: string): Promise<void>;
+
+  // ---- algo (conditional) orders: stops and take-profits (regular order calls do not see them) ----
+  newAlgoOrder(order: NewAlgoOrder): Promise<AlgoOrder>;
+  /** Unknown or no longer open → ExchangeError -2011. */
+  cancelAlgoOrder(ref: AlgoOrderRef): Promise<AlgoCancelResult>;
+  /** Unknown → ExchangeError -2013. */
+  queryAlgoOrder(ref: AlgoOrderRef): Promise<AlgoOrder>;
+  openAlgoOrders(symbol?: string): Promise<AlgoOrder[]>;
+  cancelAllAlgoOrders(symbol: string): Promise<void>;
+  allAlgoOrders(symbol: string, query?: AlgoOrderQuery): Promise<AlgoOrder[]>;
 
   // ---- account ----
   account(): Promise<Account>;
