@@ -212,6 +212,8 @@ export class AlgoOrders {
     }
     a.algos.set(o.algoId, o);
     this.open++;
+    // trades from now on count for it (its market's baseline starts here when nothing watched it)
+    this.baseline(m);
     this.prune(a);
     this.emit(a, o);
     return this.json(o, false);
@@ -473,11 +475,8 @@ export class AlgoOrders {
     };
     const close = m.lastPrice;
     const kline = m.current;
-    const klineClose = kline.c;
-    if (rebuildAt !== undefined) {
-      m.lastPrice = rebuildAt;
-      m.recenterBook();
-    }
+    const before = { o: kline.o, h: kline.h, l: kline.l, c: kline.c };
+    if (rebuildAt !== undefined) m.recenterBook(rebuildAt);
     let placed: { orderId: number } | undefined;
     let reason = '';
     try {
@@ -485,10 +484,14 @@ export class AlgoOrders {
     } catch (error) {
       reason = error instanceof SimError ? error.msg : String(error);
     }
-    if (rebuildAt !== undefined) {
-      // the fill is a trade of the segment; the segment still closes where it closed
+    if (rebuildAt !== undefined && m.current === kline) {
+      // the fill is a trade of the segment's bar (its range may widen by the book's walk); the bar
+      // keeps its open and close, and the path goes on from that close
       m.lastPrice = close;
-      if (m.current === kline) kline.c = klineClose;
+      kline.o = before.o;
+      kline.c = before.c;
+      kline.h = Math.max(kline.h, before.h);
+      kline.l = Math.min(kline.l, before.l);
     }
     if (!placed) {
       this.reject(a, o, reason);

@@ -561,10 +561,12 @@ export class SymbolMarket {
    * volatility multiplier, bursts (Poisson arrivals decaying with 20 s) whose mean over the
    * segment scales the trade rate, jumps (rate 1/h) and the replayed path when replaying.
    * Resting user orders whose price the segment's range reaches are filled at their price.
-   * `onSegment` runs after each segment with `now` at its end (funding, liquidations).
+   * `onBar` runs after each segment's bar is merged into the open kline, before it may close
+   * (`segment` holds the bar: algo triggers); `onSegment` runs after each segment with `now` at
+   * its end (funding, liquidations).
    * Afterwards the book is rebuilt around the last price: trade-level steps continue from there.
    */
-  fastForward(until: number, onSegment?: () => void): void {
+  fastForward(until: number, onSegment?: () => void, onBar?: () => void): void {
     if (until <= this.now) return;
     while (this.now < until) {
       const a = this.now;
@@ -572,6 +574,8 @@ export class SymbolMarket {
       const b = Math.min(until, minuteEnd);
       this.rollKlines(a);
       this.klineSegment(a, b);
+      // the segment's bar is still the open kline here: what trades now (a triggered stop) belongs to it
+      onBar?.();
       this.now = b;
       this.rollKlines(b);
       // the funding rate (decimal arithmetic) is needed only at funding times and at the end
@@ -646,7 +650,8 @@ export class SymbolMarket {
     if (k.n === 0) {
       k.o = c; k.h = c; k.l = c; k.c = c;
     }
-    this.segment = { o, h, l, c };
+    // the bar's path: without trades the price only moved from open to close
+    this.segment = aggs > 0 ? { o, h, l, c } : { o, h: Math.max(o, c), l: Math.min(o, c), c };
     this.fillUserInRange(l, h, k);
     // mark: the index follows the fair value; the premium sample counts as the steps it replaces
     this.index = this.fair * (1 + (0.0001 / Math.sqrt(Math.max(1, dt / this.lastStepSeconds))) * rng.normal());
@@ -692,17 +697,19 @@ export class SymbolMarket {
   }
 
   /**
-   * Rebuilds the synthetic book around the last price (bid one tick under it, ask at it, as a
+   * Rebuilds the synthetic book around the last price, or `at` (bid one tick under it, ask at it, as a
    * fresh market starts), recording every change so the depth stream's update ids run on.
    */
-  recenterBook(): void {
-    this.fair = this.lastPrice;
+  recenterBook(at?: number): void {
+    // around another price (`at`, ticks: a kline-level algo trigger) the fair price stays where it is
+    const price = at ?? this.lastPrice;
+    if (at === undefined) this.fair = this.lastPrice;
     for (const p of [...this.bids.keys()].sort((x, y) => x - y)) this.setSynthetic('bid', p, 0);
     for (const p of [...this.asks.keys()].sort((x, y) => y - x)) this.setSynthetic('ask', p, 0);
     this.lowestBid = Infinity;
     this.highestAsk = -Infinity;
-    const bid = this.lastPrice - 1;
-    const ask = this.lastPrice;
+    const bid = price - 1;
+    const ask = price;
     for (let i = 0; i < BOOK_LEVELS; i++) {
       if (bid - i > 0) this.setSynthetic('bid', bid - i, this.levelQty(i));
       this.setSynthetic('ask', ask + i, this.levelQty(i));

@@ -379,9 +379,8 @@ export class LocalExchange {
         m.fastForward(Math.round(m.startTime + elapsed), () => {
           this.engine.settleFunding(m);
           if (this.hasPosition(m.spec.symbol)) this.engine.checkLiquidations();
-          this.algos.checkSegment(m);
           m.drainChanges();
-        });
+        }, () => this.algos.checkSegment(m));
         m.drainChanges();
       }
       this.engine.expireOrders();

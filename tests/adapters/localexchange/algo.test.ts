@@ -73,6 +73,34 @@ describe('algo (conditional) orders on the local exchange, through the Binance c
     expect(all.map((o) => [o.algoId, o.algoStatus])).toEqual([[placed.algoId, 'CANCELED'], [again.algoId, 'CANCELED']]);
   });
 
+  it('the client sends every algo call signed and through the rate governor with Binance\'s weights', async () => {
+    const m = ex.markets.get('BTCUSDT')!;
+    const calls: [number, number][] = [];
+    const governor = client.rest.governor;
+    const acquire = governor.acquire.bind(governor);
+    governor.acquire = (weight, orders = 0, signal) => {
+      calls.push([weight, orders]);
+      return acquire(weight, orders, signal);
+    };
+    try {
+      const placed = await client.newAlgoOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_MARKET', quantity: '0.010', triggerPrice: m.price(m.lastPrice - 2000) });
+      await client.queryAlgoOrder({ algoId: placed.algoId });
+      await client.openAlgoOrders('BTCUSDT');
+      await client.openAlgoOrders();
+      await client.allAlgoOrders('BTCUSDT', { limit: 10 });
+      await client.cancelAlgoOrder({ algoId: placed.algoId });
+      await client.cancelAllAlgoOrders('BTCUSDT');
+    } finally {
+      governor.acquire = acquire;
+    }
+    // POST 0 weight + 1 order; GET/DELETE algoOrder 1; openAlgoOrders 1 / 40 without a symbol; allAlgoOrders 5; algoOpenOrders 1
+    expect(calls).toEqual([[0, 1], [1, 0], [1, 0], [40, 0], [5, 0], [1, 0], [1, 0]]);
+    // unsigned, the exchange refuses them
+    const res = await fetch(`${ex.url}/fapi/v1/openAlgoOrders?symbol=BTCUSDT&timestamp=${Date.now()}`, { headers: { 'X-MBX-APIKEY': DEMO_API_KEY } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: number }).code).toBe(-1102);
+  });
+
   it('rejects bad algo orders with the exchange codes', async () => {
     const m = ex.markets.get('BTCUSDT')!;
     const last = m.lastPrice;
@@ -285,5 +313,9 @@ describe('algo orders while nobody watches (kline-level fast-forward)', () => {
     expect(fill.orderId).toBe(fired.actualOrderId);
     const price = Number(fill.price);
     expect(Math.abs(price - Number(m.price(trigger))) / price).toBeLessThan(0.002);
+    // and the unwatched path went on as it would have (the fill is a trade of its bar, nothing more)
+    const ohlc = (r: Row) => r.slice(0, 5);
+    expect(rows.slice(bar + 1, rows.length - 3).map(ohlc)).toEqual(path.slice(bar + 1, path.length - 3).map(ohlc));
+    expect([rows[bar][0], rows[bar][1], rows[bar][4]]).toEqual([path[bar][0], path[bar][1], path[bar][4]]);
   });
 });
