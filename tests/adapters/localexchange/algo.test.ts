@@ -137,6 +137,9 @@ describe('algo (conditional) orders on the local exchange, through the Binance c
     await client.cancelAllAlgoOrders('BTCUSDT');
     await client.cancelAllAlgoOrders('ETHUSDT');
     expect(await client.openAlgoOrders()).toEqual([]);
+    // reduce-only is exempt from MIN_NOTIONAL (checked again when it fires)
+    expect(await code({ quantity: '0.001', reduceOnly: true })).toBe(0);
+    await client.cancelAllAlgoOrders('BTCUSDT');
   });
 
   it('a STOP_MARKET closePosition stop-loss on the mark price closes a long when the mark crosses it, reported on the user data stream', async () => {
