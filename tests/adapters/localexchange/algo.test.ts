@@ -254,6 +254,33 @@ describe('algo (conditional) orders on the local exchange, through the Binance c
   });
 });
 
+describe('priceProtect', () => {
+  it('holds a mark-price trigger while mark and last price differ by more than triggerProtect (5 %)', async () => {
+    const ex = await LocalExchange.start({ manualClock: true, symbols: ['ETHUSDT'], historyDays: 0.05, seed: 5 });
+    try {
+      const account = ex.engine.accounts.get(DEMO_API_KEY)!;
+      const m = ex.markets.get('ETHUSDT')!;
+      const trigger = m.price(Math.floor(m.lastPrice * 0.99));
+      const order = { algoType: 'CONDITIONAL', symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_MARKET', quantity: '0.100', triggerPrice: trigger, workingType: 'MARK_PRICE' };
+      const guarded = ex.algos.place(account, { ...order, priceProtect: 'true' }) as { algoId: number };
+      const plain = ex.algos.place(account, order) as { algoId: number };
+      // the mark drops 10 % under the last price (index and basis moved by hand): only the plain one fires
+      const internals = m as unknown as { index: number; basisEma: number };
+      internals.index = m.lastPrice * 0.9;
+      internals.basisEma = 0;
+      ex.algos.checkMarket(m);
+      expect(account.algos.get(plain.algoId)!.status).toBe('FINISHED');
+      expect(account.algos.get(guarded.algoId)!.status).toBe('NEW');
+      // within 5 % of the last price and still under the trigger: it fires
+      internals.index = m.lastPrice * 0.98;
+      ex.algos.checkMarket(m);
+      expect(account.algos.get(guarded.algoId)!.status).toBe('FINISHED');
+    } finally {
+      await ex.close();
+    }
+  });
+});
+
 describe('algo orders while nobody watches (kline-level fast-forward)', () => {
   const open: LocalExchange[] = [];
   afterEach(async () => {
