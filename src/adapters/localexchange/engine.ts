@@ -497,7 +497,8 @@ export class Engine {
     const m = this.market(symbol);
     if (type !== 'ISOLATED' && type !== 'CROSSED') throw new SimError(-4044, 'The margin type is invalid.');
     if (this.marginTypeOf(a, m.spec.symbol) === type) throw new SimError(-4046, 'No need to change margin type.');
-    if (this.openOrders(a, m.spec.symbol).length > 0) throw new SimError(-4047, 'Margin type cannot be changed if there exists open orders.');
+    const openAlgo = [...a.algos.values()].some((o) => o.status === 'NEW' && o.symbol === m.spec.symbol);
+    if (this.openOrders(a, m.spec.symbol).length > 0 || openAlgo) throw new SimError(-4047, 'Margin type cannot be changed if there exists open orders.');
     if (!this.position(a, m.spec.symbol).amt.isZero()) throw new SimError(-4048, 'Margin type cannot be changed if there exists position.');
     a.marginType.set(m.spec.symbol, type);
   }

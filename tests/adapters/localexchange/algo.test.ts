@@ -56,6 +56,8 @@ describe('algo (conditional) orders on the local exchange, through the Binance c
     await expect(client.cancelOrder({ symbol: 'BTCUSDT', orderId: placed.algoId })).rejects.toMatchObject({ code: -2011 });
     // a duplicate client id while it is open
     await expect(client.newAlgoOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_MARKET', quantity: '0.010', triggerPrice: below, clientAlgoId: 'sl-1' })).rejects.toMatchObject({ code: -4116 });
+    // an open algo order is an open order for the margin type
+    await expect(client.setMarginType('BTCUSDT', 'ISOLATED')).rejects.toMatchObject({ code: -4047 });
     const canceled = await client.cancelAlgoOrder({ clientAlgoId: 'sl-1' });
     expect(canceled).toEqual({ algoId: placed.algoId, clientAlgoId: 'sl-1', code: '200', msg: 'success' });
     expect(Object.keys(canceled)).toEqual(['algoId', 'clientAlgoId', 'code', 'msg']);
