@@ -5,7 +5,7 @@ import {
 } from '../../core/futures/accounting.js';
 import { Dec } from '../../core/futures/decimal.js';
 import { checkOrderFilters } from '../../core/futures/filters.js';
-import type { MarginType, OrderSide, OrderStatus, UserDataEvent } from '../../core/exchange/port.js';
+import type { MarginType, OrderSide, OrderStatus, UserDataEvent, UserTrade } from '../../core/exchange/port.js';
 import type { SymbolMarket } from './market.js';
 import { symbolInfo } from './symbols.js';
 import type { SimAlgoOrder } from './algo.js';
@@ -57,22 +57,8 @@ export interface SimPosition {
   updateTime: number;
 }
 
-export interface SimTrade {
-  buyer: boolean;
-  commission: string;
-  commissionAsset: string;
-  id: number;
-  maker: boolean;
-  orderId: number;
-  price: string;
-  qty: string;
-  quoteQty: string;
-  realizedPnl: string;
-  side: OrderSide;
-  positionSide: 'BOTH';
-  symbol: string;
-  time: number;
-}
+/** A trade as the local exchange records it: Binance's userTrades row (one-way mode only). */
+export type SimTrade = Omit<UserTrade, 'positionSide'> & { positionSide: 'BOTH' };
 
 export interface SimAccount {
   apiKey: string;
