@@ -2,14 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BinanceExchange } from '../../../src/adapters/binance/adapter.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, LocalExchange } from '../../../src/adapters/localexchange/server.js';
 import type { UserDataEvent } from '../../../src/core/exchange/port.js';
+import { waitFor } from '../../helpers/wait.js';
 
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, 15_000, what);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

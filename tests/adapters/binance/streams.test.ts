@@ -2,14 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BinanceExchange } from '../../../src/adapters/binance/adapter.js';
 import { LocalExchange } from '../../../src/adapters/localexchange/server.js';
 import type { KlineEvent } from '../../../src/core/exchange/port.js';
+import { waitFor } from '../../helpers/wait.js';
 
-async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, 20_000, what);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

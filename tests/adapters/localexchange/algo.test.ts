@@ -2,17 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BinanceExchange } from '../../../src/adapters/binance/adapter.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, LocalExchange, type LocalExchangeOptions } from '../../../src/adapters/localexchange/server.js';
 import type { AlgoUpdateEvent, OrderTradeUpdateEvent, UserDataEvent } from '../../../src/core/exchange/port.js';
+import { waitFor } from '../../helpers/wait.js';
 
-/** Waits for a condition, checking after each macrotask (never a blind sleep); `each` runs before every check. */
-async function until(cond: () => boolean, what: string, each?: () => void, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    each?.();
-    if (cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, 10_000, what);
 
 const isAlgo = (e: UserDataEvent): e is AlgoUpdateEvent => e.e === 'ALGO_UPDATE';
 const isOrder = (e: UserDataEvent): e is OrderTradeUpdateEvent => e.e === 'ORDER_TRADE_UPDATE';

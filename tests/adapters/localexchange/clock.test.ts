@@ -1,15 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { LocalExchange, type LocalExchangeOptions } from '../../../src/adapters/localexchange/server.js';
+import { waitFor } from '../../helpers/wait.js';
 
-/** Waits for a condition, checking after each macrotask (never a blind sleep). */
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, 10_000, what);
 
 const open: LocalExchange[] = [];
 afterEach(async () => {

@@ -3,17 +3,9 @@ import WebSocket from 'ws';
 import { SymbolMarket } from '../../../src/adapters/localexchange/market.js';
 import { DEMO_API_KEY, LocalExchange, type LocalExchangeOptions } from '../../../src/adapters/localexchange/server.js';
 import { SIM_SYMBOLS } from '../../../src/adapters/localexchange/symbols.js';
+import { waitFor } from '../../helpers/wait.js';
 
-/** Waits for a condition, checking after each macrotask (never a blind sleep); `each` runs before every check. */
-async function until(cond: () => boolean, what: string, each?: () => void, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    each?.();
-    if (cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, 10_000, what);
 
 const open: LocalExchange[] = [];
 afterEach(async () => {
@@ -142,7 +134,7 @@ describe('local exchange: kline-level fast-forward over unwatched stretches', ()
     wsMarket.on('message', (d) => trades.push((JSON.parse(d.toString()) as { data: { a: number; p: string; T: number } }).data));
     await Promise.all([ws, wsMarket].map((s) => new Promise((r) => s.once('open', r))));
     // the market clock moves on (100 ms a check) while the streams listen
-    await until(() => depth.length >= 5 && trades.length >= 20, 'depth and aggTrade frames', () => (t += 100));
+    await until(() => ((t += 100), depth.length >= 5 && trades.length >= 20), 'depth and aggTrade frames');
     ws.close();
     wsMarket.close();
     // each depth event follows the previous one; the stream continues from the snapshot

@@ -2,15 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinanceExchange } from '../../../src/adapters/binance/adapter.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, LocalExchange } from '../../../src/adapters/localexchange/server.js';
 import { ExchangeError, type UserDataEvent } from '../../../src/core/exchange/port.js';
+import { waitFor } from '../../helpers/wait.js';
 
-/** Waits for a condition, checking after each macrotask (never a blind sleep). */
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (cond: () => boolean, what: string) => waitFor(cond, 10_000, what);
 
 describe('order entry against the local exchange', () => {
   let ex: LocalExchange;
