@@ -2,6 +2,7 @@ import { analyzeBatch, AnalysisEngine } from '../core/analysis/engine.js';
 import { defaultCac, validateIndicator, type Cac } from '../core/analysis/cac.js';
 import { INDICATORS, emptyBar, readBar, type KlineColumns } from '../core/analysis/indicators/index.js';
 import { AnalyzerHost } from '../core/analysis/host.js';
+import { WorkerPool } from '../workers/pool.js';
 import type { BenchSection } from './index.js';
 
 /**
@@ -113,11 +114,13 @@ export const section: BenchSection = {
     for (let i = 0; i < streamN; i++) engine.update({ ...readBar(k, i, bar) });
     const streamNs = ((performance.now() - t1) * 1e6) / streamN;
     const streamCpuNs = (cpuMs(process.cpuUsage(streamCpu0)) * 1e6) / streamN;
-    const host = new AnalyzerHost({ slots: 1, source: () => k });
+    const pool = new WorkerPool({ name: 'analysis', size: 1, idleTimeoutMs: 1000 });
+    const host = new AnalyzerHost({ pool, source: () => k });
     const t3 = performance.now();
     await host.start({ id: 1, cac, symbol: 'BENCH', interval: '1m' });
     const workerStartMs = performance.now() - t3;
     await host.destroy();
+    await pool.destroy();
     return {
       klines: N,
       workerStartMs: Math.round(workerStartMs),

@@ -1,17 +1,11 @@
 import type { Command } from 'commander';
-import { App } from '../core/app.js';
-import { ConfigError } from '../core/config/load.js';
+import type { App } from '../core/app.js';
+import { openApp } from '../main/compose.js';
 import { LOG_LEVELS, EXCHANGE_MODES, type ExchangeMode, type LogLevelName } from '../core/config/schema.js';
 import { resolveHome } from '../core/paths.js';
-import { DatabaseError } from '../db/database.js';
+import { UserError } from '../core/errors.js';
 
-/** An error caused by the user's input: printed as one clear line, never with a stack trace. */
-export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+export { UserError };
 
 export interface GlobalOptions {
   home?: string;
@@ -44,14 +38,10 @@ export function appOptions(opts: GlobalOptions, extra: { logSync?: boolean } = {
 
 /** Opens the app for a headless command, runs `fn`, and always closes it. */
 export async function withApp<T>(command: Command, fn: (app: App) => Promise<T>): Promise<T> {
-  const app = await App.open(appOptions(globalOptions(command), { logSync: true }));
+  const app = await openApp(appOptions(globalOptions(command), { logSync: true }));
   try {
     return await fn(app);
   } finally {
     await app.close();
   }
-}
-
-export function isUserError(error: unknown): error is Error {
-  return error instanceof UserError || error instanceof ConfigError || error instanceof DatabaseError;
 }

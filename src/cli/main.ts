@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/index.js';
-import { isUserError } from './context.js';
+import { EXIT_STATUS, errorKind } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 
 export function buildProgram(): Command {
@@ -23,23 +23,30 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the command line; user errors print one line and exit with status 2. */
+/**
+ * Runs the command line. The one place outcomes become exit statuses (src/core/errors.ts): 0 ok,
+ * 1 internal error (with its stack), 2 user error (bad option, bad input, refused: one line),
+ * 3 exchange unreachable (one line).
+ */
 export async function run(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    if (isUserError(error)) {
-      process.stderr.write(`atm: ${(error as Error).message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`atm: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitStatusOf(error);
+    if (error instanceof CommanderError) return; // commander has printed its message already
+    const kind = errorKind(error);
+    if (kind === 'internal') process.stderr.write(`atm: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    else process.stderr.write(`atm: ${(error as Error).message}\n`);
   }
+}
+
+/** The exit status for an error thrown by a command (or by commander while parsing). */
+export function exitStatusOf(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // --help and --version end with status 0; every parsing error is a usage error
+    return error.exitCode === 0 ? EXIT_STATUS.ok : EXIT_STATUS.user;
+  }
+  return EXIT_STATUS[errorKind(error)];
 }

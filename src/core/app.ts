@@ -1,21 +1,23 @@
 import type { i18n } from 'i18next';
 import { EventBus } from './bus.js';
-import { ExchangeService } from './exchange/service.js';
+import type { ExchangeService } from './exchange/service.js';
+import type { ExchangeStats } from './exchange/port.js';
 import { RealClock, type Clock } from './clock.js';
-import { loadConfig, saveUserSetting, type LoadedConfig } from './config/load.js';
+import { saveUserSetting, type LoadedConfig } from './config/load.js';
 import type { Config, ExchangeMode, Language, LogLevelName, ThemeName } from './config/schema.js';
 import type { ExchangeConnectionState, LogRecord } from './events.js';
 import { createI18n, fixedT, type TFunction } from './i18n.js';
 import { Jobs } from './jobs.js';
-import { createLogging, type Logger, type Logging } from './logging.js';
+import type { Logger, Logging } from './logging.js';
 import { homePaths, type HomePaths } from './paths.js';
-import { WorkerPools, sizePools, type PoolStats } from './workers/pools.js';
-import { migrate, openDatabase, type Database } from '../db/database.js';
-import { KlineStore } from '../db/klineStore.js';
-import { SymbolStore } from '../db/symbolStore.js';
+import type { PoolStats, TaskPools } from './workers/pool.js';
+import type { KlineRepository, SymbolRepository } from './market/repository.js';
+import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
+
+export type { PoolStats };
 
 export interface AppOptions {
   home: string;
@@ -48,6 +50,31 @@ export interface SystemStatus {
   schemaVersion: string | undefined;
 }
 
+/** The storage the core needs, behind its ports (src/db implements them). */
+export interface AppStorage {
+  klines: KlineRepository;
+  symbols: SymbolRepository;
+  analyses: AnalysisRepository;
+  /** The newest migration applied to the database. */
+  schemaVersion: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything the App is built from. One composition module (src/main/compose.ts) makes these
+ * from the real parts; the core never imports the database, the adapters or the worker entries.
+ */
+export interface AppParts {
+  options: AppOptions;
+  loaded: LoadedConfig;
+  logging: Logging;
+  bus: EventBus;
+  storage: AppStorage;
+  pools: TaskPools;
+  /** The exchange connection (its adapters load lazily: the first frame does not wait for them). */
+  exchange: ExchangeService;
+}
+
 /** The user-changeable settings shown on the Settings page. */
 export interface Settings {
   language: Language;
@@ -59,34 +86,38 @@ export interface Settings {
 
 /**
  * The application facade: the one object every front end (the TUI, the `atm` command line)
- * talks to. It owns the bus, clock, configuration, logging, database and worker pools, and
- * exposes commands and queries. Screens never reach past it to the database or an exchange.
+ * talks to. It is built from its parts by src/main/compose.ts and exposes commands and queries
+ * that hand out plain data: no database handle, worker pool or exchange port is reachable from
+ * it, so a page or a command cannot bypass the services (and later the order manager).
  */
 export class App {
   readonly bus: EventBus;
   readonly clock: Clock;
   readonly paths: HomePaths;
   readonly jobs: Jobs;
-  readonly pools: WorkerPools;
+  private readonly pools: TaskPools;
   private analysisService: AnalysisService | undefined;
   readonly i18n: i18n;
   readonly t: TFunction;
   readonly log: Logger;
   readonly readonly: boolean;
+  readonly options: AppOptions;
+  private readonly loaded: LoadedConfig;
+  private readonly logging: Logging;
+  private readonly storage: AppStorage;
   private exchangeState: ExchangeConnectionState = { kind: 'none' };
-  /** The exchange connection (connects only when `exchange.start()` is called). */
-  readonly exchange: ExchangeService;
+  /** The exchange connection (connects only when `connectExchange()` is called). */
+  private readonly exchange: ExchangeService;
   private readonly startedAt: number;
   private closed = false;
 
-  private constructor(
-    readonly options: AppOptions,
-    private readonly loaded: LoadedConfig,
-    private readonly logging: Logging,
-    readonly db: Database,
-    bus: EventBus,
-    readonly schemaVersion: string | undefined,
-  ) {
+  constructor(parts: AppParts) {
+    const { options, loaded, logging, bus } = parts;
+    this.options = options;
+    this.loaded = loaded;
+    this.logging = logging;
+    this.storage = parts.storage;
+    this.pools = parts.pools;
     this.bus = bus;
     this.clock = options.clock ?? new RealClock();
     this.startedAt = this.clock.now();
@@ -96,51 +127,11 @@ export class App {
     this.log = logging.logger;
     this.i18n = createI18n(loaded.config.language);
     this.t = fixedT(this.i18n);
-    const sizing = sizePools(loaded.config.workers.threads, loaded.config.workers.analyzerRatio);
-    this.pools = new WorkerPools({ sizing, idleTimeoutMs: loaded.config.workers.idleTimeoutMs, bus });
     bus.on('exchange.state', (state) => {
       this.exchangeState = state;
     });
-    this.exchange = new ExchangeService({
-      bus,
-      config: loaded.config.exchange,
-      mode: options.exchangeMode ?? loaded.config.exchange.mode,
-      log: this.log,
-      credentials: () => ({ apiKey: process.env[loaded.config.exchange.apiKeyEnv], apiSecret: process.env[loaded.config.exchange.apiSecretEnv] }),
-    });
-  }
-
-  /**
-   * Loads and validates the configuration, opens logging and the database and migrates it.
-   * Throws ConfigError / DatabaseError (user errors with a clear message) before touching anything
-   * else.
-   */
-  static async open(options: AppOptions): Promise<App> {
-    const paths = homePaths(options.home);
-    const loaded = loadConfig(options.configFile ?? paths.userConfig, { requireUserFile: options.configFile !== undefined });
-    const bus = new EventBus();
-    const logging = createLogging({
-      file: `${options.home}/${loaded.config.log.file}`,
-      level: options.logLevel ?? loaded.config.log.level,
-      bus,
-      panelLines: loaded.config.log.panelLines,
-      sync: options.logSync,
-    });
-    bus.setErrorHandler((name, error) =>
-      logging.logger.error({ component: 'bus', event: name, err: (error as Error)?.stack ?? String(error) }, `a handler of ${name} failed`),
-    );
-    const db = openDatabase(paths.database);
-    let report;
-    try {
-      report = await migrate(db);
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-    if (report.applied.length > 0) logging.logger.info({ component: 'db', applied: report.applied }, `database migrated to ${report.current}`);
-    const app = new App(options, loaded, logging, db, bus, report.current);
-    app.log.info({ component: 'app', home: options.home, readonly: app.readonly }, 'atm started');
-    return app;
+    this.exchange = parts.exchange;
+    this.log.info({ component: 'app', home: options.home, readonly: this.readonly }, 'atm started');
   }
 
   private marketService?: MarketDataService;
@@ -150,8 +141,8 @@ export class App {
     this.marketService ??= new MarketDataService({
       bus: this.bus,
       clock: this.clock,
-      store: new KlineStore(this.db),
-      symbols: new SymbolStore(this.db),
+      store: this.storage.klines,
+      symbols: this.storage.symbols,
       log: this.log,
       exchange: () => this.exchange.port,
     });
@@ -169,7 +160,7 @@ export class App {
   /** Currency analysis: CACs, analyses in the analyzer threads, batch runs (created on first use). */
   get analysis(): AnalysisService {
     this.analysisService ??= new AnalysisService({
-      db: this.db, bus: this.bus, klines: new KlineStore(this.db), slots: this.pools.analysis.maxThreads, now: () => this.clock.now(), pools: this.pools,
+      analyses: this.storage.analyses, bus: this.bus, klines: this.storage.klines, now: () => this.clock.now(), pool: this.pools.analysis,
       watch: (symbol, interval) => this.market.watch(symbol, parseInterval(interval)),
       book: (symbol) => {
         const port = this.exchange.port;
@@ -185,6 +176,31 @@ export class App {
     return this.analysisService;
   }
 
+  // ---- exchange ----
+
+  /**
+   * Connects to the exchange of the configured mode (idempotent; the TUI calls it after its first
+   * frame, commands when they need the exchange). Resolves with the venue once connected.
+   */
+  async connectExchange(): Promise<{ venue: string; simulated: boolean }> {
+    const port = await this.exchange.start();
+    return { venue: port.venue, simulated: port.simulated };
+  }
+
+  /** Live connection figures for the Dashboard, or undefined when not connected. */
+  exchangeStats(): ExchangeStats | undefined {
+    return this.exchange.stats();
+  }
+
+  /** Answers a ping from one thread of each worker pool (`atm status --check-workers`). */
+  async checkWorkers(): Promise<{ pool: string; threadId: number }[]> {
+    const [a, s] = await Promise.all([this.pools.analysis.run({ kind: 'ping' }), this.pools.simulation.run({ kind: 'ping' })]);
+    return [
+      { pool: 'analysis', threadId: a.threadId },
+      { pool: 'simulation', threadId: s.threadId },
+    ];
+  }
+
   // ---- queries ----
 
   status(): SystemStatus {
@@ -196,13 +212,13 @@ export class App {
       heapUsedBytes: memory.heapUsed,
       eventsPerSecond: this.bus.rate(),
       eventsTotal: this.bus.emitted,
-      pools: this.pools.stats(),
+      pools: [this.pools.analysis.stats(), this.pools.simulation.stats()],
       exchange: this.exchangeState,
       logLevel: this.log.level as LogLevelName,
       jobs: this.jobs.running(),
       readonly: this.readonly,
       databasePath: this.paths.database,
-      schemaVersion: this.schemaVersion,
+      schemaVersion: this.storage.schemaVersion,
     };
   }
 
@@ -269,8 +285,8 @@ export class App {
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();
     await this.exchange.close();
-    await this.pools.destroy();
-    await this.db.close();
+    await Promise.all([this.pools.analysis.destroy(), this.pools.simulation.destroy()]);
+    await this.storage.close();
     await this.logging.flush();
   }
 }

@@ -1,3 +1,4 @@
+import { AtmError } from '../core/errors.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -16,9 +17,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export class DatabaseError extends Error {
+export class DatabaseError extends AtmError {
   constructor(message: string) {
-    super(message);
+    super('user', message);
     this.name = 'DatabaseError';
   }
 }

@@ -1,7 +1,7 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { AnalysisView } from '../core/analysis/service.js';
-import type { StoredCac } from '../core/analysis/store.js';
+import type { StoredCac } from '../core/analysis/repository.js';
 import { bindKeys, defineKeys } from './keys.js';
 import type { Page, PageContext, PageModule } from './page.js';
 import { paint } from './theme.js';

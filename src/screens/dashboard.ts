@@ -52,7 +52,7 @@ export function mount(ctx: PageContext): Page {
     const { t } = ctx;
     const width = (exchangeBox.width as number) - 2;
     exchangeBox.setLabel(` ${t('exchange.dashboard.title')} `);
-    const st = app.exchange.stats();
+    const st = app.exchangeStats();
     if (!st) {
       exchangeBox.setContent(paint(ctx.theme(), 'muted', esc(fit(t('exchange.dashboard.offline'), width))));
       return;

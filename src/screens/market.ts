@@ -1,7 +1,7 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { AnalysisResult } from '../core/analysis/engine.js';
-import type { StoredCac } from '../core/analysis/store.js';
+import type { StoredCac } from '../core/analysis/repository.js';
 import { cacWarmup } from '../core/analysis/warmup.js';
 import type { AggTradeEvent, OrderBookHandle, Subscription } from '../core/exchange/port.js';
 import { aggregateKlines, canAggregate } from '../core/market/aggregate.js';

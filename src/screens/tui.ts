@@ -3,7 +3,7 @@ import type { Widgets } from 'blessed';
 import type { App } from '../core/app.js';
 import { PAGE_IDS, type PageId } from './page.js';
 import { Shell, resolvePage } from './shell.js';
-import { UserError } from '../cli/context.js';
+import { UserError } from '../core/errors.js';
 
 export interface ScreenOptions {
   input?: NodeJS.ReadableStream;
@@ -59,7 +59,7 @@ export async function startTui(app: App, options: { initialPage?: string } = {})
     process.on('SIGHUP', () => void shell.exit(0));
     shell.renderNow();
     // After the first frame: connect the exchange and restart the analyses left running.
-    void app.exchange.start().catch((error) => app.reportError('exchange', error));
+    void app.connectExchange().catch((error) => app.reportError('exchange', error));
     void app.analysis.resume().catch((error) => app.reportError('analysis', error));
   });
   process.exit(0);

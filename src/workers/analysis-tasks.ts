@@ -2,44 +2,10 @@ import { threadId } from 'node:worker_threads';
 import { AnalysisEngine, analyzeBatch, type AnalysisResult } from '../core/analysis/engine.js';
 import type { Cac } from '../core/analysis/cac.js';
 import { columnsLength, type Bar, type KlineColumns } from '../core/analysis/indicators/index.js';
-import type { TaskHandler } from './protocol.js';
+import { KEEP_ROWS, type AnalysisSnapshot, type AnalysisTail } from '../core/analysis/tasks.js';
+import type { Handlers } from './protocol.js';
 
-/** Rows of output kept per analysis in the worker, for the chart (the newest ones). */
-export const KEEP_ROWS = 4096;
-
-export interface AnalysisSnapshot {
-  id: number;
-  threadId: number;
-  count: number;
-  lastOpenTime: number | null;
-  columns: string[];
-  /** The newest row (NaN = null), or empty before any kline. */
-  last: Float64Array;
-}
-
-export interface AnalysisTail {
-  id: number;
-  columns: string[];
-  openTime: Float64Array;
-  /** One array per column, oldest first. */
-  values: Float64Array[];
-}
-
-declare module './protocol.js' {
-  interface WorkerTasks {
-    /** Creates (or replaces) analysis `id` in this worker and runs it over `klines`. */
-    'analysis.start': { task: { kind: 'analysis.start'; id: number; cac: Cac; klines: KlineColumns }; result: AnalysisSnapshot };
-    /** Feeds one closed kline to analysis `id`; fails with "unknown analysis" when the worker lost it. */
-    'analysis.update': { task: { kind: 'analysis.update'; id: number; bar: Bar }; result: AnalysisSnapshot };
-    /** The newest `count` rows of analysis `id`. */
-    'analysis.tail': { task: { kind: 'analysis.tail'; id: number; count: number }; result: AnalysisTail };
-    'analysis.stop': { task: { kind: 'analysis.stop'; id: number }; result: { stopped: boolean } };
-    /** A one-off batch run (temporary analysis over a range). */
-    'analysis.batch': { task: { kind: 'analysis.batch'; cac: Cac; klines: KlineColumns }; result: AnalysisResult };
-    /** The analyses this worker holds. */
-    'analysis.list': { task: { kind: 'analysis.list' }; result: { threadId: number; ids: number[] } };
-  }
-}
+export { KEEP_ROWS };
 
 /** One analysis living in this worker: the engine and a ring of its newest rows. */
 class Held {
@@ -109,20 +75,20 @@ function get(id: number): Held {
   return h;
 }
 
-export const analysisHandlers: Record<string, TaskHandler> = {
-  'analysis.start': (task: { id: number; cac: Cac; klines: KlineColumns }) => {
+export const analysisHandlers: Handlers<'analysis.start' | 'analysis.update' | 'analysis.tail' | 'analysis.stop' | 'analysis.batch' | 'analysis.list'> = {
+  'analysis.start': (task) => {
     const h = new Held(task.cac);
     h.history(task.klines);
     held.set(task.id, h);
     return h.snapshot(task.id);
   },
-  'analysis.update': (task: { id: number; bar: Bar }) => {
+  'analysis.update': (task) => {
     const h = get(task.id);
     h.feed(task.bar);
     return h.snapshot(task.id);
   },
-  'analysis.tail': (task: { id: number; count: number }) => get(task.id).tail(task.id, task.count),
-  'analysis.stop': (task: { id: number }) => ({ stopped: held.delete(task.id) }),
-  'analysis.batch': (task: { cac: Cac; klines: KlineColumns }) => analyzeBatch(task.cac, task.klines),
+  'analysis.tail': (task) => get(task.id).tail(task.id, task.count),
+  'analysis.stop': (task) => ({ stopped: held.delete(task.id) }),
+  'analysis.batch': (task) => analyzeBatch(task.cac, task.klines),
   'analysis.list': () => ({ threadId, ids: [...held.keys()] }),
 };

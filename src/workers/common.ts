@@ -1,15 +1,16 @@
 import { threadId } from 'node:worker_threads';
-import type { TaskHandler } from './protocol.js';
+import type { TaskKind, WorkerTask } from '../core/workers/tasks.js';
+import type { CommonKind, Handlers } from './protocol.js';
 
 /** Handlers every pool understands. */
-export const commonHandlers: Record<string, TaskHandler> = {
+export const commonHandlers: Handlers<CommonKind> = {
   ping: () => ({ threadId, pid: process.pid }),
-  sum: (task: { values: Float64Array }) => {
+  sum: (task) => {
     let sum = 0;
     for (let i = 0; i < task.values.length; i++) sum += task.values[i];
     return { sum, length: task.values.length };
   },
-  spin: (task: { ms: number }) => {
+  spin: (task) => {
     const end = Date.now() + task.ms;
     while (Date.now() < end) {
       /* busy on purpose: simulates a CPU-bound task */
@@ -17,7 +18,7 @@ export const commonHandlers: Record<string, TaskHandler> = {
     return { threadId };
   },
   crash: () =>
-    new Promise(() => {
+    new Promise<never>(() => {
       // An uncaught exception kills the worker thread, as a bug or an out-of-memory would.
       setImmediate(() => {
         throw new Error('worker crashed on purpose (crash task)');
@@ -26,9 +27,10 @@ export const commonHandlers: Record<string, TaskHandler> = {
 };
 
 /** Builds a tinypool entry function dispatching on `task.kind`. */
-export function dispatcher(handlers: Record<string, TaskHandler>) {
-  return async (task: { kind: string }) => {
-    const handler = handlers[task.kind];
+export function dispatcher<K extends TaskKind>(handlers: Handlers<K>) {
+  const table = handlers as unknown as Record<string, (task: WorkerTask) => unknown>;
+  return async (task: WorkerTask): Promise<unknown> => {
+    const handler = Object.hasOwn(table, task.kind) ? table[task.kind] : undefined;
     if (!handler) throw new Error(`worker: unknown task kind '${task.kind}'`);
     return handler(task);
   };

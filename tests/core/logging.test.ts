@@ -39,12 +39,12 @@ describe('logging', () => {
   });
 
   it('keeps the exchange credentials and signatures out of the log during signed requests at trace level', async () => {
-    const { app, home, cleanup } = await openTestApp({ exchangeMode: 'sim', logLevel: 'trace' });
+    const { app, parts, home, cleanup } = await openTestApp({ exchangeMode: 'sim', logLevel: 'trace' });
     try {
-      const port = await app.exchange.start();
+      const port = await parts.exchange.start();
       await port.account();
       await port.newOrder({ symbol: 'NOSUCHSYMBOL', side: 'BUY', type: 'MARKET', quantity: '1' } as any).catch(() => undefined);
-      const credentials = (app.exchange as any).local as { apiKey: string; apiSecret: string };
+      const credentials = (parts.exchange as any).local as { apiKey: string; apiSecret: string };
       expect(credentials.apiSecret.length).toBeGreaterThan(8);
       await app.close();
       const text = readFileSync(`${home}/atm.log`, 'utf8');

@@ -1,5 +1,6 @@
 import type { App, AppOptions } from '../../src/core/app.js';
 import { Shell } from '../../src/screens/shell.js';
+import type { Composition } from '../../src/main/compose.js';
 import { openTestApp } from './app.js';
 import { headlessScreen, waitFor, type HeadlessScreen } from './screen.js';
 
@@ -9,17 +10,20 @@ import { headlessScreen, waitFor, type HeadlessScreen } from './screen.js';
  */
 export class ShellHarness {
   app!: App;
+  /** The parts below the facade (stores, pools, exchange), for seeding data in tests. */
+  parts!: Composition['parts'];
   home!: string;
   hs!: HeadlessScreen;
   shell!: Shell;
   private cleanup: (() => Promise<void>) | undefined;
 
-  async start(options: { width?: number; height?: number; app?: Partial<AppOptions>; seed?: (app: App) => void } = {}): Promise<this> {
+  async start(options: { width?: number; height?: number; app?: Partial<AppOptions>; seed?: (app: App, parts: Composition['parts']) => void } = {}): Promise<this> {
     const opened = await openTestApp(options.app);
     this.cleanup = opened.cleanup;
     this.app = opened.app;
+    this.parts = opened.parts;
     this.home = opened.home;
-    options.seed?.(opened.app);
+    options.seed?.(opened.app, opened.parts);
     this.hs = headlessScreen(options.width ?? 160, options.height ?? 40);
     this.shell = new Shell(opened.app, this.hs.screen);
     this.shell.renderNow();

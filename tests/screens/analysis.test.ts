@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Shell } from '../../src/screens/shell.js';
-import { KlineStore } from '../../src/db/klineStore.js';
 import { headlessScreen, waitFor, type HeadlessScreen } from '../helpers/screen.js';
 import { openTestApp } from '../helpers/app.js';
 import { generateKlines, toKlines } from '../core/analysis/data.js';
@@ -36,10 +35,10 @@ describe('Currency Analysis and AutoTrade pages (headless)', () => {
     waitFor(() => (typeof what === 'string' ? screenText().includes(what) : what.test(screenText())), timeout, `screen to show ${what}`);
 
   it('creates a CAC with validation, applies it, charts the analysis; AutoTrade lists it with its worker', async () => {
-    const { app, cleanup } = await openTestApp();
+    const { app, parts, cleanup } = await openTestApp();
     done = cleanup;
     const k = generateKlines(600, 5);
-    new KlineStore(app.db).insert('BTCUSDT', '1m', toKlines(k));
+    parts.klines.insert('BTCUSDT', '1m', toKlines(k));
     hs = headlessScreen(160, 48);
     shell = new Shell(app, hs.screen);
     shell.goTo('analysis');
@@ -86,7 +85,7 @@ describe('Currency Analysis and AutoTrade pages (headless)', () => {
   });
 
   it('shows the pages in Korean', async () => {
-    const { app, cleanup } = await openTestApp();
+    const { app, parts, cleanup } = await openTestApp();
     done = cleanup;
     await app.setLanguage('ko');
     hs = headlessScreen(140, 40);

@@ -25,10 +25,10 @@ describe('Market page: temporary analysis over the visible range (headless, real
   async function start(): Promise<App> {
     h = await new ShellHarness().start({
       height: 48,
-      seed: (app) => {
+      seed: (_app, parts) => {
         const k = generateKlines(3000, 7);
         for (let i = 0; i < k.openTime.length; i++) k.openTime[i] = T0 + i * 60_000;
-        app.market.store.insert('BTCUSDT', '1m', toKlines(k));
+        parts.klines.insert('BTCUSDT', '1m', toKlines(k));
       },
     });
     h.shell.goTo('market');
@@ -82,7 +82,7 @@ describe('Market page: temporary analysis over the visible range (headless, real
 
     // temporary: nothing written to the analyses table, the CACs unchanged
     expect(await app.analysis.list()).toEqual([]);
-    const rows = await app.db.kysely.selectFrom('analyses').selectAll().execute();
+    const rows = await h.parts.db.kysely.selectFrom('analyses').selectAll().execute();
     expect(rows).toEqual([]);
     expect((await app.analysis.listCacs()).map((c) => c.cac.name)).toEqual(['CAC_1', 'MFIONLY']);
 
@@ -125,7 +125,7 @@ describe('Market page: temporary analysis over the visible range (headless, real
   it('shows a CAC that cannot be read as words, never a crash', async () => {
     const app = await start();
     await app.analysis.saveCac({ name: 'BROKEN', indicators: ['SMA:n=5'], pip: null });
-    await app.db.kysely.updateTable('named_configs').set({ params_json: JSON.stringify({ indicators: [{ type: 'SMA', params: { n: 1 } }], pip: null }) }).execute();
+    await h.parts.db.kysely.updateTable('named_configs').set({ params_json: JSON.stringify({ indicators: [{ type: 'SMA', params: { n: 1 } }], pip: null }) }).execute();
     h.hs.type('a');
     await until('could not list the CACs');
     expect(screenText()).toContain('SMA.n: 1 is out of range');

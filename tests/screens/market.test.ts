@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/core/app.js';
 import { klinesFromRows } from '../../src/core/market/klines.js';
 import { waitFor } from '../helpers/screen.js';
+import type { Composition } from '../../src/main/compose.js';
 import { ShellHarness } from '../helpers/shell.js';
 import { openTestApp } from '../helpers/app.js';
 import { makeRows } from '../core/market/fixtures.js';
@@ -12,7 +13,7 @@ describe('Market page (headless, real blessed screen and shell)', () => {
   let h: ShellHarness;
   afterEach(() => h.dispose());
 
-  async function start(seed?: (app: App) => void, options: Parameters<typeof openTestApp>[0] = {}) {
+  async function start(seed?: (app: App, parts: Composition['parts']) => void, options: Parameters<typeof openTestApp>[0] = {}) {
     h = await new ShellHarness().start({ seed, app: options });
     return { app: h.app };
   }
@@ -28,13 +29,13 @@ describe('Market page (headless, real blessed screen and shell)', () => {
   });
 
   it('lists stored symbols, charts the selected one, filters, sorts, zooms and switches interval', async () => {
-    await start((app) => {
+    await start((app, parts) => {
       // ETH rises, BTC falls over the last day; BTC trades more
       const p = (x: number) => Number(x.toFixed(4));
       const eth = makeRows(T0, 2 * 1440, '1m', 5, 2.0).map((r, i) => ({ ...r, open: p(2 + i / 10000), high: p(2.1 + i / 10000), low: p(1.9 + i / 10000), close: p(2.05 + i / 10000) }));
       const btc = makeRows(T0, 2 * 1440, '1m', 6, 4.0).map((r, i) => ({ ...r, open: p(4 - i / 10000), high: p(4.1 - i / 10000), low: p(3.5 - i / 10000), close: p(3.95 - i / 10000), quoteVolume: r.quoteVolume * 100 }));
-      app.market.store.insert('ETHUSDT', '1m', klinesFromRows(eth));
-      app.market.store.insert('BTCUSDT', '1m', klinesFromRows(btc));
+      parts.klines.insert('ETHUSDT', '1m', klinesFromRows(eth));
+      parts.klines.insert('BTCUSDT', '1m', klinesFromRows(btc));
     });
     press('6');
     let screen = await until('ETHUSDT');
@@ -75,9 +76,9 @@ describe('Market page (headless, real blessed screen and shell)', () => {
 
   it('with the local exchange connected: exchange symbols, a live chart filled from REST, the order book and trades', async () => {
     // real (archive) ETHUSDT klines are stored: the simulated exchange must not write into them
-    const { app } = await start((a) => a.market.store.insert('ETHUSDT', '1m', klinesFromRows(makeRows(T0, 100, '1m', 9))), { exchangeMode: 'sim' });
+    const { app } = await start((a, parts) => parts.klines.insert('ETHUSDT', '1m', klinesFromRows(makeRows(T0, 100, '1m', 9))), { exchangeMode: 'sim' });
     press('6');
-    await app.exchange.start();
+    await app.connectExchange();
     await waitFor(() => app.market.isListed('BTCUSDT') === true, 5000, "the exchange's symbols imported");
     for (const ch of '/ETH\r') press(ch);
     await until('from binance; klines of this');
@@ -93,7 +94,7 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     for (const ch of '/BTC\r') press(ch);
     screen = await until('BTCUSDT 1m');
     // the chart fills from REST (nothing was stored) and the book and trades stream in
-    await waitFor(() => (app.market.store.lastOpenTime('BTCUSDT', '1m') ?? 0) > 0, 10_000, 'the initial fill');
+    await waitFor(() => (h.parts.klines.lastOpenTime('BTCUSDT', '1m') ?? 0) > 0, 10_000, 'the initial fill');
     screen = await until('Recent trades');
     await waitFor(() => {
       h.shell.renderNow();
@@ -103,6 +104,6 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     expect(screen).not.toContain('No exchange connected');
     expect(screen).toMatch(/[┃│╽╿╻╹]/);
     expect(app.market.isStale('BTCUSDT')).toBe(false);
-    expect(app.market.store.gaps('BTCUSDT', '1m')).toEqual([]);
+    expect(app.market.gaps('BTCUSDT', '1m')).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@ import { Shell, paletteSuggestions, resolvePage } from '../../src/screens/shell.
 import { PAGE_IDS } from '../../src/screens/page.js';
 import { bindKeys, defineKeys, displayKey } from '../../src/screens/keys.js';
 import { loadTheme, paint } from '../../src/screens/theme.js';
-import { App, type AppOptions } from '../../src/core/app.js';
+import type { AppOptions } from '../../src/core/app.js';
+import { openApp } from '../../src/main/compose.js';
 import { waitFor } from '../helpers/screen.js';
 import { ShellHarness } from '../helpers/shell.js';
 
@@ -102,7 +103,7 @@ describe('TUI shell (headless, real blessed screen)', () => {
     expect(text).toContain('한국어');
     expect(app.settings().language).toBe('ko');
     // Persisted: a new app on the same data directory starts in Korean.
-    const again = await App.open({ home, logSync: true });
+    const again = await openApp({ home, logSync: true });
     expect(again.settings().language).toBe('ko');
     await again.close();
     press('\r');

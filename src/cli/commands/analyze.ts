@@ -164,7 +164,7 @@ export function register(program: Command): void {
           if (options.cac) {
             if (existsSync(options.cac)) cac = readCacFile(options.cac);
             else {
-              const stored = await app!.analysis.store.getCac(options.cac);
+              const stored = await app!.analysis.getCac(options.cac);
               if (!stored) throw new UserError(`--cac ${options.cac}: no such file and no stored CAC of that name`);
               cac = stored.cac;
             }
@@ -210,7 +210,7 @@ export function register(program: Command): void {
     .description('print a stored CAC as YAML-compatible JSON (usable with --cac)')
     .action(async (name: string, _o: unknown, command: Command) => {
       await withApp(command, async (app) => {
-        const c = await app.analysis.store.getCac(name);
+        const c = await app.analysis.getCac(name);
         if (!c) throw new UserError(`no stored CAC named ${JSON.stringify(name)}`);
         process.stdout.write(JSON.stringify({ name: c.cac.name, ...cacToJson(c.cac) }, null, 2) + '\n');
       });
@@ -235,7 +235,7 @@ export function register(program: Command): void {
     .description('delete a stored CAC and its analyses')
     .action(async (name: string, _o: unknown, command: Command) => {
       await withApp(command, async (app) => {
-        const c = await app.analysis.store.getCac(name);
+        const c = await app.analysis.getCac(name);
         if (!c) throw new UserError(`no stored CAC named ${JSON.stringify(name)}`);
         await app.analysis.deleteCac(c.id);
         process.stdout.write(`deleted ${name}\n`);
@@ -249,7 +249,7 @@ export function register(program: Command): void {
     .action(async (name: string, options: { symbol: string; interval: string }, command: Command) => {
       await userErrors(() =>
         withApp(command, async (app) => {
-          const c = await app.analysis.store.getCac(name);
+          const c = await app.analysis.getCac(name);
           if (!c) throw new UserError(`no stored CAC named ${JSON.stringify(name)}`);
           let interval: string;
           try {

@@ -176,7 +176,7 @@ export function register(program: Command): void {
       await withApp(command, async (app) => {
         const series = app.market.series(symbol).map((s) => ({
           ...s,
-          gaps: s.missing > 0 ? app.market.store.gaps(s.symbol, s.interval).length : 0,
+          gaps: s.missing > 0 ? app.market.gaps(s.symbol, s.interval).length : 0,
         }));
         if (options.json) {
           process.stdout.write(JSON.stringify(series, null, 2) + '\n');
@@ -206,7 +206,7 @@ export function register(program: Command): void {
         const results = app.market
           .series(symbol)
           .filter((s) => !interval || s.interval === interval)
-          .map((s) => verifyKlines(s.symbol, s.interval, app.market.store.loadRange(s.symbol, s.interval)));
+          .map((s) => verifyKlines(s.symbol, s.interval, app.market.storedKlines(s.symbol, s.interval)));
         const ok = results.every((r) => r.ok);
         if (options.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
         else {
@@ -244,7 +244,7 @@ export function register(program: Command): void {
       const from = options.from ? parseTime(options.from, '--from') : undefined;
       const to = options.to ? parseTime(options.to, '--to') : undefined;
       await withApp(command, async (app) => {
-        const k = app.market.store.loadRange(symbol, interval, from, to);
+        const k = app.market.storedKlines(symbol, interval, from, to);
         if (k.length === 0) throw new UserError(app.t('data.nothingInRange', { symbol, interval }));
         const files = exportArchive(k, symbol, interval, resolve(options.out), { period: options.daily ? 'daily' : 'monthly', csv: options.csv });
         process.stdout.write(app.t('data.exported', { rows: k.length, files: files.length, dir: resolve(options.out) }) + '\n');
@@ -285,12 +285,11 @@ export function register(program: Command): void {
       const from = options.from ? parseTime(options.from, '--from') : undefined;
       const to = options.to ? parseTime(options.to, '--to') : undefined;
       await withApp(command, async (app) => {
-        const port = await connectForData(app);
-        if (port.simulated && app.exchangeMode !== 'sim') {
+        const venue = await connectForData(app);
+        if (venue.simulated && app.exchangeMode !== 'sim') {
           // auto mode fell back to the local exchange: never store its klines by accident
           throw new UserError(app.t('data.simulatedFallback'));
         }
-        app.market.attach(port);
         const bar = new ProgressBar(app.t('data.downloading', { symbol, interval }));
         const controller = new AbortController();
         const onSignal = () => controller.abort();
@@ -336,9 +335,9 @@ function table(rows: string[][]): string {
 }
 
 /** The exchange for `data download`: the app's exchange connection (started on demand). */
-async function connectForData(app: App): Promise<import('../../core/exchange/port.js').ExchangePort> {
+async function connectForData(app: App): Promise<{ venue: string; simulated: boolean }> {
   try {
-    return await app.exchange.start();
+    return await app.connectExchange();
   } catch (error) {
     throw new UserError(app.t('data.noExchange', { reason: (error as Error).message }));
   }

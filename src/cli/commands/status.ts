@@ -11,8 +11,7 @@ export function register(program: Command): void {
       await withApp(command, async (app) => {
         let workers: Record<string, unknown> | undefined;
         if (options.checkWorkers) {
-          const [a, s] = await Promise.all([app.pools.analysis.run({ kind: 'ping' }), app.pools.simulation.run({ kind: 'ping' })]);
-          workers = { analysis: a, simulation: s };
+          workers = Object.fromEntries((await app.checkWorkers()).map((w) => [w.pool, { threadId: w.threadId }]));
         }
         const status = app.status();
         const out = {

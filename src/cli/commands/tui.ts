@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { App } from '../../core/app.js';
+import { openApp } from '../../main/compose.js';
 import { appOptions, globalOptions, UserError } from '../context.js';
 
 export function register(program: Command): void {
@@ -11,7 +11,7 @@ export function register(program: Command): void {
       if (!process.stdout.isTTY || !process.stdin.isTTY) {
         throw new UserError('the terminal interface needs an interactive terminal; run a headless command instead (see `atm --help`)');
       }
-      const app = await App.open(appOptions(globalOptions(command)));
+      const app = await openApp(appOptions(globalOptions(command)));
       const { startTui } = await import('../../screens/tui.js');
       await startTui(app, { initialPage: options.page });
     });

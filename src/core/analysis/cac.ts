@@ -1,3 +1,4 @@
+import { AtmError } from '../errors.js';
 import { INDICATORS, INDICATOR_TYPES, type ParamSpec, type Params } from './indicators/index.js';
 import { PIP_MODES, PIP_PARAMS, defaultPipSettings, type PipMode, type PipSettings } from './pip.js';
 
@@ -17,13 +18,13 @@ export interface Cac {
 }
 
 /** A parameter problem: names the indicator, the parameter and what is allowed. */
-export class AnalysisParamError extends Error {
+export class AnalysisParamError extends AtmError {
   constructor(
     readonly indicator: string,
     readonly param: string | undefined,
     readonly reason: string,
   ) {
-    super(param ? `${indicator}.${param}: ${reason}` : `${indicator}: ${reason}`);
+    super('user', param ? `${indicator}.${param}: ${reason}` : `${indicator}: ${reason}`, { indicator, param });
     this.name = 'AnalysisParamError';
   }
 }

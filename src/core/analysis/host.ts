@@ -1,10 +1,9 @@
-import Tinypool from 'tinypool';
 import type { EventBus } from '../bus.js';
-import { workerEntry, type PoolStats } from '../workers/pools.js';
+import type { TaskPool } from '../workers/pool.js';
+import type { ResultOf, WorkerTask } from '../workers/tasks.js';
 import type { Cac } from './cac.js';
 import type { Bar, KlineColumns } from './indicators/index.js';
-import type { AnalysisSnapshot, AnalysisTail } from '../../workers/analysis-tasks.js';
-import type { WorkerResult, WorkerTask } from '../../workers/protocol.js';
+import type { AnalysisSnapshot, AnalysisTail } from './tasks.js';
 
 export type { AnalysisSnapshot, AnalysisTail };
 
@@ -47,18 +46,15 @@ interface Entry extends HostedAnalysis {
 }
 
 class Slot {
-  pool: Tinypool | undefined;
   readonly ids = new Set<number>();
-  running = 0;
-  completed = 0;
-  failed = 0;
   recovering: Promise<void> | undefined;
   constructor(readonly index: number) {}
 }
 
 /**
- * Runs analyses in worker threads. Each analyzer slot is a single-thread tinypool, so an analysis'
- * state stays pinned to one thread; the slot count is the analysis pool size. A new analysis goes
+ * Runs analyses in worker threads. Each analyzer slot is one slot of the analysis pool (one
+ * thread), so an analysis' state stays pinned to one thread, and analyses share the pool's thread
+ * budget with batch runs. A new analysis goes
  * to the slot holding the fewest (ties: the lowest slot). When a worker dies (a task fails because
  * the thread exited, or the worker answers that it does not know an analysis), the slot is re-created
  * and each of its analyses is replayed from stored klines, so nothing is skipped.
@@ -70,15 +66,14 @@ export class AnalyzerHost {
 
   constructor(
     private readonly options: {
-      slots: number;
+      /** The analysis pool: one analyzer slot per pool slot. */
+      pool: TaskPool;
       source: KlineSource;
       bus?: EventBus;
       now?: () => number;
-      /** Worker entry (default: dist/workers/analysis.js). */
-      filename?: string;
     },
   ) {
-    this.slots = Array.from({ length: Math.max(1, options.slots) }, (_, i) => new Slot(i));
+    this.slots = Array.from({ length: options.pool.size }, (_, i) => new Slot(i));
   }
 
   get slotCount(): number {
@@ -89,37 +84,8 @@ export class AnalyzerHost {
     return this.options.now?.() ?? Date.now();
   }
 
-  private pool(slot: Slot): Tinypool {
-    if (!slot.pool) {
-      slot.pool = new Tinypool({
-        filename: this.options.filename ?? workerEntry('analysis'),
-        minThreads: 1,
-        maxThreads: 1,
-        idleTimeout: 2 ** 31 - 1,
-      });
-    }
-    return slot.pool;
-  }
-
-  private async run<T extends WorkerTask>(slot: Slot, task: T): Promise<WorkerResult<T>> {
-    const pool = this.pool(slot);
-    slot.running++;
-    this.changedPools();
-    try {
-      const result = (await pool.run(task)) as WorkerResult<T>;
-      slot.completed++;
-      return result;
-    } catch (error) {
-      slot.failed++;
-      throw error;
-    } finally {
-      slot.running--;
-      this.changedPools();
-    }
-  }
-
-  private changedPools(): void {
-    this.options.bus?.emit('workers.changed', { pool: 'analysis' });
+  private run<T extends WorkerTask>(slot: Slot, task: T): Promise<ResultOf<T>> {
+    return this.options.pool.runOn(slot.index, task);
   }
 
   private emit(id: number, state: HostedState | 'stopped'): void {
@@ -150,6 +116,7 @@ export class AnalyzerHost {
     };
     this.entries.set(spec.id, entry);
     slot.ids.add(spec.id);
+    this.options.pool.hold(slot.index);
     this.emit(spec.id, 'starting');
     await slot.recovering;
     await this.load(slot, entry);
@@ -242,8 +209,6 @@ export class AnalyzerHost {
   private recover(slot: Slot): Promise<void> {
     if (slot.recovering) return slot.recovering;
     slot.recovering = (async () => {
-      const old = slot.pool;
-      slot.pool = undefined;
       for (const id of slot.ids) {
         const e = this.entries.get(id);
         if (e) {
@@ -251,7 +216,7 @@ export class AnalyzerHost {
           this.emit(id, 'recovering');
         }
       }
-      await old?.destroy().catch(() => {});
+      await this.options.pool.restart(slot.index);
       for (const id of [...slot.ids]) {
         const e = this.entries.get(id);
         if (!e) continue;
@@ -286,21 +251,15 @@ export class AnalyzerHost {
     this.entries.delete(id);
     const slot = this.slots[entry.slot];
     slot.ids.delete(id);
-    if (slot.pool && !slot.recovering) await this.run(slot, { kind: 'analysis.stop', id }).catch(() => undefined);
-    if (slot.ids.size === 0 && slot.pool && !slot.recovering) {
-      const pool = slot.pool;
-      slot.pool = undefined;
-      await pool.destroy();
-      this.changedPools();
-    }
+    if (!slot.recovering) await this.run(slot, { kind: 'analysis.stop', id }).catch(() => undefined);
+    // An empty slot holds no state: its thread may idle out like any other.
+    if (slot.ids.size === 0) this.options.pool.release(slot.index);
     this.emit(id, 'stopped');
   }
 
   /** Test and diagnostics hook: kills the worker of `slot` abruptly. */
   async killWorker(slot: number): Promise<void> {
-    const s = this.slots[slot];
-    if (!s.pool) return;
-    await this.run(s, { kind: 'crash' }).catch(() => undefined);
+    await this.run(this.slots[slot], { kind: 'crash' }).catch(() => undefined);
   }
 
   /** Which worker thread answers for `slot` right now, and what it holds. */
@@ -322,34 +281,13 @@ export class AnalyzerHost {
     return { ...rest };
   }
 
-  /** The analyzer threads in the Dashboard's pool shape. */
-  stats(): PoolStats {
-    let threads = 0;
-    let running = 0;
-    let queued = 0;
-    let completed = 0;
-    let failed = 0;
-    for (const s of this.slots) {
-      threads += s.pool ? s.pool.threads.length : 0;
-      queued += s.pool ? s.pool.queueSize : 0;
-      running += s.running;
-      completed += s.completed;
-      failed += s.failed;
-    }
-    return { name: 'analysis', maxThreads: this.slots.length, threads, running: Math.max(0, running - queued), queued, completed, failed };
-  }
-
   async destroy(): Promise<void> {
     this.destroyed = true;
     this.entries.clear();
-    await Promise.all(
-      this.slots.map(async (s) => {
-        s.ids.clear();
-        const pool = s.pool;
-        s.pool = undefined;
-        await pool?.destroy();
-      }),
-    );
+    for (const s of this.slots) {
+      s.ids.clear();
+      this.options.pool.release(s.index);
+    }
   }
 }
 

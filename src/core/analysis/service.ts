@@ -1,10 +1,9 @@
 import type { EventBus } from '../bus.js';
-import type { Database } from '../../db/database.js';
 import type { KlineRepository } from '../market/repository.js';
 import { nextOpenTime, parseInterval, type Kline, type Klines } from '../market/klines.js';
-import type { WorkerPools } from '../workers/pools.js';
+import type { TaskPool } from '../workers/pool.js';
 import { AnalysisParamError, validateCac, type Cac } from './cac.js';
-import { analyzeBatch, type AnalysisResult } from './engine.js';
+import type { AnalysisResult } from './engine.js';
 import { AnalyzerHost, essentialColumns, type AnalysisTail, type HostedAnalysis } from './host.js';
 import { INDICATORS, type Bar, type BookSnapshot, type KlineColumns } from './indicators/index.js';
 import { describeRange } from './cac.js';
@@ -25,7 +24,7 @@ export interface IndicatorInfo {
   summary: string;
   params: { name: string; default: number; allowed: string; description: string }[];
 }
-import { AnalysisStore, type AnalysisState, type StoredAnalysis, type StoredCac } from './store.js';
+import type { AnalysisRepository, AnalysisState, StoredAnalysis, StoredCac } from './repository.js';
 
 /** One analysis as the AutoTrade and Currency Analysis pages show it. */
 export interface AnalysisView extends StoredAnalysis {
@@ -44,18 +43,18 @@ export interface AnalysisView extends StoredAnalysis {
  * TUI and the `atm analyze` / `atm cac` commands call this through `app.analysis`.
  */
 export class AnalysisService {
-  readonly store: AnalysisStore;
-  readonly host: AnalyzerHost;
+  private readonly store: AnalysisRepository;
+  private readonly host: AnalyzerHost;
 
   constructor(
     private readonly deps: {
-      db: Database;
+      /** Storage of CACs and analyses. */
+      analyses: AnalysisRepository;
       bus: EventBus;
       klines: KlineRepository;
-      slots: number;
       now: () => number;
-      pools?: WorkerPools;
-      workerFile?: string;
+      /** The analysis worker pool: analyzer slots and batch runs share its threads. */
+      pool: TaskPool;
       /** Keeps live klines of a series coming (the market data service); returns the unwatch. */
       watch?: (symbol: string, interval: string) => () => void;
       /** Opens the local order book of a symbol (the exchange), when one can be kept. */
@@ -63,15 +62,13 @@ export class AnalysisService {
       onError?: (error: unknown) => void;
     },
   ) {
-    this.store = new AnalysisStore(deps.db, deps.now);
+    this.store = deps.analyses;
     this.host = new AnalyzerHost({
-      slots: deps.slots,
+      pool: deps.pool,
       bus: deps.bus,
       now: deps.now,
-      filename: deps.workerFile,
       source: (symbol, interval) => this.loadKlines(symbol, interval),
     });
-    deps.pools?.attachAnalyzers(() => this.host.stats());
     // Closed klines are stored before they are announced: feed them to the analyses, in order.
     this.offs.push(
       deps.bus.on('market.kline', (e) => {
@@ -146,6 +143,11 @@ export class AnalysisService {
 
   listCacs(): Promise<StoredCac[]> {
     return this.store.listCacs();
+  }
+
+  /** A stored CAC by id or name. */
+  getCac(idOrName: number | string): Promise<StoredCac | undefined> {
+    return this.store.getCac(idOrName);
   }
 
   /** Validates and saves a CAC (blank name → CAC_<n>). */
@@ -241,6 +243,16 @@ export class AnalysisService {
     }
   }
 
+  /** The live state of a running analysis in its worker (plain data), if it runs. */
+  live(id: number): HostedAnalysis | undefined {
+    return this.host.get(id);
+  }
+
+  /** Analyzer slot count (the analysis pool's thread budget). */
+  get slotCount(): number {
+    return this.host.slotCount;
+  }
+
   async list(): Promise<AnalysisView[]> {
     const stored = await this.store.listAnalyses();
     return stored.map((a) => {
@@ -265,8 +277,7 @@ export class AnalysisService {
 
   /** A temporary analysis over given klines, computed in the analysis worker pool. */
   async runBatch(cac: Cac, klines: KlineColumns): Promise<AnalysisResult> {
-    if (!this.deps.pools) return analyzeBatch(cac, klines);
-    return this.deps.pools.analysis.run({ kind: 'analysis.batch', cac, klines: essentialColumns(klines) });
+    return this.deps.pool.run({ kind: 'analysis.batch', cac, klines: essentialColumns(klines) });
   }
 
   async close(): Promise<void> {

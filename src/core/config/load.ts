@@ -3,10 +3,11 @@ import { dirname, join } from 'node:path';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { AtmError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
 /** A user-facing configuration error: names the file, the key, the bad value and what is allowed. */
-export class ConfigError extends Error {
+export class ConfigError extends AtmError {
   constructor(
     readonly file: string,
     readonly key: string,
@@ -15,9 +16,11 @@ export class ConfigError extends Error {
     readonly line?: number,
   ) {
     super(
+      'user',
       `${file}${line ? `:${line}` : ''}: ${key ? `'${key}'` : 'the file'}` +
         (value === undefined ? '' : ` = ${formatValue(value)}`) +
         ` is not valid: ${allowed}`,
+      { file, key, line },
     );
     this.name = 'ConfigError';
   }

@@ -47,7 +47,8 @@ export interface ExchangeServiceOptions {
   log: Logger;
   /** API credentials, read when connecting (from the environment variables the config names). */
   credentials?: () => { apiKey?: string; apiSecret?: string };
-  loadFactory?: () => Promise<AdapterFactory>;
+  /** Loads the adapters (given by the composition root; the core never imports them). */
+  loadFactory: () => Promise<AdapterFactory>;
 }
 
 /**
@@ -110,7 +111,7 @@ export class ExchangeService {
 
   private async connect(): Promise<ExchangePort> {
     const { bus, config, mode } = this.options;
-    const factory = await (this.options.loadFactory ?? (async () => (await import('../../adapters/factory.js')).factory))();
+    const factory = await this.options.loadFactory();
     const onLog = (level: 'info' | 'warn', message: string) => this.log(level, message);
     const creds = this.options.credentials?.() ?? {};
     if (mode === 'sim') return this.startLocal(factory);

@@ -1,3 +1,4 @@
+import { AtmError } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -35,14 +36,14 @@ export const ARCHIVE_COLUMNS = [
 ] as const;
 
 /** A bad archive file: names the file and, when known, the line (1-based) and column. */
-export class ArchiveError extends Error {
+export class ArchiveError extends AtmError {
   constructor(
     readonly file: string,
     readonly reason: string,
     readonly line?: number,
     readonly column?: string,
   ) {
-    super(`${file}${line !== undefined ? `: line ${line}` : ''}${column ? `, column ${column}` : ''}: ${reason}`);
+    super('user', `${file}${line !== undefined ? `: line ${line}` : ''}${column ? `, column ${column}` : ''}: ${reason}`, { file, line, column });
     this.name = 'ArchiveError';
   }
 }

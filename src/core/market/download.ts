@@ -1,3 +1,4 @@
+import { AtmError, errorKind } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { ExchangeError, type ExchangePort, type KlineRow } from '../exchange/port.js';
 import { allocKlines, alignOpenTime, countOpenTimes, nextOpenTime, previousOpenTime, type Interval, type Klines } from './klines.js';
@@ -86,9 +87,10 @@ export interface DownloadReport {
   cancelled: boolean;
 }
 
-export class DownloadError extends Error {
+export class DownloadError extends AtmError {
   constructor(message: string, override readonly cause?: unknown) {
-    super(message);
+    // an exchange that cannot be reached is the exchange's failure; anything else is the request's
+    super(cause !== undefined && errorKind(cause) === 'exchange' ? 'exchange' : 'user', message, {}, { cause });
     this.name = 'DownloadError';
   }
 }

@@ -4,7 +4,7 @@ import type { ExchangePort, KlineEvent, KlineInterval, Subscription } from '../e
 import type { Logger } from '../logging.js';
 import { downloadKlines, ensureSymbol, sourceOfPort, type DownloadOptions, type DownloadReport } from './download.js';
 import { importArchives, type ImportOptions, type ImportSummary } from './importer.js';
-import { INTERVAL_MS, klinesFromRows, nextOpenTime, previousOpenTime, type Interval, type Kline, type Klines } from './klines.js';
+import { INTERVAL_MS, klinesFromRows, nextOpenTime, previousOpenTime, type Gap, type Interval, type Kline, type Klines } from './klines.js';
 import type { KlineRepository, SeriesInfo, StoredSymbol, SymbolRepository } from './repository.js';
 
 /** Events of the market data service. */
@@ -128,8 +128,14 @@ export class MarketDataService {
     if (port) this.attach(port);
   }
 
-  get store(): KlineRepository {
-    return this.deps.store;
+  /** Missing open times between the stored klines of a series. */
+  gaps(symbol: string, interval: Interval, from?: number, to?: number): Gap[] {
+    return this.deps.store.gaps(symbol, interval, from, to);
+  }
+
+  /** Stored klines of a series exactly as stored (complete buckets only when aggregated). */
+  storedKlines(symbol: string, interval: Interval, from?: number, to?: number): Klines {
+    return this.deps.store.loadRange(symbol, interval, from, to);
   }
 
   get exchange(): ExchangePort | undefined {

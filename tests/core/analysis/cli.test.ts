@@ -3,8 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { zipSync } from 'fflate';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../../src/core/app.js';
-import { KlineStore } from '../../../src/db/klineStore.js';
+import { compose } from '../../../src/main/compose.js';
 import { tempHome } from '../../helpers/app.js';
 import { firstMismatch, generateKlines, toKlines } from './data.js';
 import * as ref from './reference.js';
@@ -37,8 +36,8 @@ beforeAll(async () => {
   }
   writeFileSync(join(tmp.home, 'BTCUSDT-1m-2023-11-14.csv'), rows.join('\n') + '\n');
   writeFileSync(join(tmp.home, 'trend.yaml'), 'name: trend\nindicators:\n  - EMA:n=10\n  - type: DMIXADX\n    params: { n: 7 }\npip:\n  mode: classical\n');
-  const app = await App.open({ home: tmp.home, logSync: true });
-  new KlineStore(app.db).insert('BTCUSDT', '1m', toKlines(K));
+  const { app, parts } = await compose({ home: tmp.home, logSync: true });
+  parts.klines.insert('BTCUSDT', '1m', toKlines(K));
   await app.close();
 }, 120_000);
 

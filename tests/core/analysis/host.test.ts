@@ -6,9 +6,11 @@ import { AnalyzerHost } from '../../../src/core/analysis/host.js';
 import { defaultCac, validateCac } from '../../../src/core/analysis/cac.js';
 import { emptyBar, readBar, type KlineColumns } from '../../../src/core/analysis/indicators/index.js';
 import { EventBus } from '../../../src/core/bus.js';
-import { KlineStore } from '../../../src/db/klineStore.js';
 import { AnalysisService, type BookFeed } from '../../../src/core/analysis/service.js';
-import { App } from '../../../src/core/app.js';
+import type { App } from '../../../src/core/app.js';
+import { compose } from '../../../src/main/compose.js';
+import { WorkerPool } from '../../../src/workers/pool.js';
+import type { StoredAnalysis } from '../../../src/core/analysis/repository.js';
 import { openTestApp } from '../../helpers/app.js';
 import { waitFor } from '../../helpers/screen.js';
 import { firstMismatch, generateKlines, head, toKlines } from './data.js';
@@ -30,9 +32,13 @@ function lastRowOf(c: typeof cac, k: KlineColumns): Float64Array {
 
 describe('analyzer host (real worker threads)', () => {
   let host: AnalyzerHost | undefined;
+  let pool: WorkerPool | undefined;
+  const newPool = (size: number) => (pool = new WorkerPool({ name: 'analysis', size, idleTimeoutMs: 1000 }));
   afterEach(async () => {
     await host?.destroy();
+    await pool?.destroy();
     host = undefined;
+    pool = undefined;
   });
 
   it('places analyses on the least-loaded worker and answers like the batch engine', async () => {
@@ -40,7 +46,7 @@ describe('analyzer host (real worker threads)', () => {
     const bus = new EventBus();
     const updates: number[] = [];
     bus.on('analysis.updated', (e) => updates.push(e.id));
-    host = new AnalyzerHost({ slots: 2, source: () => stored, bus });
+    host = new AnalyzerHost({ pool: newPool(2), source: () => stored, bus });
     const started = [];
     for (const id of [1, 2, 3, 4, 5]) started.push(await host.start({ id, cac: id === 5 ? small : cac, symbol: 'BTCUSDT', interval: '1m' }));
     expect(started.map((a) => a.slot)).toEqual([0, 1, 0, 1, 0]);
@@ -76,7 +82,7 @@ describe('analyzer host (real worker threads)', () => {
     const batch = analyzeBatch(cac, head(FULL, STORED + 50));
     const c = batch.columns.indexOf('DMIXADX.adx');
     expect(firstMismatch(tail!.values[c], batch.values[c].slice(STORED - 50, STORED + 50), 0)).toBeUndefined();
-    expect(host.stats()).toMatchObject({ name: 'analysis', maxThreads: 2, threads: 2 });
+    expect(pool!.stats()).toMatchObject({ name: 'analysis', maxThreads: 2, threads: 2 });
   });
 
   it('recovers when a worker dies: a fresh thread replays its analyses from stored klines, without a gap', async () => {
@@ -84,7 +90,7 @@ describe('analyzer host (real worker threads)', () => {
     const bus = new EventBus();
     const states: string[] = [];
     bus.on('analysis.changed', (e) => states.push(`${e.id}:${e.state}`));
-    host = new AnalyzerHost({ slots: 2, source: () => stored, bus });
+    host = new AnalyzerHost({ pool: newPool(2), source: () => stored, bus });
     await host.start({ id: 1, cac, symbol: 'BTCUSDT', interval: '1m' });
     await host.start({ id: 2, cac: small, symbol: 'BTCUSDT', interval: '1m' });
     await host.start({ id: 3, cac: small, symbol: 'BTCUSDT', interval: '1m' });
@@ -107,14 +113,14 @@ describe('analyzer host (real worker threads)', () => {
       expect(host.get(id)!.count, `analysis ${id}`).toBe(STORED + 20);
       expect(firstMismatch(host.get(id)!.last, lastRowOf(id === 1 ? cac : small, head(FULL, STORED + 20)), 0)).toBeUndefined();
     }
-    expect(host.stats().failed).toBeGreaterThan(0);
+    expect(pool!.stats().failed).toBeGreaterThan(0);
   });
 
   it('the app service stores analyses and resumes them after a restart from stored klines', async () => {
-    const { app, home, cleanup } = await openTestApp();
+    const { app, parts, home, cleanup } = await openTestApp();
     let app2: App | undefined;
     try {
-      new KlineStore(app.db).insert('BTCUSDT', '1m', toKlines(head(FULL, STORED)));
+      parts.klines.insert('BTCUSDT', '1m', toKlines(head(FULL, STORED)));
       const saved = await app.analysis.saveCac({ name: '', indicators: ['EMA:n=10', 'MFI'], pip: true });
       expect(saved.cac.name).toBe('CAC_1');
       const view = await app.analysis.createAnalysis(saved.id, 'btcusdt', '1m');
@@ -123,13 +129,14 @@ describe('analyzer host (real worker threads)', () => {
       await app.close();
 
       // Restart: more klines were stored meanwhile; the analysis picks up all of them.
-      app2 = await App.open({ home, logSync: true });
-      new KlineStore(app2.db).insert('BTCUSDT', '1m', toKlines(head(FULL, STORED + 30)));
+      const second = await compose({ home, logSync: true });
+      app2 = second.app;
+      second.parts.klines.insert('BTCUSDT', '1m', toKlines(head(FULL, STORED + 30)));
       expect(await app2.analysis.resume()).toBe(1);
       const [again] = await app2.analysis.list();
       expect(again).toMatchObject({ id: view.id, cacName: 'CAC_1', liveState: 'running', count: STORED + 30, lastOpenTime: FULL.openTime[STORED + 29] });
       const expected = lastRowOf(saved.cac, head(FULL, STORED + 30));
-      expect(firstMismatch(app2.analysis.host.get(view.id)!.last, expected, 0)).toBeUndefined();
+      expect(firstMismatch(app2.analysis.live(view.id)!.last, expected, 0)).toBeUndefined();
 
       // A temporary analysis over a range runs in the analysis pool and equals the local batch.
       const temp = await app2.analysis.runBatch(saved.cac, app2.analysis.loadKlines('BTCUSDT', '1m', FULL.openTime[100], FULL.openTime[399]));
@@ -139,19 +146,19 @@ describe('analyzer host (real worker threads)', () => {
 
       // Live: the market data service stores each closed kline, then announces it. Announcements
       // for four klines go missing (they were filled from REST): the analysis replays, no gap.
-      const store = new KlineStore(app2.db);
+      const store = second.parts.klines;
       for (let i = STORED + 30; i < STORED + 45; i++) {
         store.insert('BTCUSDT', '1m', toKlines(head(FULL, i + 1)));
         if (i >= STORED + 36 && i < STORED + 40) continue;
         const bar = readBar(FULL, i, emptyBar());
         app2.bus.emit('market.kline', { symbol: 'BTCUSDT', interval: '1m', closed: true, kline: { ...bar, quoteVolume: 0, trades: 0, takerBuyQuoteVolume: 0 } });
       }
-      await waitFor(() => app2!.analysis.host.get(view.id)?.count === STORED + 45, 10_000, 'the live klines to be analysed');
-      expect(firstMismatch(app2.analysis.host.get(view.id)!.last, lastRowOf(saved.cac, head(FULL, STORED + 45)), 0)).toBeUndefined();
+      await waitFor(() => app2!.analysis.live(view.id)?.count === STORED + 45, 10_000, 'the live klines to be analysed');
+      expect(firstMismatch(app2.analysis.live(view.id)!.last, lastRowOf(saved.cac, head(FULL, STORED + 45)), 0)).toBeUndefined();
       // The stored row follows (written right after the worker answers).
       let storedLast: number | null = null;
       for (let tries = 0; tries < 200 && storedLast !== FULL.openTime[STORED + 44]; tries++) {
-        storedLast = (await app2.analysis.store.listAnalyses())[0].lastOpenTime;
+        storedLast = ((await second.parts.analyses.listAnalyses()) as StoredAnalysis[])[0].lastOpenTime;
         if (storedLast !== FULL.openTime[STORED + 44]) await new Promise((r) => setTimeout(r, 10));
       }
       expect(storedLast).toBe(FULL.openTime[STORED + 44]);
@@ -162,11 +169,11 @@ describe('analyzer host (real worker threads)', () => {
   });
 
   it('live analyses with WOI sample the local order book at each close; history has none', async () => {
-    const { app, cleanup } = await openTestApp();
+    const { app, parts, cleanup } = await openTestApp();
     const opened: string[] = [];
     let closed = 0;
     const service = new AnalysisService({
-      db: app.db, bus: app.bus, klines: new KlineStore(app.db), slots: 1, now: () => Date.now(),
+      analyses: parts.analyses, bus: app.bus, klines: parts.klines, pool: newPool(1), now: () => Date.now(),
       book: (symbol): BookFeed => {
         opened.push(symbol);
         return {
@@ -177,21 +184,21 @@ describe('analyzer host (real worker threads)', () => {
       },
     });
     try {
-      const store = new KlineStore(app.db);
+      const store = parts.klines;
       store.insert('ETHUSDT', '1m', toKlines(head(FULL, 200)));
       const saved = await service.saveCac({ indicators: ['WOI:interval=2,sigma=0.01', 'EMA:n=5'], pip: { mode: 'classical_woi', woiThreshold: 0.3 } });
       const view = await service.createAnalysis(saved.id, 'ETHUSDT', '1m');
       expect(opened).toEqual(['ETHUSDT']);
-      const cols = service.host.get(view.id)!.columns;
+      const cols = service.live(view.id)!.columns;
       const woi = cols.indexOf('WOI.value');
-      expect(Number.isNaN(service.host.get(view.id)!.last[woi])).toBe(true); // stored history: no book
+      expect(Number.isNaN(service.live(view.id)!.last[woi])).toBe(true); // stored history: no book
       for (let i = 200; i < 203; i++) {
         store.insert('ETHUSDT', '1m', toKlines(head(FULL, i + 1)));
         const bar = readBar(FULL, i, emptyBar());
         app.bus.emit('market.kline', { symbol: 'ETHUSDT', interval: '1m', closed: true, kline: { ...bar, quoteVolume: 0, trades: 0, takerBuyQuoteVolume: 0 } });
       }
-      await waitFor(() => service.host.get(view.id)?.count === 203, 10_000, 'live klines');
-      const last = service.host.get(view.id)!.last;
+      await waitFor(() => service.live(view.id)?.count === 203, 10_000, 'live klines');
+      const last = service.live(view.id)!.last;
       expect(last[woi]).toBeCloseTo(0.5, 12);
       expect(last[cols.indexOf('PIP.woi')]).toBe(1);
       await service.deleteAnalysis(view.id);

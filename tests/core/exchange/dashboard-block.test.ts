@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { App } from '../../../src/core/app.js';
+import { compose } from '../../../src/main/compose.js';
 import { Shell } from '../../../src/screens/shell.js';
 import { headlessScreen } from '../../helpers/screen.js';
 import { tempHome } from '../../helpers/app.js';
@@ -10,13 +10,13 @@ describe('Dashboard Exchange block', () => {
   it('shows websocket rate, lag, reconnects and the order book state of the connected exchange', async () => {
     const tmp = tempHome();
     writeFileSync(join(tmp.home, 'config.yaml'), 'exchange:\n  mode: sim\n');
-    const app = await App.open({ home: tmp.home, logSync: true });
+    const { app, parts } = await compose({ home: tmp.home, logSync: true });
     const hs = headlessScreen(160, 40);
     const shell = new Shell(app, hs.screen, { onExit: () => undefined });
     try {
       shell.renderNow();
       expect(hs.text().join('\n')).toContain('not connected');
-      const port = await app.exchange.start();
+      const port = await parts.exchange.start();
       const handle = port.orderBook('BTCUSDT');
       await handle.ready();
       for (const page of (shell as any).pages.values()) page.update();

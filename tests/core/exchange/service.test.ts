@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { App } from '../../../src/core/app.js';
+import { compose } from '../../../src/main/compose.js';
 import type { ExchangeConnectionState } from '../../../src/core/events.js';
 import { tempHome } from '../../helpers/app.js';
 
@@ -28,14 +28,14 @@ describe('ExchangeService', () => {
       '  sim:',
       '    seed: 5',
     ].join('\n'));
-    const app = await App.open({ home: tmp.home, logSync: true });
+    const { app, parts } = await compose({ home: tmp.home, logSync: true });
     try {
       const states: ExchangeConnectionState[] = [];
       app.bus.on('exchange.state', (s) => states.push(s));
       // nothing connects until start(): headless commands stay offline
       expect(app.status().exchange).toEqual({ kind: 'none' });
-      expect(app.exchange.port).toBeUndefined();
-      const exchange = await app.exchange.start();
+      expect(parts.exchange.port).toBeUndefined();
+      const exchange = await parts.exchange.start();
       expect(exchange.simulated).toBe(true);
       expect(states[0]).toEqual({ kind: 'connecting', venue: 'binance' });
       expect(states.at(-1)).toEqual({ kind: 'connected', venue: 'local', simulated: true });
@@ -48,7 +48,7 @@ describe('ExchangeService', () => {
       const book = exchange.orderBook('BTCUSDT');
       await book.ready();
       expect(Number(book.book.bestBid()![0])).toBeLessThan(Number(book.book.bestAsk()![0]));
-      expect(app.exchange.stats()?.books[0].state).toBe('live');
+      expect(parts.exchange.stats()?.books[0].state).toBe('live');
       book.unsubscribe();
     } finally {
       await app.close();
@@ -60,13 +60,13 @@ describe('ExchangeService', () => {
     const tmp = tempHome();
     const port = await closedPort();
     writeFileSync(join(tmp.home, 'config.yaml'), ['exchange:', '  mode: binance', '  binance:', `    restUrl: http://127.0.0.1:${port}`, `    wsUrl: ws://127.0.0.1:${port}`].join('\n'));
-    const app = await App.open({ home: tmp.home, logSync: true });
+    const { app, parts } = await compose({ home: tmp.home, logSync: true });
     try {
       const disconnected = new Promise<ExchangeConnectionState>((resolve) => app.bus.on('exchange.state', (s) => s.kind === 'disconnected' && resolve(s)));
-      void app.exchange.start().catch(() => undefined);
+      void parts.exchange.start().catch(() => undefined);
       const s = await disconnected;
       expect(s).toMatchObject({ kind: 'disconnected', venue: 'binance', simulated: false });
-      expect(app.exchange.port).toBeUndefined();
+      expect(parts.exchange.port).toBeUndefined();
     } finally {
       await app.close();
       tmp.cleanup();
@@ -77,11 +77,11 @@ describe('ExchangeService', () => {
     const tmp = tempHome();
     // the local exchange kills the stream connection instead of every 12th frame it sends
     writeFileSync(join(tmp.home, 'config.yaml'), ['exchange:', '  mode: sim', '  sim:', '    seed: 5', "    faults: 'drop=12'"].join('\n'));
-    const app = await App.open({ home: tmp.home, logSync: true });
+    const { app, parts } = await compose({ home: tmp.home, logSync: true });
     try {
       const states: ExchangeConnectionState[] = [];
       app.bus.on('exchange.state', (s) => states.push(s));
-      const exchange = await app.exchange.start();
+      const exchange = await parts.exchange.start();
       expect(states.at(-1)).toEqual({ kind: 'connected', venue: 'local', simulated: true });
       const connectedAt = states.length;
       let trades = 0;

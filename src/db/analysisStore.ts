@@ -1,31 +1,9 @@
-import type { Database } from '../../db/database.js';
-import { AnalysisParamError, cacToJson, nextCacName, validateCac, type Cac } from './cac.js';
-
-/** A CAC as stored in `named_configs` (kind 'analysis'). */
-export interface StoredCac {
-  id: number;
-  cac: Cac;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export type AnalysisState = 'running' | 'stopped' | 'recovering' | 'failed';
-
-/** A currency analysis as stored in `analyses`. */
-export interface StoredAnalysis {
-  id: number;
-  configId: number;
-  cacName: string;
-  symbol: string;
-  interval: string;
-  state: AnalysisState;
-  lastOpenTime: number | null;
-  createdAt: number;
-  updatedAt: number;
-}
+import type { Database } from './database.js';
+import { AnalysisParamError, cacToJson, nextCacName, validateCac, type Cac } from '../core/analysis/cac.js';
+import type { AnalysisRepository, AnalysisState, StoredAnalysis, StoredCac } from '../core/analysis/repository.js';
 
 /** Storage of CACs and analyses (the tables of migration 0002; no schema of its own). */
-export class AnalysisStore {
+export class AnalysisStore implements AnalysisRepository {
   constructor(private readonly db: Database, private readonly now: () => number) {}
 
   async listCacs(): Promise<StoredCac[]> {

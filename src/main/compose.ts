@@ -1,0 +1,91 @@
+import { App, type AppOptions } from '../core/app.js';
+import { EventBus } from '../core/bus.js';
+import { loadConfig } from '../core/config/load.js';
+import { ExchangeService } from '../core/exchange/service.js';
+import { createLogging } from '../core/logging.js';
+import { homePaths } from '../core/paths.js';
+import { sizePools, type TaskPools } from '../core/workers/pool.js';
+import { migrate, openDatabase, type Database } from '../db/database.js';
+import { AnalysisStore } from '../db/analysisStore.js';
+import { KlineStore } from '../db/klineStore.js';
+import { SymbolStore } from '../db/symbolStore.js';
+import { WorkerPool } from '../workers/pool.js';
+
+/**
+ * The composition root: the one module that builds the real parts (configuration, logging, the
+ * SQLite database and its stores, the worker pools, the exchange adapters) and hands them to the
+ * `App` facade. The core declares ports for each and never imports them (tests/architecture
+ * reads the import lines and keeps it so).
+ */
+export interface Composition {
+  app: App;
+  /** The parts, for tests and benchmarks that need to reach below the facade. */
+  parts: { db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService };
+}
+
+/**
+ * Loads and validates the configuration, opens logging and the database and migrates it, then
+ * builds the App. Throws ConfigError / DatabaseError (user errors with a clear message) before
+ * touching anything else.
+ */
+export async function compose(options: AppOptions): Promise<Composition> {
+  const paths = homePaths(options.home);
+  const loaded = loadConfig(options.configFile ?? paths.userConfig, { requireUserFile: options.configFile !== undefined });
+  const bus = new EventBus();
+  const logging = createLogging({
+    file: `${options.home}/${loaded.config.log.file}`,
+    level: options.logLevel ?? loaded.config.log.level,
+    bus,
+    panelLines: loaded.config.log.panelLines,
+    sync: options.logSync,
+  });
+  bus.setErrorHandler((name, error) =>
+    logging.logger.error({ component: 'bus', event: name, err: (error as Error)?.stack ?? String(error) }, `a handler of ${name} failed`),
+  );
+  const db = openDatabase(paths.database);
+  let report;
+  try {
+    report = await migrate(db);
+  } catch (error) {
+    await db.close();
+    await logging.flush();
+    throw error;
+  }
+  if (report.applied.length > 0) logging.logger.info({ component: 'db', applied: report.applied }, `database migrated to ${report.current}`);
+
+  const clockNow = () => (options.clock ? options.clock.now() : Date.now());
+  const klines = new KlineStore(db);
+  const symbols = new SymbolStore(db);
+  const analyses = new AnalysisStore(db, clockNow);
+  const { workers } = loaded.config;
+  const sizing = sizePools(workers.threads, workers.analyzerRatio);
+  const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
+  const pools: TaskPools = {
+    analysis: new WorkerPool({ name: 'analysis', size: sizing.analysis, idleTimeoutMs: workers.idleTimeoutMs, onChange: changed('analysis') }),
+    simulation: new WorkerPool({ name: 'simulation', size: sizing.simulation, idleTimeoutMs: workers.idleTimeoutMs, onChange: changed('simulation') }),
+  };
+  const exchange = new ExchangeService({
+    bus,
+    config: loaded.config.exchange,
+    mode: options.exchangeMode ?? loaded.config.exchange.mode,
+    log: logging.logger,
+    credentials: () => ({ apiKey: process.env[loaded.config.exchange.apiKeyEnv], apiSecret: process.env[loaded.config.exchange.apiSecretEnv] }),
+    // the adapters load on first connect, so the first frame does not wait for them
+    loadFactory: async () => (await import('../adapters/factory.js')).factory,
+  });
+  const app = new App({
+    options,
+    loaded,
+    logging,
+    bus,
+    storage: { klines, symbols, analyses, schemaVersion: report.current, close: () => db.close() },
+    pools,
+    exchange,
+  });
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange } };
+}
+
+/** Opens the App for a front end (the TUI, a command). */
+export async function openApp(options: AppOptions): Promise<App> {
+  return (await compose(options)).app;
+}
