@@ -2,7 +2,7 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { AnalysisParamError, cacToJson, parseIndicatorArg, validateCac, validateIndicator, validatePip, type Cac } from '../../core/analysis/cac.js';
-import { analyzeBatch, type AnalysisResult } from '../../core/analysis/engine.js';
+import type { AnalysisResult } from '../../core/analysis/engine.js';
 import type { App } from '../../core/app.js';
 import { ArchiveError, readArchiveFile } from '../../core/market/archive.js';
 import { concatKlines, parseInterval, type Klines } from '../../core/market/klines.js';
@@ -158,13 +158,13 @@ export function register(program: Command): void {
       const from = parseTime('--from', options.from);
       const to = parseTime('--to', options.to);
       await userErrors(async () => {
-        const needApp = !options.input || (options.cac !== undefined && !existsSync(options.cac));
-        const run = async (app: App | undefined) => {
+        // the batch runs on the analysis worker pool, the same path as the TUI's analyses
+        await withApp(command, async (app: App) => {
           let cac: Cac;
           if (options.cac) {
             if (existsSync(options.cac)) cac = readCacFile(options.cac);
             else {
-              const stored = await app!.analysis.getCac(options.cac);
+              const stored = await app.analysis.getCac(options.cac);
               if (!stored) throw new UserError(`--cac ${options.cac}: no such file and no stored CAC of that name`);
               cac = stored.cac;
             }
@@ -183,13 +183,11 @@ export function register(program: Command): void {
           } else {
             if (!options.interval) throw new UserError('--interval is needed with --symbol');
             const interval = parseInterval(options.interval);
-            klines = app!.analysis.loadKlines(options.symbol!.toUpperCase(), interval, from, to);
+            klines = app.analysis.loadKlines(options.symbol!.toUpperCase(), interval, from, to);
             if (klines.length === 0) throw new UserError(`no stored klines for ${options.symbol!.toUpperCase()} ${interval} in that range (import or download them first)`);
           }
-          await writeResult(analyzeBatch(cac, klines), format, options.out);
-        };
-        if (needApp) await withApp(command, run);
-        else await run(undefined);
+          await writeResult(await app.analysis.runBatch(cac, klines), format, options.out);
+        });
       });
     });
 
