@@ -18,7 +18,10 @@ export function buildProgram(): Command {
     .option('--exchange <mode>', 'exchange mode for this run: auto, binance, testnet, sim')
     .option('--readonly', 'read-only: no command that places orders or enables live trading is available')
     .showHelpAfterError('(run `atm --help` for the commands)')
-    .enablePositionalOptions(false);
+    .enablePositionalOptions(false)
+    // throw instead of exiting, in every subcommand too (they copy this setting when created),
+    // so that run() maps every outcome to its exit status
+    .exitOverride();
   for (const command of COMMANDS) command.register(program);
   return program;
 }
@@ -30,7 +33,6 @@ export function buildProgram(): Command {
  */
 export async function run(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -1,4 +1,7 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { App, type AppOptions } from '../core/app.js';
+import { UserError } from '../core/errors.js';
 import { EventBus } from '../core/bus.js';
 import { loadConfig } from '../core/config/load.js';
 import { ExchangeService } from '../core/exchange/service.js';
@@ -30,6 +33,7 @@ export interface Composition {
  */
 export async function compose(options: AppOptions): Promise<Composition> {
   const paths = homePaths(options.home);
+  prepareHome(options.home);
   const loaded = loadConfig(options.configFile ?? paths.userConfig, { requireUserFile: options.configFile !== undefined });
   const bus = new EventBus();
   const logging = createLogging({
@@ -83,6 +87,46 @@ export async function compose(options: AppOptions): Promise<Composition> {
     exchange,
   });
   return { app, parts: { db, klines, symbols, analyses, pools, exchange } };
+}
+
+/**
+ * Makes sure the data directory exists and can be written, before anything is opened in it: a
+ * path through a file, a read-only file system or a folder without permission is a user error
+ * naming the directory and the reason, never a stack trace.
+ */
+export function prepareHome(home: string): void {
+  try {
+    makeFolders(home);
+    const probe = join(home, `.atm-write-check-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOTDIR' || code === 'EEXIST' ? 'a part of the path is a file, not a folder'
+      : code === 'EACCES' || code === 'EPERM' ? 'no permission to write there'
+      : code === 'EROFS' ? 'the file system is read-only'
+      : code === 'ENOSPC' ? 'the disk is full'
+      : code === 'ENOENT' ? 'the path cannot be created'
+      : (error as Error).message;
+    throw new UserError(`the data directory ${home} cannot be used: ${reason} (choose another with --home or ATM_HOME)`, { home, code });
+  }
+}
+
+/**
+ * mkdir -p, one level at a time from the nearest existing folder (Node's recursive mkdir never
+ * returns on some paths, such as under /proc).
+ */
+function makeFolders(path: string): void {
+  const missing: string[] = [];
+  let at = resolve(path);
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const folder of missing) mkdirSync(folder);
 }
 
 /** Opens the App for a front end (the TUI, a command). */

@@ -76,4 +76,32 @@ describe('the atm command line', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('needs an interactive terminal');
   });
+
+  it('a data directory that cannot be used is one line naming it and why (exit 2), no stack trace', () => {
+    const file = join(tmp.home, 'a-file');
+    writeFileSync(file, 'x');
+    const r = spawnSync(process.execPath, ['bin/atm.js', '--home', join(file, 'sub'), 'status'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`atm: the data directory ${join(file, 'sub')} cannot be used: a part of the path is a file, not a folder (choose another with --home or ATM_HOME)`]);
+  });
+
+  it('config check quotes a huge or binary file in one short line, with control characters escaped', () => {
+    const big = join(tmp.home, 'big.yaml');
+    writeFileSync(big, 'x'.repeat(4_000_000));
+    const r = atm('config', 'check', big);
+    expect(r.code).toBe(2);
+    expect(r.stderr.length).toBeLessThan(400);
+    expect(r.stderr).toContain('(4000000 characters)');
+    const nul = join(tmp.home, 'nul.yaml');
+    writeFileSync(nul, Buffer.alloc(1000));
+    const n = atm('config', 'check', nul);
+    expect(n.code).toBe(2);
+    expect(n.stderr.includes(String.fromCharCode(0))).toBe(false);
+    expect(n.stderr.length).toBeLessThan(400);
+  });
+
+  it('usage errors exit 2 (commander\'s own included); --help exits 0', () => {
+    expect(atm('status', '--no-such-option').code).toBe(2);
+    expect(atm('config', 'check', '--help').code).toBe(0);
+  });
 });

@@ -26,14 +26,20 @@ export class ConfigError extends AtmError {
   }
 }
 
-function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+/**
+ * A value as the error line quotes it: JSON (control characters such as NUL escaped), cut to 80
+ * characters with the full length said, so a large or binary file never floods the terminal.
+ */
+export function formatValue(value: unknown): string {
+  let text: string;
   try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? text.slice(0, 77) + '...' : text;
+    text = JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    text = String(value);
   }
+  if (text.length <= 80) return text;
+  const size = typeof value === 'string' ? `${value.length} characters` : `${text.length} characters as JSON`;
+  return `${text.slice(0, 60)}... (${size})`;
 }
 
 export function defaultConfigPath(): string {
