@@ -9,10 +9,12 @@ import { Dec } from './decimal.js';
  * - Orders are placed between klines (after kline t closed, by the strategy).
  * - MARKET: fills at the open of the symbol's next kline, plus `slippageBps` against the taker
  *   (buy: open × (1 + bps/10⁴) rounded up to the tick; sell: × (1 − bps/10⁴) rounded down), taker fee.
- * - LIMIT: marketable when placed (buy P ≥ mark, sell P ≤ mark, the mark being the last close) →
- *   rejected with -5022 if post-only, else it rests anyway and is treated as resting. A resting
- *   limit fills at its price P, maker fee, only when the path trades THROUGH it: buy when the price
- *   goes strictly below P, sell strictly above. Touching P (low == P) does not fill.
+ * - LIMIT: a limit placed between klines that is marketable at the next open (buy P > open, sell
+ *   P < open) fills at the open as a taker (taker fee, no slippage: the open is inside its limit);
+ *   post-only: refused with -5022 when it crosses the mark at placement, expired with -5022 when it
+ *   would take at the open. A resting limit fills at its price P, maker fee, only when the path
+ *   trades THROUGH it: buy when the price goes strictly below P, sell strictly above. Touching P
+ *   (low == P) does not fill; a resting limit that a later kline opens beyond fills at P.
  * - STOP_MARKET / TAKE_PROFIT_MARKET: trigger when the path touches the trigger (SELL stop and BUY
  *   take-profit: price ≤ trigger; BUY stop and SELL take-profit: price ≥ trigger) and fill at the
  *   trigger, or at the open when the kline opens beyond it (a gap), plus slippage against the
@@ -29,7 +31,7 @@ import { Dec } from './decimal.js';
  */
 export const FILL_MODEL = {
   market: 'next kline open + slippageBps against the taker, rounded to the tick against the taker; taker fee',
-  limit: 'fills at its price when the price trades through it (strictly beyond); a touch does not fill; maker fee',
+  limit: 'resting: fills at its price when the price trades through it (strictly beyond), a touch does not fill, maker fee; marketable at the next open: fills at the open, taker fee',
   stop: 'STOP_MARKET / TAKE_PROFIT_MARKET trigger on touch, fill at the trigger (the open on a gap) + slippage; taker fee',
   path: 'open -> extreme nearer the open (tie: low) -> other extreme -> close; at one price: stops, then liquidation, then limits',
   ambiguous: 'a kline where a stop and a take-profit of one position both lie inside [low, high]',
@@ -69,6 +71,9 @@ export interface SimOrder {
   level: number;
   reduceOnly: boolean;
   closePosition: boolean;
+  postOnly: boolean;
+  /** Placed since the symbol's last kline (a limit marketable at the open takes). */
+  fresh: boolean;
   tag?: string;
 }
 
@@ -95,6 +100,7 @@ const RANK_STOP = 0;
 const RANK_LIQ = 1;
 const RANK_LIMIT = 2;
 const LIQ_ID = -1;
+const POST_ONLY_MSG = 'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history';
 /** Events per leg are bounded by the open orders plus liquidations; this guards the loop. */
 const MAX_EVENTS_PER_LEG = 10_000;
 
@@ -126,6 +132,8 @@ export class FillSimulator {
   private readonly fundingRates: Dec[][];
   private readonly fundingIndex: Int32Array;
   private readonly started: Uint8Array;
+  /** 1 when an order was placed on the symbol since its last kline. */
+  private readonly fresh: Uint8Array;
   private readonly slippage: Dec;
   private readonly tick: Dec[];
   private skipLiquidation = false;
@@ -141,6 +149,7 @@ export class FillSimulator {
     this.fundingRates = Array.from({ length: n }, () => []);
     this.fundingIndex = new Int32Array(n);
     this.started = new Uint8Array(n);
+    this.fresh = new Uint8Array(n);
     const bps = config.slippageBps ?? 0;
     if (!(bps >= 0 && bps < 10_000)) throw new Error(`slippageBps ${bps} must be between 0 and 10000`);
     this.slippage = Dec.fromNumber(bps).div(Dec.fromInt(10_000));
@@ -184,7 +193,7 @@ export class FillSimulator {
       if (req.type === 'LIMIT') {
         price = Dec.parse(req.price!);
         const crosses = req.side === 'BUY' ? price.gte(markText) : price.lte(markText);
-        if (crosses && req.postOnly) return rejection(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history');
+        if (crosses && req.postOnly) return rejection(-5022, POST_ONLY_MSG);
       }
     } else {
       if (req.stopPrice === undefined) return rejection(-1102, "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.");
@@ -200,7 +209,8 @@ export class FillSimulator {
       const fallTrigger = (req.type === 'STOP_MARKET') === (req.side === 'SELL');
       if (fallTrigger ? price.gte(markText) : price.lte(markText)) return rejection(-2021, 'Order would immediately trigger.');
     }
-    const order: SimOrder = { id: this.nextId++, symbol: i, side: req.side, type: req.type, qty, price, level: price.toNumber(), reduceOnly, closePosition, tag: req.tag };
+    const order: SimOrder = { id: this.nextId++, symbol: i, side: req.side, type: req.type, qty, price, level: price.toNumber(), reduceOnly, closePosition, postOnly: req.postOnly === true, fresh: true, tag: req.tag };
+    this.fresh[i] = 1;
     if (req.type === 'MARKET') this.pending[i].push(order);
     else {
       this.orders[i].push(order);
@@ -250,9 +260,11 @@ export class FillSimulator {
     if (this.pending[i].length > 0) this.fillMarkets(i, openTime, open);
     if (low > this.orderLow[i] && low > acc.liqBelow[i] && high < this.orderHigh[i] && high < acc.liqAbove[i]) {
       acc.marks[i] = close;
-      return;
+    } else this.walk(i, openTime, open, high, low, close);
+    if (this.fresh[i] !== 0) {
+      this.fresh[i] = 0;
+      for (const o of this.orders[i]) o.fresh = false;
     }
-    this.walk(i, openTime, open, high, low, close);
   }
 
   private settleFunding(i: number, openTime: number, open: number): void {
@@ -417,7 +429,11 @@ export class FillSimulator {
       const o: SimOrder = best;
       this.orders[i] = this.orders[i].filter((x) => x !== o);
       this.updateOrderLevels(i);
-      if (o.type === 'LIMIT') this.execute(i, o, o.price, true, time);
+      if (o.type === 'LIMIT' && atOpen && o.fresh) {
+        // marketable when it arrives at the open: it takes there (post-only: expires)
+        if (o.postOnly) this.listener({ type: 'rejected', orderId: o.id, tag: o.tag, code: -5022, msg: POST_ONLY_MSG });
+        else this.execute(i, o, Dec.fromNumber(cur), false, time);
+      } else if (o.type === 'LIMIT') this.execute(i, o, o.price, true, time);
       else this.execute(i, o, this.slipped(i, o.side, beyondNow && cur !== o.level ? Dec.fromNumber(cur) : o.price), false, time);
       this.skipLiquidation = false;
     }

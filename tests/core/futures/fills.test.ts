@@ -75,8 +75,21 @@ describe('limit orders fill only when the price trades through them', () => {
   it('a resting limit reached by a gap fills at its own price', () => {
     const v = venue({ leverage: 5 });
     v.submit({ side: 'BUY', type: 'LIMIT', price: '95', quantity: '1' });
-    v.kline(90, 91, 89, 90);
+    v.kline(100, 101, 99, 100); // rests
+    v.kline(90, 91, 89, 90); // opens below it
     expect(v.fills()).toEqual([['TRADE', 'BUY', '95', '0.019', '0']]);
+  });
+
+  it('a limit marketable at the next open takes there (taker fee); a post-only one expires', () => {
+    const v = venue({ leverage: 5 });
+    v.submit({ side: 'BUY', type: 'LIMIT', price: '101', quantity: '1' });
+    // placed after a close of 100, the kline opens at 100.5 < 101: fills at 100.5, taker fee 0.05025
+    v.kline(100.5, 101, 100, 100.8);
+    expect(v.fills()).toEqual([['TRADE', 'BUY', '100.5', '0.05025', '0']]);
+    const orderId = v.submit({ side: 'SELL', type: 'LIMIT', price: '100.9', quantity: '1', postOnly: true, reduceOnly: true });
+    v.kline(101, 101.5, 100.7, 101); // would take at the open 101 > 100.9
+    expect(v.events.at(-1)).toEqual({ type: 'rejected', orderId, code: -5022, msg: expect.stringContaining('Post Only') as unknown as string, tag: undefined });
+    expect(v.sim.submit({ symbol: 'TESTUSDT', side: 'BUY', type: 'LIMIT', price: '102', quantity: '1', postOnly: true })).toMatchObject({ code: -5022 });
   });
 
   it('events after a fill in the same kline: an entry limit, then its stop further along the leg', () => {
