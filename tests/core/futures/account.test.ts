@@ -308,3 +308,56 @@ describe('order checks with Binance codes', () => {
     expect(events).toEqual([{ type: 'rejected', orderId: 1, tag: 'entry', code: -2019, msg: 'Margin is insufficient.' }]);
   });
 });
+
+describe('cross thresholds never miss a liquidation', () => {
+  it('four cross positions on random walks with funding: liquidated in a kline exactly when the exact headroom at its adverse extreme is ≤ 0', () => {
+    const symbols = ['AUSDT', 'BUSDT', 'CUSDT', 'DUSDT'];
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    let checked = 0;
+    let liquidations = 0;
+    for (let run = 0; run < 12; run++) {
+      const { account, sim } = venue('1000', symbols.map((s) => setup(s, 20, 'CROSSED', { info: testSymbol(s, { tickSize: '0.01', minPrice: '0.01', minNotional: '5' }) })));
+      const price = symbols.map(() => 100);
+      let t = T0;
+      symbols.forEach((s, k) => {
+        account.setMark(k, 100);
+        sim.submit({ symbol: s, side: k % 2 === 0 ? 'BUY' : 'SELL', type: 'MARKET', quantity: '37.5' }); // 3,750 notional each (15x the wallet in all), IM 187.5
+      });
+      for (let step = 0; step < 400 && account.liquidations === 0; step++) {
+        for (let k = 0; k < symbols.length && account.liquidations === 0; k++) {
+          const open = price[k];
+          const close = Math.round(open * (1 + (rand() - 0.5) * 0.04) * 100) / 100;
+          const high = Math.round(Math.max(open, close) * (1 + rand() * 0.01) * 100) / 100;
+          const low = Math.round(Math.min(open, close) * (1 - rand() * 0.01) * 100) / 100;
+          price[k] = close;
+          // funding every 10 steps, large rates, so payments spend the cross reserve and force a re-split
+          if (step % 10 === 9) account.settleFunding(k, Dec.fromNumber(Math.round((rand() - 0.3) * 60) / 10000), open);
+          // the exact cross headroom with this symbol at its adverse extreme, the others at their marks
+          let headroom: Dec | undefined;
+          const amt = account.positionAmt(k);
+          if (step > 0 && !amt.isZero()) {
+            const saved = account.marks[k];
+            account.marks[k] = amt.sign() > 0 ? low : high;
+            const v = account.view();
+            headroom = v.crossWallet.add(v.crossUnrealizedPnl).sub(v.maintMargin);
+            account.marks[k] = saved;
+          }
+          const before = account.liquidations;
+          sim.onKline(k, t, open, high, low, close);
+          if (headroom !== undefined) {
+            checked++;
+            expect(account.liquidations > before).toBe(headroom.lte(Dec.ZERO));
+          }
+        }
+        t += 60_000;
+      }
+      liquidations += account.liquidations;
+    }
+    expect(checked).toBeGreaterThan(200);
+    expect(liquidations).toBeGreaterThan(5);
+  });
+});
