@@ -120,6 +120,8 @@ export class FillSimulator {
   ambiguousBars = 0;
   /** Fills so far (trades and liquidation closes). */
   fillCount = 0;
+  /** Klines that left the hot path (something was reached: an order, a threshold). */
+  walks = 0;
   private nextId = 1;
   private readonly orders: SimOrder[][];
   private readonly pending: SimOrder[][];
@@ -361,6 +363,7 @@ export class FillSimulator {
 
   private walk(i: number, time: number, open: number, high: number, low: number, close: number): void {
     this.started[i] = 1;
+    this.walks++;
     this.countAmbiguous(i, high, low);
     const path = intrabarPath(open, high, low, close);
     // the open itself: anything already beyond it fires there (a gap)
