@@ -183,6 +183,7 @@ export class FillSimulator {
     const reduceOnly = req.reduceOnly === true;
     const closePosition = req.closePosition === true;
     const mark = acc.marks[i];
+    if (!(mark > 0)) throw new Error(`${req.symbol} has no mark price yet: set it (account.setMark) before placing orders`);
     const markText = Dec.fromNumber(mark).toString();
     let qty = Dec.ZERO;
     let price = Dec.ZERO;
@@ -288,7 +289,6 @@ export class FillSimulator {
 
   /** Price after slippage against the taker, on the tick grid (buy rounds up, sell down). */
   private slipped(i: number, side: OrderSide, price: Dec): Dec {
-    if (this.slippage.isZero()) return price;
     const tick = this.tick[i];
     if (side === 'SELL') return price.sub(price.mul(this.slippage)).floorTo(tick);
     const up = price.add(price.mul(this.slippage));
