@@ -260,6 +260,7 @@ export class FillSimulator {
   onKline(i: number, openTime: number, open: number, high: number, low: number, close: number): void {
     const acc = this.account;
     if (openTime >= this.nextFunding[i]) this.settleFunding(i, openTime, open);
+    this.started[i] = 1;
     if (this.pending[i].length > 0) this.fillMarkets(i, openTime, open);
     if (low > this.orderLow[i] && low > acc.liqBelow[i] && high < this.orderHigh[i] && high < acc.liqAbove[i]) {
       acc.marks[i] = close;
@@ -297,7 +298,6 @@ export class FillSimulator {
   }
 
   private fillMarkets(i: number, time: number, open: number): void {
-    this.started[i] = 1;
     this.account.marks[i] = open;
     const list = this.pending[i].splice(0);
     const price = Dec.fromNumber(open);
@@ -362,7 +362,6 @@ export class FillSimulator {
   }
 
   private walk(i: number, time: number, open: number, high: number, low: number, close: number): void {
-    this.started[i] = 1;
     this.walks++;
     this.countAmbiguous(i, high, low);
     const path = intrabarPath(open, high, low, close);

@@ -261,6 +261,20 @@ describe('funding at the funding times', () => {
   });
 });
 
+describe('funding after a data gap', () => {
+  it('a funding time inside a gap settles at the next kline’s open; times before the first kline never do', () => {
+    const { account, sim, events } = venue('20000', [setup('BTCUSDT', 5, 'CROSSED')]);
+    sim.setFunding('BTCUSDT', [T0, T0 + 8 * HOUR], ['0.001', '0.0001']);
+    account.setMark(0, 50000);
+    account.fill(0, 'SELL', Dec.parse('2'), Dec.parse('50000'), false, T0); // short 2, fee 50
+    sim.onKline(0, T0 + HOUR, 50000, 50010, 49990, 50000); // a quiet kline: T0 is before the run
+    sim.onKline(0, T0 + 9 * HOUR, 49000, 49010, 48990, 49000); // 08:00 fell in the gap
+    // −2 × 49,000 × 0.0001 = −9.8: the short receives 9.8
+    expect(events).toEqual([{ type: 'funding', symbol: 'BTCUSDT', time: T0 + 8 * HOUR, rate: Dec.parse('0.0001'), payment: Dec.parse('-9.8') }]);
+    expect(account.wallet.toString()).toBe('19959.8');
+  });
+});
+
 describe('order checks with Binance codes', () => {
   const { account, sim } = venue('1000', [setup('BTCUSDT', 20, 'CROSSED')]);
   account.setMark(0, 60000);
