@@ -14,6 +14,7 @@ import type { BenchSection } from './index.js';
  *   of 1/20 of the wallet) on one account, the symbols fed in lockstep, 3 months of 1m each
  *   (2.6 M klines in all); `...WithEquityKlinesPerSec` adds the float equity once a minute;
  * - walks: klines that left the hot path; fillMicros: one exact market fill (Dec) with its checks.
+ * The machine may be shared: each klines/s figure is the best of 3 runs.
  */
 const N1 = Number(process.env.ATM_BENCH_ACCOUNT_KLINES ?? 525_600);
 const N20 = Math.round(N1 / 4);
@@ -132,11 +133,16 @@ export const section: BenchSection = {
     const cut = (s: Series, len: number): Series => ({ open: s.open.subarray(0, len), high: s.high.subarray(0, len), low: s.low.subarray(0, len), close: s.close.subarray(0, len) });
     run(one.map((s) => cut(s, 50_000)), 'ISOLATED', 2, { stops: true });
     run(twenty.map((s) => cut(s, 5_000)), 'CROSSED', 1, { equity: true });
-    const single = run(one, 'ISOLATED', 2);
-    const singleStops = run(one, 'ISOLATED', 2, { stops: true });
-    const cross = run(twenty, 'CROSSED', 1);
-    const crossEquity = run(twenty, 'CROSSED', 1, { equity: true });
-    const isolated = run(twenty, 'ISOLATED', 1);
+    // the machine may be shared: each figure is the best of 3 runs
+    const best = (f: () => { klinesPerSec: number; walks: number }) => {
+      const runs = [f(), f(), f()];
+      return { klinesPerSec: Math.max(...runs.map((r) => r.klinesPerSec)), walks: runs[0].walks };
+    };
+    const single = best(() => run(one, 'ISOLATED', 2));
+    const singleStops = best(() => run(one, 'ISOLATED', 2, { stops: true }));
+    const cross = best(() => run(twenty, 'CROSSED', 1));
+    const crossEquity = best(() => run(twenty, 'CROSSED', 1, { equity: true }));
+    const isolated = best(() => run(twenty, 'ISOLATED', 1));
     return {
       onePositionKlines: N1,
       onePositionKlinesPerSec: single.klinesPerSec,
