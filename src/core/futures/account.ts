@@ -415,6 +415,7 @@ export class FuturesAccount {
     }
     this.setWallet(this.wallet.add(realized).sub(fee));
     this.syncFloats(i);
+    if (!(this.marks[i] > 0)) this.marks[i] = price.toNumber();
     this.refreshThresholds();
     return { symbol: this.symbols[i], side, qty, price, fee, maker, realizedPnl: realized, kind: 'TRADE', time, positionAfter: p.amt, insuranceCover: Dec.ZERO };
   }
