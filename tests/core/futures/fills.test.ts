@@ -128,6 +128,18 @@ describe('stops and take-profits', () => {
     expect(v.fills().slice(1)).toEqual([['TRADE', 'SELL', '94.9', '0.04745', '-5.2']]);
   });
 
+  it('a short’s bracket: buy stop above, buy take-profit below; the low nearer the open takes profit', () => {
+    const v = venue({ leverage: 5 });
+    v.submit({ side: 'SELL', type: 'MARKET', quantity: '1' });
+    v.kline(100, 100, 100, 100);
+    v.submit({ side: 'BUY', type: 'STOP_MARKET', stopPrice: '104', closePosition: true });
+    v.submit({ side: 'BUY', type: 'TAKE_PROFIT_MARKET', stopPrice: '97', closePosition: true });
+    v.kline(99, 105, 96, 100); // open − low = 3 < high − open = 6 → low first: take-profit at 97
+    expect(v.sim.ambiguousBars).toBe(1);
+    // realised −1 × (97 − 100) = 3
+    expect(v.fills().slice(1)).toEqual([['TRADE', 'BUY', '97', '0.0485', '3']]);
+  });
+
   it('only one reachable: not ambiguous', () => {
     const v = longWithBracket();
     v.kline(100, 104, 94.5, 95.5);
