@@ -14,6 +14,7 @@ const SECTIONS: (() => Promise<BenchSection>)[] = [
   async () => (await import('./exchange.js')).section,
   async () => (await import('./market.js')).section,
   async () => (await import('./analysis.js')).section,
+  async () => (await import('./account.js')).section,
 ];
 
 async function main(): Promise<void> {

@@ -71,3 +71,18 @@ export function roundPriceToTick(info: SymbolInfo, price: string): string {
 export function roundQtyToStep(info: SymbolInfo, qty: string, market = false): string {
   return Dec.parse(qty).floorTo(market ? info.marketStepSize : info.stepSize).toString();
 }
+
+/**
+ * Binance's precision check, before the filters: a quantity with more decimals than the symbol's
+ * quantityPrecision, or a price with more than pricePrecision, is refused with -1111.
+ */
+export function checkPrecision(info: SymbolInfo, quantity: string, price?: string): FilterFailure | undefined {
+  const msg = 'Precision is over the maximum defined for this asset.';
+  try {
+    if (Dec.parse(quantity, 'quantity').decimals() > info.quantityPrecision) return { code: -1111, msg };
+    if (price !== undefined && Dec.parse(price, 'price').decimals() > info.pricePrecision) return { code: -1111, msg };
+  } catch (error) {
+    return { code: -1102, msg: `Mandatory parameter was not sent, was empty/null, or malformed. (${(error as DecimalError).message})` };
+  }
+  return undefined;
+}
