@@ -2,7 +2,7 @@ import type { PageModule } from './page.js';
 import { dashboard } from './dashboard.js';
 import { settings } from './settings.js';
 import { market } from './market/index.js';
-import { analysis } from './analysis.js';
+import { analysis } from './analysis/index.js';
 import { autotrade } from './autotrade.js';
 import { placeholderPage } from './placeholder.js';
 

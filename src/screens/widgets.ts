@@ -91,3 +91,8 @@ export function wrapWords(text: string, width: number): string[] {
   if (line) out.push(line);
   return out;
 }
+
+/** A selected line in the theme's selection colours (inverse without colour). */
+export function selectedLine(theme: Theme, text: string): string {
+  return theme.color ? `{${theme.colors.selectedBg}-bg}{${theme.colors.selectedFg}-fg}${text}{/${theme.colors.selectedFg}-fg}{/${theme.colors.selectedBg}-bg}` : `{inverse}${text}{/inverse}`;
+}

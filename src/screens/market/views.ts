@@ -3,7 +3,7 @@ import type { Interval } from '../../core/market/klines.js';
 import type { BookTop, MarketTrade } from '../../core/market/service.js';
 import { paint, type Theme, type ThemeRole } from '../theme.js';
 import { formatVolume } from '../widgets/candles.js';
-import { esc, fit, formatUtc, wrapWords } from '../widgets.js';
+import { esc, fit, formatUtc, selectedLine, wrapWords } from '../widgets.js';
 import type { SymbolList } from './model.js';
 import type { TempAnalysisState } from './temp.js';
 
@@ -11,11 +11,6 @@ import type { TempAnalysisState } from './temp.js';
  * The Market page's text: each function turns view-model state into blessed-tagged lines for a
  * given size. None of them touches a widget, so each can be read (and tested) on its own.
  */
-
-/** A selected line in the theme's selection colours (inverse without colour). */
-export function selectedLine(theme: Theme, text: string): string {
-  return theme.color ? `{${theme.colors.selectedBg}-bg}{${theme.colors.selectedFg}-fg}${text}{/${theme.colors.selectedFg}-fg}{/${theme.colors.selectedBg}-bg}` : `{inverse}${text}{/inverse}`;
-}
 
 const muted = (theme: Theme, text: string, width: number) => wrapWords(text, width).map((l) => paint(theme, 'muted', esc(l)));
 
