@@ -1,5 +1,5 @@
 import type { PageModule } from './page.js';
-import { dashboard } from './dashboard.js';
+import { dashboard } from './dashboard/index.js';
 import { settings } from './settings.js';
 import { market } from './market/index.js';
 import { analysis } from './analysis/index.js';

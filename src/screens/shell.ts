@@ -4,7 +4,8 @@ import type { App } from '../core/app.js';
 import { bindKeys, defineKeys, displayKey, type KeyBinding } from './keys.js';
 import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule } from './page.js';
 import { RenderScheduler } from './scheduler.js';
-import { loadTheme, paint, styles, type Theme } from './theme.js';
+import { exchangeStateText } from './exchange.js';
+import { loadTheme, paint, styles, type Theme, type ThemeRole } from './theme.js';
 import { esc, fit, formatUtc, textWidth } from './widgets.js';
 import { PAGES } from './pages.js';
 import { availableCommands, paletteCompletions, paletteSuggestions, runPaletteCommand, type PaletteCommand, type PaletteHost } from './palette.js';
@@ -435,12 +436,8 @@ export class Shell {
   private statusContent(width: number): string {
     const t = this.app.t;
     const s = this.app.status();
-    const parts: { text: string; role?: 'warn' | 'error' | 'accent' }[] = [];
-    const ex = s.exchange;
-    if (ex.kind === 'none') parts.push({ text: t('status.exchange.none') });
-    else if (ex.kind === 'connecting') parts.push({ text: t('status.exchange.connecting', { venue: ex.venue }) });
-    else if (ex.kind === 'connected') parts.push({ text: ex.simulated ? t('status.exchange.simulated') : t('status.exchange.connected', { venue: ex.venue }), role: ex.simulated ? 'warn' : undefined });
-    else parts.push({ text: t('status.exchange.disconnected', { venue: ex.venue, reason: ex.reason }), role: 'error' });
+    const parts: { text: string; role?: ThemeRole }[] = [];
+    parts.push(exchangeStateText(s.exchange, t));
     const pool = (name: string) => {
       const p = s.pools.find((x) => x.name === name)!;
       return `${p.running + p.queued}/${p.maxThreads}`;

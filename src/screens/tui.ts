@@ -1,5 +1,6 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
+import { connectExchange } from './exchange.js';
 import type { App } from '../core/app.js';
 import { PAGE_IDS, type PageId } from './page.js';
 import { Shell, resolvePage } from './shell.js';
@@ -59,7 +60,7 @@ export async function startTui(app: App, options: { initialPage?: string } = {})
     process.on('SIGHUP', () => void shell.exit(0));
     shell.renderNow();
     // After the first frame: connect the exchange and restart the analyses left running.
-    void app.exchange.start().catch((error) => app.reportError('exchange', error));
+    void connectExchange(app).catch((error) => app.reportError('exchange', error));
     void app.analysis.resume().catch((error) => app.reportError('analysis', error));
   });
   process.exit(0);
