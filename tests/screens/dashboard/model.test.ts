@@ -45,7 +45,7 @@ describe('Dashboard view model (no terminal)', () => {
     const stats: ExchangeStats = {
       venue: 'binance', simulated: false, connections: 2, streams: 5, messagesPerSecond: 12.6, messagesTotal: 900, lagMs: 41.7, maxLagMs: 120.2,
       queued: 0, reconnects: 1, usedWeight: 40, weightLimit: 2400, timeOffsetMs: 3,
-      books: [{ symbol: 'BTCUSDT', state: 'synced', lastUpdateId: 7, bestBid: '100.1', bestAsk: '100.2', resyncs: 0 } as ExchangeStats['books'][number]],
+      books: [{ symbol: 'BTCUSDT', state: 'live', lastUpdateId: 7, bestBid: '100.1', bestAsk: '100.2', resyncs: 0 }],
     };
     const [line, books] = exchangeLines(stats, app.t)!;
     expect(line).toContain('13');
