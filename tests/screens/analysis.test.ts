@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Shell } from '../../src/screens/shell.js';
-import { KlineStore } from '../../src/db/klineStore.js';
 import { headlessScreen, waitFor, type HeadlessScreen } from '../helpers/screen.js';
 import { openTestApp } from '../helpers/app.js';
 import { generateKlines, toKlines } from '../core/analysis/data.js';
@@ -39,7 +38,7 @@ describe('Currency Analysis and AutoTrade pages (headless)', () => {
     const { app, cleanup } = await openTestApp();
     done = cleanup;
     const k = generateKlines(600, 5);
-    new KlineStore(app.db).insert('BTCUSDT', '1m', toKlines(k));
+    app.market.store.insert('BTCUSDT', '1m', toKlines(k));
     hs = headlessScreen(160, 48);
     shell = new Shell(app, hs.screen);
     shell.goTo('analysis');

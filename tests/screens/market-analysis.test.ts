@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/core/app.js';
 import { waitFor } from '../helpers/screen.js';
@@ -15,6 +16,17 @@ beforeAll(() => {
 }, 120_000);
 
 const T0 = Date.UTC(2024, 0, 1);
+
+/** Reads or changes the app's database file directly, on a second connection (as another process would). */
+function sql<T>(app: App, run: (db: Database.Database) => T): T {
+  const db = new Database(app.status().databasePath);
+  try {
+    db.pragma('busy_timeout = 5000');
+    return run(db);
+  } finally {
+    db.close();
+  }
+}
 const PAGE_UP = '\x1b[5~';
 const UP = '\x1b[A';
 
@@ -82,8 +94,7 @@ describe('Market page: temporary analysis over the visible range (headless, real
 
     // temporary: nothing written to the analyses table, the CACs unchanged
     expect(await app.analysis.list()).toEqual([]);
-    const rows = await app.db.kysely.selectFrom('analyses').selectAll().execute();
-    expect(rows).toEqual([]);
+    expect(sql(app, (db) => db.prepare('SELECT count(*) AS n FROM analyses').get())).toEqual({ n: 0 });
     expect((await app.analysis.listCacs()).map((c) => c.cac.name)).toEqual(['CAC_1', 'MFIONLY']);
 
     // panning outside the analysed range says so; `a` runs the same CAC over the new view
@@ -125,7 +136,7 @@ describe('Market page: temporary analysis over the visible range (headless, real
   it('shows a CAC that cannot be read as words, never a crash', async () => {
     const app = await start();
     await app.analysis.saveCac({ name: 'BROKEN', indicators: ['SMA:n=5'], pip: null });
-    await app.db.kysely.updateTable('named_configs').set({ params_json: JSON.stringify({ indicators: [{ type: 'SMA', params: { n: 1 } }], pip: null }) }).execute();
+    sql(app, (db) => db.prepare('UPDATE named_configs SET params_json = ?').run(JSON.stringify({ indicators: [{ type: 'SMA', params: { n: 1 } }], pip: null })));
     h.hs.type('a');
     await until('could not list the CACs');
     expect(screenText()).toContain('SMA.n: 1 is out of range');

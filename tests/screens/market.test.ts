@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/core/app.js';
 import { klinesFromRows } from '../../src/core/market/klines.js';
+import { connectExchange } from '../../src/screens/exchange.js';
 import { waitFor } from '../helpers/screen.js';
 import { ShellHarness } from '../helpers/shell.js';
 import { openTestApp } from '../helpers/app.js';
@@ -77,7 +78,7 @@ describe('Market page (headless, real blessed screen and shell)', () => {
     // real (archive) ETHUSDT klines are stored: the simulated exchange must not write into them
     const { app } = await start((a) => a.market.store.insert('ETHUSDT', '1m', klinesFromRows(makeRows(T0, 100, '1m', 9))), { exchangeMode: 'sim' });
     press('6');
-    await app.exchange.start();
+    await connectExchange(app);
     await waitFor(() => app.market.isListed('BTCUSDT') === true, 5000, "the exchange's symbols imported");
     for (const ch of '/ETH\r') press(ch);
     await until('from binance; klines of this');
