@@ -1,13 +1,16 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { App } from '../core/app.js';
-import { LANGUAGES, LOG_LEVELS, THEMES, type Language, type LogLevelName, type ThemeName } from '../core/config/schema.js';
 import { bindKeys, defineKeys, displayKey, type KeyBinding } from './keys.js';
 import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule } from './page.js';
 import { RenderScheduler } from './scheduler.js';
-import { loadTheme, paint, styles, type Theme } from './theme.js';
+import { exchangeStateText } from './exchange.js';
+import { loadTheme, paint, styles, type Theme, type ThemeRole } from './theme.js';
 import { esc, fit, formatUtc, textWidth } from './widgets.js';
 import { PAGES } from './pages.js';
+import { availableCommands, paletteCompletions, paletteSuggestions, runPaletteCommand, type PaletteCommand, type PaletteHost } from './palette.js';
+
+export { paletteSuggestions, resolvePage } from './palette.js';
 
 export const GLOBAL_KEYS = defineKeys({
   pages: { keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'], label: 'keys.pages' },
@@ -46,6 +49,8 @@ export class Shell {
   private theme: Theme;
   private readonly scheduler: RenderScheduler;
   private readonly globalBindings: KeyBinding[];
+  /** The palette's commands (without the dangerous ones under --readonly). */
+  private readonly commands: PaletteCommand[];
   private toastText: { text: string; kind: 'info' | 'error'; until: number } | undefined;
   private statusLeft: { left: string; used: number; width: number; utc: string } | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
@@ -73,6 +78,7 @@ export class Shell {
       back: () => this.back(),
       quit: () => this.requestQuit(),
     }, app.readonly);
+    this.commands = availableCommands(app.readonly);
 
     screen.on('keypress', (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => this.handleKey(ch, key));
     screen.on('resize', () => {
@@ -206,7 +212,7 @@ export class Shell {
       ...(page?.bindings ?? []).map(row),
       '',
       paint(this.theme, 'accent', esc(t('palette.title')), { bold: true }),
-      ...PALETTE_COMMANDS.map((c) => `  ${esc(t(`palette.commands.${c}`))}`),
+      ...this.commands.map((c) => `  ${esc(t(c.label))}`),
       '',
       paint(this.theme, 'muted', esc(t('help.close'))),
     ];
@@ -232,7 +238,7 @@ export class Shell {
     let input = '';
     let selected = 0;
     const box = this.overlay({ bottom: 1, left: 0, width: '100%', height: 10, label: ` ${t('palette.title')} ` });
-    const suggestions = () => paletteSuggestions(input).slice(0, 6);
+    const suggestions = () => paletteSuggestions(input, this.commands).slice(0, 6);
     const draw = () => {
       const list = suggestions();
       selected = Math.min(selected, Math.max(0, list.length - 1));
@@ -253,7 +259,7 @@ export class Shell {
         } else if (k === 'enter') {
           const list = suggestions();
           const typed = input.trim();
-          const command = list.length > 0 && !isCompleteCommand(typed) ? list[selected] : typed;
+          const command = list.length > 0 && !paletteCompletions(this.commands).includes(typed) ? list[selected] : typed;
           this.closeModal();
           this.runCommand(command);
         } else if (k === 'tab') {
@@ -284,54 +290,22 @@ export class Shell {
   /** Runs a palette command; returns false when it was not understood. */
   runCommand(command: string): boolean {
     const t = this.app.t;
-    const [verb, arg] = command.trim().split(/\s+/, 2);
-    const pageArg = (name: string | undefined) => resolvePage(name, (id) => t(`pages.${id}.title`));
+    const host: PaletteHost = {
+      app: this.app,
+      goTo: (id) => this.goTo(id),
+      quit: () => this.requestQuit(),
+      help: () => this.openHelp(),
+      toast: (message, kind) => this.toast(message, kind),
+    };
     try {
-      switch (verb) {
-        case 'go': {
-          const id = pageArg(arg);
-          if (!id) return this.usage('palette.commands.go');
-          this.goTo(id);
-          return true;
-        }
-        case 'quit':
-        case 'q':
-          this.requestQuit();
-          return true;
-        case 'help':
-          this.openHelp();
-          return true;
-        case 'log':
-          if (!(LOG_LEVELS as readonly string[]).includes(arg ?? '')) return this.usage('palette.commands.log');
-          this.app.setLogLevel(arg as LogLevelName);
-          return true;
-        case 'lang':
-          if (!(LANGUAGES as readonly string[]).includes(arg ?? '')) return this.usage('palette.commands.lang');
-          void this.app.setLanguage(arg as Language).catch((e) => this.toast(String(e), 'error'));
-          return true;
-        case 'theme':
-          if (!(THEMES as readonly string[]).includes(arg ?? '')) return this.usage('palette.commands.theme');
-          this.app.setTheme(arg as ThemeName);
-          return true;
-        default: {
-          const id = pageArg(verb);
-          if (id) {
-            this.goTo(id);
-            return true;
-          }
-          if (verb) this.toast(t('palette.unknown', { input: command }), 'error');
-          return false;
-        }
-      }
+      const result = runPaletteCommand(command, host, this.commands);
+      if (result.kind === 'usage') this.toast(t('palette.usage', { usage: t(result.label) }), 'error');
+      else if (result.kind === 'unknown') this.toast(t('palette.unknown', { input: command }), 'error');
+      return result.kind === 'ran';
     } catch (error) {
       this.toast(t('toast.error', { message: (error as Error).message }), 'error');
       return false;
     }
-  }
-
-  private usage(key: string): false {
-    this.toast(this.app.t('palette.usage', { usage: this.app.t(key) }), 'error');
-    return false;
   }
 
   private closeModal(): void {
@@ -462,12 +436,8 @@ export class Shell {
   private statusContent(width: number): string {
     const t = this.app.t;
     const s = this.app.status();
-    const parts: { text: string; role?: 'warn' | 'error' | 'accent' }[] = [];
-    const ex = s.exchange;
-    if (ex.kind === 'none') parts.push({ text: t('status.exchange.none') });
-    else if (ex.kind === 'connecting') parts.push({ text: t('status.exchange.connecting', { venue: ex.venue }) });
-    else if (ex.kind === 'connected') parts.push({ text: ex.simulated ? t('status.exchange.simulated') : t('status.exchange.connected', { venue: ex.venue }), role: ex.simulated ? 'warn' : undefined });
-    else parts.push({ text: t('status.exchange.disconnected', { venue: ex.venue, reason: ex.reason }), role: 'error' });
+    const parts: { text: string; role?: ThemeRole }[] = [];
+    parts.push(exchangeStateText(s.exchange, t));
     const pool = (name: string) => {
       const p = s.pools.find((x) => x.name === name)!;
       return `${p.running + p.queued}/${p.maxThreads}`;
@@ -524,38 +494,4 @@ export class Shell {
     for (const page of this.pages.values()) page.destroy();
     this.pages.clear();
   }
-}
-
-export const PALETTE_COMMANDS = ['go', 'quit', 'log', 'lang', 'theme', 'help'] as const;
-
-function allPaletteCommands(): string[] {
-  return [
-    ...PAGE_IDS.map((id) => `go ${id}`),
-    'quit',
-    'help',
-    ...LOG_LEVELS.map((l) => `log ${l}`),
-    ...LANGUAGES.map((l) => `lang ${l}`),
-    ...THEMES.map((l) => `theme ${l}`),
-  ];
-}
-
-export function paletteSuggestions(input: string): string[] {
-  const typed = input.trim().toLowerCase();
-  const all = allPaletteCommands();
-  if (!typed) return all;
-  const prefix = all.filter((c) => c.startsWith(typed));
-  if (prefix.length > 0) return prefix;
-  return all.filter((c) => c.includes(typed));
-}
-
-function isCompleteCommand(typed: string): boolean {
-  return allPaletteCommands().includes(typed);
-}
-
-/** A page from its id, number (1..9, 0) or title, case-insensitive. */
-export function resolvePage(name: string | undefined, title: (id: PageId) => string): PageId | undefined {
-  if (!name) return undefined;
-  const lower = name.toLowerCase();
-  if (/^[0-9]$/.test(lower)) return PAGE_IDS[lower === '0' ? 9 : Number(lower) - 1];
-  return PAGE_IDS.find((id) => id === lower || title(id).toLowerCase().replace(/\s+/g, '') === lower.replace(/\s+/g, ''));
 }

@@ -77,3 +77,22 @@ export function formatUtc(ms: number, withSeconds = true): string {
   const iso = new Date(ms).toISOString();
   return iso.slice(0, 10) + ' ' + iso.slice(11, withSeconds ? 19 : 16);
 }
+
+/** Word-wraps `text` to lines of at most `width` display cells (Hangul takes two). */
+export function wrapWords(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && textWidth(line + ' ' + word) > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+/** A selected line in the theme's selection colours (inverse without colour). */
+export function selectedLine(theme: Theme, text: string): string {
+  return theme.color ? `{${theme.colors.selectedBg}-bg}{${theme.colors.selectedFg}-fg}${text}{/${theme.colors.selectedFg}-fg}{/${theme.colors.selectedBg}-bg}` : `{inverse}${text}{/inverse}`;
+}

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/core/app.js';
 import { waitFor } from '../helpers/screen.js';
@@ -15,6 +16,17 @@ beforeAll(() => {
 }, 120_000);
 
 const T0 = Date.UTC(2024, 0, 1);
+
+/** Reads or changes the app's database file directly, on a second connection (as another process would). */
+function sql<T>(app: App, run: (db: Database.Database) => T): T {
+  const db = new Database(app.status().databasePath);
+  try {
+    db.pragma('busy_timeout = 5000');
+    return run(db);
+  } finally {
+    db.close();
+  }
+}
 const PAGE_UP = '\x1b[5~';
 const UP = '\x1b[A';
 

@@ -37,7 +37,13 @@ declare module '../events.js' {
     /** An analysis was added, removed, moved or changed state. */
     'analysis.changed': { id: number; state: HostedState | 'stopped' };
     /** An analysis consumed a closed kline. */
-    'analysis.updated': { id: number; openTime: number };
+    'analysis.updated': {
+      id: number;
+      openTime: number;
+      /** The output row of that kline (NaN = null) and its column names: a chart appends it. */
+      columns?: readonly string[];
+      row?: Float64Array;
+    };
   }
 }
 
@@ -130,6 +136,8 @@ export class AnalyzerHost {
     const slot = this.slots[entry.slot];
     await slot.recovering;
     await this.load(slot, entry);
+    // no row: a chart of it reloads (a replay may have changed rows it holds)
+    if (entry.state === 'running' && entry.lastOpenTime !== null) this.options.bus?.emit('analysis.updated', { id: entry.id, openTime: entry.lastOpenTime });
     return this.view(entry);
   }
 
@@ -171,7 +179,7 @@ export class AnalyzerHost {
     try {
       const snap = await this.run(slot, { kind: 'analysis.update', id, bar });
       this.apply(entry, snap);
-      this.options.bus?.emit('analysis.updated', { id, openTime: bar.openTime });
+      this.options.bus?.emit('analysis.updated', { id, openTime: bar.openTime, columns: snap.columns, row: snap.last });
     } catch (error) {
       if (this.destroyed || !(await this.lostState(slot))) throw error;
       await this.recover(slot);
@@ -180,7 +188,7 @@ export class AnalyzerHost {
       if (again && again.state === 'running' && (again.lastOpenTime === null || bar.openTime > again.lastOpenTime)) {
         const snap = await this.run(slot, { kind: 'analysis.update', id, bar });
         this.apply(again, snap);
-        this.options.bus?.emit('analysis.updated', { id, openTime: bar.openTime });
+        this.options.bus?.emit('analysis.updated', { id, openTime: bar.openTime, columns: snap.columns, row: snap.last });
       }
     }
     return this.view(entry);

@@ -32,6 +32,32 @@ export interface MarketFilledEvent {
   stored: number;
 }
 
+/** The top of an order book as plain data (what a page draws). */
+export interface BookTop {
+  symbol: string;
+  /** False until the local book has synced with the exchange's snapshot (levels are empty then). */
+  synced: boolean;
+  /** Best first: [price, quantity] as the exchange's decimal strings. */
+  bids: [string, string][];
+  asks: [string, string][];
+  /** Local time of this update (ms). */
+  time: number;
+}
+
+/** One aggregated trade as plain data. */
+export interface MarketTrade {
+  time: number;
+  price: string;
+  qty: string;
+  /** True when the buyer was the maker (a sell hit the bid). */
+  sell: boolean;
+}
+
+/** Ends a live feed handed out by the facade (safe to call more than once). */
+export interface Feed {
+  close(): void;
+}
+
 declare module '../events.js' {
   interface AppEvents {
     /** A kline of a watched symbol changed (forming) or closed (stored). */
@@ -138,9 +164,6 @@ export class MarketDataService {
     return this.deps.store.loadRange(symbol, interval, from, to);
   }
 
-  get exchange(): ExchangePort | undefined {
-    return this.port;
-  }
 
   // ---- queries ----
 
@@ -175,6 +198,36 @@ export class MarketDataService {
 
   symbols(): StoredSymbol[] {
     return this.deps.symbols.list();
+  }
+
+  /** The connected exchange's venue name, or undefined when none is connected. */
+  venue(): string | undefined {
+    return this.port?.venue;
+  }
+
+  // ---- live feeds (plain data; the exchange port stays inside) ----
+
+  /**
+   * The order book of `symbol` on the connected exchange: `onUpdate` gets its top `depth` levels
+   * per side on every change. Throws when no exchange is connected.
+   */
+  book(symbol: string, onUpdate: (top: BookTop) => void, depth = 10): Feed {
+    const handle = this.requirePort().orderBook(symbol, (view) => {
+      onUpdate({
+        symbol,
+        synced: view.synced,
+        bids: view.synced ? view.bids(depth).map(([p, q]) => [p, q] as [string, string]) : [],
+        asks: view.synced ? view.asks(depth).map(([p, q]) => [p, q] as [string, string]) : [],
+        time: this.deps.clock.now(),
+      });
+    });
+    return { close: () => handle.unsubscribe() };
+  }
+
+  /** The aggregated trades of `symbol` on the connected exchange. Throws when none is connected. */
+  trades(symbol: string, onTrade: (trade: MarketTrade) => void): Feed {
+    const sub = this.requirePort().subscribeAggTrades(symbol, (e) => onTrade({ time: e.T, price: e.p, qty: e.q, sell: e.m }));
+    return { close: () => sub.unsubscribe() };
   }
 
   // ---- commands ----

@@ -2,6 +2,7 @@ import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { Kline, Klines } from '../../core/market/klines.js';
 import type { Theme, ThemeRole } from '../theme.js';
+import { ChartViewport } from './viewport.js';
 
 /**
  * A candlestick chart drawn in text.
@@ -201,15 +202,8 @@ export class CandleChart {
   private overlays: Overlay[] = [];
   private panels: SubPanel[] = [];
   private markers: Marker[] = [];
-  /** Candles per column. */
-  private span = 1;
-  /** One past the last candle index shown (counting the forming candle as index data.length). */
-  private endIndex = 0;
-  private follow = true;
-  /** Cursor: candle index (the last candle of its column), or -1 for the last column. */
-  private cursorIndex = -1;
-  /** Width of the plot area at the last render (columns). */
-  private plotWidth = 80;
+  /** Zoom, pan and cursor (the forming candle counts as index data.length). */
+  private readonly view = new ChartViewport(() => this.count());
   private decimals = 2;
   private box?: Widgets.BoxElement;
   labels: ChartLabels = DEFAULT_LABELS;
@@ -227,9 +221,7 @@ export class CandleChart {
     this.data = copy;
     this.pyramid.build(copy);
     this.decimals = guessDecimals(copy);
-    this.follow = true;
-    this.cursorIndex = -1;
-    this.endIndex = this.count();
+    this.view.reset();
   }
 
   /** Adds a closed candle, or replaces the last one when the open time is the same. */
@@ -251,13 +243,13 @@ export class CandleChart {
     if (grown !== d || grown.length > this.pyramid.pv.length - 1 || levelsNeeded > this.pyramid.hi.length) this.pyramid.build(grown);
     else this.updatePyramid(i);
     if (this.forming && this.forming.openTime <= kline.openTime) this.forming = undefined;
-    if (this.follow) this.endIndex = this.count();
+    this.view.grew();
   }
 
   setForming(kline: Kline | undefined): void {
     const last = this.data.length > 0 ? this.data.openTime[this.data.length - 1] : -Infinity;
     this.forming = kline && kline.openTime > last ? kline : undefined;
-    if (this.follow) this.endIndex = this.count();
+    this.view.grew();
   }
 
   setOverlays(overlays: Overlay[]): void {
@@ -286,24 +278,20 @@ export class CandleChart {
   }
 
   get candlesPerColumn(): number {
-    return this.span;
+    return this.view.span;
   }
 
   /** The candle under the cursor (closed or forming), with its index. */
   cursorCandle(): { index: number; kline: Kline } | undefined {
-    const cols = this.columns(this.plotWidth);
+    const cols = this.columns(this.view.plotWidth);
     if (cols.length === 0) return undefined;
-    const c = this.cursorColumn(cols);
-    const col = cols[c];
+    const col = cols[this.view.cursorColumn(cols)];
     return { index: col.b - 1, kline: { openTime: this.openTimeOf(col.a), open: col.open, high: col.high, low: col.low, close: col.close, volume: col.volume, quoteVolume: NaN, trades: NaN, takerBuyVolume: NaN, takerBuyQuoteVolume: NaN } };
   }
 
   /** The closed candles on screen (as of the last render's width): indices [from, to). */
   visibleRange(): { from: number; to: number } | undefined {
-    const cols = this.columns(this.plotWidth);
-    if (cols.length === 0) return undefined;
-    const to = Math.min(cols[cols.length - 1].b, this.data.length);
-    return to > cols[0].a ? { from: cols[0].a, to } : undefined;
+    return this.view.visibleRange(this.data.length);
   }
 
   /** True when every candle is on screen (zoomed out fully). */
@@ -312,70 +300,33 @@ export class CandleChart {
     return r !== undefined && r.from === 0 && r.to === this.data.length;
   }
 
-  // ---- navigation ----
+  // ---- navigation (see ChartViewport) ----
 
   moveCursor(by: number): void {
-    const cols = this.columns(this.plotWidth);
-    if (cols.length === 0) return;
-    let c = this.cursorColumn(cols) + by;
-    if (c < 0) {
-      this.pan(c);
-      c = 0;
-    } else if (c >= cols.length) {
-      this.pan(c - cols.length + 1);
-      c = cols.length - 1;
-    }
-    const after = this.columns(this.plotWidth);
-    const col = after[Math.min(c, after.length - 1)];
-    this.cursorIndex = col ? col.b - 1 : -1;
-    if (col && col.b >= this.count()) this.cursorIndex = -1;
+    this.view.moveCursor(by);
   }
 
   /** Moves the view by whole columns (negative = back in time). */
   pan(columns: number): void {
-    const n = this.count();
-    const minEnd = Math.min(n, this.span * Math.min(this.plotWidth, Math.ceil(n / this.span)));
-    this.endIndex = Math.max(minEnd, Math.min(n, this.endIndex + columns * this.span));
-    this.follow = this.endIndex >= n;
+    this.view.pan(columns);
   }
 
   /** +1 zooms in (fewer candles per column), -1 out. The cursor's candle stays in view. */
   zoom(direction: 1 | -1): void {
-    const keep = this.cursorIndex >= 0 ? this.cursorIndex : this.endIndex - 1;
-    const maxSpan = Math.max(1, Math.ceil(this.count() / Math.max(1, this.plotWidth)));
-    if (direction > 0) this.span = Math.max(1, Math.floor(this.span / 2));
-    else this.span = Math.min(nextPow2(maxSpan), this.span * 2);
-    this.centerOn(keep);
+    this.view.zoom(direction);
   }
 
   /** Every candle on screen at once. */
   zoomToFit(): void {
-    this.span = Math.max(1, Math.ceil(this.count() / Math.max(1, this.plotWidth)));
-    this.endIndex = this.count();
-    this.follow = true;
-    this.cursorIndex = -1;
+    this.view.zoomToFit();
   }
 
   home(): void {
-    const n = this.count();
-    this.endIndex = Math.min(n, this.span * this.plotWidth);
-    this.follow = this.endIndex >= n;
-    this.cursorIndex = 0;
+    this.view.home();
   }
 
   end(): void {
-    this.endIndex = this.count();
-    this.follow = true;
-    this.cursorIndex = -1;
-  }
-
-  private centerOn(index: number): void {
-    const n = this.count();
-    const half = Math.floor(this.plotWidth / 2) * this.span;
-    this.endIndex = Math.max(Math.min(n, this.span * this.plotWidth), Math.min(n, index + 1 + half));
-    this.follow = this.endIndex >= n;
-    this.cursorIndex = Math.min(index, n - 1);
-    if (this.follow && this.cursorIndex === n - 1) this.cursorIndex = -1;
+    this.view.end();
   }
 
   // ---- columns ----
@@ -386,17 +337,9 @@ export class CandleChart {
 
   /** The columns on screen for a plot `width`, oldest first (what `lines` draws). */
   columns(width: number): Column[] {
-    const n = this.count();
-    if (n === 0 || width <= 0) return [];
-    const end = this.follow ? n : Math.min(this.endIndex, n);
-    const span = this.span;
-    const cols = Math.min(width, Math.ceil(end / span));
-    const out: Column[] = [];
     const d = this.data;
     const m = { hi: 0, lo: 0 };
-    for (let c = 0; c < cols; c++) {
-      const b = end - (cols - 1 - c) * span;
-      const a = Math.max(0, b - span);
+    return this.view.bounds(width).map(({ a, b }) => {
       const closedEnd = Math.min(b, d.length);
       let open: number;
       let high = -Infinity;
@@ -422,15 +365,8 @@ export class CandleChart {
         close = f.close;
         volume += f.volume;
       }
-      out.push({ a, b, open, high, low, close, volume, forming: formingHere });
-    }
-    return out;
-  }
-
-  private cursorColumn(cols: Column[]): number {
-    if (this.cursorIndex < 0) return cols.length - 1;
-    for (let c = 0; c < cols.length; c++) if (this.cursorIndex < cols[c].b) return c;
-    return cols.length - 1;
+      return { a, b, open, high, low, close, volume, forming: formingHere };
+    });
   }
 
   private updatePyramid(i: number): void {
@@ -464,11 +400,9 @@ export class CandleChart {
    */
   lines(width: number, height: number): string[] {
     const theme = this.theme;
-    const n = this.count();
-    const out: string[] = [];
     if (width < 10 || height < 4) return Array.from({ length: Math.max(0, height) }, () => '');
-    if (n === 0) {
-      out.push(this.title ? tagged(theme, 'accent', fitText(this.title, width)) : '');
+    if (this.count() === 0) {
+      const out = [this.title ? tagged(theme, 'accent', fitText(this.title, width)) : ''];
       for (let r = 1; r < height; r++) out.push(r === Math.floor(height / 2) ? tagged(theme, 'muted', fitText(this.labels.empty, width)) : '');
       return out;
     }
@@ -476,39 +410,40 @@ export class CandleChart {
     const last = this.data.length > 0 ? this.data.close[this.data.length - 1] : this.forming!.close;
     const axisWidth = Math.max(8, formatPrice(last, this.decimals).length + 2);
     const plotW = Math.max(1, width - axisWidth);
-    this.plotWidth = plotW;
+    this.view.plotWidth = plotW;
     const panelRows = this.panels.reduce((a, p) => a + Math.max(2, p.height), 0);
     const volRows = height - 2 - panelRows >= 10 ? this.volumeRows : 0;
     const priceRows = Math.max(2, height - 2 - volRows - panelRows);
     const cols = this.columns(plotW);
-    const cursor = this.cursorColumn(cols);
-    // price range
-    let hi = -Infinity;
-    let lo = Infinity;
-    for (const c of cols) {
-      if (c.high > hi) hi = c.high;
-      if (c.low < lo) lo = c.low;
+    const cursor = this.view.cursorColumn(cols);
+    const scale = priceScale(cols, priceRows);
+    const grid = this.priceGrid(cols, scale, plotW);
+    const out = [this.readout(cols[cursor], width)];
+    // price rows with the axis
+    const labelEvery = Math.max(2, Math.round(priceRows / Math.max(1, Math.min(8, Math.floor(priceRows / 3)))));
+    for (let r = 0; r < priceRows; r++) {
+      const labelled = r % labelEvery === 0 || r === priceRows - 1;
+      const axis = labelled ? '┤' + formatPrice(scale.hi - ((r * 2) / (scale.halves - 1)) * (scale.hi - scale.lo), this.decimals) : '│';
+      out.push(rowText(theme, grid.glyph[r], grid.style[r], cursor) + tagged(theme, 'muted', fitText(axis, axisWidth)));
     }
-    if (!(hi > lo)) {
-      const pad = Math.abs(hi) * 0.001 || 1;
-      hi += pad;
-      lo -= pad;
-    }
-    const halves = priceRows * 2;
-    /** Half-cell index from the top (0 .. halves-1) of a price. */
-    const yOf = (price: number) => {
-      const y = Math.round(((hi - price) / (hi - lo)) * (halves - 1));
-      return y < 0 ? 0 : y >= halves ? halves - 1 : y;
-    };
-    // grids of glyphs and styles
+    out.push(...this.volumeLines(cols, volRows, plotW, axisWidth, cursor));
+    for (const p of this.panels) out.push(...this.panelLines(p, cols, plotW, axisWidth, cursor));
+    out.push(tagged(theme, 'muted', fitText(this.timeAxis(cols, plotW), width)));
+    return out.slice(0, height);
+  }
+
+  /** The price area's cells: candles (wick and body per half-cell), then overlays and markers where free. */
+  private priceGrid(cols: Column[], scale: PriceScale, plotW: number): { glyph: string[][]; style: Style[][] } {
+    const rows = scale.halves / 2;
     const glyph: string[][] = [];
     const style: Style[][] = [];
-    for (let r = 0; r < priceRows; r++) {
+    for (let r = 0; r < rows; r++) {
       glyph.push(new Array<string>(plotW).fill(' '));
       style.push(new Array<Style>(plotW).fill(''));
     }
-    const coverTop = new Uint8Array(priceRows);
-    const coverBottom = new Uint8Array(priceRows);
+    const { yOf } = scale;
+    const coverTop = new Uint8Array(rows);
+    const coverBottom = new Uint8Array(rows);
     for (let c = 0; c < cols.length; c++) {
       const col = cols[c];
       const up = col.close >= col.open;
@@ -516,28 +451,22 @@ export class CandleChart {
       coverBottom.fill(0);
       const wTop = yOf(col.high);
       const wBot = yOf(col.low);
-      const bTop = yOf(Math.max(col.open, col.close));
-      const bBot = yOf(Math.min(col.open, col.close));
-      for (let y = wTop; y <= wBot; y++) {
-        if (y & 1) coverBottom[y >> 1] = 1;
-        else coverTop[y >> 1] = 1;
-      }
-      for (let y = bTop; y <= bBot; y++) {
-        if (y & 1) coverBottom[y >> 1] = 2;
-        else coverTop[y >> 1] = 2;
-      }
-      const table = !theme.color && !up ? BLOCK_GLYPHS : LINE_GLYPHS;
-      const role: ThemeRole = up ? 'up' : 'down';
+      const cover = (from: number, to: number, kind: number) => {
+        for (let y = from; y <= to; y++) (y & 1 ? coverBottom : coverTop)[y >> 1] = kind;
+      };
+      cover(wTop, wBot, 1);
+      cover(yOf(Math.max(col.open, col.close)), yOf(Math.min(col.open, col.close)), 2);
+      const table = !this.theme.color && !up ? BLOCK_GLYPHS : LINE_GLYPHS;
       for (let r = wTop >> 1; r <= wBot >> 1; r++) {
         glyph[r][c] = table[coverTop[r] * 3 + coverBottom[r]];
-        style[r][c] = role;
+        style[r][c] = up ? 'up' : 'down';
       }
     }
     // overlays: the value of each column's last candle, in cells the candle does not use
     for (const o of this.overlays) {
       for (let c = 0; c < cols.length; c++) {
         const v = o.values[Math.min(cols[c].b, this.data.length) - 1];
-        if (!Number.isFinite(v) || v > hi || v < lo) continue;
+        if (!Number.isFinite(v) || v > scale.hi || v < scale.lo) continue;
         const r = yOf(v) >> 1;
         if (glyph[r][c] === ' ') {
           glyph[r][c] = o.glyph ?? '•';
@@ -545,63 +474,57 @@ export class CandleChart {
         }
       }
     }
-    // markers
-    if (this.markers.length > 0) {
-      let mi = 0;
-      for (let c = 0; c < cols.length; c++) {
-        const col = cols[c];
-        while (mi < this.markers.length && this.markers[mi].index < col.a) mi++;
-        for (let x = mi; x < this.markers.length && this.markers[x].index < col.b; x++) {
-          const m = this.markers[x];
-          const buy = m.kind === 'buy';
-          const r = buy ? Math.min(priceRows - 1, (yOf(col.low) >> 1) + 1) : Math.max(0, (yOf(col.high) >> 1) - 1);
-          glyph[r][c] = buy ? '▲' : '▼';
-          style[r][c] = m.role ?? (buy ? 'up' : 'down');
-        }
+    this.drawMarkers(cols, scale, glyph, style);
+    return { glyph, style };
+  }
+
+  /** ▲ under the low / ▼ over the high of the column holding each marker's candle. */
+  private drawMarkers(cols: Column[], scale: PriceScale, glyph: string[][], style: Style[][]): void {
+    const rows = scale.halves / 2;
+    let mi = 0;
+    for (let c = 0; c < cols.length && this.markers.length > 0; c++) {
+      const col = cols[c];
+      while (mi < this.markers.length && this.markers[mi].index < col.a) mi++;
+      for (let x = mi; x < this.markers.length && this.markers[x].index < col.b; x++) {
+        const m = this.markers[x];
+        const buy = m.kind === 'buy';
+        const r = buy ? Math.min(rows - 1, (scale.yOf(col.low) >> 1) + 1) : Math.max(0, (scale.yOf(col.high) >> 1) - 1);
+        glyph[r][c] = buy ? '▲' : '▼';
+        style[r][c] = m.role ?? (buy ? 'up' : 'down');
       }
     }
-    // readout (top line)
-    const cc = cols[cursor];
+  }
+
+  /** The top line: time, O H L C V and change of the column under the cursor. */
+  private readout(cc: Column, width: number): string {
     const change = cc.open !== 0 ? ((cc.close - cc.open) / cc.open) * 100 : 0;
     const L = this.labels;
-    const readout =
+    const price = (v: number) => formatPrice(v, this.decimals);
+    const text =
       `${this.title ? this.title + '  ' : ''}${formatTime(this.openTimeOf(cc.a))}${cc.b - cc.a > 1 ? ` (${cc.b - cc.a})` : ''}${cc.forming ? ' *' : ''}  ` +
-      `${L.open} ${formatPrice(cc.open, this.decimals)}  ${L.high} ${formatPrice(cc.high, this.decimals)}  ${L.low} ${formatPrice(cc.low, this.decimals)}  ` +
-      `${L.close} ${formatPrice(cc.close, this.decimals)}  ${L.volume} ${formatVolume(cc.volume)}  ${change >= 0 ? '+' : ''}${change.toFixed(2)}%`;
-    out.push(tagged(theme, cc.close >= cc.open ? 'up' : 'down', fitText(readout, width)));
-    // price rows with the axis
-    const labelEvery = Math.max(2, Math.round(priceRows / Math.max(1, Math.min(8, Math.floor(priceRows / 3)))));
-    for (let r = 0; r < priceRows; r++) {
-      let axis = '';
-      if (r % labelEvery === 0 || r === priceRows - 1) {
-        const price = hi - ((r * 2) / (halves - 1)) * (hi - lo);
-        axis = '┤' + formatPrice(price, this.decimals);
-      } else axis = '│';
-      out.push(rowText(theme, glyph[r], style[r], cursor) + tagged(theme, 'muted', fitText(axis, axisWidth)));
-    }
-    // volume strip
-    if (volRows > 0) {
-      let vmax = 0;
-      for (const c of cols) if (c.volume > vmax) vmax = c.volume;
-      for (let r = 0; r < volRows; r++) {
-        const g = new Array<string>(plotW).fill(' ');
-        const s = new Array<Style>(plotW).fill('');
-        for (let c = 0; c < cols.length; c++) {
-          const eighths = vmax > 0 ? Math.round((cols[c].volume / vmax) * volRows * 8) : 0;
-          const fromBottom = volRows - 1 - r;
-          const e = Math.max(0, Math.min(8, eighths - fromBottom * 8));
-          g[c] = EIGHTHS[e];
-          s[c] = cols[c].close >= cols[c].open ? 'up' : 'down';
-        }
-        const axis = r === 0 ? '┤' + formatVolume(vmax) : '│';
-        out.push(rowText(theme, g, s, cursor) + tagged(theme, 'muted', fitText(axis, axisWidth)));
+      `${L.open} ${price(cc.open)}  ${L.high} ${price(cc.high)}  ${L.low} ${price(cc.low)}  ` +
+      `${L.close} ${price(cc.close)}  ${L.volume} ${formatVolume(cc.volume)}  ${change >= 0 ? '+' : ''}${change.toFixed(2)}%`;
+    return tagged(this.theme, cc.close >= cc.open ? 'up' : 'down', fitText(text, width));
+  }
+
+  /** The volume strip: eighth blocks scaled to the largest column on screen. */
+  private volumeLines(cols: Column[], volRows: number, plotW: number, axisWidth: number, cursor: number): string[] {
+    const out: string[] = [];
+    let vmax = 0;
+    for (const c of cols) if (c.volume > vmax) vmax = c.volume;
+    for (let r = 0; r < volRows; r++) {
+      const g = new Array<string>(plotW).fill(' ');
+      const s = new Array<Style>(plotW).fill('');
+      for (let c = 0; c < cols.length; c++) {
+        const eighths = vmax > 0 ? Math.round((cols[c].volume / vmax) * volRows * 8) : 0;
+        const fromBottom = volRows - 1 - r;
+        g[c] = EIGHTHS[Math.max(0, Math.min(8, eighths - fromBottom * 8))];
+        s[c] = cols[c].close >= cols[c].open ? 'up' : 'down';
       }
+      const axis = r === 0 ? '┤' + formatVolume(vmax) : '│';
+      out.push(rowText(this.theme, g, s, cursor) + tagged(this.theme, 'muted', fitText(axis, axisWidth)));
     }
-    // sub-panels
-    for (const p of this.panels) out.push(...this.panelLines(p, cols, plotW, axisWidth, cursor));
-    // time axis
-    out.push(tagged(theme, 'muted', fitText(this.timeAxis(cols, plotW), width)));
-    return out.slice(0, height);
+    return out;
   }
 
   private panelLines(p: SubPanel, cols: Column[], plotW: number, axisWidth: number, cursor: number): string[] {
@@ -707,6 +630,34 @@ export class CandleChart {
   }
 }
 
+/** The price range on screen and the half-cell row of a price (0 = top). */
+interface PriceScale {
+  hi: number;
+  lo: number;
+  halves: number;
+  yOf(price: number): number;
+}
+
+function priceScale(cols: Column[], priceRows: number): PriceScale {
+  let hi = -Infinity;
+  let lo = Infinity;
+  for (const c of cols) {
+    if (c.high > hi) hi = c.high;
+    if (c.low < lo) lo = c.low;
+  }
+  if (!(hi > lo)) {
+    const pad = Math.abs(hi) * 0.001 || 1;
+    hi += pad;
+    lo -= pad;
+  }
+  const halves = priceRows * 2;
+  const yOf = (price: number) => {
+    const y = Math.round(((hi - price) / (hi - lo)) * (halves - 1));
+    return y < 0 ? 0 : y >= halves ? halves - 1 : y;
+  };
+  return { hi, lo, halves, yOf };
+}
+
 // ---- text helpers ----
 
 function tagged(theme: Theme, role: ThemeRole | '', text: string): string {
@@ -751,12 +702,6 @@ function fitText(text: string, width: number): string {
   const chars = [...text];
   if (chars.length >= width) return chars.slice(0, width).join('');
   return text + ' '.repeat(width - chars.length);
-}
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
 }
 
 /** Decimals to show prices with: the most any of the last closes uses (capped at 8). */

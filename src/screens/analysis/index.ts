@@ -1,0 +1,357 @@
+import blessed from 'blessed';
+import type { Widgets } from 'blessed';
+import type { App } from '../../core/app.js';
+import { getKline } from '../../core/market/klines.js';
+import { chartLayers } from '../analysis-overlays.js';
+import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
+import type { Page, PageContext, PageModule } from '../page.js';
+import { CandleChart } from '../widgets/candles.js';
+import { panel, restyle } from '../widgets.js';
+import { AnalysisLists, AnalysisSeries, applyForm, cacForm, CHART_ROWS, formValue, parsePip, typeInForm, type Form } from './model.js';
+import { analysisListLines, cacListLines, chartInfoLines, formLines, formTitle } from './views.js';
+
+export const keys = defineKeys({
+  up: { keys: ['k', 'up'], label: 'analysis.keys.up' },
+  down: { keys: ['j', 'down'], label: 'analysis.keys.down' },
+  focus: { keys: ['f'], label: 'analysis.keys.focus', hint: true },
+  open: { keys: ['enter'], label: 'analysis.keys.open', hint: true },
+  newCac: { keys: ['n'], label: 'analysis.keys.new', hint: true },
+  editCac: { keys: ['e'], label: 'analysis.keys.edit' },
+  apply: { keys: ['a'], label: 'analysis.keys.apply', hint: true },
+  remove: { keys: ['d'], label: 'analysis.keys.remove' },
+  stop: { keys: ['s'], label: 'analysis.keys.stop' },
+  left: { keys: ['h', 'left'], label: 'analysis.keys.left' },
+  right: { keys: ['l', 'right'], label: 'analysis.keys.right' },
+  zoomIn: { keys: ['+', '='], label: 'analysis.keys.zoomIn' },
+  zoomOut: { keys: ['-'], label: 'analysis.keys.zoomOut' },
+});
+
+/**
+ * Currency Analysis: CACs (list, form with validation), applying one to a symbol, the analyses,
+ * and the chart of the selected analysis (candles, overlays, oscillator sub-panels, PIP markers).
+ * The chart loads once (the worker's newest rows and their klines) and then appends each analysed
+ * closed kline; it reloads only after a gap or a replay.
+ */
+class AnalysisPage implements Page {
+  readonly id = 'analysis' as const;
+  readonly bindings: KeyBinding[];
+  private readonly app: App;
+  private readonly root: Widgets.BoxElement;
+  private readonly cacBox: Widgets.BoxElement;
+  private readonly listBox: Widgets.BoxElement;
+  private readonly chartBox: Widgets.BoxElement;
+  private readonly info: Widgets.BoxElement;
+  private readonly formBox: Widgets.BoxElement;
+  private readonly chart: CandleChart;
+  private readonly lists = new AnalysisLists();
+  private readonly series = new AnalysisSeries();
+  private readonly offs: (() => void)[] = [];
+  /** The analysis on the chart (chosen with Enter), drawn once `chartReady`. */
+  private viewed?: number;
+  private chartReady = false;
+  private loading = false;
+  private reloadPending = false;
+  private form?: Form;
+  /** The key that opened the form reaches our keypress listener too (after the shell's): skip it. */
+  private skipKey = false;
+  private visible = false;
+  private destroyed = false;
+
+  constructor(private readonly ctx: PageContext) {
+    this.app = ctx.app;
+    const theme = ctx.theme();
+    this.root = blessed.box({ parent: ctx.body, top: 0, left: 0, width: '100%', height: '100%', hidden: true });
+    this.cacBox = panel(this.root, { top: 0, left: 0, width: 40, height: '50%', theme });
+    this.listBox = panel(this.root, { top: '50%', left: 0, width: 40, height: '50%', theme });
+    this.chartBox = panel(this.root, { top: 0, left: 40, width: '100%-40', height: '100%', theme });
+    this.chart = new CandleChart(theme);
+    this.chart.attach(this.chartBox, { top: 1, left: 1, width: '100%-2', height: '100%-2' });
+    this.info = blessed.box({ parent: this.chartBox, top: 1, left: 2, right: 2, bottom: 1, tags: true, wrap: true } as Widgets.BoxOptions);
+    this.formBox = panel(this.root, { top: 0, left: 40, width: '100%-40', height: '100%', theme, hidden: true });
+    this.bindings = bindKeys(keys, this.actions(), this.app.readonly);
+    ctx.screen.on('keypress', this.onFormKey);
+    this.offs.push(
+      this.app.bus.on('analysis.changed', () => {
+        if (this.visible) void this.refresh();
+      }),
+      this.app.bus.on('analysis.updated', (e) => {
+        if (this.visible && e.id === this.viewed) this.onAnalysed(e.id, e.openTime, e.columns, e.row);
+      }),
+    );
+  }
+
+  private actions(): Record<keyof typeof keys, () => void> {
+    const onChart = (fn: () => void) => () => {
+      fn();
+      this.update();
+    };
+    return {
+      up: onChart(() => this.lists.move(-1)),
+      down: onChart(() => this.lists.move(1)),
+      focus: onChart(() => this.lists.toggleFocus()),
+      open: () => this.open(),
+      newCac: () => this.openForm(cacForm()),
+      editCac: () => {
+        const c = this.lists.selectedCac();
+        if (c) this.openForm(cacForm(c));
+      },
+      apply: () => {
+        const c = this.lists.selectedCac();
+        if (c) this.openForm(applyForm(c));
+        else this.ctx.toast(this.ctx.t('analysis.newHint'), 'error');
+      },
+      remove: () => void this.remove(),
+      stop: () => {
+        const a = this.lists.selectedAnalysis();
+        if (a && this.lists.focus === 'analyses') void this.app.analysis.stopAnalysis(a.id).then(() => this.refresh());
+      },
+      left: onChart(() => this.chart.moveCursor(-1)),
+      right: onChart(() => this.chart.moveCursor(1)),
+      zoomIn: onChart(() => this.chart.zoom(1)),
+      zoomOut: onChart(() => this.chart.zoom(-1)),
+    };
+  }
+
+  /** Enter: edits the CAC under the cursor, or charts the analysis under it. */
+  private open(): void {
+    if (this.lists.focus === 'cacs') {
+      const c = this.lists.selectedCac();
+      if (c) this.openForm(cacForm(c));
+      return;
+    }
+    const a = this.lists.selectedAnalysis();
+    if (!a) return;
+    this.viewed = a.id;
+    this.chartReady = false;
+    this.update();
+    void this.loadChart(a.id);
+  }
+
+  private async remove(): Promise<void> {
+    const { t } = this.ctx;
+    if (this.lists.focus === 'cacs') {
+      const c = this.lists.selectedCac();
+      if (!c) return;
+      await this.app.analysis.deleteCac(c.id);
+      this.ctx.toast(t('analysis.deleted', { name: c.cac.name }));
+    } else {
+      const a = this.lists.selectedAnalysis();
+      if (!a) return;
+      await this.app.analysis.deleteAnalysis(a.id);
+      if (this.viewed === a.id) this.viewed = undefined;
+      this.ctx.toast(t('analysis.removed', { id: a.id }));
+    }
+    await this.refresh();
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const [cacs, analyses] = await Promise.all([this.app.analysis.listCacs(), this.app.analysis.list()]);
+      this.lists.set(cacs, analyses);
+    } catch (error) {
+      this.ctx.toast(this.ctx.t('toast.error', { message: (error as Error).message }), 'error');
+    }
+    if (this.destroyed) return;
+    this.update();
+    this.ctx.markDirty();
+  }
+
+  // ---- the chart ----
+
+  /** Loads the chart of analysis `id`: the newest output rows from its worker and their candles. */
+  private async loadChart(id: number): Promise<void> {
+    if (this.loading) {
+      this.reloadPending = true;
+      return;
+    }
+    this.loading = true;
+    try {
+      const a = this.lists.analysis(id);
+      const tail = a ? await this.app.analysis.tail(id, CHART_ROWS) : undefined;
+      if (!a || !tail || tail.openTime.length === 0 || this.viewed !== id) {
+        this.chartReady = false;
+        this.series.clear();
+        return;
+      }
+      const n = tail.openTime.length;
+      this.series.load(id, tail, this.app.analysis.loadKlines(a.symbol, a.interval, tail.openTime[0], tail.openTime[n - 1]));
+      this.chart.setData(this.series.klines);
+      this.chart.title = `${a.symbol} ${a.interval} · ${a.cacName}`;
+      this.drawLayers();
+      this.chartReady = true;
+    } catch (error) {
+      this.chartReady = false;
+      this.ctx.toast(this.ctx.t('toast.error', { message: (error as Error).message }), 'error');
+    } finally {
+      this.loading = false;
+      if (!this.destroyed) {
+        this.update();
+        this.ctx.markDirty();
+        if (this.reloadPending && this.viewed !== undefined) {
+          this.reloadPending = false;
+          void this.loadChart(this.viewed);
+        }
+      }
+    }
+  }
+
+  /** A closed kline was analysed: append its candle and row, or reload after a gap or replay. */
+  private onAnalysed(id: number, openTime: number, columns: readonly string[] | undefined, row: Float64Array | undefined): void {
+    const a = this.lists.analysis(id);
+    const last = this.series.lastOpenTime;
+    if (this.loading || !this.chartReady || !a || !columns || !row || last === undefined) {
+      void this.loadChart(id);
+      return;
+    }
+    const stored = this.app.analysis.loadKlines(a.symbol, a.interval, last + 1, openTime);
+    if (!this.series.append(id, stored, openTime, columns, row)) {
+      void this.loadChart(id);
+      return;
+    }
+    this.chart.append(getKline(this.series.klines, this.series.klines.length - 1));
+    this.drawLayers();
+    this.update();
+    this.ctx.markDirty();
+  }
+
+  private drawLayers(): void {
+    const k = this.series.klines;
+    const { overlays, panels, markers } = chartLayers(this.series.rows(), k.openTime.subarray(0, k.length), this.app.analysis.catalog().indicators);
+    this.chart.setOverlays(overlays);
+    this.chart.setPanels(panels);
+    this.chart.setMarkers(markers);
+  }
+
+  // ---- the form (typed text; the shell pauses global keys while it is open) ----
+
+  private openForm(form: Form): void {
+    this.form = form;
+    this.skipKey = true;
+    this.update();
+  }
+
+  private readonly onFormKey = (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => {
+    if (!this.visible || !this.form || !key) return;
+    if (this.skipKey) {
+      this.skipKey = false;
+      return;
+    }
+    const result = typeInForm(this.form, { full: key.full, ch, ctrl: key.ctrl, meta: key.meta });
+    if (result === 'ignored') return;
+    if (result === 'submit') {
+      void this.submit();
+      return;
+    }
+    if (result === 'close') this.form = undefined;
+    this.update();
+    this.ctx.markDirty();
+  };
+
+  private async submit(): Promise<void> {
+    const f = this.form;
+    if (!f) return;
+    try {
+      if (f.kind === 'cac') {
+        const saved = await this.app.analysis.saveCac(
+          { name: formValue(f, 'name'), indicators: formValue(f, 'indicators').split(/\s+/).filter(Boolean), pip: parsePip(formValue(f, 'pip')) },
+          f.cacId,
+        );
+        this.ctx.toast(this.ctx.t('analysis.saved', { name: saved.cac.name }));
+      } else {
+        const view = await this.app.analysis.createAnalysis(f.cacId!, formValue(f, 'symbol').trim(), formValue(f, 'interval').trim());
+        this.ctx.toast(this.ctx.t('analysis.applied', { id: view.id, symbol: view.symbol, count: view.count }));
+        this.viewed = view.id;
+        this.lists.focus = 'analyses';
+      }
+      this.form = undefined;
+      await this.refresh();
+      if (this.viewed !== undefined) void this.loadChart(this.viewed);
+    } catch (error) {
+      f.error = (error as Error).message;
+      this.update();
+      this.ctx.markDirty();
+    }
+  }
+
+  // ---- rendering ----
+
+  private renderLists(): void {
+    const { t } = this.ctx;
+    const theme = this.ctx.theme();
+    const focus = this.lists.focus;
+    this.cacBox.setLabel(` ${t('analysis.cacs')}${focus === 'cacs' ? ' ●' : ''} `);
+    this.cacBox.setContent(cacListLines(this.lists, t, theme).join('\n'));
+    this.listBox.setLabel(` ${t('analysis.analyses')}${focus === 'analyses' ? ' ●' : ''} `);
+    this.listBox.setContent(analysisListLines(this.lists, this.viewed, t, theme).join('\n'));
+  }
+
+  private renderChart(): void {
+    const { t } = this.ctx;
+    const theme = this.ctx.theme();
+    this.chart.setTheme(theme);
+    this.chart.labels = { open: t('analysis.chart.open'), high: t('analysis.chart.high'), low: t('analysis.chart.low'), close: t('analysis.chart.close'), volume: t('analysis.chart.volume'), empty: t('analysis.chart.empty') };
+    const a = this.lists.analysis(this.viewed);
+    this.chartBox.setLabel(` ${a ? t('analysis.chartTitle', { id: a.id, symbol: a.symbol, interval: a.interval, cac: a.cacName }) : t('analysis.chartNone')} `);
+    if (this.viewed !== undefined && this.chartReady) {
+      this.info.hide();
+      this.chart.element?.show();
+      this.chart.render();
+    } else {
+      this.chart.element?.hide();
+      this.info.show();
+      this.info.setContent(chartInfoLines({ viewed: this.viewed, loading: this.loading, lists: this.lists, analysis: a }, t, theme).join('\n'));
+    }
+  }
+
+  private renderForm(form: Form): void {
+    this.formBox.setLabel(` ${formTitle(form, this.ctx.t)} `);
+    const width = Math.max(10, (this.formBox.width as number) - 4);
+    this.formBox.setContent(formLines(form, this.app.analysis.catalog(), this.ctx.t, this.ctx.theme(), width).join('\n'));
+  }
+
+  // ---- page ----
+
+  capturesInput(): boolean {
+    return this.form !== undefined;
+  }
+
+  show(): void {
+    this.visible = true;
+    this.root.show();
+    void this.app.analysis.resume().then(() => this.refresh(), (error: unknown) => this.app.reportError('analysis', error));
+    void this.refresh();
+  }
+
+  hide(): void {
+    this.visible = false;
+    this.root.hide();
+  }
+
+  update(): void {
+    const theme = this.ctx.theme();
+    for (const box of [this.cacBox, this.listBox, this.chartBox, this.formBox]) restyle(box, theme);
+    this.renderLists();
+    if (this.form) {
+      this.formBox.show();
+      this.chartBox.hide();
+      this.renderForm(this.form);
+    } else {
+      this.formBox.hide();
+      this.chartBox.show();
+      this.renderChart();
+    }
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    for (const off of this.offs) off();
+    this.ctx.screen.removeListener('keypress', this.onFormKey);
+    this.root.destroy();
+  }
+}
+
+export function mount(ctx: PageContext): Page {
+  return new AnalysisPage(ctx);
+}
+
+export const analysis: PageModule = { id: 'analysis', keys, mount };

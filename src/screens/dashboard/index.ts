@@ -1,0 +1,181 @@
+import blessed from 'blessed';
+import type { Widgets } from 'blessed';
+import type { App } from '../../core/app.js';
+import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
+import type { Page, PageContext, PageModule } from '../page.js';
+import { paint } from '../theme.js';
+import { esc, fit, panel, restyle } from '../widgets.js';
+import { exchangeLines, jobLabels, LogPanelState, logRow, poolRows, processRows } from './model.js';
+
+export const keys = defineKeys({
+  toggleLog: { keys: ['l'], label: 'keys.toggleLog', hint: true },
+  logUp: { keys: ['k', 'up'], label: 'keys.logUp' },
+  logDown: { keys: ['j', 'down'], label: 'keys.logDown' },
+  logTop: { keys: ['g'], label: 'keys.top' },
+  logBottom: { keys: ['S-g'], label: 'keys.bottom' },
+});
+
+/** Column widths of the pools table. */
+const POOL_COLUMNS = [11, 7, 4, 7, 6, 6, 6];
+
+/** The Dashboard: process status (the old program's "process status" view) and the log panel. */
+class DashboardPage implements Page {
+  readonly id = 'dashboard' as const;
+  readonly bindings: KeyBinding[];
+  private readonly app: App;
+  private readonly root: Widgets.BoxElement;
+  private readonly processBox: Widgets.BoxElement;
+  private readonly poolsBox: Widgets.BoxElement;
+  private readonly exchangeBox: Widgets.BoxElement;
+  private readonly logBox: Widgets.BoxElement;
+  private readonly log: LogPanelState;
+  private readonly offs: (() => void)[];
+  private visible = false;
+  private ticks = 0;
+
+  constructor(private readonly ctx: PageContext) {
+    const app = (this.app = ctx.app);
+    const theme = ctx.theme();
+    this.root = blessed.box({ parent: ctx.body, top: 0, left: 0, width: '100%', height: '100%', hidden: true });
+    this.processBox = panel(this.root, { top: 0, left: 0, width: '50%', height: 12, theme });
+    this.poolsBox = panel(this.root, { top: 0, left: '50%', width: '50%', height: 12, theme });
+    this.exchangeBox = panel(this.root, { top: 12, left: 0, width: '100%', height: 4, theme });
+    this.logBox = panel(this.root, { top: 16, left: 0, width: '100%', height: '100%-16', theme, scrollable: true, alwaysScroll: true });
+    this.log = new LogPanelState(app.config.ui.logPanel);
+    const whenVisible = (render: () => void, also = true) => () => {
+      if (!this.visible || !also) return;
+      render();
+      ctx.markDirty();
+    };
+    this.offs = [
+      app.bus.on('log.line', () => whenVisible(() => this.renderLog(), this.log.shown)()),
+      app.bus.on('workers.changed', whenVisible(() => this.renderPools())),
+      app.bus.on('exchange.state', whenVisible(() => this.renderExchange())),
+    ];
+    this.bindings = bindKeys(keys, {
+      toggleLog: () => {
+        this.log.toggle();
+        this.update();
+      },
+      logUp: () => {
+        this.log.scrolled(false);
+        this.logBox.scroll(-1);
+      },
+      logDown: () => {
+        this.logBox.scroll(1);
+        this.log.scrolled(this.logBox.getScrollPerc() >= 100);
+      },
+      logTop: () => {
+        this.log.scrolled(false);
+        this.logBox.setScrollPerc(0);
+      },
+      logBottom: () => {
+        this.log.scrolled(true);
+        this.logBox.setScrollPerc(100);
+      },
+    }, app.readonly);
+  }
+
+  // ---- rendering ----
+
+  private renderProcess(): void {
+    const { t } = this.ctx;
+    const width = (this.processBox.width as number) - 2;
+    this.processBox.setLabel(` ${t('dashboard.process')} `);
+    const kv = ([label, value]: [string, string]) => `${paint(this.ctx.theme(), 'muted', esc(fit(label, 16)))} ${esc(fit(value, Math.max(0, width - 19)))}`;
+    this.processBox.setContent(processRows(this.app.status(), this.app.exchangeMode, t).map(kv).join('\n'));
+  }
+
+  private renderPools(): void {
+    const { t } = this.ctx;
+    const theme = this.ctx.theme();
+    const s = this.app.status();
+    const row = (cells: string[]) => cells.map((c, i) => fit(c, POOL_COLUMNS[i], i === 0 ? 'left' : 'right')).join(' ');
+    const [head, ...pools] = poolRows(s, t);
+    const jobs = jobLabels(s);
+    const lines = [
+      paint(theme, 'muted', esc(row(head))),
+      ...pools.map((cells) => esc(row(cells))),
+      '',
+      paint(theme, 'accent', esc(t('dashboard.jobs'))),
+      ...(jobs.length === 0 ? [paint(theme, 'muted', esc(t('dashboard.noJobs')))] : jobs.map(esc)),
+    ];
+    this.poolsBox.setLabel(` ${t('dashboard.pools')} `);
+    this.poolsBox.setContent(lines.join('\n'));
+  }
+
+  /** The Exchange block: websocket rate, lag, reconnects and the local order books. */
+  private renderExchange(): void {
+    const { t } = this.ctx;
+    const width = (this.exchangeBox.width as number) - 2;
+    this.exchangeBox.setLabel(` ${t('exchange.dashboard.title')} `);
+    const lines = exchangeLines(this.app.exchangeStats(), t);
+    if (!lines) this.exchangeBox.setContent(paint(this.ctx.theme(), 'muted', esc(fit(t('exchange.dashboard.offline'), width))));
+    else this.exchangeBox.setContent(lines.map((l) => esc(fit(l, width))).join('\n'));
+  }
+
+  private renderLog(): void {
+    const { t } = this.ctx;
+    const theme = this.ctx.theme();
+    this.logBox.setLabel(` ${t('dashboard.log', { level: this.app.status().logLevel, file: this.app.paths.logFile })} `);
+    const records = this.app.recentLogs();
+    const lines = records.length === 0
+      ? [paint(theme, 'muted', esc(t('dashboard.noLog')))]
+      : records.map(logRow).map((r) => `${paint(theme, 'muted', r.time)} ${paint(theme, r.role, r.level)} ${esc(r.text)}`);
+    this.logBox.setContent(lines.join('\n'));
+    if (this.log.follow) this.logBox.setScrollPerc(100);
+  }
+
+  // ---- page ----
+
+  show(): void {
+    this.visible = true;
+    this.root.show();
+  }
+
+  hide(): void {
+    this.visible = false;
+    this.root.hide();
+  }
+
+  update(): void {
+    const theme = this.ctx.theme();
+    for (const box of [this.processBox, this.poolsBox, this.exchangeBox, this.logBox]) restyle(box, theme);
+    if (this.log.shown) this.logBox.show();
+    else this.logBox.hide();
+    this.renderProcess();
+    this.renderPools();
+    this.renderExchange();
+    if (this.log.shown) this.renderLog();
+  }
+
+  /**
+   * Redraws only what changed. The process figures are samples (the event rate is a 5 s window),
+   * so they refresh every 5 s; redrawing them every second cost more idle CPU than the rest of
+   * the program.
+   */
+  tick(): Widgets.BlessedElement[] {
+    const changed: Widgets.BlessedElement[] = [];
+    if (++this.ticks % 5 === 0 && setIfChanged(this.processBox, () => this.renderProcess())) changed.push(this.processBox);
+    if (setIfChanged(this.exchangeBox, () => this.renderExchange())) changed.push(this.exchangeBox);
+    return changed;
+  }
+
+  destroy(): void {
+    for (const off of this.offs) off();
+    this.root.destroy();
+  }
+}
+
+/** Runs `render` and tells whether the box's text changed. */
+function setIfChanged(box: Widgets.BoxElement, render: () => void): boolean {
+  const before = box.getContent();
+  render();
+  return box.getContent() !== before;
+}
+
+export function mount(ctx: PageContext): Page {
+  return new DashboardPage(ctx);
+}
+
+export const dashboard: PageModule = { id: 'dashboard', keys, mount };

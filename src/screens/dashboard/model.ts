@@ -1,0 +1,81 @@
+import type { SystemStatus } from '../../core/app.js';
+import type { ExchangeStats } from '../../core/exchange/port.js';
+import type { LogRecord } from '../../core/events.js';
+import { exchangeStateText } from '../exchange.js';
+import type { TFunction } from '../../core/i18n.js';
+import type { ThemeRole } from '../theme.js';
+import { formatBytes, formatDuration, formatUtc } from '../widgets.js';
+
+/**
+ * The Dashboard's view model, free of any terminal: the process figures, the worker pools and
+ * jobs, the exchange block and the log lines as plain rows, and the log panel's state.
+ */
+
+/** The process block: [label, value] rows. */
+export function processRows(s: SystemStatus, mode: string, t: TFunction): [string, string][] {
+  return [
+    [t('dashboard.uptime'), `${formatDuration(s.uptimeMs, false)} (${formatUtc(s.startedAt, false)} UTC)`],
+    [t('dashboard.memory'), formatBytes(s.rssBytes)],
+    [t('dashboard.heap'), formatBytes(s.heapUsedBytes)],
+    [t('dashboard.events'), t('dashboard.eventsValue', { rate: s.eventsPerSecond.toFixed(1), total: s.eventsTotal })],
+    [t('dashboard.mode'), mode],
+    [t('dashboard.exchange'), exchangeStateText(s.exchange, t).text],
+    [t('dashboard.readonly'), s.readonly ? t('dashboard.yes') : t('dashboard.no')],
+    [t('dashboard.database'), s.databasePath],
+    [t('dashboard.schema'), s.schemaVersion ?? '-'],
+  ];
+}
+
+/** The pools table: a header row, then one row per pool (name, threads, max, running, queued, completed, failed). */
+export function poolRows(s: SystemStatus, t: TFunction): string[][] {
+  return [
+    [t('dashboard.pool'), t('dashboard.threads'), t('dashboard.max'), t('dashboard.running'), t('dashboard.queued'), t('dashboard.completed'), t('dashboard.failed')],
+    ...s.pools.map((p) => [t(`dashboard.poolNames.${p.name}`), String(p.threads), String(p.maxThreads), String(p.running), String(p.queued), String(p.completed), String(p.failed)]),
+  ];
+}
+
+/** The jobs shown under the pools (at most `max`). */
+export function jobLabels(s: SystemStatus, max = 5): string[] {
+  return s.jobs.slice(0, max).map((j) => j.label);
+}
+
+/** The exchange block's two lines (connection figures, order books), or undefined when offline. */
+export function exchangeLines(st: ExchangeStats | undefined, t: TFunction): [string, string] | undefined {
+  if (!st) return undefined;
+  const line = t('exchange.dashboard.line', {
+    venue: st.simulated ? t('exchange.dashboard.simulated') : st.venue,
+    rate: st.messagesPerSecond.toFixed(0), lag: Math.round(st.lagMs), maxLag: Math.round(st.maxLagMs), reconnects: st.reconnects,
+    streams: st.streams, connections: st.connections, weight: st.usedWeight, limit: st.weightLimit,
+  });
+  const books = st.books.length === 0
+    ? t('exchange.dashboard.noBooks')
+    : st.books.map((b) => t('exchange.dashboard.book', { symbol: b.symbol, state: t(`exchange.dashboard.bookState.${b.state}`), bid: b.bestBid ?? '-', ask: b.bestAsk ?? '-', resyncs: b.resyncs })).join('  ');
+  return [line, books];
+}
+
+const LEVEL_ROLE: Record<string, ThemeRole> = { trace: 'muted', debug: 'muted', info: 'fg', warn: 'warn', error: 'error', fatal: 'error' };
+
+/** One log line: UTC time of day, the level (padded, coloured by role) and `[component] message`. */
+export function logRow(r: LogRecord): { time: string; level: string; role: ThemeRole; text: string } {
+  return {
+    time: new Date(r.time).toISOString().slice(11, 19),
+    level: r.level.toUpperCase().padEnd(5).slice(0, 5),
+    role: LEVEL_ROLE[r.level] ?? 'fg',
+    text: `${r.component ? `[${r.component}] ` : ''}${r.msg}`,
+  };
+}
+
+/** The log panel: shown or hidden, and whether it follows the newest line. */
+export class LogPanelState {
+  follow = true;
+  constructor(public shown: boolean) {}
+
+  toggle(): void {
+    this.shown = !this.shown;
+  }
+
+  /** A scroll by the user: following stops going up, resumes at the bottom. */
+  scrolled(atBottom: boolean): void {
+    this.follow = atBottom;
+  }
+}
