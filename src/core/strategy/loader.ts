@@ -164,7 +164,7 @@ export class StrategyLoader {
       };
       withTimeLimit(EVAL_LIMIT_MS, () => wrapper(module.exports, require, module));
       const m = module.exports as Record<string, unknown>;
-      exported = m && typeof m === 'object' && 'default' in m ? m.default : m;
+      exported = m && typeof m === 'object' && 'default' in m ? m.default : typeof m?.create === 'function' ? m : undefined;
     } catch (error) {
       const failure = strategyFailure(strategy, 'export', error);
       const reason = failure.kind === 'timeout' ? `top-level code did not finish within ${EVAL_LIMIT_MS} ms` : `loading the file threw: ${(error as Error)?.message ?? String(error)}`;
