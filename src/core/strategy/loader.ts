@@ -147,7 +147,7 @@ export class StrategyLoader {
     const hash = createHash('sha256').update(js).digest('hex').slice(0, 16);
     if (previous && previous.hash === hash) return { ...previous, inputs, sourceHash };
     if (previous?.scriptName) unregisterCompiled(previous.scriptName);
-    const scriptName = `${path}#atm-${hash}`;
+    const scriptName = `${path}.atm-${hash}.js`;
     registerCompiled(scriptName, { file: path, dir, map: sourceMapFrom(mapJson), code: js, lineOffset: 1 });
     const strategy: LoadedStrategy = { name, spec: undefined as never, source: path };
     let exported: unknown;

@@ -62,6 +62,23 @@ export function locateError(error: unknown, fallbackFile?: string): SourcePositi
 }
 
 /**
+ * Maps a position (1-based) in a compiled script, named as the inspector or a stack names it (the
+ * script name, or a file: URL of it), to the user's source.
+ */
+export function locateCompiled(scriptNameOrUrl: string, line1: number, column1: number): SourcePosition | undefined {
+  let name = scriptNameOrUrl;
+  if (name.startsWith('file://')) {
+    try {
+      name = decodeURIComponent(name.slice('file://'.length));
+    } catch {
+      /* keep it */
+    }
+  }
+  const c = compiled.get(name) ?? compiled.get(scriptNameOrUrl);
+  return c ? mapPosition(c, line1, column1) : undefined;
+}
+
+/**
  * Where a function was written, found from its source text in the compiled code (for errors that
  * have no stack, e.g. a returned NaN: the error names the onKline that returned it).
  */
