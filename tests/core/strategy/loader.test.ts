@@ -113,6 +113,13 @@ describe('user strategy files', () => {
     expect(runCheck(loaded('stops'), { klines: 5 }).error?.reason).toMatch(/onKline returned \{"target":1,"stopLoss":-3\}/);
   });
 
+  it('reports a read past the current kline (lookahead) at the line of the read', () => {
+    const file = write('peek.ts', strategyFile(`      const next = klines.close.at(i + 1);\n      return next > c ? 1 : 0;`));
+    const report = runCheck(loaded('peek'), { klines: 10 });
+    expect(report.error).toMatchObject({ kind: 'lookahead', file, line: 9, kline: 0 });
+    expect(report.error!.reason).toBe('read kline 1 while at kline 0: a strategy sees closed klines only (0..0)');
+  });
+
   it('bounds an endless loop with a time limit and names the kline and the file', () => {
     const file = write('spin.ts', strategyFile(`      if (i === 12) {\n        for (;;) {}\n      }\n      return 0;`));
     const report = runCheck(loaded('spin'), { klines: 50, timeLimitMs: 300 });
