@@ -279,13 +279,19 @@ const limitScript = new vm.Script('run()', { filename: 'atm-strategy-time-limit'
  * Runs `fn` and interrupts it after `ms` milliseconds of wall time, even inside an endless loop
  * (vm's watchdog). Throws an Error with code ERR_SCRIPT_EXECUTION_TIMEOUT then (strategyFailure
  * turns it into a 'timeout' StrategyError). Costs about 0.1 ms per call: wrap chunks of klines, not
- * single klines. Not reentrant.
+ * single klines. A nested call runs under the outer limit.
  */
+let limitActive = false;
+
 export function withTimeLimit<T>(ms: number, fn: () => T): T {
+  // Nested: the outer limit already bounds this call.
+  if (limitActive) return fn();
+  limitActive = true;
   (limitContext as { run: unknown }).run = fn;
   try {
     return limitScript.runInContext(limitContext, { timeout: Math.max(1, Math.round(ms)) }) as T;
   } finally {
     (limitContext as { run: unknown }).run = undefined;
+    limitActive = false;
   }
 }
