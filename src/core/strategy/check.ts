@@ -1,3 +1,4 @@
+import { defaultCac } from '../analysis/cac.js';
 import type { KlineColumns } from '../analysis/indicators/index.js';
 import { mulberry32 } from '../random.js';
 import { validateParams } from './params.js';
@@ -65,7 +66,7 @@ export interface CheckReport {
 
 /**
  * Validates a strategy's parameters (defaults filled) and runs it over a generated series,
- * in this thread. A throw, garbage, lookahead or overrun becomes `error` (file, line, kline).
+ * in this thread (a strategy that reads a CAC gets the default CAC). A throw, garbage, lookahead or overrun becomes `error` (file, line, kline).
  */
 export function runCheck(strategy: LoadedStrategy, options: CheckOptions = {}): CheckReport {
   const count = options.klines ?? 2000;
@@ -83,7 +84,12 @@ export function runCheck(strategy: LoadedStrategy, options: CheckOptions = {}): 
   if (!params.ok) return done(params.error);
   report.params = { ...params.value } as Record<string, number | string>;
   const klines = generateKlines(count, options.seed ?? 1);
-  const prepared = prepareRun(strategy, params.value, klines, { symbol: 'CHECKUSDT', interval: '1m', progress: options.progress });
+  const prepared = prepareRun(strategy, params.value, klines, {
+    symbol: 'CHECKUSDT',
+    interval: '1m',
+    progress: options.progress,
+    cac: strategy.spec.usesCac ? defaultCac('check') : undefined,
+  });
   if (!prepared.ok) return done(prepared.error);
   const runner = prepared.value;
   const loop = () => {

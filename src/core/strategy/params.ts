@@ -50,6 +50,7 @@ export function validateSpec(value: unknown, name: string, file?: string): Resul
   if (typeof s.create !== 'function') return err('create: expected a function (ctx) => ({ onKline(i, k, ind) { ... } })');
   if (s.check !== undefined && typeof s.check !== 'function') return err('check: expected a function (params) => problem or undefined');
   if (s.indicators !== undefined && typeof s.indicators !== 'function') return err('indicators: expected a function (params) => ({ name: "SMA:n=20", ... })');
+  if (s.usesCac !== undefined && typeof s.usesCac !== 'boolean') return err('usesCac: expected true or false');
   if (typeof s.params !== 'object' || s.params === null || Array.isArray(s.params)) return err('params: expected an object { name: { kind, default, ... } } (may be empty)');
   for (const [key, def] of Object.entries(s.params)) {
     const problem = checkDef(key, def);

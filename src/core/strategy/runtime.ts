@@ -1,6 +1,6 @@
 import vm from 'node:vm';
 import { AnalysisParamError, parseIndicatorArg, validateIndicator, type Cac, type CacIndicator } from '../analysis/cac.js';
-import { analyzeBatch } from '../analysis/engine.js';
+import { analyzeBatch, outputColumns } from '../analysis/engine.js';
 import { INDICATORS, type KlineColumns } from '../analysis/indicators/index.js';
 import { locateError, locateFunction } from './locate.js';
 import {
@@ -71,6 +71,8 @@ export class PositionState implements PositionView {
 export interface RunOptions {
   symbol?: string;
   interval?: string;
+  /** The position's CAC, for a spec with `usesCac` (ignored otherwise). */
+  cac?: Cac;
   /** When given, the runner writes the current kline index to [0] before each call (a watchdog reads it). */
   progress?: Int32Array;
 }
@@ -255,6 +257,17 @@ export function prepareRun(strategy: LoadedStrategy, params: ParamValues, klines
         if (l === 0) ind[name] = series;
       });
     });
+  }
+  if (strategy.spec.usesCac) {
+    const cac = options.cac;
+    if (!cac) return fail(new StrategyError({ kind: 'indicators', strategy: strategy.name, reason: 'this strategy reads a CAC (usesCac); give the position a CAC', file: strategy.source === 'builtin' ? undefined : strategy.source }));
+    const result = analyzeBatch(cac, klines);
+    const names = outputColumns(cac).columns;
+    for (let c = 0; c < names.length; c++) {
+      if (ind[names[c]]) return fail(new StrategyError({ kind: 'indicators', strategy: strategy.name, reason: `indicators(): ${names[c]} is also a CAC column; rename the indicator`, file: strategy.source === 'builtin' ? undefined : strategy.source }));
+      columns[names[c]] = result.values[c];
+      ind[names[c]] = new ColumnSeries(result.values[c], cursor);
+    }
   }
   Object.freeze(ind);
   const k = Object.freeze(view(klines, cursor));

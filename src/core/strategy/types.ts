@@ -152,6 +152,12 @@ export interface StrategySpec<D extends ParamDefs = ParamDefs> {
   check?(p: ParamValues<D>): string | undefined;
   /** The indicators to compute before the loop, by the name `ind` will have. */
   indicators?(p: ParamValues<D>): Record<string, IndicatorRequest>;
+  /**
+   * The strategy reads the position's CAC (the configured indicators and PIP, docs/indicators.md):
+   * the engine computes it too, and its columns appear in `ind` under their `<TYPE>.<line>` names
+   * (`ind['PIP.direction']`). The PIP-based trade controls use this.
+   */
+  usesCac?: boolean;
   /** A fresh instance per position and run. */
   create(ctx: StrategyContext<D>): StrategyInstance;
 }

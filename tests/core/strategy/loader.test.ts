@@ -154,3 +154,30 @@ describe('user strategy files', () => {
     expect(runCheck(s, { klines: 3000, params: { side: 'long' } })).toMatchObject({ ok: true, short: 0 });
   });
 });
+
+describe('a strategy that reads the position CAC', () => {
+  it('sees the CAC columns by <TYPE>.<line>, equal to the analysis batch output', async () => {
+    const { analyzeBatch } = await import('../../../src/core/analysis/engine.js');
+    const { defaultCac } = await import('../../../src/core/analysis/cac.js');
+    const { generateKlines } = await import('../../../src/core/strategy/check.js');
+    const { prepareRun } = await import('../../../src/core/strategy/runtime.js');
+    write('follow-pip.ts', `import { defineStrategy } from 'atm/strategy';\nexport default defineStrategy({ description: 'PIP direction', params: {}, usesCac: true,\n  create: ({ ind }) => { const d = ind['PIP.direction']; return { onKline: (i: number) => (d.at(i) === d.at(i) ? d.at(i) : 0) }; } });\n`);
+    const s = loaded('follow-pip');
+    const k = generateKlines(3000, 9);
+    expect(prepareRun(s, {}, k).ok).toBe(false); // no CAC given
+    const cac = defaultCac('t');
+    const r = prepareRun(s, {}, k, { cac });
+    if (!r.ok) throw r.error;
+    const expected = analyzeBatch(cac, k);
+    const direction = expected.values[expected.columns.indexOf('PIP.direction')];
+    let nonZero = 0;
+    for (let i = 0; i < 3000; i++) {
+      r.value.step(i);
+      const want = direction[i] === direction[i] ? direction[i] : 0;
+      expect(r.value.target).toBe(want);
+      if (want !== 0) nonZero++;
+    }
+    expect(nonZero).toBeGreaterThan(0);
+    expect(runCheck(s, { klines: 500 }).ok).toBe(true);
+  });
+});
