@@ -146,7 +146,10 @@ export async function checkInWorker(target: { name: string } | { file: string },
       let strategy = label;
       let source = '';
       let timer = setTimeout(() => overrun('load'), loadLimitMs);
+      /** Set once an outcome is decided (the overrun path terminates the worker, which emits 'exit'). */
+      let settled = false;
       const overrun = async (phase: 'load' | 'run') => {
+        settled = true;
         const limit = phase === 'load' ? loadLimitMs : timeLimitMs;
         const where = await probe.locate(pathToFileURL(file).href).catch(() => undefined);
         const at = kline[0];
@@ -170,14 +173,23 @@ export async function checkInWorker(target: { name: string } | { file: string },
           timer = setTimeout(() => overrun('run'), timeLimitMs);
         } else {
           clearTimeout(timer);
+          settled = true;
           resolve(m.report);
         }
       });
       worker.on('error', (error) => {
         clearTimeout(timer);
+        settled = true;
         reject(error);
       });
-      worker.on('exit', () => clearTimeout(timer));
+      worker.on('exit', (code) => {
+        clearTimeout(timer);
+        if (settled) return;
+        // No report: the strategy ended the thread itself (e.g. process.exit).
+        const at = kline[0];
+        const error = new StrategyError({ kind: 'throw', strategy, reason: `stopped the worker thread (exit code ${code}) before finishing`, file: source || undefined, kline: at >= 0 ? at : undefined });
+        resolve({ ok: false, strategy, source, klines: rest.klines ?? 2000, decisions: 0, long: 0, short: 0, flat: 0, targetChanges: 0, withStops: 0, elapsedMs: 0, error: error.toJSON() });
+      });
     });
   } finally {
     probe.stop();

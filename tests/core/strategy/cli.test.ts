@@ -80,6 +80,10 @@ describe('atm strategy', () => {
     expect(spin.code).toBe(2);
     expect(JSON.parse(spin.out.trim()).error).toMatchObject({ kind: 'timeout', file: loop, line: 8, kline: 500 });
     expect(spin.err).toMatch(new RegExp(`^atm: ${loop}:8:\\d+: spin: did not finish 2000 klines within 300 ms`));
+    writeFileSync(join(dir, 'quits.ts'), "import { defineStrategy } from 'atm/strategy';\nexport default defineStrategy({ description: 'x', params: {}, create: () => ({ onKline: (i: number) => (i === 5 ? process.exit(7) : 0) }) });\n");
+    const quits = atm('strategy', 'check', 'quits');
+    expect(quits.code).toBe(2);
+    expect(quits.err).toBe(`atm: ${join(dir, 'quits.ts')}: quits: stopped the worker thread (exit code 7) before finishing (at kline 5)\n`);
     expect(atm('strategy', 'check', 'nope').err).toMatch(/^atm: nope: no such strategy; known: buy-and-hold, sma-cross, /);
   }, 120_000);
 });
