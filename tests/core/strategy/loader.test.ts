@@ -142,6 +142,13 @@ describe('user strategy files', () => {
     expect(registry.list().find((e) => e.source.endsWith('sma-cross.ts'))?.error?.reason).toMatch(/a built-in strategy is called sma-cross/);
   });
 
+  it('reports bad indicator requests and a create() that throws, before the first kline', () => {
+    const file = write('badind.ts', `import { defineStrategy } from 'atm/strategy';\nexport default defineStrategy({ description: 'x', params: {}, indicators: () => ({ avg: 'SMA:n=1' }), create: () => ({ onKline: () => 0 }) });\n`);
+    expect(runCheck(loaded('badind')).error).toMatchObject({ kind: 'indicators', file, reason: 'indicators().avg: SMA.n: 1 is out of range; allowed: an integer from 2 to 100000' });
+    write('badcreate.ts', `import { defineStrategy } from 'atm/strategy';\nexport default defineStrategy({ description: 'x', params: {},\n  create: () => {\n    throw new Error('no state');\n  } });\n`);
+    expect(runCheck(loaded('badcreate')).error).toMatchObject({ kind: 'create', line: 4, reason: 'no state' });
+  });
+
   it('the template compiles and runs as it is', () => {
     write('from-template.ts', readTemplate(packageRoot()));
     const s = loaded('from-template');
