@@ -7,9 +7,10 @@ import * as keys from './keys.js';
 import * as data from './data.js';
 import * as analyze from './analyze.js';
 import * as exchangeSim from './exchange-sim.js';
+import * as strategy from './strategy.js';
 
 /**
  * Every `atm` subcommand. Each module exports `register(program)`; add yours here. Commands call
  * the same App facade the TUI uses.
  */
-export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim];
+export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim, strategy];
