@@ -172,6 +172,7 @@ export class App {
         };
       },
       onError: (error) => this.reportError('analysis', error),
+      knownSymbol: (symbol) => this.market.series(symbol).length > 0 || this.market.symbols().some((s) => s.symbol === symbol) || this.market.isListed(symbol) === true,
     });
     return this.analysisService;
   }

@@ -1,11 +1,12 @@
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { AnalysisParamError, cacToJson, parseIndicatorArg, validateCac, validateIndicator, validatePip, type Cac } from '../../core/analysis/cac.js';
 import type { AnalysisResult } from '../../core/analysis/engine.js';
 import type { App } from '../../core/app.js';
-import { ArchiveError, readArchiveFile } from '../../core/market/archive.js';
-import { concatKlines, parseInterval, type Klines } from '../../core/market/klines.js';
+import { ArchiveError, parseArchiveFileName, readArchiveFile } from '../../core/market/archive.js';
+import { concatKlines, parseInterval, type Interval, type Klines } from '../../core/market/klines.js';
 import { UserError, withApp } from '../context.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -30,19 +31,26 @@ export function parseTime(option: string, value: string | undefined): number | u
   return t;
 }
 
-/** Reads a CAC file (YAML or JSON). */
-export function readCacFile(path: string): Cac {
+/** `--from` after `--to` is a mistake to name, not an empty range. */
+export function checkRange(from: number | undefined, to: number | undefined): void {
+  if (from !== undefined && to !== undefined && from > to) {
+    throw new UserError(`--from ${new Date(from).toISOString()} is later than --to ${new Date(to).toISOString()}`);
+  }
+}
+
+/** Reads a CAC file (YAML or JSON); `option` names the option that gave the path. */
+export function readCacFile(path: string, option = '--cac'): Cac {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UserError(`--cac ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UserError(`${option} ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   let data: unknown;
   try {
     data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new UserError(`--cac ${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+    throw new UserError(`${option} ${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }
   try {
     return validateCac(data, path);
@@ -67,13 +75,24 @@ export function cacFromArgs(args: string[], name = ''): Cac {
 
 /** Writes the result as one JSON object, column by column, without building the whole text. */
 async function writeResult(result: AnalysisResult, format: 'json' | 'csv', out: string | undefined): Promise<void> {
-  const stream = out ? createWriteStream(out) : process.stdout;
+  const stream = out ? createWriteStream(out, { fd: openOutput(out) }) : process.stdout;
   let failure: Error | undefined;
   const onError = (error: Error) => (failure = error);
   stream.on('error', onError);
   const write = async (chunk: string): Promise<void> => {
     if (failure) throw new UserError(`cannot write ${out ?? 'the output'}: ${failure.message}`);
-    if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', resolve));
+    if (!stream.write(chunk)) {
+      // wait for room, or for the error that means there will never be any
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          stream.off('drain', done);
+          stream.off('error', done);
+          resolve();
+        };
+        stream.once('drain', done);
+        stream.once('error', done);
+      });
+    }
   };
   const num = (v: number) => (v === v ? String(v) : format === 'json' ? 'null' : '');
   const n = result.openTime.length;
@@ -109,10 +128,36 @@ async function writeResult(result: AnalysisResult, format: 'json' | 'csv', out: 
   if (failure) throw new UserError(`cannot write ${out ?? 'the output'}: ${(failure as Error).message}`);
 }
 
+/** Opens `--out` for writing now, so a bad path is one clear line before any work is done. */
+function openOutput(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'no permission' : (error as Error).message;
+    throw new UserError(`--out ${path}: cannot write the file (${why})`);
+  }
+}
+
+/** `--interval` as an Interval, or a user error naming the option. */
+function intervalOption(value: string): Interval {
+  try {
+    return parseInterval(value);
+  } catch (error) {
+    throw new UserError(`--interval: ${(error as Error).message}`);
+  }
+}
+
 function readInputs(files: string[], symbol?: string, interval?: string): Klines {
   const parts: Klines[] = [];
+  const wanted = interval === undefined ? undefined : intervalOption(interval);
   for (const file of files) {
-    for (const f of readArchiveFile(file, { symbol, interval: interval ? parseInterval(interval) : undefined })) parts.push(f.klines);
+    // the file name's interval is what the rows are; --interval may only say it where the name does not
+    const named = parseArchiveFileName(file)?.interval;
+    if (wanted && named && named !== wanted) {
+      throw new UserError(`--interval ${wanted} does not match ${basename(file)}, which holds ${named} klines (leave --interval out, or give ${wanted} files)`);
+    }
+    for (const f of readArchiveFile(file, { symbol, interval: named ?? wanted })) parts.push(f.klines);
   }
   const all = concatKlines(parts);
   for (let i = 1; i < all.length; i++) {
@@ -157,6 +202,7 @@ export function register(program: Command): void {
       if (!options.cac && !options.indicator) throw new UserError('give --indicator TYPE[:param=value,...] (repeatable) or --cac <file>');
       const from = parseTime('--from', options.from);
       const to = parseTime('--to', options.to);
+      checkRange(from, to);
       await userErrors(async () => {
         // the batch runs on the analysis worker pool, the same path as the TUI's analyses
         await withApp(command, async (app: App) => {
@@ -182,7 +228,7 @@ export function register(program: Command): void {
             }
           } else {
             if (!options.interval) throw new UserError('--interval is needed with --symbol');
-            const interval = parseInterval(options.interval);
+            const interval = intervalOption(options.interval);
             klines = app.analysis.loadKlines(options.symbol!.toUpperCase(), interval, from, to);
             if (klines.length === 0) throw new UserError(`no stored klines for ${options.symbol!.toUpperCase()} ${interval} in that range (import or download them first)`);
           }
@@ -222,7 +268,7 @@ export function register(program: Command): void {
     .action(async (options: { name?: string; indicator?: string[]; file?: string }, command: Command) => {
       await userErrors(() =>
         withApp(command, async (app) => {
-          const base = options.file ? readCacFile(options.file) : cacFromArgs(options.indicator ?? []);
+          const base = options.file ? readCacFile(options.file, '--file') : cacFromArgs(options.indicator ?? []);
           const saved = await app.analysis.saveCac({ name: options.name ?? base.name, ...cacToJson(base) });
           process.stdout.write(`saved ${saved.cac.name} (id ${saved.id})\n`);
         }),
@@ -249,12 +295,7 @@ export function register(program: Command): void {
         withApp(command, async (app) => {
           const c = await app.analysis.getCac(name);
           if (!c) throw new UserError(`no stored CAC named ${JSON.stringify(name)}`);
-          let interval: string;
-          try {
-            interval = parseInterval(options.interval);
-          } catch (error) {
-            throw new UserError(`--interval: ${(error as Error).message}`);
-          }
+          const interval = intervalOption(options.interval);
           const view = await app.analysis.createAnalysis(c.id, options.symbol, interval);
           process.stdout.write(`analysis ${view.id}: ${c.cac.name} on ${view.symbol} ${view.interval}, ${view.count} stored klines analysed, state ${view.liveState}\n`);
         }),

@@ -60,6 +60,8 @@ export class AnalysisService {
       /** Opens the local order book of a symbol (the exchange), when one can be kept. */
       book?: (symbol: string) => BookFeed | undefined;
       onError?: (error: unknown) => void;
+      /** Whether a symbol is known (stored klines, stored or listed exchange symbols); default: all are. */
+      knownSymbol?: (symbol: string) => boolean;
     },
   ) {
     this.store = deps.analyses;
@@ -172,7 +174,13 @@ export class AnalysisService {
     const stored = (await this.store.listCacs()).find((c) => c.id === cacId);
     if (!stored) throw new AnalysisParamError('analysis', 'cac', `no CAC with id ${cacId}`);
     parseInterval(interval);
-    const a = await this.store.createAnalysis(cacId, symbol.toUpperCase(), interval);
+    const upper = symbol.toUpperCase();
+    if (this.deps.knownSymbol && !this.deps.knownSymbol(upper)) {
+      throw new AnalysisParamError('analysis', 'symbol', `${upper} is not a known symbol: nothing is stored for it and no exchange lists it`);
+    }
+    const twin = (await this.store.listAnalyses()).find((x) => x.configId === cacId && x.symbol === upper && x.interval === interval);
+    if (twin) throw new AnalysisParamError('analysis', 'symbol', `${stored.cac.name} is already applied to ${upper} ${interval} (analysis ${twin.id})`);
+    const a = await this.store.createAnalysis(cacId, upper, interval);
     await this.startHosted(a, stored.cac);
     return (await this.list()).find((v) => v.id === a.id)!;
   }

@@ -106,4 +106,23 @@ describe('atm analyze', () => {
     const list = JSON.parse(atm('analyses', '--json').out) as { cacName: string; symbol: string; lastOpenTime: number }[];
     expect(list[0]).toMatchObject({ cacName: 'CAC_1', symbol: 'BTCUSDT', lastOpenTime: K.openTime[299] });
   });
+
+  it('says what is wrong, in one line and exit 2, for each mistake a new user made', () => {
+    const csv = join(tmp.home, 'BTCUSDT-1m-2023-11-14.csv');
+    const one = (r: { code: number | null; out: string; err: string }, text: string) => {
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toEqual([expect.stringContaining(text)]);
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+    };
+    one(atm('analyze', '--input', csv, '--indicator', 'SMA:n=3', '--out', join(tmp.home, 'no', 'such', 'dir', 'out.json')), 'cannot write the file (its folder does not exist)');
+    one(atm('analyze', '--symbol', 'BTCUSDT', '--interval', '7m', '--indicator', 'SMA:n=3'), '--interval: unknown interval "7m"');
+    one(atm('analyze', '--symbol', 'BTCUSDT', '--interval', '1m', '--indicator', 'SMA:n=3', '--from', '2023-11-15', '--to', '2023-11-14'), 'is later than --to');
+    one(atm('analyze', '--input', csv, '--interval', '5m', '--indicator', 'SMA:n=3'), '--interval 5m does not match BTCUSDT-1m-2023-11-14.csv, which holds 1m klines');
+    one(atm('cac', 'save', '--file', join(tmp.home, 'nope.json')), '--file');
+    atm('cac', 'save', '--name', 'dup', '--indicator', 'SMA:n=3');
+    one(atm('cac', 'apply', 'dup', '--symbol', 'FOOUSDT', '--interval', '1m'), 'FOOUSDT is not a known symbol');
+    expect(atm('cac', 'apply', 'dup', '--symbol', 'BTCUSDT', '--interval', '1m').code).toBe(0);
+    one(atm('cac', 'apply', 'dup', '--symbol', 'btcusdt', '--interval', '1m'), 'dup is already applied to BTCUSDT 1m');
+    one(atm('frobnicate'), "unknown command 'frobnicate': the commands are tui, status");
+  });
 });
