@@ -23,6 +23,11 @@ export interface PageContext {
   toast(message: string, kind?: 'info' | 'error'): void;
   /** Opens another page. */
   goTo(page: PageId): void;
+  /**
+   * Asks a yes/no question in an overlay before a destructive action; `onYes` runs only on `y`
+   * (`n`, Esc, `q` or Ctrl-C say no). The question names what goes, and what goes with it.
+   */
+  confirm(question: string, onYes: () => void | Promise<void>): void;
 }
 
 export interface Page {

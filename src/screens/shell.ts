@@ -113,6 +113,7 @@ export class Shell {
       markDirty: () => this.markDirty(),
       toast: (message, kind) => this.toast(message, kind),
       goTo: (page) => this.goTo(page),
+      confirm: (question, onYes) => this.confirm(question, onYes),
     };
   }
 
@@ -311,6 +312,26 @@ export class Shell {
   private closeModal(): void {
     this.modal?.close();
     this.modal = undefined;
+    this.markDirty();
+  }
+
+  /** A yes/no overlay; `onYes` runs on `y` only. */
+  confirm(question: string, onYes: () => void | Promise<void>): void {
+    if (this.modal) this.closeModal();
+    const t = this.app.t;
+    const box = this.overlay({
+      top: 'center', left: 'center', width: '70%', height: 7, label: ` ${t('confirm.title')} `,
+      content: `\n ${esc(question)}\n\n ${esc(t('confirm.hint'))}`,
+    });
+    this.modal = {
+      handleKey: (_ch, key) => {
+        if (key.full === 'y' || key.full === 'S-y') {
+          this.closeModal();
+          void (async () => onYes())().catch((error) => this.toast(t('toast.error', { message: (error as Error).message }), 'error'));
+        } else if (['n', 'S-n', 'escape', 'q', 'C-c', 'enter', 'return'].includes(key.full)) this.closeModal();
+      },
+      close: () => box.destroy(),
+    };
     this.markDirty();
   }
 

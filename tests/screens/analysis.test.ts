@@ -82,6 +82,30 @@ describe('Currency Analysis and AutoTrade pages (headless)', () => {
     await until(/CAC_1\s+BTCUSDT\s+1m\s+#1 \(thread \d+\)\s+running\s+600/);
     const last = new Date(k.openTime[599]).toISOString().slice(0, 16).replace('T', ' ');
     expect(screenText()).toContain(last);
+
+    // Deleting asks first and names what goes with it; n keeps everything, y deletes.
+    shell.goTo('analysis');
+    await until('#1 CAC_1 BTCUSDT 1m');
+    hs.type('d'); // the analysis list has the focus after applying
+    await until('Remove analysis #1 (BTCUSDT 1m, CAC_1)?');
+    hs.type('n');
+    await waitFor(() => !screenText().includes('Are you sure?'), 5000, 'the question to close');
+    hs.type('f'); // to the CAC list
+    hs.type('d');
+    await until('Delete the CAC CAC_1 and its 1 analyses (#1 BTCUSDT 1m)?');
+    hs.type('n');
+    await waitFor(() => !screenText().includes('Are you sure?'), 5000, 'the question to close');
+    expect((await app.analysis.listCacs()).length).toBe(1);
+    expect((await app.analysis.list()).length).toBe(1);
+    hs.type('d');
+    await until('Delete the CAC CAC_1');
+    hs.type('y');
+    let left = 1;
+    await waitFor(() => {
+      void app.analysis.listCacs().then((l) => (left = l.length));
+      return left === 0;
+    }, 5000, 'the CAC to be deleted');
+    expect(await app.analysis.list()).toEqual([]);
   });
 
   it('shows the pages in Korean', async () => {

@@ -127,21 +127,31 @@ class AnalysisPage implements Page {
     void this.loadChart(a.id);
   }
 
+  /** Deletes the selected CAC (with its analyses) or analysis, after asking. */
   private async remove(): Promise<void> {
     const { t } = this.ctx;
     if (this.lists.focus === 'cacs') {
       const c = this.lists.selectedCac();
       if (!c) return;
-      await this.app.analysis.deleteCac(c.id);
-      this.ctx.toast(t('analysis.deleted', { name: c.cac.name }));
+      const going = (await this.app.analysis.list()).filter((a) => a.configId === c.id);
+      const question = going.length === 0
+        ? t('analysis.confirmDeleteCac', { name: c.cac.name })
+        : t('analysis.confirmDeleteCacWith', { name: c.cac.name, count: going.length, list: going.map((a) => `#${a.id} ${a.symbol} ${a.interval}`).join(', ') });
+      this.ctx.confirm(question, async () => {
+        await this.app.analysis.deleteCac(c.id);
+        this.ctx.toast(t('analysis.deleted', { name: c.cac.name }));
+        await this.refresh();
+      });
     } else {
       const a = this.lists.selectedAnalysis();
       if (!a) return;
-      await this.app.analysis.deleteAnalysis(a.id);
-      if (this.viewed === a.id) this.viewed = undefined;
-      this.ctx.toast(t('analysis.removed', { id: a.id }));
+      this.ctx.confirm(t('analysis.confirmRemove', { id: a.id, symbol: a.symbol, interval: a.interval, name: a.cacName }), async () => {
+        await this.app.analysis.deleteAnalysis(a.id);
+        if (this.viewed === a.id) this.viewed = undefined;
+        this.ctx.toast(t('analysis.removed', { id: a.id }));
+        await this.refresh();
+      });
     }
-    await this.refresh();
   }
 
   private async refresh(): Promise<void> {
