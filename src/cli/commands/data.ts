@@ -132,6 +132,7 @@ export function register(program: Command): void {
           for (const f of summary.files) {
             const name = f.entry ? `${f.file} (${f.entry})` : f.file;
             if (f.error) lines.push(t('data.importFailed', { file: name, error: f.error }));
+            else if (f.empty) lines.push(t('data.importEmpty', { file: name }));
             else
               lines.push(
                 t('data.importFile', {
@@ -140,7 +141,9 @@ export function register(program: Command): void {
                   inserted: f.inserted,
                   duplicates: f.duplicates,
                   checksum: f.checksum === 'ok' ? t('data.checksumOk') : t('data.checksumAbsent'),
-                }) + (f.changed > 0 ? ' ' + t('data.changedKept', { count: f.changed }) : ''),
+                }) +
+                  (f.repeated > 0 ? ' ' + t('data.repeatedInFile', { count: f.repeated }) : '') +
+                  (f.changed > 0 ? ' ' + t('data.changedKept', { count: f.changed }) : ''),
               );
           }
           lines.push(
@@ -162,6 +165,8 @@ export function register(program: Command): void {
           }
           process.stdout.write(lines.join('\n') + '\n');
         }
+        // empty files only: nothing was imported, and the user should hear it (exit status 2)
+        if (summary.rows === 0 && summary.failed === 0) throw new UserError(app.t('data.nothingImported', { paths: paths.join(', ') }));
         if (summary.failed > 0) process.exitCode = 1;
       });
     });
