@@ -23,8 +23,17 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** A reader that goes away (`atm data status --json | head -c1`) ends atm quietly, as Unix tools do. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw error;
+  });
+}
+
 /** Runs the command line; user errors print one line and exit with status 2. */
 export async function run(argv: string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
   const program = buildProgram();
   program.exitOverride();
   try {
