@@ -120,6 +120,18 @@ describe('atm data download against a separate exchange-sim process with faults'
     }
   }, 300_000);
 
+  it('an exchange that cannot be reached ends the download with one line, not a silent exit', async () => {
+    const home = join(tmp.home, 'unreachable');
+    mkdirSync(home);
+    const cfg = join(tmp.home, 'closed.yaml');
+    // port 9 (discard): nothing listens there on a test machine, so the connection is refused
+    writeFileSync(cfg, simConfig({ restUrl: 'http://127.0.0.1:9', wsUrl: 'ws://127.0.0.1:9' }));
+    const r = await finish(startAtm(['--home', home, '--config', cfg, 'data', 'download', '--symbol', 'BTCUSDT']), 60_000, 'download from nowhere');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^atm: the exchange cannot be reached \(.*127\.0\.0\.1:9.*\)/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('on a real failure (the exchange goes away mid-download) ends with one clear line, never silently', async () => {
     const slow = await startSim(['--faults', 'slow=300', '--history', '10', '--symbols', 'BTCUSDT']);
     try {

@@ -340,11 +340,23 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
 }
 
-/** The exchange for `data download`: the app's exchange connection (started on demand). */
+/**
+ * The exchange for `data download`: the app's exchange connection (started on demand). A venue
+ * that cannot be reached ends the command with its reason; the service's background retry (every
+ * 30 s, meant for the TUI) is not waited for, and nothing is left to end the process silently.
+ */
 async function connectForData(app: App): Promise<import('../../core/exchange/port.js').ExchangePort> {
+  let off: (() => void) | undefined;
+  const unreachable = new Promise<never>((_, reject) => {
+    off = app.bus.on('exchange.state', (state) => {
+      if (state.kind === 'disconnected') reject(new Error(state.reason));
+    });
+  });
   try {
-    return await app.exchange.start();
+    return await Promise.race([app.exchange.start(), unreachable]);
   } catch (error) {
     throw new UserError(app.t('data.noExchange', { reason: (error as Error).message }));
+  } finally {
+    off?.();
   }
 }
