@@ -226,11 +226,6 @@ export class KlineStore implements KlineRepository {
   insert(symbol: string, interval: Interval, k: Klines, options: InsertOptions = {}): InsertReport {
     if (k.length === 0) return { inserted: 0, duplicates: 0, changed: 0, chunks: 0 };
     const sorted = sortedUnique(k);
-    // off the interval's grid would corrupt the chunks' counts (and the gaps and missing figures)
-    for (let i = 0; i < sorted.length; i++) {
-      const t = sorted.openTime[i];
-      if (alignOpenTime(t, interval) !== t) throw new KlineStoreError(`${symbol} ${interval}: open time ${t} is not on the ${interval} grid; nothing was stored`);
-    }
     const source = options.source ?? 'binance';
     // IMMEDIATE (another process may be writing the same file); the report is rebuilt on a retry
     return writeTransaction(this.db.sqlite, () => {

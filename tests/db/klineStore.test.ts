@@ -118,14 +118,4 @@ describe('KlineStore', () => {
     expect(klinesEqual(s.loadRange('ETHUSDT', '4h'), aggregateKlines(hourly, '1h', '4h'))).toBe(true);
     expect(s.loadRange('ETHUSDT', '4h').length).toBe(12);
   });
-
-  it('refuses klines off the interval grid, storing nothing of the batch', async () => {
-    const { store: s } = await store();
-    const k = makeKlines(T0, 10, '5m', 6);
-    const bad = makeKlines(T0, 10, '1m', 6); // 1m open times as 5m klines
-    expect(() => s.insert('BTCUSDT', '5m', bad)).toThrow(KlineStoreError);
-    expect(() => s.insert('BTCUSDT', '5m', bad)).toThrow('BTCUSDT 5m: open time 1704067260000 is not on the 5m grid; nothing was stored');
-    expect(s.series()).toEqual([]);
-    expect(s.insert('BTCUSDT', '5m', k).inserted).toBe(10);
-  });
 });
