@@ -69,7 +69,7 @@ describe('atm data (command line)', () => {
     r = atm('data', 'delete', '--symbol', 'XRPUSDT', '--interval', '1m');
     expect(r.stdout).toContain('deleted XRPUSDT 1m: 4320 klines');
     expect(atm('data', 'status').stdout).toContain('no klines stored');
-  });
+  }, 120_000); // about a dozen atm processes: slow when the whole suite runs on two cores
 
   it('refuses rows off the interval grid and files of another interval; status and verify agree (issue 8, defect 4)', () => {
     const dir = join(tmp.home, 'grid');
