@@ -364,10 +364,12 @@ export interface ArchiveFile {
 }
 
 /**
- * Reads one archive file (`.zip` or `.csv`) fully into klines, checked against the interval (see
- * checkOpenTimes). Symbol and interval come from the file name unless given. Nothing is written.
+ * Reads one archive file (`.zip` or `.csv`) fully into klines. Symbol and interval come from the
+ * file name unless given. With `checkOpenTimes` (what the import asks for), the open times are
+ * checked against the interval and repeated rows folded (see checkOpenTimes); without it the rows
+ * come as the file has them. Nothing is written.
  */
-export function readArchiveFile(path: string, options: { symbol?: string; interval?: Interval } = {}): ArchiveFile[] {
+export function readArchiveFile(path: string, options: { symbol?: string; interval?: Interval; checkOpenTimes?: boolean } = {}): ArchiveFile[] {
   const fromName = parseArchiveFileName(path);
   const symbol = options.symbol ?? fromName?.symbol;
   const interval = options.interval ?? fromName?.interval;
@@ -384,11 +386,11 @@ export function readArchiveFile(path: string, options: { symbol?: string; interv
     const checksum = verifyChecksum(path, bytes);
     return unzipCsvFiles(bytes, path).map(({ name, data }) => {
       const parsed = parseKlineCsv(data, `${path}!${name}`);
-      const checked = checkOpenTimes(parsed, interval, `${path}!${name}`);
+      const checked = options.checkOpenTimes ? checkOpenTimes(parsed, interval, `${path}!${name}`) : { klines: parsed.klines, repeated: 0 };
       return { file: path, entry: name, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum };
     });
   }
   const parsed = parseKlineCsv(bytes, path);
-  const checked = checkOpenTimes(parsed, interval, path);
+  const checked = options.checkOpenTimes ? checkOpenTimes(parsed, interval, path) : { klines: parsed.klines, repeated: 0 };
   return [{ file: path, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum: 'absent' }];
 }

@@ -99,7 +99,7 @@ export function importArchives(store: KlineRepository, paths: readonly string[],
   for (let i = 0; i < files.length; i++) {
     const file = files[i];
     try {
-      for (const part of readArchiveFile(file, { symbol: options.symbol, interval: options.interval })) {
+      for (const part of readArchiveFile(file, { symbol: options.symbol, interval: options.interval, checkOpenTimes: true })) {
         const rows = part.klines.length + part.repeated;
         const base = { file, entry: part.entry, symbol: part.symbol, interval: part.interval, rows, repeated: part.repeated, header: part.header, checksum: part.checksum };
         if (rows === 0) {
