@@ -1,6 +1,6 @@
 import { sleep, type Clock } from '../clock.js';
 import { ExchangeError, type ExchangePort, type KlineRow } from '../exchange/port.js';
-import { allocKlines, alignOpenTime, countOpenTimes, nextOpenTime, previousOpenTime, type Interval, type Klines } from './klines.js';
+import { allocKlines, alignOpenTime, countOpenTimes, isoMinute, nextOpenTime, previousOpenTime, type Interval, type Klines } from './klines.js';
 import type { KlineRepository, KlineSource, SymbolRepository } from './repository.js';
 
 /** The kline source an exchange port delivers: the simulated local exchange, testnet, or Binance. */
@@ -197,9 +197,16 @@ export async function downloadKlines(deps: DownloadDeps, options: DownloadOption
       try {
         rows = await withRetries(deps, () => deps.port.klines(symbol, interval, { startTime: cursor, endTime: range.to, limit: PAGE_LIMIT }), retries, options.signal);
       } catch (error) {
-        if (!options.signal?.aborted) throw error;
-        report.cancelled = true; // stopped during a back-off
-        return report;
+        if (options.signal?.aborted) {
+          report.cancelled = true; // stopped during a back-off
+          return report;
+        }
+        if (!(error instanceof ExchangeError) || error.kind === 'rejected') throw error;
+        // retries used up: say where it stopped, and that running it again resumes there
+        throw new DownloadError(
+          `${symbol} ${interval}: the download stopped at ${isoMinute(cursor)} (${report.stored} klines stored) after ${retries} retries (${error.message}); what was stored stays, and the same command resumes from there`,
+          error,
+        );
       }
       report.requests++;
       // keep rows inside the range and closed
