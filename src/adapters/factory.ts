@@ -21,7 +21,7 @@ export const factory: AdapterFactory = {
       onLog: options.onLog,
     });
     try {
-      await ex.connect(options.signal);
+      await ex.connect(options.signal, options.timeoutMs);
       return ex;
     } catch (error) {
       await ex.close();

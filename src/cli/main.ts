@@ -26,12 +26,21 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** A reader that goes away (`atm data status --json | head -c1`) ends atm quietly, as Unix tools do. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw error;
+  });
+}
+
 /**
  * Runs the command line. The one place outcomes become exit statuses (src/core/errors.ts): 0 ok,
  * 1 internal error (with its stack), 2 user error (bad option, bad input, refused: one line),
  * 3 exchange unreachable (one line).
  */
 export async function run(argv: string[]): Promise<void> {
+  quietOnClosedPipe(process.stdout);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -2,22 +2,51 @@
  * The clock port. Core code never calls Date.now() or setTimeout directly: it asks a Clock, so the
  * same strategy code runs on real time (paper, live) and on simulated time (backtests, tests).
  */
+export interface TimerOptions {
+  /**
+   * A background timer (a watchdog, housekeeping) does not keep the process alive: a command
+   * line run may end while it is pending. Default false: a pending timer keeps the process alive,
+   * because usually something waits for it (a back-off before a retry); an unref'ed timer there
+   * lets Node end the process in the middle of the wait, silently, with exit status 13.
+   */
+  background?: boolean;
+}
+
 export interface Clock {
   /** Milliseconds since the Unix epoch, UTC. */
   now(): number;
   /** Calls `fn` once after `ms`; returns a cancel function. */
-  setTimer(ms: number, fn: () => void): () => void;
+  setTimer(ms: number, fn: () => void, options?: TimerOptions): () => void;
 }
 
 export class RealClock implements Clock {
   now(): number {
     return Date.now();
   }
-  setTimer(ms: number, fn: () => void): () => void {
+  setTimer(ms: number, fn: () => void, options: TimerOptions = {}): () => void {
     const handle = setTimeout(fn, ms);
-    handle.unref?.();
+    if (options.background) handle.unref?.();
     return () => clearTimeout(handle);
   }
+}
+
+/**
+ * Waits `ms` on the clock (a timer that keeps the process alive). Rejects with the signal's
+ * reason when the signal aborts first, and cancels the timer then.
+ */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      cancel();
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    const cancel = clock.setTimer(ms, () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type Klines,
 } from '../core/market/klines.js';
 import type { InsertOptions, InsertReport, KlineRepository, KlineSource, SeriesInfo } from '../core/market/repository.js';
-import type { Database } from './database.js';
+import { writeTransaction, type Database } from './database.js';
 
 export type { InsertOptions, InsertReport, KlineSource, SeriesInfo };
 
@@ -224,11 +224,12 @@ export class KlineStore implements KlineRepository {
    * Existing klines are kept unless `replace`.
    */
   insert(symbol: string, interval: Interval, k: Klines, options: InsertOptions = {}): InsertReport {
-    const report: InsertReport = { inserted: 0, duplicates: 0, changed: 0, chunks: 0 };
-    if (k.length === 0) return report;
+    if (k.length === 0) return { inserted: 0, duplicates: 0, changed: 0, chunks: 0 };
     const sorted = sortedUnique(k);
     const source = options.source ?? 'binance';
-    const tx = this.db.sqlite.transaction(() => {
+    // IMMEDIATE (another process may be writing the same file); the report is rebuilt on a retry
+    return writeTransaction(this.db.sqlite, () => {
+      const report: InsertReport = { inserted: 0, duplicates: 0, changed: 0, chunks: 0 };
       const stored = this.sourceOf(symbol, interval);
       if (stored !== undefined && stored !== source) {
         throw new KlineStoreError(`${symbol} ${interval} holds ${stored} klines; ${source} klines are never mixed into them (delete the series first)`);
@@ -243,9 +244,8 @@ export class KlineStore implements KlineRepository {
         i = j;
       }
       if (report.chunks > 0) this.refreshSeries.run({ now: Date.now(), symbol, interval, source });
+      return report;
     });
-    tx();
-    return report;
   }
 
   private writeChunk(symbol: string, interval: Interval, start: number, k: Klines, from: number, to: number, options: InsertOptions, report: InsertReport): void {
@@ -300,12 +300,11 @@ export class KlineStore implements KlineRepository {
 
   /** Removes a series (all its chunks). Returns the rows removed. */
   deleteSeriesKlines(symbol: string, interval: Interval): number {
-    const tx = this.db.sqlite.transaction(() => {
+    return writeTransaction(this.db.sqlite, () => {
       const r = this.db.sqlite.prepare('DELETE FROM kline_chunks WHERE symbol = ? AND interval = ?').run(symbol, interval);
       this.deleteSeries.run(symbol, interval);
       return r.changes;
     });
-    return tx();
   }
 
   private checkCodec(r: ChunkRow, symbol: string, interval: string): void {

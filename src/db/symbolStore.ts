@@ -1,6 +1,6 @@
 import type { SymbolInfo } from '../core/exchange/port.js';
 import type { SymbolRepository, StoredSymbol } from '../core/market/repository.js';
-import type { Database } from './database.js';
+import { writeTransaction, type Database } from './database.js';
 
 /** The `symbols` table: exchange metadata, plus each symbol's first kline time once found. */
 export class SymbolStore implements SymbolRepository {
@@ -23,7 +23,7 @@ export class SymbolStore implements SymbolRepository {
          market_max_qty = excluded.market_max_qty, min_notional = excluded.min_notional,
          onboard_date = excluded.onboard_date, info_json = excluded.info_json, updated_at = excluded.updated_at`,
     );
-    const tx = this.db.sqlite.transaction(() => {
+    writeTransaction(this.db.sqlite, () => {
       for (const s of symbols) {
         stmt.run({
           symbol: s.symbol,
@@ -48,7 +48,6 @@ export class SymbolStore implements SymbolRepository {
         });
       }
     });
-    tx();
     return symbols.length;
   }
 

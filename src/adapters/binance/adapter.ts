@@ -11,6 +11,24 @@ import { BinanceRest, type Params } from './rest.js';
 import { createSigner } from './sign.js';
 import { StreamClient, UserStream } from './ws.js';
 
+/** Connection attempts (each already retried by the REST client) on 429 / 5xx answers. */
+const CONNECT_ATTEMPTS = 6;
+
+function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const onAbort = () => {
+      clearTimeout(h);
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    const h = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 export interface BinanceExchangeOptions {
   /** "binance", "testnet" or "local" */
   venue: string;
@@ -212,11 +230,43 @@ export class BinanceExchange implements ExchangePort {
   /**
    * Checks the venue answers and prepares the client: server time offset and the rate limits of
    * exchangeInfo. Throws ExchangeError when unreachable.
+   *
+   * A venue that answers 429 or 5xx is reachable: those answers are waited out (a 429 for its
+   * Retry-After, which the governor holds every request for; a 5xx with a growing back-off) and
+   * the steps retried, at most `CONNECT_ATTEMPTS` times and never past the signal.
+   * `reachTimeoutMs` bounds only the wait for a first answer (an unreachable venue): once any
+   * HTTP answer has come, a long Retry-After is waited out, not cut short.
    */
-  async connect(signal?: AbortSignal): Promise<void> {
-    await this.rest.syncTime(signal);
-    const info = await this.exchangeInfo(signal);
-    this.rest.governor.configure(info.rateLimits);
+  async connect(signal?: AbortSignal, reachTimeoutMs?: number): Promise<void> {
+    const reach = new AbortController();
+    const answersBefore = this.rest.roundTrips;
+    const timer =
+      reachTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            if (this.rest.roundTrips === answersBefore) {
+              reach.abort(new ExchangeError(0, `${this.options.venue} did not answer within ${reachTimeoutMs} ms`, 'network', undefined, 'connect'));
+            }
+          }, reachTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, reach.signal]) : reach.signal;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.rest.syncTime(combined);
+          const info = await this.exchangeInfo(combined);
+          this.rest.governor.configure(info.rateLimits);
+          return;
+        } catch (error) {
+          const busy = error instanceof ExchangeError && (error.kind === 'rate-limited' || error.kind === 'server');
+          if (!busy || attempt >= CONNECT_ATTEMPTS || combined.aborted) throw error;
+          this.log('warn', `${this.options.venue} answered ${error.status ?? ''} ${error.code} ${error.message}; retrying the connection (${attempt}/${CONNECT_ATTEMPTS - 1})`);
+          // rate-limited: the governor already holds the next request until Retry-After has passed
+          if (error.kind === 'server') await abortableDelay(Math.min(4000, 250 * 2 ** (attempt - 1)), combined);
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---- market data ----

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { App } from '../../core/app.js';
-import { ExchangeError } from '../../core/exchange/port.js';
 import { ArchiveError } from '../../core/market/archive.js';
-import { DownloadError } from '../../core/market/download.js';
 import { exportArchive } from '../../core/market/export.js';
 import { isoMinute, parseInterval, type Interval } from '../../core/market/klines.js';
 import { verifyKlines } from '../../core/market/verify.js';
+import { AtmError, EXIT_STATUS } from '../../core/errors.js';
 import { UserError, withApp } from '../context.js';
 
 /**
@@ -132,6 +131,7 @@ export function register(program: Command): void {
           for (const f of summary.files) {
             const name = f.entry ? `${f.file} (${f.entry})` : f.file;
             if (f.error) lines.push(t('data.importFailed', { file: name, error: f.error }));
+            else if (f.empty) lines.push(t('data.importEmpty', { file: name }));
             else
               lines.push(
                 t('data.importFile', {
@@ -140,7 +140,9 @@ export function register(program: Command): void {
                   inserted: f.inserted,
                   duplicates: f.duplicates,
                   checksum: f.checksum === 'ok' ? t('data.checksumOk') : t('data.checksumAbsent'),
-                }) + (f.changed > 0 ? ' ' + t('data.changedKept', { count: f.changed }) : ''),
+                }) +
+                  (f.repeated > 0 ? ' ' + t('data.repeatedInFile', { count: f.repeated }) : '') +
+                  (f.changed > 0 ? ' ' + t('data.changedKept', { count: f.changed }) : ''),
               );
           }
           lines.push(
@@ -162,7 +164,9 @@ export function register(program: Command): void {
           }
           process.stdout.write(lines.join('\n') + '\n');
         }
-        if (summary.failed > 0) process.exitCode = 1;
+        // empty files only: nothing was imported, and the user should hear it (exit status 2)
+        if (summary.rows === 0 && summary.failed === 0) throw new UserError(app.t('data.nothingImported', { paths: paths.join(', ') }));
+        if (summary.failed > 0) process.exitCode = EXIT_STATUS.user; // a refused file is bad input
       });
     });
 
@@ -224,7 +228,7 @@ export function register(program: Command): void {
           }
           process.stdout.write(lines.join('\n') + '\n');
         }
-        if (!ok) process.exitCode = 1;
+        if (!ok) process.exitCode = EXIT_STATUS.user; // the stored data failed its checks
       });
     });
 
@@ -319,7 +323,6 @@ export function register(program: Command): void {
           if (report.cancelled) process.exitCode = 130;
         } catch (error) {
           bar.done();
-          if (error instanceof DownloadError || error instanceof ExchangeError) throw new UserError(error.message);
           throw error;
         } finally {
           process.off('SIGINT', onSignal);
@@ -334,11 +337,23 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
 }
 
-/** The exchange for `data download`: the app's exchange connection (started on demand). */
+/**
+ * The exchange for `data download`: the app's exchange connection (started on demand). A venue
+ * that cannot be reached ends the command with its reason (exit 3); the service's background retry
+ * (every 30 s, meant for the TUI) is not waited for, and nothing is left to end the process silently.
+ */
 async function connectForData(app: App): Promise<{ venue: string; simulated: boolean }> {
+  let off: (() => void) | undefined;
+  const unreachable = new Promise<never>((_, reject) => {
+    off = app.bus.on('exchange.state', (state) => {
+      if (state.kind === 'disconnected') reject(new Error(state.reason));
+    });
+  });
   try {
-    return await app.connectExchange();
+    return await Promise.race([app.connectExchange(), unreachable]);
   } catch (error) {
-    throw new UserError(app.t('data.noExchange', { reason: (error as Error).message }));
+    throw new AtmError('exchange', app.t('data.noExchange', { reason: (error as Error).message }));
+  } finally {
+    off?.();
   }
 }

@@ -121,7 +121,7 @@ export class ExchangeService {
     try {
       const port = await factory.connectVenue({
         venue, simulated: false, restUrl: venueConfig.restUrl, wsUrl: venueConfig.wsUrl, routed: venueConfig.routed,
-        apiKey: creds.apiKey, apiSecret: creds.apiSecret, timeoutMs: config.connectTimeoutMs, signal: AbortSignal.any([AbortSignal.timeout(config.connectTimeoutMs), this.abort.signal]), onLog,
+        apiKey: creds.apiKey, apiSecret: creds.apiSecret, timeoutMs: config.connectTimeoutMs, signal: this.abort.signal, onLog, // timeoutMs bounds the wait for a first answer
       });
       return this.connected(port, venue, false);
     } catch (error) {

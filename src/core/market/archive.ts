@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { unzipSync } from 'fflate';
-import { allocKlines, parseInterval, type Interval, type Klines } from './klines.js';
+import { alignOpenTime, allocKlines, INTERVAL_MS, INTERVALS, isoMinute, KLINE_FIELDS, nextOpenTime, parseInterval, type Interval, type Klines } from './klines.js';
 
 /**
  * Binance's public data archive of USD-M klines (data.binance.vision):
@@ -78,6 +78,8 @@ export interface ParsedCsv {
   klines: Klines;
   /** True when the first line was a header row. */
   header: boolean;
+  /** The 1-based line number of each row. */
+  lines: Uint32Array;
 }
 
 /**
@@ -92,6 +94,7 @@ export function parseKlineCsv(input: Uint8Array | string, file = '<input>'): Par
   let lines = 1;
   for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines++;
   const k = allocKlines(lines);
+  const rowLines = new Uint32Array(lines);
   // column -> target array (close_time and ignore are checked, not kept)
   const targets: (Float64Array | undefined)[] = [
     k.openTime, k.open, k.high, k.low, k.close, k.volume, undefined, k.quoteVolume, k.trades, k.takerBuyVolume, k.takerBuyQuoteVolume, undefined,
@@ -181,11 +184,12 @@ export function parseKlineCsv(input: Uint8Array | string, file = '<input>'): Par
         throw new ArchiveError(file, `expected 12 columns, found ${count}`, lineNo);
       }
     }
+    rowLines[row] = lineNo;
     row++;
     pos = next;
   }
   k.length = row;
-  return { klines: k, header };
+  return { klines: k, header, lines: rowLines };
 }
 
 function truncate(s: string): string {
@@ -262,6 +266,91 @@ export function verifyChecksum(zipPath: string, zipBytes: Uint8Array): ChecksumR
   return 'ok';
 }
 
+/** How often klines of an interval open, in words, for messages. */
+function spacingText(interval: Interval): string {
+  if (interval === '1M') return 'month (the 1st, 00:00 UTC)';
+  if (interval === '1w') return 'week (Mondays 00:00 UTC)';
+  const minutes = INTERVAL_MS[interval] / 60_000;
+  if (minutes === 1) return 'minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  if (minutes === 60) return 'hour';
+  if (minutes < 1440) return `${minutes / 60} hours`;
+  return minutes === 1440 ? 'day (00:00 UTC)' : `${minutes / 1440} days`;
+}
+
+function durationText(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} day${ms === 86_400_000 ? '' : 's'}`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} hour${ms === 3_600_000 ? '' : 's'}`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
+  return `${ms / 1000} s`;
+}
+
+export interface CheckedKlines {
+  /** The rows in open-time order, each open time once. */
+  klines: Klines;
+  /** Rows repeated inside the file with identical values (dropped, counted). */
+  repeated: number;
+}
+
+/**
+ * Checks a parsed file's open times against its interval, so that nothing off the interval's
+ * grid reaches the store: every open time must be one the interval has (1m on the minute, 5m on
+ * every fifth minute, 1w on Mondays, 1M on the 1st); a file of another interval (1m rows in a
+ * `-5m-` file) fails on its first row off the grid, with the spacing the rows do have. An open
+ * time repeated with identical values is counted and kept once; repeated with different values
+ * the file is refused (which row is right is not known). Throws ArchiveError with the line.
+ */
+export function checkOpenTimes(parsed: ParsedCsv, interval: Interval, file: string): CheckedKlines {
+  const k = parsed.klines;
+  const t = k.openTime;
+  const n = k.length;
+  const fixed = interval !== '1M' && interval !== '1w';
+  const ms = INTERVAL_MS[interval];
+  let ascending = true;
+  for (let i = 0; i < n; i++) {
+    const time = t[i];
+    if (fixed ? time % ms !== 0 : alignOpenTime(time, interval) !== time) {
+      const before = alignOpenTime(time, interval);
+      let reason = `open time ${time} (${isoMinute(time)}) is not on the ${interval} grid: ${interval} klines open every ${spacingText(interval)} (${isoMinute(before)}, ${isoMinute(nextOpenTime(before, interval))}, ...)`;
+      const gap = i > 0 ? time - t[i - 1] : 0;
+      if (gap > 0) {
+        const like = INTERVALS.find((x) => x !== '1M' && INTERVAL_MS[x] === gap);
+        reason += `; it is ${durationText(gap)} after the row before${like ? `, as in a ${like} file` : ''}`;
+      }
+      throw new ArchiveError(file, reason, parsed.lines[i]);
+    }
+    if (i > 0 && time <= t[i - 1]) ascending = false;
+  }
+  if (ascending) return { klines: k, repeated: 0 };
+  // out of order or repeated: sort (stable), keep each open time once
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => t[a] - t[b] || a - b);
+  const out = allocKlines(n);
+  let m = 0;
+  let repeated = 0;
+  let kept = -1; // the row kept for the last open time
+  for (const i of order) {
+    if (kept >= 0 && t[kept] === t[i]) {
+      for (const f of KLINE_FIELDS) {
+        if (!Object.is(k[f][kept], k[f][i])) {
+          throw new ArchiveError(
+            file,
+            `line ${parsed.lines[kept]} and line ${parsed.lines[i]} both have open time ${isoMinute(t[i])} with different values (${f} ${k[f][kept]} and ${k[f][i]}); the file is refused, since which one is right is not known`,
+            parsed.lines[i],
+          );
+        }
+      }
+      repeated++;
+      continue;
+    }
+    for (const f of KLINE_FIELDS) out[f][m] = k[f][i];
+    m++;
+    kept = i;
+  }
+  out.length = m;
+  return { klines: out, repeated };
+}
+
 export interface ArchiveFile {
   /** The path read (for a zip, the zip; `entry` names the CSV inside). */
   file: string;
@@ -269,15 +358,19 @@ export interface ArchiveFile {
   symbol: string;
   interval: Interval;
   klines: Klines;
+  /** Rows repeated inside the file with identical values (kept once). */
+  repeated: number;
   header: boolean;
   checksum: ChecksumResult;
 }
 
 /**
  * Reads one archive file (`.zip` or `.csv`) fully into klines. Symbol and interval come from the
- * file name unless given. Nothing is written anywhere.
+ * file name unless given. With `checkOpenTimes` (what the import asks for), the open times are
+ * checked against the interval and repeated rows folded (see checkOpenTimes); without it the rows
+ * come as the file has them. Nothing is written.
  */
-export function readArchiveFile(path: string, options: { symbol?: string; interval?: Interval } = {}): ArchiveFile[] {
+export function readArchiveFile(path: string, options: { symbol?: string; interval?: Interval; checkOpenTimes?: boolean } = {}): ArchiveFile[] {
   const fromName = parseArchiveFileName(path);
   const symbol = options.symbol ?? fromName?.symbol;
   const interval = options.interval ?? fromName?.interval;
@@ -294,9 +387,11 @@ export function readArchiveFile(path: string, options: { symbol?: string; interv
     const checksum = verifyChecksum(path, bytes);
     return unzipCsvFiles(bytes, path).map(({ name, data }) => {
       const parsed = parseKlineCsv(data, `${path}!${name}`);
-      return { file: path, entry: name, symbol, interval, klines: parsed.klines, header: parsed.header, checksum };
+      const checked = options.checkOpenTimes ? checkOpenTimes(parsed, interval, `${path}!${name}`) : { klines: parsed.klines, repeated: 0 };
+      return { file: path, entry: name, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum };
     });
   }
   const parsed = parseKlineCsv(bytes, path);
-  return [{ file: path, symbol, interval, klines: parsed.klines, header: parsed.header, checksum: 'absent' }];
+  const checked = options.checkOpenTimes ? checkOpenTimes(parsed, interval, path) : { klines: parsed.klines, repeated: 0 };
+  return [{ file: path, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum: 'absent' }];
 }

@@ -1,7 +1,7 @@
 import { AtmError, errorKind } from '../errors.js';
-import type { Clock } from '../clock.js';
+import { sleep, type Clock } from '../clock.js';
 import { ExchangeError, type ExchangePort, type KlineRow } from '../exchange/port.js';
-import { allocKlines, alignOpenTime, countOpenTimes, nextOpenTime, previousOpenTime, type Interval, type Klines } from './klines.js';
+import { allocKlines, alignOpenTime, countOpenTimes, isoMinute, nextOpenTime, previousOpenTime, type Interval, type Klines } from './klines.js';
 import type { KlineRepository, KlineSource, SymbolRepository } from './repository.js';
 
 /** The kline source an exchange port delivers: the simulated local exchange, testnet, or Binance. */
@@ -105,7 +105,7 @@ export interface DownloadDeps {
 /** Makes sure the symbol is in the symbols table (imports exchangeInfo once when it is not). */
 export async function ensureSymbol(deps: DownloadDeps, symbol: string): Promise<void> {
   if (deps.symbols.get(symbol)) return;
-  const info = await deps.port.exchangeInfo();
+  const info = await withRetries(deps, () => deps.port.exchangeInfo(), 5);
   const raw: Record<string, unknown> = {};
   const rawSymbols = (info.raw as { symbols?: { symbol: string }[] } | undefined)?.symbols;
   if (Array.isArray(rawSymbols)) for (const s of rawSymbols) raw[s.symbol] = s;
@@ -195,7 +195,21 @@ export async function downloadKlines(deps: DownloadDeps, options: DownloadOption
         report.cancelled = true;
         return report;
       }
-      const rows = await withRetries(deps, () => deps.port.klines(symbol, interval, { startTime: cursor, endTime: range.to, limit: PAGE_LIMIT }), retries, options.signal);
+      let rows: KlineRow[];
+      try {
+        rows = await withRetries(deps, () => deps.port.klines(symbol, interval, { startTime: cursor, endTime: range.to, limit: PAGE_LIMIT }), retries, options.signal);
+      } catch (error) {
+        if (options.signal?.aborted) {
+          report.cancelled = true; // stopped during a back-off
+          return report;
+        }
+        if (!(error instanceof ExchangeError) || error.kind === 'rejected') throw error;
+        // retries used up: say where it stopped, and that running it again resumes there
+        throw new DownloadError(
+          `${symbol} ${interval}: the download stopped at ${isoMinute(cursor)} (${report.stored} klines stored) after ${retries} retries (${error.message}); what was stored stays, and the same command resumes from there`,
+          error,
+        );
+      }
       report.requests++;
       // keep rows inside the range and closed
       const inRange = rows.filter((r) => r[0] >= cursor && r[0] <= range.to && r[6] < now);
@@ -230,7 +244,12 @@ export async function withRetries<T>(deps: { clock: Clock }, fn: () => Promise<T
       if (!retryable || attempt >= retries || signal?.aborted) throw error;
       const wait = e.kind === 'rate-limited' && e.retryAfterMs ? e.retryAfterMs : Math.min(30_000, 250 * 2 ** attempt);
       attempt++;
-      await new Promise<void>((resolve) => deps.clock.setTimer(wait, resolve));
+      // a timer that keeps the process alive: `atm data download` has nothing else to wait on
+      try {
+        await sleep(deps.clock, wait, signal);
+      } catch {
+        throw error; // cancelled during the back-off: the last failure stands
+      }
     }
   }
 }

@@ -8,6 +8,10 @@ import type { KlineRepository } from './repository.js';
  * `atm data import`: Binance public-archive kline files (`.zip` or `.csv`, header or not) into
  * the kline store. Each file is read and parsed completely first and then written in one
  * transaction, so a corrupt file changes nothing. Klines already stored are kept (duplicates).
+ * Open times are checked against the interval first (archive.ts checkOpenTimes): a row off the
+ * interval's grid, or an open time repeated with other values, refuses the file; rows repeated
+ * with the same values are counted (`repeated`) and stored once. Arguments that name no archive
+ * file at all are an error; an empty file is reported as empty.
  */
 
 export interface ImportOptions {
@@ -28,9 +32,14 @@ export interface ImportFileResult {
   interval?: Interval;
   rows: number;
   inserted: number;
+  /** Rows already stored. */
   duplicates: number;
   /** Duplicates whose values differ from the stored ones. */
   changed: number;
+  /** Rows repeated inside the file itself with identical values (stored once). */
+  repeated: number;
+  /** Set when the file (or zip entry) holds no kline rows. */
+  empty?: boolean;
   header?: boolean;
   checksum?: ChecksumResult;
   /** Set when the file was refused; nothing of it was written. */
@@ -52,6 +61,7 @@ export interface ImportSummary {
   rows: number;
   inserted: number;
   duplicates: number;
+  repeated: number;
   failed: number;
   elapsedMs: number;
 }
@@ -74,6 +84,7 @@ export function listArchiveFiles(paths: readonly string[]): string[] {
     }
   };
   for (const p of paths) visit(p, true);
+  if (out.length === 0) throw new ArchiveError(paths.join(', '), 'no archive files (.zip or .csv) found');
   return out;
 }
 
@@ -88,25 +99,20 @@ export function importArchives(store: KlineRepository, paths: readonly string[],
   for (let i = 0; i < files.length; i++) {
     const file = files[i];
     try {
-      for (const part of readArchiveFile(file, { symbol: options.symbol, interval: options.interval })) {
+      for (const part of readArchiveFile(file, { symbol: options.symbol, interval: options.interval, checkOpenTimes: true })) {
+        const rows = part.klines.length + part.repeated;
+        const base = { file, entry: part.entry, symbol: part.symbol, interval: part.interval, rows, repeated: part.repeated, header: part.header, checksum: part.checksum };
+        if (rows === 0) {
+          results.push({ ...base, inserted: 0, duplicates: 0, changed: 0, empty: true });
+          continue;
+        }
         const report = store.insert(part.symbol, part.interval, part.klines, { replace: options.replace });
         touched.set(`${part.symbol}\u0000${part.interval}`, { symbol: part.symbol, interval: part.interval });
-        results.push({
-          file,
-          entry: part.entry,
-          symbol: part.symbol,
-          interval: part.interval,
-          rows: part.klines.length,
-          inserted: report.inserted,
-          duplicates: report.duplicates,
-          changed: report.changed,
-          header: part.header,
-          checksum: part.checksum,
-        });
+        results.push({ ...base, inserted: report.inserted, duplicates: report.duplicates, changed: report.changed });
       }
     } catch (error) {
       if (options.stopOnError) throw error;
-      results.push({ file, rows: 0, inserted: 0, duplicates: 0, changed: 0, error: (error as Error).message });
+      results.push({ file, rows: 0, inserted: 0, duplicates: 0, changed: 0, repeated: 0, error: (error as Error).message });
     }
     done += sizes[i];
     options.onProgress?.(done, total, file);
@@ -122,13 +128,14 @@ export function importArchives(store: KlineRepository, paths: readonly string[],
       missing: gaps.reduce((a, g) => a + g.missing, 0),
     };
   });
-  const sum = (key: 'rows' | 'inserted' | 'duplicates') => results.reduce((a, r) => a + r[key], 0);
+  const sum = (key: 'rows' | 'inserted' | 'duplicates' | 'repeated') => results.reduce((a, r) => a + r[key], 0);
   return {
     files: results,
     series,
     rows: sum('rows'),
     inserted: sum('inserted'),
     duplicates: sum('duplicates'),
+    repeated: sum('repeated'),
     failed: results.filter((r) => r.error !== undefined).length,
     elapsedMs: performance.now() - started,
   };

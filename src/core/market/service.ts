@@ -470,11 +470,15 @@ export class MarketDataService {
   private armTimer(w: Watch): void {
     w.cancelTimer?.();
     const generation = w.generation;
-    w.cancelTimer = this.deps.clock.setTimer(3 * w.period + 2_000, () => {
-      w.cancelTimer = undefined;
-      if (w.generation !== generation || !this.port) return;
-      this.setStale(w, true, 'silent');
-      this.enqueueFill(w, 'silent');
-    });
+    w.cancelTimer = this.deps.clock.setTimer(
+      3 * w.period + 2_000,
+      () => {
+        w.cancelTimer = undefined;
+        if (w.generation !== generation || !this.port) return;
+        this.setStale(w, true, 'silent');
+        this.enqueueFill(w, 'silent');
+      },
+      { background: true }, // a watchdog: nothing waits for it
+    );
   }
 }

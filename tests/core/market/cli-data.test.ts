@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ describe('atm data (command line)', () => {
     expect(status[0].bytes).toBeGreaterThan(0);
 
     r = atm('data', 'verify');
-    expect(r.status).toBe(1); // the gap
+    expect(r.status).toBe(2); // the gap
     expect(r.stdout).toContain('1 gap(s) (1440 missing)');
 
     writeFileSync(join(archive, 'XRPUSDT-1m-2024-03-02.csv'), toCsv(rows.slice(1440, 2880), '1m', false));
@@ -55,7 +55,7 @@ describe('atm data (command line)', () => {
     // refused input: one line on stderr, no stack trace
     writeFileSync(join(archive, 'BAD.csv'), '1,2,3\n');
     r = atm('data', 'import', join(archive, 'BAD.csv'), '--symbol', 'XRPUSDT', '--interval', '1m');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stdout).toContain('BAD.csv: refused, nothing imported: ');
     expect(r.stdout).toContain('line 1: expected 12 columns, found 3');
     r = atm('data', 'export', '--symbol', 'XRPUSDT', '--from', 'yesterday');
@@ -69,5 +69,62 @@ describe('atm data (command line)', () => {
     r = atm('data', 'delete', '--symbol', 'XRPUSDT', '--interval', '1m');
     expect(r.stdout).toContain('deleted XRPUSDT 1m: 4320 klines');
     expect(atm('data', 'status').stdout).toContain('no klines stored');
+  }, 120_000); // about a dozen atm processes: slow when the whole suite runs on two cores
+
+  it('refuses rows off the interval grid and files of another interval; status and verify agree (issue 8, defect 4)', () => {
+    const dir = join(tmp.home, 'grid');
+    mkdirSync(dir);
+    const T0 = Date.UTC(2024, 5, 1);
+    // a 1m file with one row moved off the minute (line 51: 49 rows after the header)
+    const lines = toCsv(makeRows(T0, 1440, '1m', 41), '1m', true).split('\n');
+    lines[50] = lines[50].replace(/^(\d+),/, (_, t: string) => `${Number(t) + 1000},`);
+    const off = join(dir, 'ADAUSDT-1m-2024-06-01.csv');
+    writeFileSync(off, lines.join('\n'));
+    let r = atm('data', 'import', off);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain(`${off}: refused, nothing imported: ${off}: line 51: open time`);
+    expect(r.stdout).toContain('is not on the 1m grid: 1m klines open every minute');
+    // 1m rows in a file named -5m-
+    const misnamed = writeZip(dir, 'ADAUSDT-5m-2024-06-02', toCsv(makeRows(T0 + 86_400_000, 1440, '1m', 42), '1m', false));
+    r = atm('data', 'import', misnamed);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain('ADAUSDT-5m-2024-06-02.csv: line 2: open time');
+    expect(r.stdout).toContain('5m klines open every 5 minutes');
+    expect(r.stdout).toContain('as in a 1m file');
+    // nothing of either was stored; status and verify have nothing to disagree on
+    expect(JSON.parse(atm('data', 'status', '--json').stdout)).toEqual([]);
+    expect(atm('data', 'verify').status).toBe(0);
+  });
+
+  it('reports rows repeated inside a file, and says so when nothing was imported (exit 2)', () => {
+    const dir = join(tmp.home, 'repeats');
+    mkdirSync(dir);
+    const rows = makeRows(Date.UTC(2024, 6, 1), 100, '1m', 43);
+    const file = join(dir, 'DOTUSDT-1m-2024-07-01.csv');
+    writeFileSync(file, toCsv([...rows, ...rows.slice(0, 5)], '1m', false));
+    let r = atm('data', 'import', file);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`${file}: 105 rows, 100 imported, 0 duplicates skipped, no checksum file (5 row(s) repeated inside the file with the same values, stored once)`);
+    const empty = join(dir, 'DOTUSDT-1m-2024-07-02.csv');
+    writeFileSync(empty, '');
+    r = atm('data', 'import', empty);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain(`${empty}: empty, no kline rows`);
+    expect(r.stderr.trim()).toBe(`atm: nothing imported: ${empty} hold(s) no kline rows`);
+    const nothing = join(dir, 'empty-folder');
+    mkdirSync(nothing);
+    r = atm('data', 'import', nothing);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`atm: ${nothing}: no archive files (.zip or .csv) found`);
+  });
+
+  it('ends quietly when the reader of its output goes away (atm data status --json | head -c1)', async () => {
+    // the pipe is closed before atm writes anything: every write fails with EPIPE
+    const child = spawn(process.execPath, ['bin/atm.js', '--home', join(tmp.home, 'home'), 'data', 'status', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });

@@ -112,3 +112,107 @@ describe('archive import', () => {
     expect(result.counts.taker).toBe(1);
   });
 });
+
+describe('archive import checks open times (issue 8, defect 4)', () => {
+  const cleanups: (() => void | Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  async function setup() {
+    const tmp = tempHome('atm-import-check-');
+    cleanups.push(tmp.cleanup);
+    const db: Database = openDatabase(join(tmp.home, 'atm.sqlite'));
+    cleanups.push(() => db.close());
+    await migrate(db);
+    const dir = join(tmp.home, 'archive');
+    mkdirSync(dir);
+    return { db, store: new KlineStore(db), dir };
+  }
+
+  it('refuses a row whose open time is off the interval grid, naming file, line and the spacing', async () => {
+    const { store, dir } = await setup();
+    const rows = makeRows(T0, 1440, '1m', 21);
+    // line 101 (after the header, row 100): open time moved by 30 s
+    const lines = toCsv(rows, '1m', true).split('\n');
+    const shifted = rows[99].openTime + 30_000;
+    lines[100] = lines[100].replace(/^\d+,/, `${shifted},`);
+    const file = join(dir, 'BTCUSDT-1m-2024-01-01.csv');
+    writeFileSync(file, lines.join('\n'));
+    const summary = importArchives(store, [file]);
+    expect(summary.failed).toBe(1);
+    expect(summary.files[0].error).toContain(`${file}: line 101`);
+    expect(summary.files[0].error).toContain('not on the 1m grid');
+    expect(summary.files[0].error).toContain('1m klines open every minute');
+    expect(store.series()).toEqual([]);
+  });
+
+  it('refuses 1m rows in a file named -5m- (so status can never show negative missing klines)', async () => {
+    const { store, dir } = await setup();
+    const rows = makeRows(T0, 600, '1m', 22); // starts on the 5m grid: line 2 (00:01) is the first off it
+    const path = writeZip(dir, 'ETHUSDT-5m-2024-01-01', toCsv(rows, '1m', false));
+    const summary = importArchives(store, [path]);
+    expect(summary.failed).toBe(1);
+    const error = summary.files[0].error!;
+    expect(error).toContain('ETHUSDT-5m-2024-01-01.zip!ETHUSDT-5m-2024-01-01.csv: line 2');
+    expect(error).toContain('5m klines open every 5 minutes');
+    expect(error).toContain('1 minute after the row before, as in a 1m file');
+    expect(store.series()).toEqual([]);
+    // the same rows named as 1m import
+    expect(importArchives(store, [path], { interval: '1m' }).files[0]).toMatchObject({ inserted: 600 });
+    expect(store.series()).toMatchObject([{ symbol: 'ETHUSDT', interval: '1m', rows: 600, missing: 0 }]);
+  });
+
+  it('checks monthly and weekly grids too', async () => {
+    const { store, dir } = await setup();
+    const months = makeRows(Date.UTC(2023, 0, 1), 12, '1M', 23);
+    const good = join(dir, 'BTCUSDT-1mo-2023.csv');
+    writeFileSync(good, toCsv(months, '1M', true));
+    expect(importArchives(store, [good]).files[0]).toMatchObject({ inserted: 12 });
+    const weeks = makeRows(Date.UTC(2024, 0, 1), 10, '1w', 24); // 2024-01-01 is a Monday
+    const badWeeks = weeks.map((w, i) => (i === 3 ? { ...w, openTime: w.openTime + 86_400_000 } : w));
+    const bad = join(dir, 'BTCUSDT-1w-2024.csv');
+    writeFileSync(bad, toCsv(badWeeks, '1w', false));
+    const r = importArchives(store, [bad]);
+    expect(r.files[0].error).toContain('line 4');
+    expect(r.files[0].error).toContain('1w klines open every week (Mondays 00:00 UTC)');
+  });
+
+  it('counts rows repeated inside one file, and refuses a repeated open time whose values differ', async () => {
+    const { store, dir } = await setup();
+    const rows = makeRows(T0, 300, '1m', 25);
+    // rows 10..19 appear twice (identical), once more at the end out of order
+    const repeated = [...rows.slice(0, 20), ...rows.slice(10, 20), ...rows.slice(20), rows[5]];
+    const same = join(dir, 'SOLUSDT-1m-2024-01-01.csv');
+    writeFileSync(same, toCsv(repeated, '1m', false));
+    const summary = importArchives(store, [same]);
+    expect(summary.failed).toBe(0);
+    expect(summary.files[0]).toMatchObject({ rows: 311, inserted: 300, duplicates: 0, repeated: 11 });
+    expect(summary.repeated).toBe(11);
+    expect(klinesEqual(store.loadRange('SOLUSDT', '1m'), klinesFromRows(rows))).toBe(true);
+
+    const conflicting = [...rows, { ...rows[42], close: rows[42].close + 0.001 }];
+    const bad = join(dir, 'XRPUSDT-1m-2024-01-01.csv');
+    writeFileSync(bad, toCsv(conflicting, '1m', true));
+    const r = importArchives(store, [bad]);
+    expect(r.failed).toBe(1);
+    expect(r.files[0].error).toContain(`${bad}: line 302`);
+    expect(r.files[0].error).toContain('line 44 and line 302 both have open time 2024-01-01 00:42 with different values');
+    expect(store.series().map((s) => s.symbol)).toEqual(['SOLUSDT']);
+  });
+
+  it('says it imported nothing for an empty file or a folder without archive files', async () => {
+    const { store, dir } = await setup();
+    const empty = join(dir, 'BTCUSDT-1m-2024-01-01.csv');
+    writeFileSync(empty, '');
+    const headerOnly = join(dir, 'BTCUSDT-1m-2024-01-02.csv');
+    writeFileSync(headerOnly, 'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n');
+    const summary = importArchives(store, [empty, headerOnly]);
+    expect(summary.rows).toBe(0);
+    expect(summary.failed).toBe(0);
+    expect(summary.files.map((f) => f.empty)).toEqual([true, true]);
+    const nothing = join(dir, 'nothing');
+    mkdirSync(nothing);
+    writeFileSync(join(nothing, 'notes.txt'), 'no klines here');
+    expect(() => importArchives(store, [nothing])).toThrow(`${nothing}: no archive files (.zip or .csv) found`);
+  });
+});
