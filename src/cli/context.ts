@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { App } from '../core/app.js';
 import { openApp } from '../main/compose.js';
@@ -34,6 +35,25 @@ export function appOptions(opts: GlobalOptions, extra: { logSync?: boolean } = {
     exchangeMode: opts.exchange as ExchangeMode | undefined,
     logSync: extra.logSync,
   };
+}
+
+/**
+ * Asks before a destructive action: proceeds with `--yes`; on a terminal asks `question [y/N]`;
+ * with no terminal to ask on, refuses (a user error naming --yes). Returns false when the answer
+ * is no (the caller says nothing was changed).
+ */
+export async function confirmDestructive(question: string, yes: boolean | undefined): Promise<boolean> {
+  if (yes) return true;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new UserError(`${question} Refused without a terminal to ask on: add --yes to confirm`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
 }
 
 /** Opens the app for a headless command, runs `fn`, and always closes it. */

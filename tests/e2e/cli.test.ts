@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempHome } from '../helpers/app.js';
+import { hasTmux, TmuxSession } from '../helpers/tmux.js';
 
 const tmp = tempHome('atm-cli-');
 function atm(...args: string[]) {
@@ -103,5 +104,23 @@ describe('the atm command line', () => {
   it('usage errors exit 2 (commander\'s own included); --help exits 0', () => {
     expect(atm('status', '--no-such-option').code).toBe(2);
     expect(atm('config', 'check', '--help').code).toBe(0);
+  });
+
+  it.skipIf(!hasTmux())('asks on a terminal before deleting, and keeps everything on no', async () => {
+    expect(atm('cac', 'save', '--name', 'keepme', '--indicator', 'SMA:n=3').code).toBe(0);
+    const term = new TmuxSession([process.execPath, 'bin/atm.js', '--home', tmp.home, 'cac', 'delete', 'keepme'], { width: 120, height: 10 });
+    term.start();
+    try {
+      await term.waitForText('Delete the CAC keepme? [y/N]', 20_000);
+      term.send('n', true);
+      term.send('Enter');
+      await term.waitForText('nothing deleted', 10_000);
+      await term.waitForText('[exited 0]', 10_000);
+    } finally {
+      term.kill();
+    }
+    expect(atm('cac', 'list').stdout).toContain('keepme');
+    expect(atm('cac', 'delete', 'keepme').code).toBe(2); // no terminal: refused without --yes
+    expect(atm('cac', 'delete', 'keepme', '--yes').stdout).toContain('deleted keepme');
   });
 });

@@ -7,7 +7,7 @@ import type { AnalysisResult } from '../../core/analysis/engine.js';
 import type { App } from '../../core/app.js';
 import { ArchiveError, parseArchiveFileName, readArchiveFile } from '../../core/market/archive.js';
 import { concatKlines, parseInterval, type Interval, type Klines } from '../../core/market/klines.js';
-import { UserError, withApp } from '../context.js';
+import { confirmDestructive, UserError, withApp } from '../context.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -276,11 +276,20 @@ export function register(program: Command): void {
     });
   cac
     .command('delete <name>')
-    .description('delete a stored CAC and its analyses')
-    .action(async (name: string, _o: unknown, command: Command) => {
+    .description('delete a stored CAC and its analyses (asks first, or --yes)')
+    .option('--yes', 'do not ask (needed when there is no terminal to ask on)')
+    .action(async (name: string, options: { yes?: boolean }, command: Command) => {
       await withApp(command, async (app) => {
         const c = await app.analysis.getCac(name);
         if (!c) throw new UserError(`no stored CAC named ${JSON.stringify(name)}`);
+        const going = (await app.analysis.list()).filter((a) => a.configId === c.id);
+        const question = going.length === 0
+          ? `Delete the CAC ${name}?`
+          : `Delete the CAC ${name} and its ${going.length} analyses (${going.map((a) => `#${a.id} ${a.symbol} ${a.interval}`).join(', ')})?`;
+        if (!(await confirmDestructive(question, options.yes))) {
+          process.stdout.write('nothing deleted\n');
+          return;
+        }
         await app.analysis.deleteCac(c.id);
         process.stdout.write(`deleted ${name}\n`);
       });

@@ -6,7 +6,7 @@ import { exportArchive } from '../../core/market/export.js';
 import { isoMinute, parseInterval, type Interval } from '../../core/market/klines.js';
 import { verifyKlines } from '../../core/market/verify.js';
 import { AtmError, EXIT_STATUS } from '../../core/errors.js';
-import { UserError, withApp } from '../context.js';
+import { confirmDestructive, UserError, withApp } from '../context.js';
 
 /**
  * `atm data download|import|status|export|verify`: the market data store, headless. The same
@@ -261,13 +261,19 @@ export function register(program: Command): void {
     .requiredOption('--symbol <symbol>', 'symbol')
     .option('--interval <interval>', 'interval')
     .option('--all-intervals', 'every stored interval of the symbol')
-    .action(async (options: { symbol: string; interval?: string; allIntervals?: boolean }, command: Command) => {
+    .option('--yes', 'do not ask (needed when there is no terminal to ask on)')
+    .action(async (options: { symbol: string; interval?: string; allIntervals?: boolean; yes?: boolean }, command: Command) => {
       const symbol = symbolOption(options.symbol)!;
       const interval = intervalOption(options.interval);
       if (!interval && !options.allIntervals) throw new UserError('give --interval, or --all-intervals to delete every stored interval of the symbol');
       await withApp(command, async (app) => {
         const targets = app.market.series(symbol).filter((s) => options.allIntervals || s.interval === interval);
         if (targets.length === 0) throw new UserError(app.t('data.nothingInRange', { symbol, interval: interval ?? '*' }));
+        const what = targets.map((s) => app.t('data.deleteWhat', { interval: s.interval, rows: s.rows })).join(', ');
+        if (!(await confirmDestructive(app.t('data.confirmDelete', { symbol, what }), options.yes))) {
+          process.stdout.write(app.t('data.keptAll') + '\n');
+          return;
+        }
         for (const s of targets) {
           const rows = app.market.deleteSeries(s.symbol, s.interval);
           process.stdout.write(app.t('data.deleted', { symbol: s.symbol, interval: s.interval, rows: s.rows, chunks: rows }) + '\n');

@@ -66,7 +66,12 @@ describe('atm data (command line)', () => {
 
     // delete a series
     expect(atm('data', 'delete', '--symbol', 'XRPUSDT').status).toBe(2);
+    // destructive: refused without a terminal to ask on, unless --yes (issue 13, defect 1)
     r = atm('data', 'delete', '--symbol', 'XRPUSDT', '--interval', '1m');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Delete the stored klines of XRPUSDT: 1m (4320 klines)? Refused without a terminal to ask on: add --yes to confirm');
+    expect(atm('data', 'status').stdout).toContain('XRPUSDT');
+    r = atm('data', 'delete', '--symbol', 'XRPUSDT', '--interval', '1m', '--yes');
     expect(r.stdout).toContain('deleted XRPUSDT 1m: 4320 klines');
     expect(atm('data', 'status').stdout).toContain('no klines stored');
   }, 120_000); // about a dozen atm processes: slow when the whole suite runs on two cores
