@@ -27,7 +27,7 @@ describe('rqpm (remaining quantity percentage map)', () => {
       { c: 100.99 }, //         k8: x 0.01, y 0 → −0.99980002
       { c: 102 }, //            k9: impulse +1 against the short → ends it; opens long E = 102, stop 99.96
     ];
-    const { targets, stops } = runBars('rqpm', bars, { timeUnit: 100, fslImmediate: 0.02 });
+    const { targets, stops } = runBars('rqpm', bars, { timeUnit: 100, fslImmediate: 0.02, reduceStep: 0 });
     expect(targets.slice(0, 4)).toEqual([0, 0, 0, 1]);
     expect(targets[4]).toBeCloseTo(0.99980002, 8);
     expect(targets[5]).toBeCloseTo(0.9990005, 7);
@@ -110,6 +110,22 @@ describe('rqpm (remaining quantity percentage map)', () => {
     // k3 long; k5 impulse −1 → ends; k7 impulse −1 again (after 0 at k6) → still nothing.
     expect(targets[3]).toBe(1);
     expect(targets.slice(5)).toEqual([0, 0, 0]);
+  });
+
+  it('reduceStep: a reduction waits until the map is that far below the held fraction; quiet klines return unchanged', () => {
+    // timeUnit 100, α 0.05, reduceStep 0.1: the map e^−200x² is 0.980199, 0.923116, 0.835270 (x = 0.03: q 0.18),
+    // 0.726149 (q 0.32): held stays 1 until 1 − 0.835270 ≥ 0.1 at k6, then 0.835270 until 0.835270 − 0.726149 ≥ 0.1 at k7.
+    const bars = close(100, 100, 100, 101, 101, 101, 101, 101);
+    const { targets, runner } = runBars('rqpm', bars, { timeUnit: 100, alpha: 0.05, reduceStep: 0.1 });
+    expect(targets.slice(3, 6)).toEqual([1, 1, 1]);
+    expect(targets[6]).toBeCloseTo(0.835270, 6);
+    expect(targets[7]).toBeCloseTo(0.726149, 6);
+    // Each kline that changes nothing returns 'unchanged' (the runner's changed flag), so the engine does no work.
+    const k = klinesOf(bars);
+    const r = runnerFor('rqpm', k, { timeUnit: 100, alpha: 0.05, reduceStep: 0.1 });
+    const changed = bars.map((_, i) => r.step(i));
+    expect(changed).toEqual([false, false, false, true, false, false, true, true]);
+    expect(runner.target).toBeCloseTo(0.726149, 6);
   });
 
   it('exitBelow ends the cycle when the held fraction falls under it', () => {

@@ -29,6 +29,10 @@ describe('ts (trade scenario)', () => {
     expect(bars[7].c).toBe(202);
     expect(bars[19].c).toBe(196);
     expect(targets).toEqual([0, 0, 0, -0.5, -0.5, -0.5, -0.5, ...Array(12).fill(-1), 0]);
+    // Only the klines that change something return a decision (the rest 'unchanged').
+    const r0 = runnerFor('ts', klinesOf(bars), params);
+    const decided = bars.flatMap((_, i) => (r0.step(i) ? [i] : []));
+    expect(decided).toEqual([3, 7, 19]);
     // Had the price kept rising: k15 close 206, p = −0.03 ≤ −fslClose → FSL on close → 0.
     const up = [...close(202, 202, 202, 200), ...walk(200, 207, 0.5)];
     const r = runBars('ts', up, params).targets;

@@ -1,4 +1,4 @@
-import { defineStrategy } from '../api.js';
+import { defineStrategy, UNCHANGED } from '../api.js';
 import { CYCLE_PARAMS, gatesPass, pipLines, sideAllows } from './pip-cycle.js';
 
 /**
@@ -21,7 +21,8 @@ export default defineStrategy({
     beta1: { kind: 'float', default: 0.5, min: 0.0001, max: 100, step: 0.01, description: 'width on the positive side of the rotated price axis' },
     gamma: { kind: 'integer', default: 1, min: 1, max: 10, description: 'flatness: exp(-q^gamma)' },
     timeUnit: { kind: 'integer', default: 10_000, min: 1, max: 10_000_000, description: 'klines per unit of the time axis' },
-    exitBelow: { kind: 'float', default: 0.05, min: 0, max: 1, step: 0.01, description: 'end the cycle when the held fraction falls below this' },
+    reduceStep: { kind: 'float', default: 0.01, min: 0, max: 1, step: 0.01, description: 'reduce only when the map is at least this much below the held fraction' },
+    exitBelow: { kind: 'float', default: 0.05, min: 0, max: 1, step: 0.01, description: 'end the cycle when the map falls below this' },
   },
   create: ({ params: p, klines: k, ind }) => {
     const { impulse, cs } = pipLines(ind);
@@ -29,7 +30,7 @@ export default defineStrategy({
     const side = p.side;
     const fslI = p.fslImmediate;
     const fslC = p.fslClose;
-    const { eoi, eoa, eop, gamma, exitBelow } = p;
+    const { eoi, eoa, eop, gamma, exitBelow, reduceStep } = p;
     const phi = (p.theta + 0.5) * Math.PI;
     const cosPhi = Math.cos(phi);
     const sinPhi = Math.sin(phi);
@@ -46,11 +47,14 @@ export default defineStrategy({
     let rqp = 1;
     /** The stop-loss returned on the previous kline (in force during this one). */
     let stopInForce = NaN;
+    /** What the last kline returned (the runner starts at 0, no stop). */
+    let lastTarget = 0;
     const out = { target: 0, stopLoss: NaN, takeProfit: NaN };
 
     const end = () => {
       sigma = 0;
       held = 0;
+      lastTarget = NaN; // the engine may hold 0 already (a stop, a liquidation): say 0 again
     };
 
     return {
@@ -80,18 +84,21 @@ export default defineStrategy({
             const q = u * u * ax + v * v * (v < 0 ? b0 : b1);
             const g = Math.exp(-(gamma === 1 ? q : Math.pow(q, gamma)));
             if (g < rqp) rqp = g;
-            if (rqp < held && gatesPass(sigma, ref, cs.at(i), open.at(i), c, eoi, eoa, eop)) held = rqp;
-            if (held < exitBelow || held === 0) end();
+            if (held - rqp >= reduceStep && rqp < held && gatesPass(sigma, ref, cs.at(i), open.at(i), c, eoi, eoa, eop)) {
+              held = rqp;
+              if (held < exitBelow || held === 0) end();
+            }
           }
         }
-        // 4. Output.
-        if (sigma === 0) {
-          stopInForce = NaN;
-          return 0;
-        }
-        out.target = sigma * held;
-        out.stopLoss = fslI > 0 ? ref * (1 - sigma * fslI) : NaN;
-        stopInForce = out.stopLoss;
+        // 4. Output ('unchanged' when it is what the last kline returned: no work for the engine).
+        const target = sigma === 0 ? 0 : sigma * held;
+        const stop = sigma !== 0 && fslI > 0 ? ref * (1 - sigma * fslI) : NaN;
+        if (target === lastTarget && (stop === stopInForce || (stop !== stop && stopInForce !== stopInForce))) return UNCHANGED;
+        lastTarget = target;
+        stopInForce = stop;
+        if (sigma === 0) return 0;
+        out.target = target;
+        out.stopLoss = stop;
         return out;
       },
       onEvent(event) {

@@ -1,4 +1,4 @@
-import { defineStrategy } from '../api.js';
+import { defineStrategy, UNCHANGED } from '../api.js';
 import { CYCLE_PARAMS, gatesPass, pipLines, sideAllows } from './pip-cycle.js';
 
 /**
@@ -53,9 +53,12 @@ export default defineStrategy({
     /** The most favourable extreme since the entry kline (long: highest high; short: lowest low). */
     let extreme = NaN;
     let stopInForce = NaN;
+    /** What the last kline returned (the runner starts at 0, no stop). */
+    let lastTarget = 0;
     const out = { target: 0, stopLoss: NaN, takeProfit: NaN };
     const end = () => {
       sigma = 0;
+      lastTarget = NaN; // the engine may hold 0 already (a stop, a liquidation): say 0 again
     };
 
     return {
@@ -96,21 +99,21 @@ export default defineStrategy({
             }
           }
         }
-        // 4. Output.
+        // 4. Output ('unchanged' when it is what the last kline returned: no work for the engine).
         const held = sigma !== 0 ? Math.min(qd[step], cap) : 0;
-        if (held === 0) {
-          sigma = 0;
-          stopInForce = NaN;
-          return 0;
-        }
-        let stop = fslI > 0 ? ref * (1 - sigma * fslI) : NaN;
-        if (rafArmed) {
+        if (held === 0) sigma = 0;
+        let stop = sigma !== 0 && fslI > 0 ? ref * (1 - sigma * fslI) : NaN;
+        if (sigma !== 0 && rafArmed) {
           const r = ref * (1 + sigma * rafFall);
           if (stop !== stop || (sigma > 0 ? r > stop : r < stop)) stop = r;
         }
-        out.target = sigma * held;
-        out.stopLoss = stop;
+        const target = sigma * held;
+        if (target === lastTarget && (stop === stopInForce || (stop !== stop && stopInForce !== stopInForce))) return UNCHANGED;
+        lastTarget = target;
         stopInForce = stop;
+        if (sigma === 0) return 0;
+        out.target = target;
+        out.stopLoss = stop;
         return out;
       },
       onEvent(event) {
