@@ -56,9 +56,9 @@ describe('atm strategy', () => {
     expect(text.out).toMatch(/^trend\s+trend\.ts\s+fast=12 slow=26 stopPct=2 side=both\s/m);
     expect(text.out).toContain(`error: ${join(dir, 'broken.ts')}:5:`);
     const json = JSON.parse(atm('strategy', 'list', '--json').out);
-    expect(json.map((e: { name: string }) => e.name)).toEqual(['buy-and-hold', 'sma-cross', 'broken', 'trend']);
+    expect(json.map((e: { name: string }) => e.name)).toEqual(['buy-and-hold', 'sma-cross', 'rqpm', 'ts', 'broken', 'trend']);
     expect(json[1].params.map((p: { name: string; default: number }) => [p.name, p.default])).toEqual([['fast', 10], ['slow', 30]]);
-    expect(json[2].error).toMatchObject({ kind: 'compile', line: 5 });
+    expect(json[4].error).toMatchObject({ kind: 'compile', line: 5 });
   }, 120_000);
 
   it('check exits 2 with file and line: a throw, a bad parameter, an endless loop', () => {

@@ -76,7 +76,7 @@ describe('user strategy files', () => {
     expect(runCheck(loaded('js-one'), { klines: 10 })).toMatchObject({ ok: true, long: 10 });
     write('lib/level.js', 'export const LEVEL = -1;\n');
     expect(runCheck(loaded('js-one'), { klines: 10 })).toMatchObject({ ok: true, short: 10 });
-    expect(registry.list().map((e) => e.name)).toEqual(['buy-and-hold', 'sma-cross', 'js-one']);
+    expect(registry.list().map((e) => e.name)).toEqual(['buy-and-hold', 'sma-cross', 'rqpm', 'ts', 'js-one']);
   });
 
   it('reports a syntax error with the file and line, and carries on', () => {

@@ -18,7 +18,7 @@ const userFile = (params: string) =>
 describe('strategy registry', () => {
   it('lists the built-ins without a folder, and with a missing folder', () => {
     for (const r of [new StrategyRegistry(undefined), new StrategyRegistry(dir)]) {
-      expect(r.list().map((e) => [e.name, e.source])).toEqual([['buy-and-hold', 'builtin'], ['sma-cross', 'builtin']]);
+      expect(r.list().map((e) => [e.name, e.source])).toEqual([['buy-and-hold', 'builtin'], ['sma-cross', 'builtin'], ['rqpm', 'builtin'], ['ts', 'builtin']]);
     }
   });
 
@@ -37,7 +37,7 @@ describe('strategy registry', () => {
     const bad = r.validateParams('band', { width: 5 });
     expect(!bad.ok && bad.error.message).toBe(`${join(dir, 'band.ts')}: band.width: 5 is out of range; allowed: a number from 0.5 to 4`);
     const unknown = r.get('nothing');
-    expect(!unknown.ok && unknown.error.message).toBe(`nothing: no such strategy; known: buy-and-hold, sma-cross, band (user files go in ${dir})`);
+    expect(!unknown.ok && unknown.error.message).toBe(`nothing: no such strategy; known: buy-and-hold, sma-cross, rqpm, ts, band (user files go in ${dir})`);
   });
 
   it('refuses two files with one name', () => {
