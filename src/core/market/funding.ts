@@ -6,6 +6,7 @@ import { Dec, DecimalError } from '../futures/decimal.js';
 import { ArchiveError, unzipCsvFiles, verifyChecksum, type ChecksumResult } from './archive.js';
 import { DownloadError, sourceOfPort, withRetries } from './download.js';
 import type { KlineSource, SymbolRepository } from './repository.js';
+import { refreshExchangeRules, type ExchangeRulesRepository, type RulesRefreshReport } from '../futures/rules.js';
 
 /**
  * Funding rates: the storage port, Binance's public archive files and the REST history download.
@@ -407,4 +408,62 @@ export async function downloadFunding(deps: FundingDownloadDeps, options: Fundin
     if (page.length < limit) break;
   }
   return report;
+}
+
+// ---- the facade's funding service ----
+
+export interface FundingServiceDeps {
+  store: FundingRepository;
+  symbols: SymbolRepository;
+  rules: ExchangeRulesRepository;
+  clock: Clock;
+  /** The connected exchange port, when connected. */
+  exchange: () => ExchangePort | undefined;
+}
+
+export interface FundingDownloadResult {
+  funding: FundingDownloadReport;
+  /** What the exchange said about the rules on the way (exchangeInfo, brackets). */
+  rules: RulesRefreshReport | { error: string };
+  coverage: FundingCoverage | undefined;
+}
+
+/** Funding data for the App facade (`app.funding`): import, download, coverage and rates, as plain data. */
+export class FundingService {
+  constructor(private readonly deps: FundingServiceDeps) {}
+
+  /** True for a funding-rate archive file name (`<SYMBOL>-fundingRate-YYYY-MM.zip|csv`). */
+  static isFundingFile(path: string): boolean {
+    return parseFundingFileName(path) !== undefined;
+  }
+
+  importArchives(files: readonly string[], options: { symbol?: string; replace?: boolean; onProgress?: (done: number, total: number, file: string) => void } = {}): FundingImportSummary {
+    return importFundingArchives(this.deps.store, files, options);
+  }
+
+  /**
+   * Downloads a symbol's funding history from the connected exchange (resumable), and stores the
+   * exchange's rules for the symbol on the way (exchangeInfo; brackets when credentials allow).
+   */
+  async download(options: FundingDownloadOptions): Promise<FundingDownloadResult> {
+    const port = this.deps.exchange();
+    if (!port) throw new DownloadError('not connected to an exchange');
+    const deps = { port, store: this.deps.store, symbols: this.deps.symbols, rules: this.deps.rules, clock: this.deps.clock };
+    let rules: FundingDownloadResult['rules'];
+    try {
+      rules = await refreshExchangeRules(deps, options.symbol);
+    } catch (error) {
+      rules = { error: (error as Error).message };
+    }
+    const funding = await downloadFunding(deps, options);
+    return { funding, rules, coverage: this.coverage(options.symbol)[0] };
+  }
+
+  coverage(symbol?: string): FundingCoverage[] {
+    return fundingCoverage(this.deps.store, symbol);
+  }
+
+  rates(symbol: string, from?: number, to?: number): FundingRates {
+    return this.deps.store.loadRange(symbol, from, to);
+  }
 }
