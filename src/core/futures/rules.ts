@@ -171,10 +171,13 @@ export function symbolInfoFromStored(row: StoredSymbolRow): SymbolInfo {
     minNotional: row.minNotional,
     multiplierUp: pct.multiplierUp === undefined ? undefined : String(pct.multiplierUp),
     multiplierDown: pct.multiplierDown === undefined ? undefined : String(pct.multiplierDown),
+    maxNumOrders: filters ? filter('MAX_NUM_ORDERS').limit : raw.maxNumOrders,
+    maxNumAlgoOrders: filters ? filter('MAX_NUM_ALGO_ORDERS').limit : raw.maxNumAlgoOrders,
     maintMarginPercent: text(raw.maintMarginPercent, '0'),
     requiredMarginPercent: text(raw.requiredMarginPercent, '0'),
     liquidationFee: raw.liquidationFee === undefined ? undefined : String(raw.liquidationFee),
     onboardDate: row.onboardDate ?? undefined,
+    deliveryDate: raw.deliveryDate,
     orderTypes: Array.isArray(raw.orderTypes) ? raw.orderTypes : [],
     timeInForce: Array.isArray(raw.timeInForce) ? raw.timeInForce : [],
   };
