@@ -401,7 +401,7 @@ function fundingCoverageLines(app: App, c: FundingCoverage): string[] {
   const lines = [
     t('data.funding.coverageLine', { symbol: c.symbol, source: c.source, hours: c.intervalHours, first: time(c.first), last: time(c.last), count: c.count }) +
       ' ' +
-      (c.gaps.length === 0 ? t('data.noGaps') : t('data.gapsFound', { gaps: c.gaps.length, missing: c.missing })),
+      (c.gaps.length === 0 ? t('data.noGaps') : t('data.funding.gapsFound', { gaps: c.gaps.length, missing: c.missing })),
   ];
   for (const g of c.gaps.slice(0, 10)) lines.push('  ' + t('data.funding.gapLine', { after: time(g.after), before: time(g.before), missing: g.missing }));
   return lines;
