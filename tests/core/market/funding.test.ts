@@ -204,4 +204,16 @@ describe('funding download from the local exchange', () => {
       expect(r.info[key], key).toBe(info[key]);
     }
   });
+
+  it('the simulated exchange never overwrites what a real venue stored (exchangeInfo, brackets)', async () => {
+    const { port, store, symbols, rules, clock } = await setup();
+    const real = (await port.exchangeInfo()).symbols.find((s) => s.symbol === 'BTCUSDT')!;
+    symbols.upsertAll([{ ...real, tickSize: '0.50', minNotional: '55' }]);
+    const tiers = [{ bracket: 1, initialLeverage: 50, notionalCap: 1e9, notionalFloor: 0, maintMarginRatio: 0.01, cum: 0 }];
+    rules.putBrackets({ symbol: 'BTCUSDT', brackets: tiers }, 'binance', 1);
+    const result = await new FundingService({ store, symbols, rules, clock, exchange: () => port }).download({ symbol: 'BTCUSDT', from: 0 });
+    expect(result.rules).toMatchObject({ venue: 'local', symbols: 0, brackets: { stored: false, reason: 'brackets from binance are kept' } });
+    expect(rules.symbolInfo('BTCUSDT')).toMatchObject({ tickSize: '0.50', minNotional: '55' });
+    expect(rules.brackets('BTCUSDT')).toMatchObject({ source: 'binance', brackets: tiers });
+  });
 });
