@@ -368,15 +368,24 @@ async function connectForData(app: App): Promise<{ venue: string; simulated: boo
 
 /** Funding-rate archive files among the given paths (folders searched), and everything else. */
 function splitFundingFiles(paths: string[]): { funding: string[]; klines: string[] } {
-  let listed: string[];
-  try {
-    listed = listArchiveFiles(paths);
-  } catch {
-    return { funding: [], klines: paths }; // the kline import reports the bad path
+  const funding: string[] = [];
+  const klines: string[] = [];
+  for (const path of paths) {
+    let listed: string[];
+    try {
+      listed = listArchiveFiles([path]);
+    } catch {
+      klines.push(path); // the kline import reports the bad path
+      continue;
+    }
+    const own = listed.filter((f) => FundingService.isFundingFile(f));
+    if (own.length === 0) klines.push(path);
+    else {
+      funding.push(...own);
+      klines.push(...listed.filter((f) => !FundingService.isFundingFile(f)));
+    }
   }
-  const funding = listed.filter((f) => FundingService.isFundingFile(f));
-  if (funding.length === 0) return { funding, klines: paths };
-  return { funding, klines: listed.filter((f) => !FundingService.isFundingFile(f)) };
+  return { funding, klines };
 }
 
 function fundingImportLines(app: App, summary: FundingImportSummary): string[] {
