@@ -16,6 +16,8 @@ import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
+import { FundingService, type FundingRepository } from './market/funding.js';
+import { resolveSymbolRules, storedMarketInputs, type ExchangeRulesRepository, type StoredMarketInputs, type SymbolRules } from './futures/rules.js';
 
 export type { PoolStats };
 
@@ -55,6 +57,10 @@ export interface AppStorage {
   klines: KlineRepository;
   symbols: SymbolRepository;
   analyses: AnalysisRepository;
+  /** Funding rates (src/db/fundingStore.ts). */
+  funding: FundingRepository;
+  /** Stored exchange rules: exchangeInfo read back, leverage brackets (src/db/rulesStore.ts). */
+  rules: ExchangeRulesRepository;
   /** The newest migration applied to the database. */
   schemaVersion: string | undefined;
   close(): Promise<void>;
@@ -147,6 +153,30 @@ export class App {
       exchange: () => this.exchange.port,
     });
     return this.marketService;
+  }
+
+  private fundingService?: FundingService;
+
+  /** Funding rates: archive import, download, coverage and rates (src/core/market/funding.ts). */
+  get funding(): FundingService {
+    this.fundingService ??= new FundingService({
+      store: this.storage.funding,
+      symbols: this.storage.symbols,
+      rules: this.storage.rules,
+      clock: this.clock,
+      exchange: () => this.exchange.port,
+    });
+    return this.fundingService;
+  }
+
+  /** A symbol's filters, brackets and clearance fee: stored exchange data, else the configuration; with the source. */
+  symbolRules(symbol: string): SymbolRules {
+    return resolveSymbolRules(this.storage.rules, this.config.symbolRules, symbol);
+  }
+
+  /** Rules and funding rates from the stores, for a backtest's market inputs. */
+  marketInputs(): StoredMarketInputs {
+    return storedMarketInputs(this.storage.rules, this.storage.funding, this.config.symbolRules);
   }
 
   get config(): Config {

@@ -152,6 +152,29 @@ export interface NeuralModelTable {
   updated_at: number;
 }
 
+/** One settled funding of a symbol (migration 0004). */
+export interface FundingRateTable {
+  symbol: string;
+  funding_time: number;
+  /** Exact decimal text, e.g. '0.00010000'. */
+  rate: string;
+  mark_price: string | null;
+  /** The funding interval when the source states it (archive files), else null. */
+  interval_hours: number | null;
+  /** 'binance' | 'testnet' | 'local'; one source per symbol. */
+  source: string;
+}
+
+/** A symbol's leverage brackets from /fapi/v1/leverageBracket (migration 0004). */
+export interface LeverageBracketTable {
+  symbol: string;
+  /** JSON array of {bracket, initialLeverage, notionalCap, notionalFloor, maintMarginRatio, cum}. */
+  brackets_json: string;
+  notional_coef: number | null;
+  source: string;
+  updated_at: number;
+}
+
 export interface DB {
   app_state: AppStateTable;
   symbols: SymbolTable;
@@ -165,4 +188,6 @@ export interface DB {
   simulations: SimulationTable;
   simulation_balance: SimulationBalanceTable;
   neural_models: NeuralModelTable;
+  funding_rates: FundingRateTable;
+  leverage_brackets: LeverageBracketTable;
 }

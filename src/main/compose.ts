@@ -10,6 +10,8 @@ import { homePaths } from '../core/paths.js';
 import { sizePools, type TaskPools } from '../core/workers/pool.js';
 import { migrate, openDatabase, type Database } from '../db/database.js';
 import { AnalysisStore } from '../db/analysisStore.js';
+import { FundingStore } from '../db/fundingStore.js';
+import { RulesStore } from '../db/rulesStore.js';
 import { KlineStore } from '../db/klineStore.js';
 import { SymbolStore } from '../db/symbolStore.js';
 import { WorkerPool } from '../workers/pool.js';
@@ -23,7 +25,7 @@ import { WorkerPool } from '../workers/pool.js';
 export interface Composition {
   app: App;
   /** The parts, for tests and benchmarks that need to reach below the facade. */
-  parts: { db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService };
+  parts: { db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService; funding: FundingStore; rules: RulesStore };
 }
 
 /**
@@ -61,6 +63,8 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const klines = new KlineStore(db);
   const symbols = new SymbolStore(db);
   const analyses = new AnalysisStore(db, clockNow);
+  const funding = new FundingStore(db);
+  const rules = new RulesStore(db);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -82,11 +86,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, funding, rules, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange } };
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules } };
 }
 
 /**

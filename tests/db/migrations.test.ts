@@ -28,7 +28,7 @@ describe('database migrations', () => {
     expect(report.current).toBe(Object.keys(MIGRATIONS).at(-1));
     expect(db.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     const names = tables(db);
-    for (const table of ['symbols', 'kline_chunks', 'kline_series', 'named_configs', 'analyses', 'accounts', 'balance_history', 'trade_logs', 'simulations', 'simulation_balance', 'neural_models', 'app_state']) {
+    for (const table of ['symbols', 'kline_chunks', 'kline_series', 'named_configs', 'analyses', 'accounts', 'balance_history', 'trade_logs', 'simulations', 'simulation_balance', 'neural_models', 'app_state', 'funding_rates', 'leverage_brackets']) {
       expect(names).toContain(table);
     }
     // Running again applies nothing.
@@ -59,6 +59,29 @@ describe('database migrations', () => {
     expect(() =>
       db.sqlite.prepare("INSERT INTO named_configs (kind, name, type, params_json, created_at, updated_at) VALUES ('bogus', 'X', 'X', '{}', 1, 1)").run(),
     ).toThrow(/CHECK constraint/);
+  });
+
+  it('migrates a version-3 database to funding rates and leverage brackets and keeps its klines', async () => {
+    const tmp = tempHome();
+    cleanups.push(tmp.cleanup);
+    const file = join(tmp.home, 'atm.sqlite');
+    const old = openDatabase(file);
+    await migrate(old, '0003_kline_source');
+    expect(tables(old)).not.toContain('funding_rates');
+    old.sqlite
+      .prepare("INSERT INTO kline_series (symbol, interval, first_open_time, last_open_time, rows, updated_at, source) VALUES ('ETHUSDT', '1h', 0, 3600000, 2, 1, 'testnet')")
+      .run();
+    await old.close();
+
+    const db = open(file);
+    expect((await migrate(db)).applied).toEqual(['0004_funding']);
+    expect(db.sqlite.prepare("SELECT rows, source FROM kline_series WHERE symbol = 'ETHUSDT'").get()).toEqual({ rows: 2, source: 'testnet' });
+    db.sqlite.prepare("INSERT INTO funding_rates (symbol, funding_time, rate) VALUES ('ETHUSDT', 1, '0.00010000')").run();
+    expect(db.sqlite.prepare("SELECT rate, mark_price, source FROM funding_rates").get()).toEqual({ rate: '0.00010000', mark_price: null, source: 'binance' });
+    // (symbol, funding_time) is the key
+    expect(() => db.sqlite.prepare("INSERT INTO funding_rates (symbol, funding_time, rate) VALUES ('ETHUSDT', 1, '0.2')").run()).toThrow(/UNIQUE|PRIMARY KEY/);
+    db.sqlite.prepare("INSERT INTO leverage_brackets (symbol, brackets_json, source, updated_at) VALUES ('ETHUSDT', '[]', 'binance', 1)").run();
+    expect(tables(db)).toContain('leverage_brackets');
   });
 
   it('refuses a database written by a newer atm and changes nothing', async () => {

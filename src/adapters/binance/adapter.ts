@@ -6,6 +6,7 @@ import {
   type PositionRisk, type PremiumIndex, type RateLimitInfo, type StreamConnectionState, type Subscription, type SymbolInfo, type UserDataEvent,
   type UserTrade, type UserTradeQuery, type AlgoCancelResult, type AlgoOrder, type AlgoOrderQuery, type AlgoOrderRef, type NewAlgoOrder,
 } from '../../core/exchange/port.js';
+import type { FundingRateQuery, FundingRateRow } from '../../core/exchange/port.js';
 import { LocalOrderBook } from './orderbook.js';
 import { BinanceRest, type Params } from './rest.js';
 import { createSigner } from './sign.js';
@@ -306,6 +307,11 @@ export class BinanceExchange implements ExchangePort {
 
   async premiumIndex(symbol: string): Promise<PremiumIndex> {
     return this.rest.request<PremiumIndex>('GET', '/fapi/v1/premiumIndex', { symbol }, { weight: 1, idempotent: true });
+  }
+
+  async fundingRateHistory(symbol: string, query: FundingRateQuery = {}): Promise<FundingRateRow[]> {
+    const rows = await this.rest.request<FundingRateRow[]>('GET', '/fapi/v1/fundingRate', { symbol, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { weight: 1, idempotent: true });
+    return rows.map((r) => ({ symbol: r.symbol, fundingRate: String(r.fundingRate), fundingTime: Number(r.fundingTime), markPrice: r.markPrice === undefined || r.markPrice === null ? undefined : String(r.markPrice) }));
   }
 
   async bookTicker(symbol: string): Promise<BookTicker> {

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { App } from '../../core/app.js';
 import { ArchiveError } from '../../core/market/archive.js';
+import { FundingService, type FundingCoverage, type FundingImportSummary } from '../../core/market/funding.js';
+import { listArchiveFiles } from '../../core/market/importer.js';
 import { exportArchive } from '../../core/market/export.js';
 import { isoMinute, parseInterval, type Interval } from '../../core/market/klines.js';
 import { verifyKlines } from '../../core/market/verify.js';
@@ -108,10 +110,21 @@ export function register(program: Command): void {
       const symbol = symbolOption(options.symbol);
       const interval = intervalOption(options.interval);
       await withApp(command, async (app) => {
+        // funding-rate archive files (SYMBOL-fundingRate-YYYY-MM) go to the funding store, the rest are klines
+        const split = splitFundingFiles(paths.map((p) => resolve(p)));
+        const funding = split.funding.length > 0 ? app.funding.importArchives(split.funding, { symbol, replace: options.replace }) : undefined;
+        if (funding) {
+          if (funding.failed > 0) process.exitCode = EXIT_STATUS.user;
+          if (split.klines.length === 0) {
+            process.stdout.write(options.json ? JSON.stringify({ funding }, null, 2) + '\n' : fundingImportLines(app, funding).join('\n') + '\n');
+            return;
+          }
+          if (!options.json) process.stdout.write(fundingImportLines(app, funding).join('\n') + '\n');
+        }
         const bar = new ProgressBar(app.t('data.importing'));
         let summary;
         try {
-          summary = app.market.importArchives(paths.map((p) => resolve(p)), {
+          summary = app.market.importArchives(split.klines, {
             symbol,
             interval,
             replace: options.replace,
@@ -124,7 +137,7 @@ export function register(program: Command): void {
           bar.done();
         }
         if (options.json) {
-          process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+          process.stdout.write(JSON.stringify(funding ? { ...summary, funding } : summary, null, 2) + '\n');
         } else {
           const t = app.t;
           const lines: string[] = [];
@@ -174,10 +187,18 @@ export function register(program: Command): void {
     .command('status')
     .description('stored klines per symbol and interval: first and last kline, rows, gaps, size on disk')
     .option('--symbol <symbol>', 'only this symbol')
+    .option('--funding', 'funding rates only: first and last funding time, count, gaps in the funding grid')
     .option('--json', 'print JSON')
-    .action(async (options: { symbol?: string; json?: boolean }, command: Command) => {
+    .action(async (options: { symbol?: string; json?: boolean; funding?: boolean }, command: Command) => {
       const symbol = symbolOption(options.symbol);
       await withApp(command, async (app) => {
+        if (options.funding) {
+          const coverage = app.funding.coverage(symbol);
+          process.stdout.write((options.json ? JSON.stringify(coverage, null, 2) : fundingStatusText(app, coverage)) + '\n');
+          return;
+        }
+        const fundingCoverage = options.json ? [] : app.funding.coverage(symbol);
+        if (fundingCoverage.length > 0) process.stdout.write(fundingStatusText(app, fundingCoverage) + '\n\n');
         const series = app.market.series(symbol).map((s) => ({
           ...s,
           gaps: s.missing > 0 ? app.market.gaps(s.symbol, s.interval).length : 0,
@@ -288,8 +309,10 @@ export function register(program: Command): void {
     .option('--interval <interval>', 'interval', '1m')
     .option('--from <time>', 'first open time (UTC; default: the symbol\'s first kline)')
     .option('--to <time>', 'last open time (UTC; default: the last closed kline)')
+    .option('--funding', 'funding-rate history (/fapi/v1/fundingRate) instead of klines; --from/--to bound the funding times')
     .option('--json', 'print JSON')
-    .action(async (options: { symbol: string; interval: string; from?: string; to?: string; json?: boolean }, command: Command) => {
+    .action(async (options: { symbol: string; interval: string; from?: string; to?: string; json?: boolean; funding?: boolean }, command: Command) => {
+      if (options.funding) return downloadFundingCommand(options, command);
       const symbol = symbolOption(options.symbol)!;
       const interval = intervalOption(options.interval)!;
       const from = options.from ? parseTime(options.from, '--from') : undefined;
@@ -362,4 +385,112 @@ async function connectForData(app: App): Promise<{ venue: string; simulated: boo
   } finally {
     off?.();
   }
+}
+
+/** Funding-rate archive files among the given paths (folders searched), and everything else. */
+function splitFundingFiles(paths: string[]): { funding: string[]; klines: string[] } {
+  const funding: string[] = [];
+  const klines: string[] = [];
+  for (const path of paths) {
+    let listed: string[];
+    try {
+      listed = listArchiveFiles([path]);
+    } catch {
+      klines.push(path); // the kline import reports the bad path
+      continue;
+    }
+    const own = listed.filter((f) => FundingService.isFundingFile(f));
+    if (own.length === 0) klines.push(path);
+    else {
+      funding.push(...own);
+      klines.push(...listed.filter((f) => !FundingService.isFundingFile(f)));
+    }
+  }
+  return { funding, klines };
+}
+
+function fundingImportLines(app: App, summary: FundingImportSummary): string[] {
+  const t = app.t;
+  const lines: string[] = [];
+  for (const f of summary.files) {
+    const name = f.entry ? `${f.file} (${f.entry})` : f.file;
+    if (f.error) lines.push(t('data.importFailed', { file: name, error: f.error }));
+    else
+      lines.push(
+        t('data.funding.importFile', { file: name, rows: f.rows, inserted: f.inserted, duplicates: f.duplicates, checksum: f.checksum === 'ok' ? t('data.checksumOk') : t('data.checksumAbsent') }) +
+          (f.changed > 0 ? ' ' + t('data.funding.changedKept', { count: f.changed }) : ''),
+      );
+  }
+  lines.push(t('data.funding.importTotal', { files: summary.files.length - summary.failed, rows: summary.rows, inserted: summary.inserted, duplicates: summary.duplicates }));
+  for (const c of summary.coverage) lines.push(...fundingCoverageLines(app, c));
+  return lines;
+}
+
+function fundingCoverageLines(app: App, c: FundingCoverage): string[] {
+  const t = app.t;
+  const lines = [
+    t('data.funding.coverageLine', { symbol: c.symbol, source: c.source, hours: c.intervalHours, first: time(c.first), last: time(c.last), count: c.count }) +
+      ' ' +
+      (c.gaps.length === 0 ? t('data.noGaps') : t('data.funding.gapsFound', { gaps: c.gaps.length, missing: c.missing })),
+  ];
+  for (const g of c.gaps.slice(0, 10)) lines.push('  ' + t('data.funding.gapLine', { after: time(g.after), before: time(g.before), missing: g.missing }));
+  return lines;
+}
+
+function fundingStatusText(app: App, coverage: FundingCoverage[]): string {
+  const t = app.t;
+  if (coverage.length === 0) return t('data.funding.nothingStored');
+  const header = [t('data.col.symbol'), t('data.col.source'), t('data.funding.col.interval'), t('data.col.first'), t('data.col.last'), t('data.funding.col.count'), t('data.col.gaps'), t('data.col.missing')];
+  const rows = coverage.map((c) => [c.symbol, c.source, String(c.intervalHours), time(c.first), time(c.last), String(c.count), String(c.gaps.length), String(c.missing)]);
+  return t('data.funding.title') + '\n' + table([header, ...rows]);
+}
+
+/** `atm data download --funding`: the funding history of one symbol, resumable; the exchange's rules stored on the way. */
+async function downloadFundingCommand(options: { symbol: string; from?: string; to?: string; json?: boolean }, command: Command): Promise<void> {
+  const symbol = symbolOption(options.symbol)!;
+  const from = options.from ? parseTime(options.from, '--from') : undefined;
+  const to = options.to ? parseTime(options.to, '--to') : undefined;
+  await withApp(command, async (app) => {
+    const venue = await connectForData(app);
+    if (venue.simulated && app.exchangeMode !== 'sim') throw new UserError(app.t('data.funding.simulatedFallback'));
+    const bar = new ProgressBar(app.t('data.funding.downloading', { symbol }));
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    try {
+      const result = await app.funding.download({
+        symbol,
+        from,
+        to,
+        signal: controller.signal,
+        onProgress: (p) => bar.update(p.cursor - p.from, p.to - p.from, app.t('data.funding.downloadDetail', { stored: p.stored, requests: p.requests, at: time(p.cursor) })),
+      });
+      bar.done();
+      if (options.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else {
+        const t = app.t;
+        const r = result.funding;
+        const lines = [t('data.funding.downloaded', { symbol, stored: r.stored, requests: r.requests, from: time(r.from), to: time(r.to) })];
+        if (r.resumedFrom > r.from) lines.push(t('data.funding.resumed', { at: time(r.resumedFrom - 1) }));
+        if ('error' in result.rules) lines.push(t('data.funding.rulesFailed', { error: result.rules.error }));
+        else
+          lines.push(
+            t('data.funding.rulesStored', {
+              venue: result.rules.venue,
+              symbols: result.rules.symbols,
+              brackets: result.rules.brackets.stored ? t('data.funding.bracketsStored') : t('data.funding.bracketsSkipped', { reason: result.rules.brackets.reason ?? '-' }),
+            }),
+          );
+        if (result.coverage) lines.push(...fundingCoverageLines(app, result.coverage));
+        if (r.cancelled) lines.push(t('data.cancelled'));
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+      if (result.funding.cancelled) process.exitCode = 130;
+    } catch (error) {
+      bar.done();
+      throw error; // its kind says the exit status (an unreachable exchange: 3)
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+  });
 }

@@ -24,6 +24,28 @@ const url = (protocols: string[]) =>
 
 const venue = z.strictObject({ restUrl: url(['http:', 'https:']), wsUrl: url(['ws:', 'wss:']), routed: z.boolean() });
 
+const decimalText = z.string().regex(/^\d+(\.\d+)?$/, 'a non-negative decimal number as text, e.g. "0.001"');
+const ruleFields = {
+  tickSize: decimalText,
+  stepSize: decimalText,
+  minQty: decimalText,
+  maxQty: decimalText,
+  marketStepSize: decimalText,
+  marketMaxQty: decimalText,
+  minNotional: decimalText,
+  liquidationFee: decimalText,
+  brackets: z
+    .array(z.strictObject({ floor: z.number().int().min(0), maintMarginRatio: decimalText, initialLeverage: z.number().int().min(1).max(125) }))
+    .min(1)
+    .refine((b) => b[0].floor === 0 && b.every((x, i) => i === 0 || x.floor > b[i - 1].floor), { message: 'floors start at 0 and rise' }),
+};
+/** Symbol rules used when no exchange data is stored for a symbol (src/core/futures/rules.ts). */
+export const symbolRulesSchema = z.strictObject({
+  default: z.strictObject(ruleFields),
+  symbols: z.record(z.string().regex(/^[A-Z0-9_]{2,30}$/, 'a symbol such as BTCUSDT'), z.strictObject(ruleFields).partial()),
+});
+export type SymbolRulesConfig = z.infer<typeof symbolRulesSchema>;
+
 export const configSchema = z.strictObject({
   language: z.enum(LANGUAGES),
   theme: z.enum(THEMES),
@@ -53,6 +75,7 @@ export const configSchema = z.strictObject({
       dataDir: z.string(),
     }),
   }),
+  symbolRules: symbolRulesSchema,
   ui: z.strictObject({
     maxFps: z.number().int().min(1).max(60),
     logPanel: z.boolean(),

@@ -136,6 +136,24 @@ export interface ExchangeInfo {
  */
 export type KlineRow = [number, string, string, string, string, string, number, string, number, string, string, string];
 
+/** `GET /fapi/v1/fundingRate` query. With no time range Binance returns the latest rows. */
+export interface FundingRateQuery {
+  startTime?: number;
+  endTime?: number;
+  /** 1..1000, default 100. */
+  limit?: number;
+}
+
+/** One settled funding from `GET /fapi/v1/fundingRate` (ascending by fundingTime). */
+export interface FundingRateRow {
+  symbol: string;
+  /** Exact decimal text, e.g. "0.00010000". */
+  fundingRate: string;
+  fundingTime: number;
+  /** Mark price at the funding time (Binance sends "" for some old rows). */
+  markPrice?: string;
+}
+
 export interface KlineQuery {
   startTime?: number;
   endTime?: number;
@@ -696,6 +714,8 @@ export interface ExchangePort {
   aggTrades(symbol: string, query?: AggTradeQuery): Promise<AggTrade[]>;
   premiumIndex(symbol: string): Promise<PremiumIndex>;
   bookTicker(symbol: string): Promise<BookTicker>;
+  /** Funding rate history, ascending (weight: the shared 500 / 5 min / IP fundingRate limit). */
+  fundingRateHistory(symbol: string, query?: FundingRateQuery): Promise<FundingRateRow[]>;
 
   // ---- streams (each call returns a handle; handlers run on the event loop, in order) ----
   /**
