@@ -5,7 +5,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { KLINE_INTERVALS, type KlineInterval, type UserDataEvent } from '../../core/exchange/port.js';
 import { DEFAULT_BRACKETS } from '../../core/futures/accounting.js';
 import { AlgoOrders } from './algo.js';
-import { Engine, SimError, type SimAccount } from './engine.js';
+import { Engine, SimError, intParam, limitParam, type SimAccount } from './engine.js';
 import { Faults } from './faults.js';
 import { SymbolMarket, type AggTradeRec, type DepthChange, type KlineAgg, type OpenKline } from './market.js';
 import { SIM_SYMBOLS, symbolJson, type SimSymbol } from './symbols.js';
@@ -120,6 +120,11 @@ const FAST_FORWARD_MIN_STEPS = 1200;
 const FAST_FORWARD_MIN_MARKET_MS = 120_000;
 const TAIL_STEPS = 600;
 
+/** Largest websocket frame taken (a SUBSCRIBE of 1024 streams is about 30 KiB); larger ones close the connection with 1009. */
+const WS_MAX_PAYLOAD = 64 * 1024;
+/** Largest request body read; a larger one is answered with 413 and the connection closed. */
+const MAX_BODY_BYTES = 64 * 1024;
+
 const STREAM_ROUTE = (stream: string): 'public' | 'market' => (/@(depth|bookTicker|trade$|rpiDepth)|^!bookTicker/.test(stream) ? 'public' : 'market');
 
 function intervalMs(unit: 'SECOND' | 'MINUTE', n: number): number {
@@ -207,7 +212,7 @@ export class LocalExchange {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    this.wss = new WebSocketServer({ noServer: true, autoPong: false, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ noServer: true, autoPong: false, perMessageDeflate: false, maxPayload: WS_MAX_PAYLOAD });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket as Socket, head));
     this.registerEndpoints();
   }
@@ -495,6 +500,9 @@ export class LocalExchange {
   // ---------------------------------------------------------------------------------------
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    // node removes its own error listener from an upgraded socket: a reset before the handshake
+    // ends would otherwise be an uncaught error
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const parts = url.pathname.split('/').filter(Boolean);
     let route: Route = 'legacy';
@@ -579,20 +587,38 @@ export class LocalExchange {
       return;
     }
     // handled in arrival order once the market has caught up
-    this.afterCatchUp(() => this.handleWsMessage(conn, data));
+    this.afterCatchUp(() => {
+      try {
+        this.handleWsMessage(conn, data);
+      } catch (error) {
+        // a bug in one request must not take the exchange down: the client gets an error reply
+        this.options.log?.(`local exchange: websocket request failed: ${(error as Error).stack ?? String(error)}`);
+        this.sendRaw(conn, JSON.stringify({ code: 2, msg: 'Invalid request: the request could not be processed', id: null }));
+      }
+    });
   }
 
+  /**
+   * One control frame (text or binary, both read as UTF-8 JSON), answered as Binance does: code 3
+   * for text that is not JSON, code 2 for JSON that is not a request object or has a bad id,
+   * method or params (id null where the id itself is unusable), code 0/1 for bad properties.
+   */
   private handleWsMessage(conn: Conn, data: RawData): void {
     if (!this.conns.has(conn)) return;
-    let msg: { method?: unknown; params?: unknown; id?: unknown };
+    let parsed: unknown;
     try {
-      msg = JSON.parse(data.toString());
+      parsed = JSON.parse(rawText(data));
     } catch (error) {
       this.sendRaw(conn, JSON.stringify({ code: 3, msg: `Invalid JSON: ${(error as Error).message}` }));
       return;
     }
-    const id = msg.id;
-    if (id !== null && id !== undefined && !(Number.isInteger(id) && (id as number) >= 0) && typeof id !== 'string') {
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.sendRaw(conn, JSON.stringify({ code: 2, msg: 'Invalid request: the request must be a JSON object', id: null }));
+      return;
+    }
+    const msg = parsed as { method?: unknown; params?: unknown; id?: unknown };
+    const id = msg.id ?? null;
+    if (id !== null && !(Number.isInteger(id) && (id as number) >= 0) && typeof id !== 'string') {
       this.sendRaw(conn, JSON.stringify({ code: 2, msg: 'Invalid request: request ID must be an unsigned integer', id: null }));
       return;
     }
@@ -841,22 +867,32 @@ export class LocalExchange {
   // REST
   // ---------------------------------------------------------------------------------------
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Every request ends in an answer or, when the client went away, in nothing: a body cut short
+   * (`aborted`), a reset while answering (ECONNRESET) or a bug in a handler never reaches the
+   * process as an uncaught error.
+   */
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    this.handleRequest(req, res).catch((error: unknown) => {
+      this.options.log?.(`local exchange: ${req.method} ${req.url?.split('?')[0]} failed: ${(error as Error).stack ?? String(error)}`);
+      if (res.headersSent || !res.writable) {
+        res.destroy();
+        return;
+      }
+      res.writeHead(500, { 'Content-Type': 'application/json;charset=UTF-8' });
+      res.end(JSON.stringify({ code: -1000, msg: 'An unknown error occurred while processing the request.' }));
+    });
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const now = Date.now();
     this.metrics.requests++;
     this.metrics.arrivals.push(now);
     if (this.metrics.arrivals.length > 10_000) this.metrics.arrivals.splice(0, 5000);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const rawQuery = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
-    let rawBody = '';
-    if (req.method !== 'GET') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      rawBody = Buffer.concat(chunks).toString('utf8');
-    }
-    const method = req.method ?? 'GET';
-    const key = `${method} ${url.pathname}`;
-    const endpoint = this.endpoints.get(key);
     const headers: Record<string, string> = { 'Content-Type': 'application/json;charset=UTF-8' };
     const send = async (status: number, body: unknown) => {
       if (this.faults.has('slow') && this.faults.hit('slow')) await new Promise((r) => setTimeout(r, this.faults.value('slow', 0)));
@@ -864,6 +900,19 @@ export class LocalExchange {
       res.writeHead(status, headers);
       res.end(JSON.stringify(body));
     };
+    let rawBody = '';
+    if (req.method !== 'GET') {
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (body === undefined) return; // the client went away before sending all of it: nobody to answer
+      if (body === TOO_LARGE) {
+        headers.Connection = 'close';
+        return send(413, { code: -1000, msg: `Request body larger than ${MAX_BODY_BYTES} bytes.` });
+      }
+      rawBody = body;
+    }
+    const method = req.method ?? 'GET';
+    const key = `${method} ${url.pathname}`;
+    const endpoint = this.endpoints.get(key);
     // bans first: a banned IP gets 418 for everything
     if (this.banUntil > now) {
       this.metrics.http418++;
@@ -970,7 +1019,12 @@ export class LocalExchange {
     const m = /(^|&)signature=([^&]*)/.exec(total);
     if (!m) throw new SimError(-1022, 'Signature for this request is not valid.');
     const payload = (total.slice(0, m.index) + total.slice(m.index + m[0].length)).replace(/^&/, '');
-    const signature = decodeURIComponent(m[2]);
+    let signature: string;
+    try {
+      signature = decodeURIComponent(m[2]);
+    } catch {
+      throw new SimError(-1022, 'Signature for this request is not valid.');
+    }
     if (!verifySignature(account.secret, payload, signature)) throw new SimError(-1022, 'Signature for this request is not valid.');
     return account;
   }
@@ -989,10 +1043,9 @@ export class LocalExchange {
         const m = market(p);
         if (!p.interval) throw new SimError(-1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.");
         if (!(KLINE_INTERVALS as readonly string[]).includes(p.interval)) throw new SimError(-1120, 'Invalid interval.');
-        const limit = p.limit !== undefined ? Number(p.limit) : 500;
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1500) throw new SimError(-1130, "Data sent for paramter 'limit' is not valid.");
-        const start = p.startTime !== undefined ? Number(p.startTime) : undefined;
-        const end = p.endTime !== undefined ? Number(p.endTime) : undefined;
+        const limit = limitParam(p, 500, 1500);
+        const start = intParam(p, 'startTime');
+        const end = intParam(p, 'endTime');
         if (start !== undefined && end !== undefined && start > end) throw new SimError(-1128, 'Combination of optional parameters invalid.');
         return m.klines(p.interval as KlineInterval, start, end, limit).map((k) => m.klineRow(k));
       },
@@ -1002,8 +1055,7 @@ export class LocalExchange {
       weight: (p) => depthWeight(p.limit ? Number(p.limit) : 500),
       handle: ({ params: p }) => {
         const m = market(p);
-        const limit = p.limit !== undefined ? Number(p.limit) : 500;
-        if (![5, 10, 20, 50, 100, 500, 1000].includes(limit)) throw new SimError(-1130, "Data sent for paramter 'limit' is not valid.");
+        const limit = limitParam(p, 500, 1000, DEPTH_LIMITS);
         const now = this.now();
         return { lastUpdateId: m.updateId, E: now, T: now, bids: m.levels('bid', limit), asks: m.levels('ask', limit) };
       },
@@ -1013,14 +1065,15 @@ export class LocalExchange {
       weight: () => 20,
       handle: ({ params: p }) => {
         const m = market(p);
-        const limit = Math.min(1000, p.limit !== undefined ? Number(p.limit) : 500);
-        if (p.fromId !== undefined && (p.startTime !== undefined || p.endTime !== undefined)) throw new SimError(-1128, 'Combination of optional parameters invalid.');
+        const limit = limitParam(p, 500, 1000);
+        const fromId = intParam(p, 'fromId');
+        const start = intParam(p, 'startTime');
+        const end = intParam(p, 'endTime');
+        if (fromId !== undefined && (start !== undefined || end !== undefined)) throw new SimError(-1128, 'Combination of optional parameters invalid.');
         let rows = m.trades;
-        if (p.fromId !== undefined) rows = rows.filter((t) => t.a >= Number(p.fromId)).slice(0, limit);
-        else if (p.startTime !== undefined || p.endTime !== undefined) {
-          const s = p.startTime !== undefined ? Number(p.startTime) : -Infinity;
-          const en = p.endTime !== undefined ? Number(p.endTime) : Infinity;
-          rows = rows.filter((t) => t.T >= s && t.T <= en).slice(0, limit);
+        if (fromId !== undefined) rows = rows.filter((t) => t.a >= fromId).slice(0, limit);
+        else if (start !== undefined || end !== undefined) {
+          rows = rows.filter((t) => t.T >= (start ?? -Infinity) && t.T <= (end ?? Infinity)).slice(0, limit);
         } else rows = rows.slice(-limit);
         return rows.map((t) => ({ a: t.a, p: m.price(t.p), q: m.qty(t.q), nq: m.qty(t.q), f: t.f, l: t.l, T: t.T, m: t.m }));
       },
@@ -1043,11 +1096,13 @@ export class LocalExchange {
     } });
     e('GET', '/fapi/v1/fundingRate', { security: 'NONE', weight: one, handle: ({ params: p }) => {
       const m = market(p);
-      const limit = Math.min(1000, Number(p.limit) || 100);
+      const limit = limitParam(p, 100, 1000);
+      const start = intParam(p, 'startTime');
+      const end = intParam(p, 'endTime');
       let rows = m.fundingHistory;
-      if (p.startTime !== undefined) rows = rows.filter((r) => r.fundingTime >= Number(p.startTime));
-      if (p.endTime !== undefined) rows = rows.filter((r) => r.fundingTime <= Number(p.endTime));
-      rows = p.startTime !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
+      if (start !== undefined) rows = rows.filter((r) => r.fundingTime >= start);
+      if (end !== undefined) rows = rows.filter((r) => r.fundingTime <= end);
+      rows = start !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
       return rows.map((r) => ({ symbol: m.spec.symbol, fundingRate: r.rate, fundingTime: r.fundingTime, markPrice: r.mark }));
     } });
     e('GET', '/fapi/v1/fundingInfo', { security: 'NONE', weight: one, handle: () => [...this.markets.values()].map((m) => ({ symbol: m.spec.symbol, adjustedFundingRateCap: '0.03000000', adjustedFundingRateFloor: '-0.03000000', fundingIntervalHours: 8, disclaimer: false })) });
@@ -1063,7 +1118,8 @@ export class LocalExchange {
     e('GET', '/fapi/v1/openOrders', { security: 'SIGNED', weight: (p) => (p.symbol ? 1 : 40), handle: (c) => this.engine.openOrders(c.account!, c.params.symbol).map((o) => this.engine.orderJson(o, true)) });
     e('GET', '/fapi/v1/allOrders', { security: 'SIGNED', weight: () => 5, handle: (c) => {
       const m = market(c.params);
-      return [...c.account!.orders.values()].filter((o) => o.symbol === m.spec.symbol).slice(-(Number(c.params.limit) || 500)).map((o) => this.engine.orderJson(o, true));
+      const limit = limitParam(c.params, 500, 1000);
+      return [...c.account!.orders.values()].filter((o) => o.symbol === m.spec.symbol).slice(-limit).map((o) => this.engine.orderJson(o, true));
     } });
     e('DELETE', '/fapi/v1/allOpenOrders', { security: 'SIGNED', weight: one, handle: (c) => {
       this.engine.cancelAll(c.account!, c.params.symbol);
@@ -1115,20 +1171,21 @@ export class LocalExchange {
     e('GET', '/fapi/v1/userTrades', { security: 'SIGNED', weight: () => 5, handle: (c) => {
       const m = market(c.params);
       const p = c.params;
-      const limit = Math.min(1000, Number(p.limit) || 500);
+      const limit = limitParam(p, 500, 1000);
+      const [orderId, fromId, start, end] = [intParam(p, 'orderId'), intParam(p, 'fromId'), intParam(p, 'startTime'), intParam(p, 'endTime')];
       let rows = c.account!.trades.filter((t) => t.symbol === m.spec.symbol);
-      if (p.orderId !== undefined) rows = rows.filter((t) => t.orderId === Number(p.orderId));
-      if (p.fromId !== undefined) rows = rows.filter((t) => t.id >= Number(p.fromId));
-      if (p.startTime !== undefined) rows = rows.filter((t) => t.time >= Number(p.startTime));
-      if (p.endTime !== undefined) rows = rows.filter((t) => t.time <= Number(p.endTime));
-      return p.fromId !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
+      if (orderId !== undefined) rows = rows.filter((t) => t.orderId === orderId);
+      if (fromId !== undefined) rows = rows.filter((t) => t.id >= fromId);
+      if (start !== undefined) rows = rows.filter((t) => t.time >= start);
+      if (end !== undefined) rows = rows.filter((t) => t.time <= end);
+      return fromId !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
     } });
     e('GET', '/fapi/v1/income', { security: 'SIGNED', weight: () => 30, handle: (c) => {
       const p = c.params;
       let rows = c.account!.income;
       if (p.symbol) rows = rows.filter((r) => r.symbol === p.symbol);
       if (p.incomeType) rows = rows.filter((r) => r.incomeType === p.incomeType);
-      return rows.slice(-(Math.min(1000, Number(p.limit) || 100)));
+      return rows.slice(-limitParam(p, 100, 1000));
     } });
     // user data stream
     e('POST', '/fapi/v1/listenKey', { security: 'USER_STREAM', weight: one, handle: (c) => ({ listenKey: this.engine.listenKeyFor(c.account!) }) });
@@ -1171,6 +1228,43 @@ export class LocalExchange {
   }
 }
 
+const TOO_LARGE = Symbol('too large');
+
+/**
+ * Reads a request body of at most `max` bytes: its text, TOO_LARGE (the rest is not read), or
+ * undefined when the client goes away first (a body shorter than its Content-Length, a reset).
+ */
+function readBody(req: IncomingMessage, max: number): Promise<string | typeof TOO_LARGE | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(TOO_LARGE);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (value: string | typeof TOO_LARGE | undefined) => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) finish(TOO_LARGE);
+      else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => finish(Buffer.concat(chunks).toString('utf8')));
+    req.once('aborted', () => finish(undefined));
+    req.once('error', () => finish(undefined));
+    req.once('close', () => finish(req.complete ? Buffer.concat(chunks).toString('utf8') : undefined));
+  });
+}
+
+/** The text of a websocket frame (a Buffer, or fragments / an ArrayBuffer with other binaryTypes). */
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as Buffer).toString('utf8');
+}
+
 function mergeChange(acc: DepthAcc, change: DepthChange): void {
   if (acc.U === 0) acc.U = change.U;
   acc.u = change.u;
@@ -1190,6 +1284,8 @@ export function klineWeight(limit: number): number {
 export function depthWeight(limit: number): number {
   return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
 }
+
+const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
 
 /** HMAC-SHA256 hex (case-insensitive), or Ed25519 when the account secret is a PEM public key. */
 function verifySignature(secret: string, payload: string, signature: string): boolean {
