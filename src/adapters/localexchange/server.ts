@@ -746,10 +746,23 @@ export class LocalExchange {
 
   private onAggTrade(m: SymbolMarket, t: AggTradeRec): void {
     const s = m.spec.symbol;
-    this.publish(`${s.toLowerCase()}@aggTrade`, () => {
+    const lower = s.toLowerCase();
+    this.publish(`${lower}@aggTrade`, () => {
       const q = m.qty(t.q);
       return `{"e":"aggTrade","E":${this.now()},"s":"${s}","a":${t.a},"p":"${m.price(t.p)}","q":"${q}","nq":"${q}","f":${t.f},"l":${t.l},"T":${t.T},"m":${t.m}}`;
     });
+    // @trade: the fills f..l of the aggregated trade, one event each (same price, time and side);
+    // the quantity is split evenly in whole steps (a fill that would get no step is not sent)
+    const tradeStream = `${lower}@trade`;
+    if (!this.subs.get(tradeStream)?.size) return;
+    const fills = t.l - t.f + 1;
+    const E = this.now();
+    const price = m.price(t.p);
+    for (let i = 0; i < fills; i++) {
+      const steps = Math.floor((t.q * (i + 1)) / fills) - Math.floor((t.q * i) / fills);
+      if (steps <= 0) continue;
+      this.publish(tradeStream, () => `{"e":"trade","E":${E},"T":${t.T},"s":"${s}","t":${t.f + i},"p":"${price}","q":"${m.qty(steps)}","X":"MARKET","m":${t.m}}`);
+    }
   }
 
   private klineJson(m: SymbolMarket, interval: KlineInterval, k: KlineAgg, closed: boolean): string {
