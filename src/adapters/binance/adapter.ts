@@ -1,11 +1,12 @@
 import {
-  ExchangeError, INTERVAL_MS, type Account, type AggTrade, type AggTradeEvent, type AggTradeQuery, type Balance, type BookTicker,
+  ExchangeError, type Account, type AggTrade, type AggTradeEvent, type AggTradeQuery, type Balance, type BookTicker,
   type BookTickerEvent, type DepthSnapshot, type DepthUpdateEvent, type ExchangeInfo, type ExchangePort, type ExchangeStats,
-  type KlineEvent, type KlineInterval, type KlineQuery, type KlineRow, type KlineSubscriptionOptions, type LeverageBracket,
+  type KlineEvent, type KlineQuery, type KlineRow, type KlineSubscriptionOptions, type LeverageBracket,
   type MarginType, type MarkPriceEvent, type NewOrder, type Order, type OrderBookHandle, type OrderBookView, type OrderRef,
   type PositionRisk, type PremiumIndex, type RateLimitInfo, type StreamConnectionState, type Subscription, type SymbolInfo, type UserDataEvent,
   type UserTrade, type UserTradeQuery, type AlgoCancelResult, type AlgoOrder, type AlgoOrderQuery, type AlgoOrderRef, type NewAlgoOrder,
 } from '../../core/exchange/port.js';
+import { INTERVAL_MS, type Interval } from '../../core/market/klines.js';
 import { LocalOrderBook } from './orderbook.js';
 import { BinanceRest, type Params } from './rest.js';
 import { createSigner } from './sign.js';
@@ -61,7 +62,7 @@ function depthWeight(limit: number): number {
   return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
 }
 
-function rowToEvent(symbol: string, interval: KlineInterval, r: KlineRow, now: number): KlineEvent {
+function rowToEvent(symbol: string, interval: Interval, r: KlineRow, now: number): KlineEvent {
   return {
     e: 'kline', E: now, s: symbol,
     k: { t: r[0], T: r[6], s: symbol, i: interval, f: -1, L: -1, o: r[1], c: r[4], h: r[2], l: r[3], v: r[5], n: r[8], x: true, q: r[7], V: r[9], Q: r[10], B: '0' },
@@ -85,7 +86,7 @@ class ClosedKlineFeed {
   constructor(
     private readonly ex: BinanceExchange,
     readonly symbol: string,
-    readonly interval: KlineInterval,
+    readonly interval: Interval,
   ) {}
 
   onLive(e: KlineEvent): void {
@@ -241,7 +242,7 @@ export class BinanceExchange implements ExchangePort {
     return info;
   }
 
-  async klines(symbol: string, interval: KlineInterval, query: KlineQuery = {}): Promise<KlineRow[]> {
+  async klines(symbol: string, interval: Interval, query: KlineQuery = {}): Promise<KlineRow[]> {
     const limit = query.limit ?? 500;
     return this.rest.request<KlineRow[]>('GET', '/fapi/v1/klines', { symbol, interval, startTime: query.startTime, endTime: query.endTime, limit }, { weight: klineWeight(limit), idempotent: true });
   }
@@ -302,7 +303,7 @@ export class BinanceExchange implements ExchangePort {
     }
   }
 
-  subscribeKlines(symbol: string, interval: KlineInterval, handler: (event: KlineEvent) => void, options: KlineSubscriptionOptions = {}): Subscription {
+  subscribeKlines(symbol: string, interval: Interval, handler: (event: KlineEvent) => void, options: KlineSubscriptionOptions = {}): Subscription {
     const stream = `${symbol.toLowerCase()}@kline_${interval}`;
     if (!options.closedOnly) return this.on(stream, handler);
     let feed = this.klineFeeds.get(stream);

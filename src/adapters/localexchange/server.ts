@@ -2,7 +2,8 @@ import { createHash, createHmac, createPublicKey, timingSafeEqual, verify as cry
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { KLINE_INTERVALS, type KlineInterval, type UserDataEvent } from '../../core/exchange/port.js';
+import type { UserDataEvent } from '../../core/exchange/port.js';
+import { alignOpenTime, INTERVALS, isInterval, type Interval } from '../../core/market/klines.js';
 import { DEFAULT_BRACKETS } from '../../core/futures/accounting.js';
 import { AlgoOrders } from './algo.js';
 import { Engine, SimError, intParam, limitParam, type SimAccount } from './engine.js';
@@ -765,19 +766,19 @@ export class LocalExchange {
     }
   }
 
-  private klineJson(m: SymbolMarket, interval: KlineInterval, k: KlineAgg, closed: boolean): string {
+  private klineJson(m: SymbolMarket, interval: Interval, k: KlineAgg, closed: boolean): string {
     const s = m.spec.symbol;
     return `{"e":"kline","E":${this.now()},"s":"${s}","k":{"t":${k.t},"T":${k.T},"s":"${s}","i":"${interval}","f":${k.f},"L":${k.L},"o":"${m.price(k.o)}","c":"${m.price(k.c)}","h":"${m.price(k.h)}","l":"${m.price(k.l)}","v":"${m.qty(k.v)}","n":${k.n},"x":${closed},"q":"${m.quoteText(k.qBig ?? k.q)}","V":"${m.qty(k.bv)}","Q":"${m.quoteText(k.bqBig ?? k.bq)}","B":"0"}}`;
   }
 
   private onKlineClosed(m: SymbolMarket, k: OpenKline): void {
     const lower = m.spec.symbol.toLowerCase();
-    for (const interval of KLINE_INTERVALS) {
+    for (const interval of INTERVALS) {
       const stream = `${lower}@kline_${interval}`;
       if (!this.subs.get(stream)?.size) continue;
-      const ms = intervalOf(interval);
+      // the minute closing at `end` closes the kline of `interval` when `end` opens the next one
       const end = k.t + 60_000;
-      if (interval !== '1m' && end % ms !== (interval === '1w' ? 345_600_000 % ms : 0)) continue;
+      if (alignOpenTime(end, interval) !== end) continue;
       const rows = m.klines(interval, undefined, end - 1, 1);
       const row = rows[rows.length - 1];
       if (!row) continue;
@@ -832,7 +833,7 @@ export class LocalExchange {
         }
       }
       // kline updates (every 250 ms per stream)
-      for (const interval of KLINE_INTERVALS) {
+      for (const interval of INTERVALS) {
         const stream = `${lower}@kline_${interval}`;
         if (!this.subs.get(stream)?.size) continue;
         const last = this.klineLast.get(stream) ?? 0;
@@ -1055,12 +1056,12 @@ export class LocalExchange {
       handle: ({ params: p }) => {
         const m = market(p);
         if (!p.interval) throw new SimError(-1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.");
-        if (!(KLINE_INTERVALS as readonly string[]).includes(p.interval)) throw new SimError(-1120, 'Invalid interval.');
+        if (!isInterval(p.interval)) throw new SimError(-1120, 'Invalid interval.');
         const limit = limitParam(p, 500, 1500);
         const start = intParam(p, 'startTime');
         const end = intParam(p, 'endTime');
         if (start !== undefined && end !== undefined && start > end) throw new SimError(-1128, 'Combination of optional parameters invalid.');
-        return m.klines(p.interval as KlineInterval, start, end, limit).map((k) => m.klineRow(k));
+        return m.klines(p.interval, start, end, limit).map((k) => m.klineRow(k));
       },
     });
     e('GET', '/fapi/v1/depth', {
@@ -1283,11 +1284,6 @@ function mergeChange(acc: DepthAcc, change: DepthChange): void {
   acc.u = change.u;
   for (const [p, q] of change.bids) acc.bids.set(p, q);
   for (const [p, q] of change.asks) acc.asks.set(p, q);
-}
-
-function intervalOf(interval: KlineInterval): number {
-  const table: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, M: 2_592_000_000 };
-  return Number(interval.slice(0, -1)) * table[interval.slice(-1)];
 }
 
 export function klineWeight(limit: number): number {
