@@ -54,14 +54,6 @@ export function parseSymbol(raw: any): SymbolInfo {
   };
 }
 
-function klineWeight(limit: number): number {
-  return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
-}
-
-function depthWeight(limit: number): number {
-  return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
-}
-
 function rowToEvent(symbol: string, interval: Interval, r: KlineRow, now: number): KlineEvent {
   return {
     e: 'kline', E: now, s: symbol,
@@ -223,15 +215,15 @@ export class BinanceExchange implements ExchangePort {
   // ---- market data ----
 
   async ping(): Promise<void> {
-    await this.rest.request('GET', '/fapi/v1/ping', {}, { weight: 1, idempotent: true });
+    await this.rest.request('GET', '/fapi/v1/ping', {}, { idempotent: true });
   }
 
   async serverTime(): Promise<number> {
-    return (await this.rest.request<{ serverTime: number }>('GET', '/fapi/v1/time', {}, { weight: 1, idempotent: true })).serverTime;
+    return (await this.rest.request<{ serverTime: number }>('GET', '/fapi/v1/time', {}, { idempotent: true })).serverTime;
   }
 
   async exchangeInfo(signal?: AbortSignal): Promise<ExchangeInfo> {
-    const raw = await this.rest.request<any>('GET', '/fapi/v1/exchangeInfo', {}, { weight: 1, idempotent: true, signal });
+    const raw = await this.rest.request<any>('GET', '/fapi/v1/exchangeInfo', {}, { idempotent: true, signal });
     const info: ExchangeInfo = {
       serverTime: raw.serverTime,
       rateLimits: raw.rateLimits as RateLimitInfo[],
@@ -244,23 +236,23 @@ export class BinanceExchange implements ExchangePort {
 
   async klines(symbol: string, interval: Interval, query: KlineQuery = {}): Promise<KlineRow[]> {
     const limit = query.limit ?? 500;
-    return this.rest.request<KlineRow[]>('GET', '/fapi/v1/klines', { symbol, interval, startTime: query.startTime, endTime: query.endTime, limit }, { weight: klineWeight(limit), idempotent: true });
+    return this.rest.request<KlineRow[]>('GET', '/fapi/v1/klines', { symbol, interval, startTime: query.startTime, endTime: query.endTime, limit }, { idempotent: true });
   }
 
   async depth(symbol: string, limit = 1000): Promise<DepthSnapshot> {
-    return this.rest.request<DepthSnapshot>('GET', '/fapi/v1/depth', { symbol, limit }, { weight: depthWeight(limit), idempotent: true });
+    return this.rest.request<DepthSnapshot>('GET', '/fapi/v1/depth', { symbol, limit }, { idempotent: true });
   }
 
   async aggTrades(symbol: string, query: AggTradeQuery = {}): Promise<AggTrade[]> {
-    return this.rest.request<AggTrade[]>('GET', '/fapi/v1/aggTrades', { symbol, fromId: query.fromId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { weight: 20, idempotent: true });
+    return this.rest.request<AggTrade[]>('GET', '/fapi/v1/aggTrades', { symbol, fromId: query.fromId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { idempotent: true });
   }
 
   async premiumIndex(symbol: string): Promise<PremiumIndex> {
-    return this.rest.request<PremiumIndex>('GET', '/fapi/v1/premiumIndex', { symbol }, { weight: 1, idempotent: true });
+    return this.rest.request<PremiumIndex>('GET', '/fapi/v1/premiumIndex', { symbol }, { idempotent: true });
   }
 
   async bookTicker(symbol: string): Promise<BookTicker> {
-    return this.rest.request<BookTicker>('GET', '/fapi/v1/ticker/bookTicker', { symbol }, { weight: 2, idempotent: true });
+    return this.rest.request<BookTicker>('GET', '/fapi/v1/ticker/bookTicker', { symbol }, { idempotent: true });
   }
 
   // ---- streams ----
@@ -392,7 +384,7 @@ export class BinanceExchange implements ExchangePort {
       quantity: order.quantity, price: order.price, reduceOnly: order.reduceOnly === undefined ? undefined : String(order.reduceOnly),
       newClientOrderId: order.newClientOrderId, newOrderRespType: order.newOrderRespType, goodTillDate: order.goodTillDate,
     };
-    return this.rest.request<Order>('POST', '/fapi/v1/order', params, { security: 'SIGNED', weight: 0, orders: 1 });
+    return this.rest.request<Order>('POST', '/fapi/v1/order', params, { security: 'SIGNED' });
   }
 
   private refParams(ref: OrderRef): Params {
@@ -400,19 +392,19 @@ export class BinanceExchange implements ExchangePort {
   }
 
   async cancelOrder(ref: OrderRef): Promise<Order> {
-    return this.rest.request<Order>('DELETE', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED', weight: 1 });
+    return this.rest.request<Order>('DELETE', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED' });
   }
 
   async queryOrder(ref: OrderRef): Promise<Order> {
-    return this.rest.request<Order>('GET', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED', weight: 1, idempotent: true });
+    return this.rest.request<Order>('GET', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED', idempotent: true });
   }
 
   async openOrders(symbol?: string): Promise<Order[]> {
-    return this.rest.request<Order[]>('GET', '/fapi/v1/openOrders', { symbol }, { security: 'SIGNED', weight: symbol ? 1 : 40, idempotent: true });
+    return this.rest.request<Order[]>('GET', '/fapi/v1/openOrders', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   async cancelAllOrders(symbol: string): Promise<void> {
-    await this.rest.request('DELETE', '/fapi/v1/allOpenOrders', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+    await this.rest.request('DELETE', '/fapi/v1/allOpenOrders', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   // ---- algo (conditional) orders ----
@@ -426,7 +418,7 @@ export class BinanceExchange implements ExchangePort {
       reduceOnly: flag(order.reduceOnly), activatePrice: order.activatePrice, callbackRate: order.callbackRate, clientAlgoId: order.clientAlgoId,
     };
     // weight 0 on the IP, one on the account's order counters; never retried (like newOrder)
-    return this.rest.request<AlgoOrder>('POST', '/fapi/v1/algoOrder', params, { security: 'SIGNED', weight: 0, orders: 1 });
+    return this.rest.request<AlgoOrder>('POST', '/fapi/v1/algoOrder', params, { security: 'SIGNED' });
   }
 
   private algoRefParams(ref: AlgoOrderRef): Params {
@@ -434,54 +426,54 @@ export class BinanceExchange implements ExchangePort {
   }
 
   async cancelAlgoOrder(ref: AlgoOrderRef): Promise<AlgoCancelResult> {
-    return this.rest.request<AlgoCancelResult>('DELETE', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED', weight: 1 });
+    return this.rest.request<AlgoCancelResult>('DELETE', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED' });
   }
 
   async queryAlgoOrder(ref: AlgoOrderRef): Promise<AlgoOrder> {
-    return this.rest.request<AlgoOrder>('GET', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED', weight: 1, idempotent: true });
+    return this.rest.request<AlgoOrder>('GET', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED', idempotent: true });
   }
 
   async openAlgoOrders(symbol?: string): Promise<AlgoOrder[]> {
-    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/openAlgoOrders', { symbol }, { security: 'SIGNED', weight: symbol ? 1 : 40, idempotent: true });
+    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/openAlgoOrders', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   async cancelAllAlgoOrders(symbol: string): Promise<void> {
-    await this.rest.request('DELETE', '/fapi/v1/algoOpenOrders', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+    await this.rest.request('DELETE', '/fapi/v1/algoOpenOrders', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   async allAlgoOrders(symbol: string, query: AlgoOrderQuery = {}): Promise<AlgoOrder[]> {
-    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/allAlgoOrders', { symbol, algoId: query.algoId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/allAlgoOrders', { symbol, algoId: query.algoId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { security: 'SIGNED', idempotent: true });
   }
 
   // ---- account ----
 
   async account(): Promise<Account> {
-    return this.rest.request<Account>('GET', '/fapi/v3/account', {}, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<Account>('GET', '/fapi/v3/account', {}, { security: 'SIGNED', idempotent: true });
   }
 
   async balances(): Promise<Balance[]> {
-    return this.rest.request<Balance[]>('GET', '/fapi/v3/balance', {}, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<Balance[]>('GET', '/fapi/v3/balance', {}, { security: 'SIGNED', idempotent: true });
   }
 
   async positionRisk(symbol?: string): Promise<PositionRisk[]> {
-    return this.rest.request<PositionRisk[]>('GET', '/fapi/v3/positionRisk', { symbol }, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<PositionRisk[]>('GET', '/fapi/v3/positionRisk', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   async setLeverage(symbol: string, leverage: number): Promise<{ leverage: number; maxNotionalValue: string; symbol: string }> {
-    return this.rest.request('POST', '/fapi/v1/leverage', { symbol, leverage }, { security: 'SIGNED', weight: 1 });
+    return this.rest.request('POST', '/fapi/v1/leverage', { symbol, leverage }, { security: 'SIGNED' });
   }
 
   async setMarginType(symbol: string, marginType: MarginType): Promise<void> {
-    await this.rest.request('POST', '/fapi/v1/marginType', { symbol, marginType }, { security: 'SIGNED', weight: 1 });
+    await this.rest.request('POST', '/fapi/v1/marginType', { symbol, marginType }, { security: 'SIGNED' });
   }
 
   async leverageBrackets(symbol: string): Promise<LeverageBracket> {
-    const r = await this.rest.request<LeverageBracket | LeverageBracket[]>('GET', '/fapi/v1/leverageBracket', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+    const r = await this.rest.request<LeverageBracket | LeverageBracket[]>('GET', '/fapi/v1/leverageBracket', { symbol }, { security: 'SIGNED', idempotent: true });
     return Array.isArray(r) ? r[0] : r;
   }
 
   async userTrades(symbol: string, query: UserTradeQuery = {}): Promise<UserTrade[]> {
-    return this.rest.request<UserTrade[]>('GET', '/fapi/v1/userTrades', { symbol, ...query }, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<UserTrade[]>('GET', '/fapi/v1/userTrades', { symbol, ...query }, { security: 'SIGNED', idempotent: true });
   }
 
   async subscribeUserData(handler: (event: UserDataEvent) => void): Promise<Subscription> {
@@ -489,9 +481,9 @@ export class BinanceExchange implements ExchangePort {
     const us = new UserStream({
       baseUrl: this.options.wsUrl,
       routed: this.options.routed ?? true,
-      keyProvider: async () => (await this.rest.request<{ listenKey: string }>('POST', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', weight: 1, idempotent: true })).listenKey,
+      keyProvider: async () => (await this.rest.request<{ listenKey: string }>('POST', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', idempotent: true })).listenKey,
       keepAliveFn: async () => {
-        await this.rest.request('PUT', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', weight: 1, idempotent: true });
+        await this.rest.request('PUT', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', idempotent: true });
       },
       onEvent: handler,
       onLog: this.options.onLog,

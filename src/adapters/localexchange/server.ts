@@ -5,6 +5,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { UserDataEvent } from '../../core/exchange/port.js';
 import { alignOpenTime, INTERVALS, isInterval, type Interval } from '../../core/market/klines.js';
 import { DEFAULT_BRACKETS } from '../../core/futures/accounting.js';
+import { orderCount, requestWeight } from '../binance/weights.js';
 import { AlgoOrders } from './algo.js';
 import { Engine, SimError, intParam, limitParam, type SimAccount } from './engine.js';
 import { Faults } from './faults.js';
@@ -105,8 +106,6 @@ type Security = 'NONE' | 'USER_STREAM' | 'SIGNED';
 
 interface Endpoint {
   security: Security;
-  weight: (p: Record<string, string>) => number;
-  orders?: boolean;
   handle: (ctx: Ctx) => unknown;
 }
 
@@ -494,6 +493,16 @@ export class LocalExchange {
 
   get connectionCount(): number {
     return this.conns.size;
+  }
+
+  /** REQUEST_WEIGHT used in the current window (what X-MBX-USED-WEIGHT reports). */
+  get usedWeight(): number {
+    return Date.now() >= this.weightStart + this.weightLimit.ms ? 0 : this.weightUsed;
+  }
+
+  /** The `METHOD path` of every REST endpoint served. */
+  get endpointKeys(): string[] {
+    return [...this.endpoints.keys()];
   }
 
   // ---------------------------------------------------------------------------------------
@@ -954,13 +963,8 @@ export class LocalExchange {
       this.metrics.http5xx++;
       return send(503, { code: -1001, msg: 'Service Unavailable.' });
     }
-    // IP weight
-    let weight: number;
-    try {
-      weight = endpoint.weight(params);
-    } catch {
-      weight = 1;
-    }
+    // IP weight, from the table the client's governor books with
+    const weight = requestWeight(method, url.pathname, params);
     if (now >= this.weightStart + this.weightLimit.ms) {
       this.weightStart = Math.floor(now / this.weightLimit.ms) * this.weightLimit.ms;
       this.weightUsed = 0;
@@ -986,20 +990,21 @@ export class LocalExchange {
       const ctx: Ctx = { method, path: url.pathname, params, res };
       // timestamps are checked against the clock /fapi/v1/time reports (rate limits run on real time)
       if (endpoint.security !== 'NONE') ctx.account = this.authenticate(req, endpoint.security, params, rawQuery, rawBody, this.now());
-      if (endpoint.orders) {
+      const orders = orderCount(method, url.pathname);
+      if (orders > 0) {
         for (const l of this.orderLimits) {
           if (now >= l.start + l.ms) {
             l.start = Math.floor(now / l.ms) * l.ms;
             l.used = 0;
           }
         }
-        const over = this.orderLimits.find((l) => l.used + 1 > l.limit);
+        const over = this.orderLimits.find((l) => l.used + orders > l.limit);
         if (over) {
           this.metrics.http429++;
           return send(429, { code: -1015, msg: `Too many new orders; current limit is ${over.limit} orders per ${over.ms >= 60_000 ? 'MINUTE' : 'TEN_SECONDS'}.` });
         }
         for (const l of this.orderLimits) {
-          l.used++;
+          l.used += orders;
           headers[`X-MBX-ORDER-COUNT-${l.tag}`] = String(l.used);
         }
       }
@@ -1045,14 +1050,12 @@ export class LocalExchange {
 
   private registerEndpoints(): void {
     const e = (method: string, path: string, endpoint: Endpoint) => this.endpoints.set(`${method} ${path}`, endpoint);
-    const one = () => 1;
     const market = (p: Record<string, string>) => this.engine.market(p.symbol);
-    e('GET', '/fapi/v1/ping', { security: 'NONE', weight: one, handle: () => ({}) });
-    e('GET', '/fapi/v1/time', { security: 'NONE', weight: one, handle: () => ({ serverTime: this.now() }) });
-    e('GET', '/fapi/v1/exchangeInfo', { security: 'NONE', weight: one, handle: () => this.exchangeInfo() });
+    e('GET', '/fapi/v1/ping', { security: 'NONE', handle: () => ({}) });
+    e('GET', '/fapi/v1/time', { security: 'NONE', handle: () => ({ serverTime: this.now() }) });
+    e('GET', '/fapi/v1/exchangeInfo', { security: 'NONE', handle: () => this.exchangeInfo() });
     e('GET', '/fapi/v1/klines', {
       security: 'NONE',
-      weight: (p) => klineWeight(p.limit ? Number(p.limit) : 500),
       handle: ({ params: p }) => {
         const m = market(p);
         if (!p.interval) throw new SimError(-1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.");
@@ -1066,7 +1069,6 @@ export class LocalExchange {
     });
     e('GET', '/fapi/v1/depth', {
       security: 'NONE',
-      weight: (p) => depthWeight(p.limit ? Number(p.limit) : 500),
       handle: ({ params: p }) => {
         const m = market(p);
         const limit = limitParam(p, 500, 1000, DEPTH_LIMITS);
@@ -1076,7 +1078,7 @@ export class LocalExchange {
     });
     e('GET', '/fapi/v1/aggTrades', {
       security: 'NONE',
-      weight: () => 20,
+     
       handle: ({ params: p }) => {
         const m = market(p);
         const limit = limitParam(p, 500, 1000);
@@ -1092,23 +1094,23 @@ export class LocalExchange {
         return rows.map((t) => ({ a: t.a, p: m.price(t.p), q: m.qty(t.q), nq: m.qty(t.q), f: t.f, l: t.l, T: t.T, m: t.m }));
       },
     });
-    e('GET', '/fapi/v1/ticker/24hr', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 40), handle: ({ params: p }) => (p.symbol ? this.ticker24(market(p)) : [...this.markets.values()].map((m) => this.ticker24(m))) });
-    e('GET', '/fapi/v1/ticker/price', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 2), handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/ticker/24hr', { security: 'NONE', handle: ({ params: p }) => (p.symbol ? this.ticker24(market(p)) : [...this.markets.values()].map((m) => this.ticker24(m))) });
+    e('GET', '/fapi/v1/ticker/price', { security: 'NONE', handle: ({ params: p }) => {
       const row = (m: SymbolMarket) => ({ symbol: m.spec.symbol, price: m.price(m.lastPrice), time: this.now() });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
-    e('GET', '/fapi/v1/ticker/bookTicker', { security: 'NONE', weight: (p) => (p.symbol ? 2 : 5), handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/ticker/bookTicker', { security: 'NONE', handle: ({ params: p }) => {
       const row = (m: SymbolMarket) => ({ symbol: m.spec.symbol, bidPrice: m.price(m.bestBid), bidQty: m.qty(m.total('bid', m.bestBid)), askPrice: m.price(m.bestAsk), askQty: m.qty(m.total('ask', m.bestAsk)), time: this.now(), lastUpdateId: m.updateId });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
-    e('GET', '/fapi/v1/premiumIndex', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 10), handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/premiumIndex', { security: 'NONE', handle: ({ params: p }) => {
       const row = (m: SymbolMarket) => ({
         symbol: m.spec.symbol, markPrice: m.markPriceText(), indexPrice: m.indexPriceText(), estimatedSettlePrice: m.markPriceText(),
         lastFundingRate: m.fundingRate.toFixed(8), interestRate: '0.00010000', nextFundingTime: m.nextFunding, time: this.now(),
       });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
-    e('GET', '/fapi/v1/fundingRate', { security: 'NONE', weight: one, handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/fundingRate', { security: 'NONE', handle: ({ params: p }) => {
       const m = market(p);
       const limit = limitParam(p, 100, 1000);
       const start = intParam(p, 'startTime');
@@ -1119,70 +1121,70 @@ export class LocalExchange {
       rows = start !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
       return rows.map((r) => ({ symbol: m.spec.symbol, fundingRate: r.rate, fundingTime: r.fundingTime, markPrice: r.mark }));
     } });
-    e('GET', '/fapi/v1/fundingInfo', { security: 'NONE', weight: one, handle: () => [...this.markets.values()].map((m) => ({ symbol: m.spec.symbol, adjustedFundingRateCap: '0.03000000', adjustedFundingRateFloor: '-0.03000000', fundingIntervalHours: 8, disclaimer: false })) });
+    e('GET', '/fapi/v1/fundingInfo', { security: 'NONE', handle: () => [...this.markets.values()].map((m) => ({ symbol: m.spec.symbol, adjustedFundingRateCap: '0.03000000', adjustedFundingRateFloor: '-0.03000000', fundingIntervalHours: 8, disclaimer: false })) });
     // orders
-    e('POST', '/fapi/v1/order', { security: 'SIGNED', weight: () => 0, orders: true, handle: (c) => this.engine.newOrder(c.account!, c.params) });
-    e('DELETE', '/fapi/v1/order', { security: 'SIGNED', weight: one, handle: (c) => this.engine.cancelOrder(c.account!, c.params) });
-    e('GET', '/fapi/v1/order', { security: 'SIGNED', weight: one, handle: (c) => this.engine.orderJson(this.engine.findOrder(c.account!, c.params, -2013), true) });
-    e('GET', '/fapi/v1/openOrder', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('POST', '/fapi/v1/order', { security: 'SIGNED', handle: (c) => this.engine.newOrder(c.account!, c.params) });
+    e('DELETE', '/fapi/v1/order', { security: 'SIGNED', handle: (c) => this.engine.cancelOrder(c.account!, c.params) });
+    e('GET', '/fapi/v1/order', { security: 'SIGNED', handle: (c) => this.engine.orderJson(this.engine.findOrder(c.account!, c.params, -2013), true) });
+    e('GET', '/fapi/v1/openOrder', { security: 'SIGNED', handle: (c) => {
       const o = this.engine.findOrder(c.account!, c.params, -2013);
       if (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') throw new SimError(-2013, 'Order does not exist.');
       return this.engine.orderJson(o, true);
     } });
-    e('GET', '/fapi/v1/openOrders', { security: 'SIGNED', weight: (p) => (p.symbol ? 1 : 40), handle: (c) => this.engine.openOrders(c.account!, c.params.symbol).map((o) => this.engine.orderJson(o, true)) });
-    e('GET', '/fapi/v1/allOrders', { security: 'SIGNED', weight: () => 5, handle: (c) => {
+    e('GET', '/fapi/v1/openOrders', { security: 'SIGNED', handle: (c) => this.engine.openOrders(c.account!, c.params.symbol).map((o) => this.engine.orderJson(o, true)) });
+    e('GET', '/fapi/v1/allOrders', { security: 'SIGNED', handle: (c) => {
       const m = market(c.params);
       const limit = limitParam(c.params, 500, 1000);
       return [...c.account!.orders.values()].filter((o) => o.symbol === m.spec.symbol).slice(-limit).map((o) => this.engine.orderJson(o, true));
     } });
-    e('DELETE', '/fapi/v1/allOpenOrders', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('DELETE', '/fapi/v1/allOpenOrders', { security: 'SIGNED', handle: (c) => {
       this.engine.cancelAll(c.account!, c.params.symbol);
       return { code: 200, msg: 'The operation of cancel all open order is done.' };
     } });
     // algo (conditional) orders
-    e('POST', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: () => 0, orders: true, handle: (c) => this.algos.place(c.account!, c.params) });
-    e('DELETE', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: one, handle: (c) => this.algos.cancel(c.account!, c.params) });
-    e('GET', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: one, handle: (c) => this.algos.query(c.account!, c.params) });
-    e('GET', '/fapi/v1/openAlgoOrders', { security: 'SIGNED', weight: (p) => (p.symbol ? 1 : 40), handle: (c) => this.algos.openOrders(c.account!, c.params.symbol) });
-    e('DELETE', '/fapi/v1/algoOpenOrders', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('POST', '/fapi/v1/algoOrder', { security: 'SIGNED', handle: (c) => this.algos.place(c.account!, c.params) });
+    e('DELETE', '/fapi/v1/algoOrder', { security: 'SIGNED', handle: (c) => this.algos.cancel(c.account!, c.params) });
+    e('GET', '/fapi/v1/algoOrder', { security: 'SIGNED', handle: (c) => this.algos.query(c.account!, c.params) });
+    e('GET', '/fapi/v1/openAlgoOrders', { security: 'SIGNED', handle: (c) => this.algos.openOrders(c.account!, c.params.symbol) });
+    e('DELETE', '/fapi/v1/algoOpenOrders', { security: 'SIGNED', handle: (c) => {
       this.algos.cancelAll(c.account!, c.params.symbol);
       return { code: 200, msg: 'The operation of cancel all open order is done.' };
     } });
-    e('GET', '/fapi/v1/allAlgoOrders', { security: 'SIGNED', weight: () => 5, handle: (c) => this.algos.all(c.account!, c.params) });
+    e('GET', '/fapi/v1/allAlgoOrders', { security: 'SIGNED', handle: (c) => this.algos.all(c.account!, c.params) });
     // account
-    e('GET', '/fapi/v2/account', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.account(c.account!, 2) });
-    e('GET', '/fapi/v3/account', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.account(c.account!, 3) });
-    e('GET', '/fapi/v2/balance', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.balances(c.account!) });
-    e('GET', '/fapi/v3/balance', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.balances(c.account!) });
+    e('GET', '/fapi/v2/account', { security: 'SIGNED', handle: (c) => this.engine.account(c.account!, 2) });
+    e('GET', '/fapi/v3/account', { security: 'SIGNED', handle: (c) => this.engine.account(c.account!, 3) });
+    e('GET', '/fapi/v2/balance', { security: 'SIGNED', handle: (c) => this.engine.balances(c.account!) });
+    e('GET', '/fapi/v3/balance', { security: 'SIGNED', handle: (c) => this.engine.balances(c.account!) });
     const positionRisk = (version: 2 | 3) => (c: Ctx) => {
       const symbols = c.params.symbol ? [market(c.params).spec.symbol] : [...this.markets.keys()];
       const a = c.account!;
       const rows = symbols.map((s) => this.engine.positionRiskRow(a, s, version));
       return version === 3 && !c.params.symbol ? rows.filter((r, i) => r.positionAmt !== '0' && !/^-?0(\.0+)?$/.test(String(r.positionAmt)) || this.engine.openOrders(a, symbols[i]).length > 0) : rows;
     };
-    e('GET', '/fapi/v2/positionRisk', { security: 'SIGNED', weight: () => 5, handle: positionRisk(2) });
-    e('GET', '/fapi/v3/positionRisk', { security: 'SIGNED', weight: () => 5, handle: positionRisk(3) });
-    e('POST', '/fapi/v1/leverage', { security: 'SIGNED', weight: one, handle: (c) => this.engine.setLeverage(c.account!, c.params.symbol, c.params.leverage) });
-    e('POST', '/fapi/v1/marginType', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('GET', '/fapi/v2/positionRisk', { security: 'SIGNED', handle: positionRisk(2) });
+    e('GET', '/fapi/v3/positionRisk', { security: 'SIGNED', handle: positionRisk(3) });
+    e('POST', '/fapi/v1/leverage', { security: 'SIGNED', handle: (c) => this.engine.setLeverage(c.account!, c.params.symbol, c.params.leverage) });
+    e('POST', '/fapi/v1/marginType', { security: 'SIGNED', handle: (c) => {
       this.engine.setMarginType(c.account!, c.params.symbol, c.params.marginType);
       return { code: 200, msg: 'success' };
     } });
-    e('GET', '/fapi/v1/leverageBracket', { security: 'SIGNED', weight: one, handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/leverageBracket', { security: 'SIGNED', handle: ({ params: p }) => {
       const row = (s: string) => ({ symbol: s, notionalCoef: 1.0, brackets: DEFAULT_BRACKETS });
       return p.symbol ? row(market(p).spec.symbol) : [...this.markets.keys()].map(row);
     } });
-    e('GET', '/fapi/v1/symbolConfig', { security: 'SIGNED', weight: () => 5, handle: (c) => {
+    e('GET', '/fapi/v1/symbolConfig', { security: 'SIGNED', handle: (c) => {
       const symbols = c.params.symbol ? [market(c.params).spec.symbol] : [...this.markets.keys()];
       return symbols.map((s) => ({ symbol: s, marginType: this.engine.marginTypeOf(c.account!, s), isAutoAddMargin: false, leverage: this.engine.leverageOf(c.account!, s), maxNotionalValue: '1000000' }));
     } });
-    e('GET', '/fapi/v1/commissionRate', { security: 'SIGNED', weight: () => 20, handle: ({ params: p }) => ({ symbol: market(p).spec.symbol, makerCommissionRate: '0.000200', takerCommissionRate: '0.000500', rpiCommissionRate: '0' }) });
-    e('GET', '/fapi/v1/positionSide/dual', { security: 'SIGNED', weight: () => 30, handle: () => ({ dualSidePosition: false }) });
-    e('POST', '/fapi/v1/positionSide/dual', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('GET', '/fapi/v1/commissionRate', { security: 'SIGNED', handle: ({ params: p }) => ({ symbol: market(p).spec.symbol, makerCommissionRate: '0.000200', takerCommissionRate: '0.000500', rpiCommissionRate: '0' }) });
+    e('GET', '/fapi/v1/positionSide/dual', { security: 'SIGNED', handle: () => ({ dualSidePosition: false }) });
+    e('POST', '/fapi/v1/positionSide/dual', { security: 'SIGNED', handle: (c) => {
       if (c.params.dualSidePosition === 'false') throw new SimError(-4059, 'No need to change position side.');
       throw new SimError(-4068, 'The local exchange supports one-way position mode only.');
     } });
-    e('GET', '/fapi/v1/multiAssetsMargin', { security: 'SIGNED', weight: () => 30, handle: () => ({ multiAssetsMargin: false }) });
-    e('GET', '/fapi/v1/userTrades', { security: 'SIGNED', weight: () => 5, handle: (c) => {
+    e('GET', '/fapi/v1/multiAssetsMargin', { security: 'SIGNED', handle: () => ({ multiAssetsMargin: false }) });
+    e('GET', '/fapi/v1/userTrades', { security: 'SIGNED', handle: (c) => {
       const m = market(c.params);
       const p = c.params;
       const limit = limitParam(p, 500, 1000);
@@ -1194,7 +1196,7 @@ export class LocalExchange {
       if (end !== undefined) rows = rows.filter((t) => t.time <= end);
       return fromId !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
     } });
-    e('GET', '/fapi/v1/income', { security: 'SIGNED', weight: () => 30, handle: (c) => {
+    e('GET', '/fapi/v1/income', { security: 'SIGNED', handle: (c) => {
       const p = c.params;
       let rows = c.account!.income;
       if (p.symbol) rows = rows.filter((r) => r.symbol === p.symbol);
@@ -1202,9 +1204,9 @@ export class LocalExchange {
       return rows.slice(-limitParam(p, 100, 1000));
     } });
     // user data stream
-    e('POST', '/fapi/v1/listenKey', { security: 'USER_STREAM', weight: one, handle: (c) => ({ listenKey: this.engine.listenKeyFor(c.account!) }) });
-    e('PUT', '/fapi/v1/listenKey', { security: 'USER_STREAM', weight: one, handle: (c) => ({ listenKey: this.engine.keepAlive(c.account!) }) });
-    e('DELETE', '/fapi/v1/listenKey', { security: 'USER_STREAM', weight: one, handle: (c) => {
+    e('POST', '/fapi/v1/listenKey', { security: 'USER_STREAM', handle: (c) => ({ listenKey: this.engine.listenKeyFor(c.account!) }) });
+    e('PUT', '/fapi/v1/listenKey', { security: 'USER_STREAM', handle: (c) => ({ listenKey: this.engine.keepAlive(c.account!) }) });
+    e('DELETE', '/fapi/v1/listenKey', { security: 'USER_STREAM', handle: (c) => {
       this.engine.closeListenKey(c.account!);
       return {};
     } });
@@ -1284,14 +1286,6 @@ function mergeChange(acc: DepthAcc, change: DepthChange): void {
   acc.u = change.u;
   for (const [p, q] of change.bids) acc.bids.set(p, q);
   for (const [p, q] of change.asks) acc.asks.set(p, q);
-}
-
-export function klineWeight(limit: number): number {
-  return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
-}
-
-export function depthWeight(limit: number): number {
-  return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
 }
 
 const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
