@@ -10,7 +10,7 @@ import { INTERVAL_MS, type Interval } from '../../core/market/klines.js';
 import { LocalOrderBook } from './orderbook.js';
 import { BinanceRest, type Params } from './rest.js';
 import { createSigner } from './sign.js';
-import { StreamClient, UserStream } from './ws.js';
+import { StreamClient, UserStream, type AdapterLog } from './ws.js';
 
 export interface BinanceExchangeOptions {
   /** "binance", "testnet" or "local" */
@@ -27,7 +27,7 @@ export interface BinanceExchangeOptions {
   timeoutMs?: number;
   /** Websocket tuning (tests use short intervals). */
   ws?: { pingIntervalMs?: number; pongTimeoutMs?: number; reconnectBaseMs?: number; reconnectMaxMs?: number; maxStreamsPerConnection?: number; maxLagMs?: number; rotateAfterMs?: number };
-  onLog?: (level: 'info' | 'warn', message: string) => void;
+  onLog?: AdapterLog;
 }
 
 function filter(raw: any, type: string): any {
@@ -163,6 +163,7 @@ export class BinanceExchange implements ExchangePort {
       signer: options.apiSecret ? createSigner(options.apiSecret) : undefined,
       recvWindow: options.recvWindow,
       timeoutMs: options.timeoutMs,
+      onRequest: options.onLog && ((r) => options.onLog!('trace', `REST ${r.method} ${r.path} weight ${r.weight} -> ${r.status || `no answer (${r.error})`} in ${r.ms.toFixed(1)} ms`)),
     });
     this.streams = new StreamClient({
       baseUrl: options.wsUrl,

@@ -27,8 +27,11 @@ export interface RestOptions {
   governor?: RateGovernor;
   /** Retries for idempotent requests. */
   retries?: number;
-  /** Optional debug hook; receives no keys, no signatures and no query strings. */
-  onRequest?: (info: { method: string; path: string; status: number; ms: number }) => void;
+  /**
+   * Called after every request (status 0: no answer) for trace logging; receives the path and
+   * weight only: no keys, no signatures, no query strings.
+   */
+  onRequest?: (info: { method: string; path: string; weight: number; status: number; ms: number; error?: string }) => void;
 }
 
 /**
@@ -115,7 +118,8 @@ export class BinanceRest {
       headers['X-MBX-APIKEY'] = this.options.apiKey!;
     }
     // weights and order counts come from the one table the local exchange also counts with
-    await this.governor.acquire(requestWeight(method, path, params), orderCount(method, path), spec.signal);
+    const weight = requestWeight(method, path, params);
+    await this.governor.acquire(weight, orderCount(method, path), spec.signal);
     let query = encodeParams(params);
     if (security === 'SIGNED') {
       if (!this.options.signer) throw new ExchangeError(-1022, 'Signature for this request is not valid.', 'rejected', 401, `${context} (no API secret configured)`);
@@ -134,6 +138,7 @@ export class BinanceRest {
       resHeaders = res.headers;
       text = await res.body.text();
     } catch (error) {
+      this.options.onRequest?.({ method, path, weight, status: 0, ms: performance.now() - started, error: (error as Error).message });
       const timeout = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
       const sentMaybe = timeout && !spec.idempotent;
       throw new ExchangeError(
@@ -145,7 +150,7 @@ export class BinanceRest {
       );
     }
     this.roundTrips++;
-    this.options.onRequest?.({ method, path, status, ms: performance.now() - started });
+    this.options.onRequest?.({ method, path, weight, status, ms: performance.now() - started });
     let body: unknown;
     try {
       body = text.length > 0 ? JSON.parse(text) : undefined;
