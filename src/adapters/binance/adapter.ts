@@ -1,12 +1,12 @@
 import {
   ExchangeError, type Account, type AggTrade, type AggTradeEvent, type AggTradeQuery, type Balance, type BookTicker,
   type BookTickerEvent, type DepthSnapshot, type DepthUpdateEvent, type ExchangeInfo, type ExchangePort, type ExchangeStats,
-  type KlineEvent, type KlineQuery, type KlineRow, type KlineSubscriptionOptions, type LeverageBracket,
+  type KlineEvent, type KlineQuery, type KlineRow, type LeverageBracket,
   type MarginType, type MarkPriceEvent, type NewOrder, type Order, type OrderBookHandle, type OrderBookView, type OrderRef,
   type PositionRisk, type PremiumIndex, type RateLimitInfo, type StreamConnectionState, type Subscription, type SymbolInfo, type UserDataEvent,
   type UserTrade, type UserTradeQuery, type AlgoCancelResult, type AlgoOrder, type AlgoOrderQuery, type AlgoOrderRef, type NewAlgoOrder,
 } from '../../core/exchange/port.js';
-import { INTERVAL_MS, type Interval } from '../../core/market/klines.js';
+import type { Interval } from '../../core/market/klines.js';
 import { LocalOrderBook } from './orderbook.js';
 import { BinanceRest, type Params } from './rest.js';
 import { createSigner } from './sign.js';
@@ -54,90 +54,6 @@ export function parseSymbol(raw: any): SymbolInfo {
   };
 }
 
-function rowToEvent(symbol: string, interval: Interval, r: KlineRow, now: number): KlineEvent {
-  return {
-    e: 'kline', E: now, s: symbol,
-    k: { t: r[0], T: r[6], s: symbol, i: interval, f: -1, L: -1, o: r[1], c: r[4], h: r[2], l: r[3], v: r[5], n: r[8], x: true, q: r[7], V: r[9], Q: r[10], B: '0' },
-  };
-}
-
-/**
- * Delivers closed klines of one (symbol, interval) exactly once and in order: duplicates are
- * dropped, and any gap (a missed close, a reconnect) is filled from REST before later klines are
- * delivered. The buffer of klines waiting behind a fill is bounded by the gap size.
- */
-class ClosedKlineFeed {
-  last: number | undefined;
-  private filling = false;
-  private waiting: KlineEvent[] = [];
-  private needFill = false;
-  readonly handlers = new Set<(e: KlineEvent) => void>();
-  /** The live stream subscription feeding this feed. */
-  sub: Subscription | undefined;
-
-  constructor(
-    private readonly ex: BinanceExchange,
-    readonly symbol: string,
-    readonly interval: Interval,
-  ) {}
-
-  onLive(e: KlineEvent): void {
-    if (!e.k.x) return;
-    if (this.filling) {
-      this.waiting.push(e);
-      return;
-    }
-    const step = INTERVAL_MS[this.interval];
-    if (this.last === undefined || e.k.t === this.last + step) return this.deliver(e);
-    if (e.k.t <= this.last) return; // duplicate
-    this.waiting.push(e);
-    void this.fill(e.k.t - 1);
-  }
-
-  /** After a reconnect: fetch what closed while we were away. */
-  onReconnect(): void {
-    if (this.last === undefined) return;
-    if (this.filling) {
-      this.needFill = true;
-      return;
-    }
-    void this.fill(undefined);
-  }
-
-  private deliver(e: KlineEvent): void {
-    if (this.last !== undefined && e.k.t <= this.last) return;
-    this.last = e.k.t;
-    for (const h of this.handlers) h(e);
-  }
-
-  private async fill(endTime: number | undefined): Promise<void> {
-    this.filling = true;
-    try {
-      for (let guard = 0; guard < 100; guard++) {
-        const start = this.last! + INTERVAL_MS[this.interval];
-        const rows = await this.ex.klines(this.symbol, this.interval, { startTime: start, endTime, limit: 1500 });
-        // Without an end time the newest row is the open kline: leave it to the stream.
-        const reachedNow = endTime === undefined && rows.length < 1500;
-        const closed = reachedNow ? rows.slice(0, -1) : rows;
-        const now = this.ex.serverNow();
-        for (const r of closed) this.deliver(rowToEvent(this.symbol, this.interval, r, now));
-        if (rows.length < 1500 || closed.length === 0) break;
-      }
-    } catch (error) {
-      this.ex.log('warn', `kline gap fill ${this.symbol} ${this.interval} failed: ${(error as Error).message}`);
-    } finally {
-      this.filling = false;
-    }
-    const waiting = this.waiting.sort((a, b) => a.k.t - b.k.t);
-    this.waiting = [];
-    for (const e of waiting) this.onLive(e);
-    if (this.needFill) {
-      this.needFill = false;
-      this.onReconnect();
-    }
-  }
-}
-
 /**
  * The Binance USD-M adapter of the ExchangePort. The same code talks to Binance (production or
  * testnet) and to the local exchange: only the URLs differ.
@@ -148,7 +64,6 @@ export class BinanceExchange implements ExchangePort {
   readonly rest: BinanceRest;
   readonly streams: StreamClient;
   private readonly handlers = new Map<string, Set<(data: any) => void>>();
-  private readonly klineFeeds = new Map<string, ClosedKlineFeed>();
   private readonly books = new Map<string, { book: LocalOrderBook; refs: number; listeners: Set<(b: OrderBookView) => void>; off: () => void }>();
   private readonly userStreams = new Set<UserStream>();
   private symbolsCache: ExchangeInfo | undefined;
@@ -289,34 +204,13 @@ export class BinanceExchange implements ExchangePort {
   private onConnected(streams: string[], reconnect: boolean): void {
     if (!reconnect) return;
     for (const s of streams) {
-      const feed = this.klineFeeds.get(s);
-      if (feed) feed.onReconnect();
       const m = /^([a-z0-9]+)@depth@100ms$/.exec(s);
       if (m) this.books.get(m[1].toUpperCase())?.book.resync();
     }
   }
 
-  subscribeKlines(symbol: string, interval: Interval, handler: (event: KlineEvent) => void, options: KlineSubscriptionOptions = {}): Subscription {
-    const stream = `${symbol.toLowerCase()}@kline_${interval}`;
-    if (!options.closedOnly) return this.on(stream, handler);
-    let feed = this.klineFeeds.get(stream);
-    if (!feed) {
-      const f = new ClosedKlineFeed(this, symbol.toUpperCase(), interval);
-      feed = f;
-      this.klineFeeds.set(stream, f);
-      f.sub = this.on(stream, (e: KlineEvent) => f.onLive(e));
-    }
-    feed.handlers.add(handler);
-    const f = feed;
-    return {
-      unsubscribe: () => {
-        f.handlers.delete(handler);
-        if (f.handlers.size === 0) {
-          f.sub?.unsubscribe();
-          this.klineFeeds.delete(stream);
-        }
-      },
-    };
+  subscribeKlines(symbol: string, interval: Interval, handler: (event: KlineEvent) => void): Subscription {
+    return this.on(`${symbol.toLowerCase()}@kline_${interval}`, handler);
   }
 
   subscribeDepth(symbol: string, handler: (event: DepthUpdateEvent) => void): Subscription {

@@ -731,8 +731,13 @@ export class LocalExchange {
       return;
     }
     if (this.faults.has('malformed') && this.faults.hit('malformed')) ws.send('{"e":"kline","E":');
-    ws.send(conn.combined ? `{"stream":"${stream}","data":${payload}}` : payload);
+    const frame = conn.combined ? `{"stream":"${stream}","data":${payload}}` : payload;
+    ws.send(frame);
     this.metrics.wsMessagesSent++;
+    if (this.faults.has('duplicate') && this.faults.hit('duplicate')) {
+      ws.send(frame);
+      this.metrics.wsMessagesSent++;
+    }
   }
 
   private publish(stream: string, payload: () => string): void {

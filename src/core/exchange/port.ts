@@ -664,15 +664,6 @@ export interface ExchangeStats {
 // The port
 // ---------------------------------------------------------------------------------------------
 
-export interface KlineSubscriptionOptions {
-  /**
-   * Only closed (final) klines, each delivered exactly once and in open-time order, also across
-   * reconnects: after a reconnect the adapter fills the gap from REST before delivering live
-   * klines again. Default false (every update, open ones included).
-   */
-  closedOnly?: boolean;
-}
-
 export interface ExchangePort {
   /** "binance", "testnet" or "local". */
   readonly venue: string;
@@ -698,10 +689,11 @@ export interface ExchangePort {
    */
   onStreamState?(listener: (state: StreamConnectionState) => void): Subscription;
   /**
-   * Kline updates. With `closedOnly`, the guarantee is: every closed kline exactly once, in
-   * order, gaps after reconnects filled from REST.
+   * Kline updates as the exchange sends them (forming and closed, possibly with holes after a
+   * reconnect, possibly twice). Gap filling and de-duplication happen in one place, the market
+   * data service (core/market/service.ts), not here.
    */
-  subscribeKlines(symbol: string, interval: Interval, handler: (event: KlineEvent) => void, options?: KlineSubscriptionOptions): Subscription;
+  subscribeKlines(symbol: string, interval: Interval, handler: (event: KlineEvent) => void): Subscription;
   /** Raw diff depth updates (`<s>@depth@100ms`). Most users want `orderBook` instead. */
   subscribeDepth(symbol: string, handler: (event: DepthUpdateEvent) => void): Subscription;
   subscribeAggTrades(symbol: string, handler: (event: AggTradeEvent) => void): Subscription;
