@@ -1,4 +1,4 @@
-import { Rng } from './random.js';
+import { Rng } from '../../core/random.js';
 
 /**
  * Fault injection for the local exchange.

@@ -2,7 +2,7 @@ import { fundingRate as fundingRateFormula, nextFundingTime } from '../../core/f
 import type { KlineRow, PriceLevel } from '../../core/exchange/port.js';
 import { alignOpenTime, nextOpenTime, previousOpenTime, type Interval } from '../../core/market/klines.js';
 import { Dec } from '../../core/futures/decimal.js';
-import { Rng } from './random.js';
+import { Rng } from '../../core/random.js';
 import { fmtUnits, type SimSymbol } from './symbols.js';
 import type { ReplaySeries } from './replay.js';
 
