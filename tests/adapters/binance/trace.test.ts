@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BinanceExchange } from '../../../src/adapters/binance/adapter.js';
+import { redactUrl } from '../../../src/adapters/binance/ws.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, LocalExchange } from '../../../src/adapters/localexchange/server.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -61,5 +62,13 @@ describe('trace logging of the Binance adapter', () => {
       for (const secret of secrets) expect(message).not.toContain(secret);
       expect(message).not.toMatch(/signature|timestamp=|recvWindow/);
     }
+  });
+
+  it('redacts the listen key from websocket URLs, routed and legacy, and keeps stream names', () => {
+    const key = 'pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1';
+    expect(redactUrl(`wss://fstream.binance.com/private/ws?listenKey=${key}&events=ORDER_TRADE_UPDATE`)).toBe('wss://fstream.binance.com/private/ws?listenKey=[redacted]&events=ORDER_TRADE_UPDATE');
+    expect(redactUrl(`wss://fstream.binancefuture.com/ws/${key}`)).toBe('wss://fstream.binancefuture.com/ws/[redacted]');
+    expect(redactUrl('wss://fstream.binance.com/market/stream?streams=btcusdt@aggTrade/btcusdt@kline_1m')).toBe('wss://fstream.binance.com/market/stream?streams=btcusdt@aggTrade/btcusdt@kline_1m');
+    expect(redactUrl('ws://127.0.0.1:1/ws/btcusdt@depth@100ms')).toBe('ws://127.0.0.1:1/ws/btcusdt@depth@100ms');
   });
 });
