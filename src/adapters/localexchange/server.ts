@@ -513,7 +513,11 @@ export class LocalExchange {
     // node removes its own error listener from an upgraded socket: a reset before the handshake
     // ends would otherwise be an uncaught error
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const url = requestUrl(req.url);
+    if (!url) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
     const parts = url.pathname.split('/').filter(Boolean);
     let route: Route = 'legacy';
     if (parts[0] === 'public' || parts[0] === 'market' || parts[0] === 'private') route = parts.shift() as Route;
@@ -919,7 +923,8 @@ export class LocalExchange {
     this.metrics.requests++;
     this.metrics.arrivals.push(now);
     if (this.metrics.arrivals.length > 10_000) this.metrics.arrivals.splice(0, 5000);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // a target that is no URL path (`//`, `//host:99999`) is a path the exchange does not serve
+    const url = requestUrl(req.url) ?? new URL(`http://127.0.0.1/${encodeURIComponent(req.url ?? '')}`);
     const rawQuery = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
     const headers: Record<string, string> = { 'Content-Type': 'application/json;charset=UTF-8' };
     const send = async (status: number, body: unknown) => {
@@ -1246,6 +1251,15 @@ export class LocalExchange {
       openPrice: m.price(t.open), highPrice: m.price(t.high), lowPrice: m.price(t.low), volume: m.qty(t.volume),
       quoteVolume: m.quoteText(t.quote), openTime: t.openTime, closeTime: this.now(), firstId: Math.max(0, t.firstId), lastId: t.lastId, count: t.count,
     };
+  }
+}
+
+/** The request target as a URL, or undefined when it is not one (`//`, `//host:99999`). */
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://127.0.0.1');
+  } catch {
+    return undefined;
   }
 }
 

@@ -179,6 +179,11 @@ describe('a standalone local exchange under bad input', () => {
     await rawHttp('GET /public/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: bad\r\n\r\n', 'reset');
     // not HTTP at all
     expect(await rawHttp('HELLO\r\n\r\n', 'wait')).toMatch(/^HTTP\/1\.1 400/);
+    // targets that are no URL path: not found, for requests and upgrades alike
+    for (const target of ['//', '//x:99999/fapi/v1/ping']) {
+      expect(await rawHttp(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, 'wait')).toMatch(/^HTTP\/1\.1 404[^]*"code":-5000/);
+      expect(await rawHttp(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`, 'wait')).toMatch(/^HTTP\/1\.1 404/);
+    }
     await alive();
   });
 
