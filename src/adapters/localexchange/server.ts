@@ -144,6 +144,8 @@ export class LocalExchange {
   private readonly depthAccs = new Map<string, DepthAcc>();
   private readonly klineLast = new Map<string, number>();
   private readonly bookTickerLast = new Map<string, string>();
+  /** Per symbol: its `@aggTrade` and `@trade` stream names (built once, not per trade). */
+  private readonly tradeStreamNames = new Map<string, [string, string]>();
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly sockets = new Set<Socket>();
   private tickHandle: NodeJS.Timeout | undefined;
@@ -765,14 +767,18 @@ export class LocalExchange {
 
   private onAggTrade(m: SymbolMarket, t: AggTradeRec): void {
     const s = m.spec.symbol;
-    const lower = s.toLowerCase();
-    this.publish(`${lower}@aggTrade`, () => {
+    let names = this.tradeStreamNames.get(s);
+    if (!names) {
+      names = [`${s.toLowerCase()}@aggTrade`, `${s.toLowerCase()}@trade`];
+      this.tradeStreamNames.set(s, names);
+    }
+    const [aggStream, tradeStream] = names;
+    this.publish(aggStream, () => {
       const q = m.qty(t.q);
       return `{"e":"aggTrade","E":${this.now()},"s":"${s}","a":${t.a},"p":"${m.price(t.p)}","q":"${q}","nq":"${q}","f":${t.f},"l":${t.l},"T":${t.T},"m":${t.m}}`;
     });
     // @trade: the fills f..l of the aggregated trade, one event each (same price, time and side);
     // the quantity is split evenly in whole steps (a fill that would get no step is not sent)
-    const tradeStream = `${lower}@trade`;
     if (!this.subs.get(tradeStream)?.size) return;
     const fills = t.l - t.f + 1;
     const E = this.now();
