@@ -1,3 +1,4 @@
+import { seededUniform } from '../core/random.js';
 import type { SymbolInfo } from '../core/exchange/port.js';
 import { DEFAULT_BRACKETS } from '../core/futures/accounting.js';
 import { FuturesAccount, type MarginType } from '../core/futures/account.js';
@@ -29,15 +30,7 @@ interface Series {
 }
 
 function generate(n: number, seed0: number, start: number): Series {
-  // mulberry32
-  let seed = seed0 >>> 0;
-  const rand = () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let x = seed;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededUniform(seed0);
   const s: Series = { open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n) };
   let price = start;
   for (let i = 0; i < n; i++) {

@@ -1,3 +1,4 @@
+import { seededUniform } from '../core/random.js';
 import { analyzeBatch, AnalysisEngine } from '../core/analysis/engine.js';
 import { defaultCac, validateIndicator, type Cac } from '../core/analysis/cac.js';
 import { INDICATORS, emptyBar, readBar, type KlineColumns } from '../core/analysis/indicators/index.js';
@@ -26,11 +27,8 @@ import type { BenchSection } from './index.js';
 const N = Number(process.env.ATM_BENCH_ANALYSIS_KLINES ?? 2_600_000);
 
 function generate(n: number): KlineColumns {
-  let seed = 12345;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
+  // the one seeded generator (the LCG here multiplied past 2^53 and drifted the walk to a few dollars)
+  const rand = seededUniform(12345);
   const k: KlineColumns = {
     openTime: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n),
     close: new Float64Array(n), volume: new Float64Array(n), takerBuyVolume: new Float64Array(n),

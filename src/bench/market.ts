@@ -7,7 +7,7 @@ import { importArchives } from '../core/market/importer.js';
 import { allocKlines, closeTime, formatDecimal, type Klines } from '../core/market/klines.js';
 import { migrate, openDatabase } from '../db/database.js';
 import { KlineStore } from '../db/klineStore.js';
-import { mulberry32 } from '../core/random.js';
+import { seededUniform } from '../core/random.js';
 
 /**
  * Market data figures: archive import rows/s, load of 5 years of 1m klines (2.6 M rows) into
@@ -22,7 +22,7 @@ const T0 = Date.UTC(2020, 0, 1);
 /** Synthetic 1m klines with Binance-like decimals (0.01 tick, 3-decimal volumes). */
 export function generateKlines(count: number, start = T0, seed = 1): Klines {
   const k = allocKlines(count);
-  const rand = mulberry32(seed);
+  const rand = seededUniform(seed);
   let ticks = 3_000_000; // 30000.00
   for (let i = 0; i < count; i++) {
     const o = ticks;

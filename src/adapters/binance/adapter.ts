@@ -1,16 +1,17 @@
 import {
-  ExchangeError, INTERVAL_MS, type Account, type AggTrade, type AggTradeEvent, type AggTradeQuery, type Balance, type BookTicker,
+  ExchangeError, type Account, type AggTrade, type AggTradeEvent, type AggTradeQuery, type Balance, type BookTicker,
   type BookTickerEvent, type DepthSnapshot, type DepthUpdateEvent, type ExchangeInfo, type ExchangePort, type ExchangeStats,
-  type KlineEvent, type KlineInterval, type KlineQuery, type KlineRow, type KlineSubscriptionOptions, type LeverageBracket,
+  type KlineEvent, type KlineQuery, type KlineRow, type LeverageBracket,
   type MarginType, type MarkPriceEvent, type NewOrder, type Order, type OrderBookHandle, type OrderBookView, type OrderRef,
   type PositionRisk, type PremiumIndex, type RateLimitInfo, type StreamConnectionState, type Subscription, type SymbolInfo, type UserDataEvent,
   type UserTrade, type UserTradeQuery, type AlgoCancelResult, type AlgoOrder, type AlgoOrderQuery, type AlgoOrderRef, type NewAlgoOrder,
 } from '../../core/exchange/port.js';
 import type { FundingRateQuery, FundingRateRow } from '../../core/exchange/port.js';
+import type { Interval } from '../../core/market/klines.js';
 import { LocalOrderBook } from './orderbook.js';
 import { BinanceRest, type Params } from './rest.js';
 import { createSigner } from './sign.js';
-import { StreamClient, UserStream } from './ws.js';
+import { StreamClient, UserStream, type AdapterLog } from './ws.js';
 
 /** Connection attempts (each already retried by the REST client) on 429 / 5xx answers. */
 const CONNECT_ATTEMPTS = 6;
@@ -45,7 +46,7 @@ export interface BinanceExchangeOptions {
   timeoutMs?: number;
   /** Websocket tuning (tests use short intervals). */
   ws?: { pingIntervalMs?: number; pongTimeoutMs?: number; reconnectBaseMs?: number; reconnectMaxMs?: number; maxStreamsPerConnection?: number; maxLagMs?: number; rotateAfterMs?: number };
-  onLog?: (level: 'info' | 'warn', message: string) => void;
+  onLog?: AdapterLog;
 }
 
 function filter(raw: any, type: string): any {
@@ -72,98 +73,6 @@ export function parseSymbol(raw: any): SymbolInfo {
   };
 }
 
-function klineWeight(limit: number): number {
-  return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
-}
-
-function depthWeight(limit: number): number {
-  return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
-}
-
-function rowToEvent(symbol: string, interval: KlineInterval, r: KlineRow, now: number): KlineEvent {
-  return {
-    e: 'kline', E: now, s: symbol,
-    k: { t: r[0], T: r[6], s: symbol, i: interval, f: -1, L: -1, o: r[1], c: r[4], h: r[2], l: r[3], v: r[5], n: r[8], x: true, q: r[7], V: r[9], Q: r[10], B: '0' },
-  };
-}
-
-/**
- * Delivers closed klines of one (symbol, interval) exactly once and in order: duplicates are
- * dropped, and any gap (a missed close, a reconnect) is filled from REST before later klines are
- * delivered. The buffer of klines waiting behind a fill is bounded by the gap size.
- */
-class ClosedKlineFeed {
-  last: number | undefined;
-  private filling = false;
-  private waiting: KlineEvent[] = [];
-  private needFill = false;
-  readonly handlers = new Set<(e: KlineEvent) => void>();
-  /** The live stream subscription feeding this feed. */
-  sub: Subscription | undefined;
-
-  constructor(
-    private readonly ex: BinanceExchange,
-    readonly symbol: string,
-    readonly interval: KlineInterval,
-  ) {}
-
-  onLive(e: KlineEvent): void {
-    if (!e.k.x) return;
-    if (this.filling) {
-      this.waiting.push(e);
-      return;
-    }
-    const step = INTERVAL_MS[this.interval];
-    if (this.last === undefined || e.k.t === this.last + step) return this.deliver(e);
-    if (e.k.t <= this.last) return; // duplicate
-    this.waiting.push(e);
-    void this.fill(e.k.t - 1);
-  }
-
-  /** After a reconnect: fetch what closed while we were away. */
-  onReconnect(): void {
-    if (this.last === undefined) return;
-    if (this.filling) {
-      this.needFill = true;
-      return;
-    }
-    void this.fill(undefined);
-  }
-
-  private deliver(e: KlineEvent): void {
-    if (this.last !== undefined && e.k.t <= this.last) return;
-    this.last = e.k.t;
-    for (const h of this.handlers) h(e);
-  }
-
-  private async fill(endTime: number | undefined): Promise<void> {
-    this.filling = true;
-    try {
-      for (let guard = 0; guard < 100; guard++) {
-        const start = this.last! + INTERVAL_MS[this.interval];
-        const rows = await this.ex.klines(this.symbol, this.interval, { startTime: start, endTime, limit: 1500 });
-        // Without an end time the newest row is the open kline: leave it to the stream.
-        const reachedNow = endTime === undefined && rows.length < 1500;
-        const closed = reachedNow ? rows.slice(0, -1) : rows;
-        const now = this.ex.serverNow();
-        for (const r of closed) this.deliver(rowToEvent(this.symbol, this.interval, r, now));
-        if (rows.length < 1500 || closed.length === 0) break;
-      }
-    } catch (error) {
-      this.ex.log('warn', `kline gap fill ${this.symbol} ${this.interval} failed: ${(error as Error).message}`);
-    } finally {
-      this.filling = false;
-    }
-    const waiting = this.waiting.sort((a, b) => a.k.t - b.k.t);
-    this.waiting = [];
-    for (const e of waiting) this.onLive(e);
-    if (this.needFill) {
-      this.needFill = false;
-      this.onReconnect();
-    }
-  }
-}
-
 /**
  * The Binance USD-M adapter of the ExchangePort. The same code talks to Binance (production or
  * testnet) and to the local exchange: only the URLs differ.
@@ -174,7 +83,6 @@ export class BinanceExchange implements ExchangePort {
   readonly rest: BinanceRest;
   readonly streams: StreamClient;
   private readonly handlers = new Map<string, Set<(data: any) => void>>();
-  private readonly klineFeeds = new Map<string, ClosedKlineFeed>();
   private readonly books = new Map<string, { book: LocalOrderBook; refs: number; listeners: Set<(b: OrderBookView) => void>; off: () => void }>();
   private readonly userStreams = new Set<UserStream>();
   private symbolsCache: ExchangeInfo | undefined;
@@ -189,6 +97,7 @@ export class BinanceExchange implements ExchangePort {
       signer: options.apiSecret ? createSigner(options.apiSecret) : undefined,
       recvWindow: options.recvWindow,
       timeoutMs: options.timeoutMs,
+      onRequest: options.onLog && ((r) => options.onLog!('trace', `REST ${r.method} ${r.path} weight ${r.weight} -> ${r.status || `no answer (${r.error})`} in ${r.ms.toFixed(1)} ms`)),
     });
     this.streams = new StreamClient({
       baseUrl: options.wsUrl,
@@ -273,15 +182,15 @@ export class BinanceExchange implements ExchangePort {
   // ---- market data ----
 
   async ping(): Promise<void> {
-    await this.rest.request('GET', '/fapi/v1/ping', {}, { weight: 1, idempotent: true });
+    await this.rest.request('GET', '/fapi/v1/ping', {}, { idempotent: true });
   }
 
   async serverTime(): Promise<number> {
-    return (await this.rest.request<{ serverTime: number }>('GET', '/fapi/v1/time', {}, { weight: 1, idempotent: true })).serverTime;
+    return (await this.rest.request<{ serverTime: number }>('GET', '/fapi/v1/time', {}, { idempotent: true })).serverTime;
   }
 
   async exchangeInfo(signal?: AbortSignal): Promise<ExchangeInfo> {
-    const raw = await this.rest.request<any>('GET', '/fapi/v1/exchangeInfo', {}, { weight: 1, idempotent: true, signal });
+    const raw = await this.rest.request<any>('GET', '/fapi/v1/exchangeInfo', {}, { idempotent: true, signal });
     const info: ExchangeInfo = {
       serverTime: raw.serverTime,
       rateLimits: raw.rateLimits as RateLimitInfo[],
@@ -292,30 +201,30 @@ export class BinanceExchange implements ExchangePort {
     return info;
   }
 
-  async klines(symbol: string, interval: KlineInterval, query: KlineQuery = {}): Promise<KlineRow[]> {
+  async klines(symbol: string, interval: Interval, query: KlineQuery = {}): Promise<KlineRow[]> {
     const limit = query.limit ?? 500;
-    return this.rest.request<KlineRow[]>('GET', '/fapi/v1/klines', { symbol, interval, startTime: query.startTime, endTime: query.endTime, limit }, { weight: klineWeight(limit), idempotent: true });
+    return this.rest.request<KlineRow[]>('GET', '/fapi/v1/klines', { symbol, interval, startTime: query.startTime, endTime: query.endTime, limit }, { idempotent: true });
   }
 
   async depth(symbol: string, limit = 1000): Promise<DepthSnapshot> {
-    return this.rest.request<DepthSnapshot>('GET', '/fapi/v1/depth', { symbol, limit }, { weight: depthWeight(limit), idempotent: true });
+    return this.rest.request<DepthSnapshot>('GET', '/fapi/v1/depth', { symbol, limit }, { idempotent: true });
   }
 
   async aggTrades(symbol: string, query: AggTradeQuery = {}): Promise<AggTrade[]> {
-    return this.rest.request<AggTrade[]>('GET', '/fapi/v1/aggTrades', { symbol, fromId: query.fromId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { weight: 20, idempotent: true });
+    return this.rest.request<AggTrade[]>('GET', '/fapi/v1/aggTrades', { symbol, fromId: query.fromId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { idempotent: true });
   }
 
   async premiumIndex(symbol: string): Promise<PremiumIndex> {
-    return this.rest.request<PremiumIndex>('GET', '/fapi/v1/premiumIndex', { symbol }, { weight: 1, idempotent: true });
+    return this.rest.request<PremiumIndex>('GET', '/fapi/v1/premiumIndex', { symbol }, { idempotent: true });
   }
 
   async fundingRateHistory(symbol: string, query: FundingRateQuery = {}): Promise<FundingRateRow[]> {
-    const rows = await this.rest.request<FundingRateRow[]>('GET', '/fapi/v1/fundingRate', { symbol, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { weight: 1, idempotent: true });
+    const rows = await this.rest.request<FundingRateRow[]>('GET', '/fapi/v1/fundingRate', { symbol, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { idempotent: true });
     return rows.map((r) => ({ symbol: r.symbol, fundingRate: String(r.fundingRate), fundingTime: Number(r.fundingTime), markPrice: r.markPrice === undefined || r.markPrice === null ? undefined : String(r.markPrice) }));
   }
 
   async bookTicker(symbol: string): Promise<BookTicker> {
-    return this.rest.request<BookTicker>('GET', '/fapi/v1/ticker/bookTicker', { symbol }, { weight: 2, idempotent: true });
+    return this.rest.request<BookTicker>('GET', '/fapi/v1/ticker/bookTicker', { symbol }, { idempotent: true });
   }
 
   // ---- streams ----
@@ -351,34 +260,13 @@ export class BinanceExchange implements ExchangePort {
   private onConnected(streams: string[], reconnect: boolean): void {
     if (!reconnect) return;
     for (const s of streams) {
-      const feed = this.klineFeeds.get(s);
-      if (feed) feed.onReconnect();
       const m = /^([a-z0-9]+)@depth@100ms$/.exec(s);
       if (m) this.books.get(m[1].toUpperCase())?.book.resync();
     }
   }
 
-  subscribeKlines(symbol: string, interval: KlineInterval, handler: (event: KlineEvent) => void, options: KlineSubscriptionOptions = {}): Subscription {
-    const stream = `${symbol.toLowerCase()}@kline_${interval}`;
-    if (!options.closedOnly) return this.on(stream, handler);
-    let feed = this.klineFeeds.get(stream);
-    if (!feed) {
-      const f = new ClosedKlineFeed(this, symbol.toUpperCase(), interval);
-      feed = f;
-      this.klineFeeds.set(stream, f);
-      f.sub = this.on(stream, (e: KlineEvent) => f.onLive(e));
-    }
-    feed.handlers.add(handler);
-    const f = feed;
-    return {
-      unsubscribe: () => {
-        f.handlers.delete(handler);
-        if (f.handlers.size === 0) {
-          f.sub?.unsubscribe();
-          this.klineFeeds.delete(stream);
-        }
-      },
-    };
+  subscribeKlines(symbol: string, interval: Interval, handler: (event: KlineEvent) => void): Subscription {
+    return this.on(`${symbol.toLowerCase()}@kline_${interval}`, handler);
   }
 
   subscribeDepth(symbol: string, handler: (event: DepthUpdateEvent) => void): Subscription {
@@ -447,7 +335,7 @@ export class BinanceExchange implements ExchangePort {
       quantity: order.quantity, price: order.price, reduceOnly: order.reduceOnly === undefined ? undefined : String(order.reduceOnly),
       newClientOrderId: order.newClientOrderId, newOrderRespType: order.newOrderRespType, goodTillDate: order.goodTillDate,
     };
-    return this.rest.request<Order>('POST', '/fapi/v1/order', params, { security: 'SIGNED', weight: 0, orders: 1 });
+    return this.rest.request<Order>('POST', '/fapi/v1/order', params, { security: 'SIGNED' });
   }
 
   private refParams(ref: OrderRef): Params {
@@ -455,19 +343,19 @@ export class BinanceExchange implements ExchangePort {
   }
 
   async cancelOrder(ref: OrderRef): Promise<Order> {
-    return this.rest.request<Order>('DELETE', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED', weight: 1 });
+    return this.rest.request<Order>('DELETE', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED' });
   }
 
   async queryOrder(ref: OrderRef): Promise<Order> {
-    return this.rest.request<Order>('GET', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED', weight: 1, idempotent: true });
+    return this.rest.request<Order>('GET', '/fapi/v1/order', this.refParams(ref), { security: 'SIGNED', idempotent: true });
   }
 
   async openOrders(symbol?: string): Promise<Order[]> {
-    return this.rest.request<Order[]>('GET', '/fapi/v1/openOrders', { symbol }, { security: 'SIGNED', weight: symbol ? 1 : 40, idempotent: true });
+    return this.rest.request<Order[]>('GET', '/fapi/v1/openOrders', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   async cancelAllOrders(symbol: string): Promise<void> {
-    await this.rest.request('DELETE', '/fapi/v1/allOpenOrders', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+    await this.rest.request('DELETE', '/fapi/v1/allOpenOrders', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   // ---- algo (conditional) orders ----
@@ -481,7 +369,7 @@ export class BinanceExchange implements ExchangePort {
       reduceOnly: flag(order.reduceOnly), activatePrice: order.activatePrice, callbackRate: order.callbackRate, clientAlgoId: order.clientAlgoId,
     };
     // weight 0 on the IP, one on the account's order counters; never retried (like newOrder)
-    return this.rest.request<AlgoOrder>('POST', '/fapi/v1/algoOrder', params, { security: 'SIGNED', weight: 0, orders: 1 });
+    return this.rest.request<AlgoOrder>('POST', '/fapi/v1/algoOrder', params, { security: 'SIGNED' });
   }
 
   private algoRefParams(ref: AlgoOrderRef): Params {
@@ -489,54 +377,54 @@ export class BinanceExchange implements ExchangePort {
   }
 
   async cancelAlgoOrder(ref: AlgoOrderRef): Promise<AlgoCancelResult> {
-    return this.rest.request<AlgoCancelResult>('DELETE', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED', weight: 1 });
+    return this.rest.request<AlgoCancelResult>('DELETE', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED' });
   }
 
   async queryAlgoOrder(ref: AlgoOrderRef): Promise<AlgoOrder> {
-    return this.rest.request<AlgoOrder>('GET', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED', weight: 1, idempotent: true });
+    return this.rest.request<AlgoOrder>('GET', '/fapi/v1/algoOrder', this.algoRefParams(ref), { security: 'SIGNED', idempotent: true });
   }
 
   async openAlgoOrders(symbol?: string): Promise<AlgoOrder[]> {
-    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/openAlgoOrders', { symbol }, { security: 'SIGNED', weight: symbol ? 1 : 40, idempotent: true });
+    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/openAlgoOrders', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   async cancelAllAlgoOrders(symbol: string): Promise<void> {
-    await this.rest.request('DELETE', '/fapi/v1/algoOpenOrders', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+    await this.rest.request('DELETE', '/fapi/v1/algoOpenOrders', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   async allAlgoOrders(symbol: string, query: AlgoOrderQuery = {}): Promise<AlgoOrder[]> {
-    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/allAlgoOrders', { symbol, algoId: query.algoId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<AlgoOrder[]>('GET', '/fapi/v1/allAlgoOrders', { symbol, algoId: query.algoId, startTime: query.startTime, endTime: query.endTime, limit: query.limit }, { security: 'SIGNED', idempotent: true });
   }
 
   // ---- account ----
 
   async account(): Promise<Account> {
-    return this.rest.request<Account>('GET', '/fapi/v3/account', {}, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<Account>('GET', '/fapi/v3/account', {}, { security: 'SIGNED', idempotent: true });
   }
 
   async balances(): Promise<Balance[]> {
-    return this.rest.request<Balance[]>('GET', '/fapi/v3/balance', {}, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<Balance[]>('GET', '/fapi/v3/balance', {}, { security: 'SIGNED', idempotent: true });
   }
 
   async positionRisk(symbol?: string): Promise<PositionRisk[]> {
-    return this.rest.request<PositionRisk[]>('GET', '/fapi/v3/positionRisk', { symbol }, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<PositionRisk[]>('GET', '/fapi/v3/positionRisk', { symbol }, { security: 'SIGNED', idempotent: true });
   }
 
   async setLeverage(symbol: string, leverage: number): Promise<{ leverage: number; maxNotionalValue: string; symbol: string }> {
-    return this.rest.request('POST', '/fapi/v1/leverage', { symbol, leverage }, { security: 'SIGNED', weight: 1 });
+    return this.rest.request('POST', '/fapi/v1/leverage', { symbol, leverage }, { security: 'SIGNED' });
   }
 
   async setMarginType(symbol: string, marginType: MarginType): Promise<void> {
-    await this.rest.request('POST', '/fapi/v1/marginType', { symbol, marginType }, { security: 'SIGNED', weight: 1 });
+    await this.rest.request('POST', '/fapi/v1/marginType', { symbol, marginType }, { security: 'SIGNED' });
   }
 
   async leverageBrackets(symbol: string): Promise<LeverageBracket> {
-    const r = await this.rest.request<LeverageBracket | LeverageBracket[]>('GET', '/fapi/v1/leverageBracket', { symbol }, { security: 'SIGNED', weight: 1, idempotent: true });
+    const r = await this.rest.request<LeverageBracket | LeverageBracket[]>('GET', '/fapi/v1/leverageBracket', { symbol }, { security: 'SIGNED', idempotent: true });
     return Array.isArray(r) ? r[0] : r;
   }
 
   async userTrades(symbol: string, query: UserTradeQuery = {}): Promise<UserTrade[]> {
-    return this.rest.request<UserTrade[]>('GET', '/fapi/v1/userTrades', { symbol, ...query }, { security: 'SIGNED', weight: 5, idempotent: true });
+    return this.rest.request<UserTrade[]>('GET', '/fapi/v1/userTrades', { symbol, ...query }, { security: 'SIGNED', idempotent: true });
   }
 
   async subscribeUserData(handler: (event: UserDataEvent) => void): Promise<Subscription> {
@@ -544,9 +432,9 @@ export class BinanceExchange implements ExchangePort {
     const us = new UserStream({
       baseUrl: this.options.wsUrl,
       routed: this.options.routed ?? true,
-      keyProvider: async () => (await this.rest.request<{ listenKey: string }>('POST', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', weight: 1, idempotent: true })).listenKey,
+      keyProvider: async () => (await this.rest.request<{ listenKey: string }>('POST', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', idempotent: true })).listenKey,
       keepAliveFn: async () => {
-        await this.rest.request('PUT', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', weight: 1, idempotent: true });
+        await this.rest.request('PUT', '/fapi/v1/listenKey', {}, { security: 'USER_STREAM', idempotent: true });
       },
       onEvent: handler,
       onLog: this.options.onLog,

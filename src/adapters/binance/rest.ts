@@ -2,16 +2,13 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { ExchangeError } from '../../core/exchange/port.js';
 import { RateGovernor } from './governor.js';
 import { encodeParams, type Signer } from './sign.js';
+import { orderCount, requestWeight } from './weights.js';
 
 export type Security = 'NONE' | 'MARKET_DATA' | 'USER_STREAM' | 'SIGNED';
 export type Params = Record<string, string | number | boolean | undefined>;
 
 export interface RequestSpec {
   security?: Security;
-  /** IP weight (see the endpoint table). */
-  weight?: number;
-  /** Order-count units (1 for a new order). */
-  orders?: number;
   /**
    * True when sending it twice does no harm (GET, DELETE of listenKey...). Only these are retried
    * after network errors, 5xx and 429. A new order is never retried: its outcome may be unknown.
@@ -30,8 +27,11 @@ export interface RestOptions {
   governor?: RateGovernor;
   /** Retries for idempotent requests. */
   retries?: number;
-  /** Optional debug hook; receives no keys, no signatures and no query strings. */
-  onRequest?: (info: { method: string; path: string; status: number; ms: number }) => void;
+  /**
+   * Called after every request (status 0: no answer) for trace logging; receives the path and
+   * weight only: no keys, no signatures, no query strings.
+   */
+  onRequest?: (info: { method: string; path: string; weight: number; status: number; ms: number; error?: string }) => void;
 }
 
 /**
@@ -79,7 +79,7 @@ export class BinanceRest {
   /** Measures the server-time offset (RTT midpoint). */
   async syncTime(signal?: AbortSignal): Promise<number> {
     const t0 = Date.now();
-    const r = await this.request<{ serverTime: number }>('GET', '/fapi/v1/time', {}, { weight: 1, idempotent: true, signal });
+    const r = await this.request<{ serverTime: number }>('GET', '/fapi/v1/time', {}, { idempotent: true, signal });
     const t1 = Date.now();
     this.offsetMs = Math.round(r.serverTime - (t0 + t1) / 2);
     return this.offsetMs;
@@ -117,7 +117,9 @@ export class BinanceRest {
       if (!this.hasKey) throw new ExchangeError(-2014, 'API-key format invalid.', 'rejected', 401, `${context} (no API key configured)`);
       headers['X-MBX-APIKEY'] = this.options.apiKey!;
     }
-    await this.governor.acquire(spec.weight ?? 1, spec.orders ?? 0, spec.signal);
+    // weights and order counts come from the one table the local exchange also counts with
+    const weight = requestWeight(method, path, params);
+    await this.governor.acquire(weight, orderCount(method, path), spec.signal);
     let query = encodeParams(params);
     if (security === 'SIGNED') {
       if (!this.options.signer) throw new ExchangeError(-1022, 'Signature for this request is not valid.', 'rejected', 401, `${context} (no API secret configured)`);
@@ -136,6 +138,7 @@ export class BinanceRest {
       resHeaders = res.headers;
       text = await res.body.text();
     } catch (error) {
+      this.options.onRequest?.({ method, path, weight, status: 0, ms: performance.now() - started, error: (error as Error).message });
       const timeout = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
       const sentMaybe = timeout && !spec.idempotent;
       throw new ExchangeError(
@@ -147,7 +150,7 @@ export class BinanceRest {
       );
     }
     this.roundTrips++;
-    this.options.onRequest?.({ method, path, status, ms: performance.now() - started });
+    this.options.onRequest?.({ method, path, weight, status, ms: performance.now() - started });
     let body: unknown;
     try {
       body = text.length > 0 ? JSON.parse(text) : undefined;

@@ -50,7 +50,18 @@ export interface StreamClientOptions {
    * offset after a clock step, or an exchange clock at another speed, looks like lag).
    */
   onLagRecycle?: () => void;
-  onLog?: (level: 'info' | 'warn', message: string) => void;
+  onLog?: AdapterLog;
+}
+
+/**
+ * The adapter's log hook. `trace` carries the wire-level detail (REST requests, websocket control
+ * frames, pings, closes, reconnects), never keys, signatures, listen keys or query strings.
+ */
+export type AdapterLog = (level: 'trace' | 'info' | 'warn', message: string) => void;
+
+/** A websocket URL for logs: the listen key (query or legacy path) replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/listenKey=[^&]*/g, 'listenKey=[redacted]').replace(/\/ws\/(?![a-z0-9]+@)[A-Za-z0-9]{20,}/g, '/ws/[redacted]');
 }
 
 export interface StreamClientStats {
@@ -129,8 +140,10 @@ class Connection {
     this.outbox = [];
     const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 10_000 });
     this.ws = ws;
+    o.onLog?.('trace', `ws ${this.route}: connecting ${redactUrl(url)}`);
     ws.on('open', () => {
       if (this.ws !== ws) return;
+      o.onLog?.('trace', `ws ${this.route}: open (${this.streams.size} streams)`);
       this.open = true;
       const reconnect = this.everOpened;
       this.everOpened = true;
@@ -153,11 +166,19 @@ class Connection {
       this.client.receive(this, isBinary ? data.toString() : (data as Buffer).toString());
     });
     ws.on('pong', () => {
+      o.onLog?.('trace', `ws ${this.route}: pong received`);
       if (this.pongTimer) clearTimeout(this.pongTimer);
       this.pongTimer = undefined;
     });
-    ws.on('close', (code, reason) => this.onDown(ws, `closed ${code} ${reason.toString()}`));
-    ws.on('error', (error) => this.onDown(ws, error.message));
+    ws.on('ping', () => o.onLog?.('trace', `ws ${this.route}: ping received, pong sent`));
+    ws.on('close', (code, reason) => {
+      o.onLog?.('trace', `ws ${this.route}: close ${code} ${reason.toString()}`);
+      this.onDown(ws, `closed ${code} ${reason.toString()}`);
+    });
+    ws.on('error', (error) => {
+      o.onLog?.('trace', `ws ${this.route}: error ${error.message}`);
+      this.onDown(ws, error.message);
+    });
   }
 
   private onDown(ws: WebSocket, why: string): void {
@@ -212,6 +233,7 @@ class Connection {
       if (!ws || !this.open) return;
       if (!this.takeSlot()) return; // pings count towards the message limit; skip if the bucket is empty
       ws.ping();
+      o.onLog?.('trace', `ws ${this.route}: ping sent`);
       if (!this.pongTimer) {
         this.pongTimer = setTimeout(() => {
           this.pongTimer = undefined;
@@ -261,7 +283,10 @@ class Connection {
         }, wait);
         return;
       }
-      this.ws.send(this.outbox.shift()!);
+      const frame = this.outbox.shift()!;
+      this.ws.send(frame);
+      // control frames carry stream names and ids only
+      this.client.options.onLog?.('trace', `ws ${this.route}: sent ${frame}`);
     }
   }
 
@@ -360,6 +385,7 @@ export class StreamClient {
     }
     if ('id' in msg && ('result' in msg || 'code' in msg)) {
       if ('code' in msg) this.options.onLog?.('warn', `stream request ${msg.id} failed: ${msg.code} ${msg.msg}`);
+      else this.options.onLog?.('trace', `ws ${conn.route}: reply ${JSON.stringify(msg).slice(0, 300)}`);
       return;
     }
     const stream: string | undefined = msg.stream;
@@ -470,7 +496,7 @@ export class UserStream {
       keepAliveFn: () => Promise<void>;
       keepAliveMs?: number;
       onEvent: (event: any) => void;
-      onLog?: (level: 'info' | 'warn', message: string) => void;
+      onLog?: AdapterLog;
       pingIntervalMs?: number;
       pongTimeoutMs?: number;
     },
@@ -489,20 +515,26 @@ export class UserStream {
     const key = await this.options.keyProvider();
     const base = this.options.baseUrl.replace(/\/$/, '');
     const url = this.options.routed ? `${base}/private/ws?listenKey=${key}` : `${base}/ws/${key}`;
+    const trace = (message: string) => this.options.onLog?.('trace', `ws private: ${message}`);
+    trace(`connecting ${redactUrl(url)}`);
     await new Promise<void>((resolve) => {
       const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 10_000 });
       this.ws = ws;
       let pongTimer: NodeJS.Timeout | undefined;
       const ping = setInterval(() => {
         ws.ping();
+        trace('ping sent');
         pongTimer ??= setTimeout(() => ws.terminate(), this.options.pongTimeoutMs ?? 10_000);
       }, this.options.pingIntervalMs ?? 30_000);
       ping.unref();
       ws.on('pong', () => {
+        trace('pong received');
         if (pongTimer) clearTimeout(pongTimer);
         pongTimer = undefined;
       });
+      ws.on('ping', () => trace('ping received, pong sent'));
       ws.on('open', () => {
+        trace('open');
         this.attempt = 0;
         resolve();
       });
@@ -527,8 +559,14 @@ export class UserStream {
         this.ws = undefined;
         this.scheduleReconnect();
       };
-      ws.on('close', down);
-      ws.on('error', down);
+      ws.on('close', (code, reason) => {
+        trace(`close ${code} ${reason.toString()}`);
+        down();
+      });
+      ws.on('error', (error) => {
+        trace(`error ${error.message.replace(key, '[redacted]')}`);
+        down();
+      });
     });
   }
 
@@ -537,6 +575,7 @@ export class UserStream {
     this.reconnects++;
     const delay = Math.random() * Math.min(30_000, 250 * 2 ** this.attempt);
     this.attempt = Math.min(this.attempt + 1, 20);
+    this.options.onLog?.('trace', `ws private: reconnecting in ${Math.round(delay)} ms`);
     this.timers = this.timers.filter((t) => t.hasRef());
     this.timers.push(setTimeout(() => {
       this.connect().catch((error) => {

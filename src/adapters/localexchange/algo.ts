@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AlgoOrderType, AlgoStatus, AlgoUpdateEvent, OrderSide, WorkingType } from '../../core/exchange/port.js';
 import { Dec } from '../../core/futures/decimal.js';
 import { checkOrderFilters } from '../../core/futures/filters.js';
-import { SimError, type Engine, type SimAccount, type TriggerOrigin } from './engine.js';
+import { SimError, intParam, limitParam, type Engine, type SimAccount, type TriggerOrigin } from './engine.js';
 import type { SymbolMarket } from './market.js';
 import { TRIGGER_PROTECT, symbolInfo } from './symbols.js';
 
@@ -253,10 +253,9 @@ export class AlgoOrders {
   all(a: SimAccount, p: { symbol?: string; algoId?: string; startTime?: string; endTime?: string; limit?: string }): Record<string, unknown>[] {
     const m = this.engine.market(p.symbol);
     this.settleWorking();
-    const limit = Math.min(1000, Math.max(1, Number(p.limit) || 500));
-    const from = p.algoId !== undefined ? Number(p.algoId) : undefined;
-    const start = p.startTime !== undefined ? Number(p.startTime) : undefined;
-    const end = p.endTime !== undefined ? Number(p.endTime) : undefined;
+    const params = p as Record<string, string>;
+    const limit = limitParam(params, 500, 1000);
+    const [from, start, end] = [intParam(params, 'algoId'), intParam(params, 'startTime'), intParam(params, 'endTime')];
     const rows = [...a.algos.values()].filter((o) => o.symbol === m.spec.symbol
       && (from === undefined || o.algoId >= from) && (start === undefined || o.createTime >= start) && (end === undefined || o.createTime <= end));
     return (from !== undefined || start !== undefined ? rows.slice(0, limit) : rows.slice(-limit)).map((o) => this.json(o, true));

@@ -17,6 +17,25 @@ export class SimError extends Error {
   }
 }
 
+/** An optional integer parameter (a time or an id): -1100 unless it is digits, as Binance answers. */
+export function intParam(p: Record<string, string>, name: string): number | undefined {
+  const v = p[name];
+  if (v === undefined) return undefined;
+  if (!/^[0-9]{1,20}$/.test(v)) throw new SimError(-1100, `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`);
+  return Number(v);
+}
+
+/**
+ * `limit` of a list endpoint: `fallback` when absent; otherwise an integer from 1 to `max` (or one
+ * of `allowed`), else -1130 as Binance answers on every endpoint (its message has the typo).
+ */
+export function limitParam(p: Record<string, string>, fallback: number, max: number, allowed?: number[]): number {
+  if (p.limit === undefined) return fallback;
+  const limit = /^[0-9]{1,9}$/.test(p.limit) ? Number(p.limit) : NaN;
+  if (!(limit >= 1 && limit <= max) || (allowed && !allowed.includes(limit))) throw new SimError(-1130, "Data sent for paramter 'limit' is not valid.");
+  return limit;
+}
+
 export interface SimOrder {
   orderId: number;
   clientOrderId: string;

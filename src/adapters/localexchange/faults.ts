@@ -1,4 +1,4 @@
-import { Rng } from './random.js';
+import { Rng } from '../../core/random.js';
 
 /**
  * Fault injection for the local exchange.
@@ -16,6 +16,7 @@ import { Rng } from './random.js';
  *   close           websocket: the server sends a close frame (1001) before a frame
  *   nopong          websocket: the server ignores client pings
  *   malformed       websocket: the server sends a frame that is not JSON before a frame
+ *   duplicate       websocket: the server sends a stream frame twice
  *   depth-gap       websocket: a depth diff event is not sent (the pu chain breaks)
  *   depth-reorder   websocket: a depth diff event is sent after the one that follows it
  *   429             REST: answer 429 -1003 with Retry-After (see retry-after)
@@ -27,7 +28,7 @@ import { Rng } from './random.js';
  *
  * Example: `drop=500,depth-gap@0.01,429@0.005,slow=300@0.1`
  */
-export const FAULT_NAMES = ['drop', 'close', 'nopong', 'malformed', 'depth-gap', 'depth-reorder', '429', '418', '5xx', 'slow', 'retry-after', 'ban'] as const;
+export const FAULT_NAMES = ['drop', 'close', 'nopong', 'malformed', 'duplicate', 'depth-gap', 'depth-reorder', '429', '418', '5xx', 'slow', 'retry-after', 'ban'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 export interface FaultRule {

@@ -1,7 +1,8 @@
 import { fundingRate as fundingRateFormula, nextFundingTime } from '../../core/futures/accounting.js';
-import { INTERVAL_MS, type KlineInterval, type KlineRow, type PriceLevel } from '../../core/exchange/port.js';
+import type { KlineRow, PriceLevel } from '../../core/exchange/port.js';
+import { alignOpenTime, nextOpenTime, previousOpenTime, type Interval } from '../../core/market/klines.js';
 import { Dec } from '../../core/futures/decimal.js';
-import { Rng } from './random.js';
+import { Rng } from '../../core/random.js';
 import { fmtUnits, type SimSymbol } from './symbols.js';
 import type { ReplaySeries } from './replay.js';
 
@@ -876,10 +877,10 @@ export class SymbolMarket {
    * open time ≤ endTime (default: up to the open kline). A startTime before the history starts
    * gives the first klines of the history (its first whole interval on); minutes without data are skipped, never padded.
    */
-  klines(interval: KlineInterval, startTime: number | undefined, endTime: number | undefined, limit: number): KlineAgg[] {
-    const ms = INTERVAL_MS[interval];
-    const align = (t: number) => interval === '1w' ? Math.floor((t - 345_600_000) / ms) * ms + 345_600_000 : Math.floor(t / ms) * ms;
-    const alignUp = (t: number) => (align(t) < t ? align(t) + ms : align(t));
+  klines(interval: Interval, startTime: number | undefined, endTime: number | undefined, limit: number): KlineAgg[] {
+    const align = (t: number) => alignOpenTime(t, interval);
+    const next = (t: number) => nextOpenTime(t, interval);
+    const alignUp = (t: number) => (align(t) < t ? next(align(t)) : align(t));
     const lastOpen = align(this.current.t);
     const first = this.history.length > 0 ? this.history.t[0] : this.current.t;
     // the first whole interval of the history (one that started before the history is left out)
@@ -887,14 +888,14 @@ export class SymbolMarket {
     const to = Math.min(endTime !== undefined ? endTime : lastOpen, lastOpen);
     const out: KlineAgg[] = [];
     if (startTime !== undefined) {
-      for (let t = Math.max(alignUp(startTime), firstOpen); t <= to && out.length < limit; t += ms) {
-        const k = this.aggregate(t, t + ms);
+      for (let t = Math.max(alignUp(startTime), firstOpen); t <= to && out.length < limit; t = next(t)) {
+        const k = this.aggregate(t, next(t));
         if (k) out.push(k);
       }
       return out;
     }
-    for (let t = align(to); t >= firstOpen && out.length < limit; t -= ms) {
-      const k = this.aggregate(t, t + ms);
+    for (let t = align(to); t >= firstOpen && out.length < limit; t = previousOpenTime(t, interval)) {
+      const k = this.aggregate(t, next(t));
       if (k) out.push(k);
     }
     return out.reverse();

@@ -2,10 +2,12 @@ import { createHash, createHmac, createPublicKey, timingSafeEqual, verify as cry
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { KLINE_INTERVALS, type KlineInterval, type UserDataEvent } from '../../core/exchange/port.js';
+import type { UserDataEvent } from '../../core/exchange/port.js';
+import { alignOpenTime, INTERVALS, isInterval, type Interval } from '../../core/market/klines.js';
 import { DEFAULT_BRACKETS } from '../../core/futures/accounting.js';
+import { orderCount, requestWeight } from '../binance/weights.js';
 import { AlgoOrders } from './algo.js';
-import { Engine, SimError, type SimAccount } from './engine.js';
+import { Engine, SimError, intParam, limitParam, type SimAccount } from './engine.js';
 import { Faults } from './faults.js';
 import { SymbolMarket, type AggTradeRec, type DepthChange, type KlineAgg, type OpenKline } from './market.js';
 import { SIM_SYMBOLS, symbolJson, type SimSymbol } from './symbols.js';
@@ -104,8 +106,6 @@ type Security = 'NONE' | 'USER_STREAM' | 'SIGNED';
 
 interface Endpoint {
   security: Security;
-  weight: (p: Record<string, string>) => number;
-  orders?: boolean;
   handle: (ctx: Ctx) => unknown;
 }
 
@@ -119,6 +119,11 @@ interface Endpoint {
 const FAST_FORWARD_MIN_STEPS = 1200;
 const FAST_FORWARD_MIN_MARKET_MS = 120_000;
 const TAIL_STEPS = 600;
+
+/** Largest websocket frame taken (a SUBSCRIBE of 1024 streams is about 30 KiB); larger ones close the connection with 1009. */
+const WS_MAX_PAYLOAD = 64 * 1024;
+/** Largest request body read; a larger one is answered with 413 and the connection closed. */
+const MAX_BODY_BYTES = 64 * 1024;
 
 const STREAM_ROUTE = (stream: string): 'public' | 'market' => (/@(depth|bookTicker|trade$|rpiDepth)|^!bookTicker/.test(stream) ? 'public' : 'market');
 
@@ -139,6 +144,8 @@ export class LocalExchange {
   private readonly depthAccs = new Map<string, DepthAcc>();
   private readonly klineLast = new Map<string, number>();
   private readonly bookTickerLast = new Map<string, string>();
+  /** Per symbol: its `@aggTrade` and `@trade` stream names (built once, not per trade). */
+  private readonly tradeStreamNames = new Map<string, [string, string]>();
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly sockets = new Set<Socket>();
   private tickHandle: NodeJS.Timeout | undefined;
@@ -207,7 +214,7 @@ export class LocalExchange {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    this.wss = new WebSocketServer({ noServer: true, autoPong: false, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ noServer: true, autoPong: false, perMessageDeflate: false, maxPayload: WS_MAX_PAYLOAD });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket as Socket, head));
     this.registerEndpoints();
   }
@@ -490,12 +497,29 @@ export class LocalExchange {
     return this.conns.size;
   }
 
+  /** REQUEST_WEIGHT used in the current window (what X-MBX-USED-WEIGHT reports). */
+  get usedWeight(): number {
+    return Date.now() >= this.weightStart + this.weightLimit.ms ? 0 : this.weightUsed;
+  }
+
+  /** The `METHOD path` of every REST endpoint served. */
+  get endpointKeys(): string[] {
+    return [...this.endpoints.keys()];
+  }
+
   // ---------------------------------------------------------------------------------------
   // websocket
   // ---------------------------------------------------------------------------------------
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // node removes its own error listener from an upgraded socket: a reset before the handshake
+    // ends would otherwise be an uncaught error
+    socket.on('error', () => socket.destroy());
+    const url = requestUrl(req.url);
+    if (!url) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
     const parts = url.pathname.split('/').filter(Boolean);
     let route: Route = 'legacy';
     if (parts[0] === 'public' || parts[0] === 'market' || parts[0] === 'private') route = parts.shift() as Route;
@@ -579,20 +603,38 @@ export class LocalExchange {
       return;
     }
     // handled in arrival order once the market has caught up
-    this.afterCatchUp(() => this.handleWsMessage(conn, data));
+    this.afterCatchUp(() => {
+      try {
+        this.handleWsMessage(conn, data);
+      } catch (error) {
+        // a bug in one request must not take the exchange down: the client gets an error reply
+        this.options.log?.(`local exchange: websocket request failed: ${(error as Error).stack ?? String(error)}`);
+        this.sendRaw(conn, JSON.stringify({ code: 2, msg: 'Invalid request: the request could not be processed', id: null }));
+      }
+    });
   }
 
+  /**
+   * One control frame (text or binary, both read as UTF-8 JSON), answered as Binance does: code 3
+   * for text that is not JSON, code 2 for JSON that is not a request object or has a bad id,
+   * method or params (id null where the id itself is unusable), code 0/1 for bad properties.
+   */
   private handleWsMessage(conn: Conn, data: RawData): void {
     if (!this.conns.has(conn)) return;
-    let msg: { method?: unknown; params?: unknown; id?: unknown };
+    let parsed: unknown;
     try {
-      msg = JSON.parse(data.toString());
+      parsed = JSON.parse(rawText(data));
     } catch (error) {
       this.sendRaw(conn, JSON.stringify({ code: 3, msg: `Invalid JSON: ${(error as Error).message}` }));
       return;
     }
-    const id = msg.id;
-    if (id !== null && id !== undefined && !(Number.isInteger(id) && (id as number) >= 0) && typeof id !== 'string') {
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      this.sendRaw(conn, JSON.stringify({ code: 2, msg: 'Invalid request: the request must be a JSON object', id: null }));
+      return;
+    }
+    const msg = parsed as { method?: unknown; params?: unknown; id?: unknown };
+    const id = msg.id ?? null;
+    if (id !== null && !(Number.isInteger(id) && (id as number) >= 0) && typeof id !== 'string') {
       this.sendRaw(conn, JSON.stringify({ code: 2, msg: 'Invalid request: request ID must be an unsigned integer', id: null }));
       return;
     }
@@ -695,8 +737,13 @@ export class LocalExchange {
       return;
     }
     if (this.faults.has('malformed') && this.faults.hit('malformed')) ws.send('{"e":"kline","E":');
-    ws.send(conn.combined ? `{"stream":"${stream}","data":${payload}}` : payload);
+    const frame = conn.combined ? `{"stream":"${stream}","data":${payload}}` : payload;
+    ws.send(frame);
     this.metrics.wsMessagesSent++;
+    if (this.faults.has('duplicate') && this.faults.hit('duplicate')) {
+      ws.send(frame);
+      this.metrics.wsMessagesSent++;
+    }
   }
 
   private publish(stream: string, payload: () => string): void {
@@ -720,25 +767,42 @@ export class LocalExchange {
 
   private onAggTrade(m: SymbolMarket, t: AggTradeRec): void {
     const s = m.spec.symbol;
-    this.publish(`${s.toLowerCase()}@aggTrade`, () => {
+    let names = this.tradeStreamNames.get(s);
+    if (!names) {
+      names = [`${s.toLowerCase()}@aggTrade`, `${s.toLowerCase()}@trade`];
+      this.tradeStreamNames.set(s, names);
+    }
+    const [aggStream, tradeStream] = names;
+    this.publish(aggStream, () => {
       const q = m.qty(t.q);
       return `{"e":"aggTrade","E":${this.now()},"s":"${s}","a":${t.a},"p":"${m.price(t.p)}","q":"${q}","nq":"${q}","f":${t.f},"l":${t.l},"T":${t.T},"m":${t.m}}`;
     });
+    // @trade: the fills f..l of the aggregated trade, one event each (same price, time and side);
+    // the quantity is split evenly in whole steps (a fill that would get no step is not sent)
+    if (!this.subs.get(tradeStream)?.size) return;
+    const fills = t.l - t.f + 1;
+    const E = this.now();
+    const price = m.price(t.p);
+    for (let i = 0; i < fills; i++) {
+      const steps = Math.floor((t.q * (i + 1)) / fills) - Math.floor((t.q * i) / fills);
+      if (steps <= 0) continue;
+      this.publish(tradeStream, () => `{"e":"trade","E":${E},"T":${t.T},"s":"${s}","t":${t.f + i},"p":"${price}","q":"${m.qty(steps)}","X":"MARKET","m":${t.m}}`);
+    }
   }
 
-  private klineJson(m: SymbolMarket, interval: KlineInterval, k: KlineAgg, closed: boolean): string {
+  private klineJson(m: SymbolMarket, interval: Interval, k: KlineAgg, closed: boolean): string {
     const s = m.spec.symbol;
     return `{"e":"kline","E":${this.now()},"s":"${s}","k":{"t":${k.t},"T":${k.T},"s":"${s}","i":"${interval}","f":${k.f},"L":${k.L},"o":"${m.price(k.o)}","c":"${m.price(k.c)}","h":"${m.price(k.h)}","l":"${m.price(k.l)}","v":"${m.qty(k.v)}","n":${k.n},"x":${closed},"q":"${m.quoteText(k.qBig ?? k.q)}","V":"${m.qty(k.bv)}","Q":"${m.quoteText(k.bqBig ?? k.bq)}","B":"0"}}`;
   }
 
   private onKlineClosed(m: SymbolMarket, k: OpenKline): void {
     const lower = m.spec.symbol.toLowerCase();
-    for (const interval of KLINE_INTERVALS) {
+    for (const interval of INTERVALS) {
       const stream = `${lower}@kline_${interval}`;
       if (!this.subs.get(stream)?.size) continue;
-      const ms = intervalOf(interval);
+      // the minute closing at `end` closes the kline of `interval` when `end` opens the next one
       const end = k.t + 60_000;
-      if (interval !== '1m' && end % ms !== (interval === '1w' ? 345_600_000 % ms : 0)) continue;
+      if (alignOpenTime(end, interval) !== end) continue;
       const rows = m.klines(interval, undefined, end - 1, 1);
       const row = rows[rows.length - 1];
       if (!row) continue;
@@ -793,7 +857,7 @@ export class LocalExchange {
         }
       }
       // kline updates (every 250 ms per stream)
-      for (const interval of KLINE_INTERVALS) {
+      for (const interval of INTERVALS) {
         const stream = `${lower}@kline_${interval}`;
         if (!this.subs.get(stream)?.size) continue;
         const last = this.klineLast.get(stream) ?? 0;
@@ -841,22 +905,33 @@ export class LocalExchange {
   // REST
   // ---------------------------------------------------------------------------------------
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Every request ends in an answer or, when the client went away, in nothing: a body cut short
+   * (`aborted`), a reset while answering (ECONNRESET) or a bug in a handler never reaches the
+   * process as an uncaught error.
+   */
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    this.handleRequest(req, res).catch((error: unknown) => {
+      this.options.log?.(`local exchange: ${req.method} ${req.url?.split('?')[0]} failed: ${(error as Error).stack ?? String(error)}`);
+      if (res.headersSent || !res.writable) {
+        res.destroy();
+        return;
+      }
+      res.writeHead(500, { 'Content-Type': 'application/json;charset=UTF-8' });
+      res.end(JSON.stringify({ code: -1000, msg: 'An unknown error occurred while processing the request.' }));
+    });
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const now = Date.now();
     this.metrics.requests++;
     this.metrics.arrivals.push(now);
     if (this.metrics.arrivals.length > 10_000) this.metrics.arrivals.splice(0, 5000);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // a target that is no URL path (`//`, `//host:99999`) is a path the exchange does not serve
+    const url = requestUrl(req.url) ?? new URL(`http://127.0.0.1/${encodeURIComponent(req.url ?? '')}`);
     const rawQuery = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
-    let rawBody = '';
-    if (req.method !== 'GET') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      rawBody = Buffer.concat(chunks).toString('utf8');
-    }
-    const method = req.method ?? 'GET';
-    const key = `${method} ${url.pathname}`;
-    const endpoint = this.endpoints.get(key);
     const headers: Record<string, string> = { 'Content-Type': 'application/json;charset=UTF-8' };
     const send = async (status: number, body: unknown) => {
       if (this.faults.has('slow') && this.faults.hit('slow')) await new Promise((r) => setTimeout(r, this.faults.value('slow', 0)));
@@ -864,6 +939,19 @@ export class LocalExchange {
       res.writeHead(status, headers);
       res.end(JSON.stringify(body));
     };
+    let rawBody = '';
+    if (req.method !== 'GET') {
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (body === undefined) return; // the client went away before sending all of it: nobody to answer
+      if (body === TOO_LARGE) {
+        headers.Connection = 'close';
+        return send(413, { code: -1000, msg: `Request body larger than ${MAX_BODY_BYTES} bytes.` });
+      }
+      rawBody = body;
+    }
+    const method = req.method ?? 'GET';
+    const key = `${method} ${url.pathname}`;
+    const endpoint = this.endpoints.get(key);
     // bans first: a banned IP gets 418 for everything
     if (this.banUntil > now) {
       this.metrics.http418++;
@@ -891,13 +979,8 @@ export class LocalExchange {
       this.metrics.http5xx++;
       return send(503, { code: -1001, msg: 'Service Unavailable.' });
     }
-    // IP weight
-    let weight: number;
-    try {
-      weight = endpoint.weight(params);
-    } catch {
-      weight = 1;
-    }
+    // IP weight, from the table the client's governor books with
+    const weight = requestWeight(method, url.pathname, params);
     if (now >= this.weightStart + this.weightLimit.ms) {
       this.weightStart = Math.floor(now / this.weightLimit.ms) * this.weightLimit.ms;
       this.weightUsed = 0;
@@ -923,20 +1006,21 @@ export class LocalExchange {
       const ctx: Ctx = { method, path: url.pathname, params, res };
       // timestamps are checked against the clock /fapi/v1/time reports (rate limits run on real time)
       if (endpoint.security !== 'NONE') ctx.account = this.authenticate(req, endpoint.security, params, rawQuery, rawBody, this.now());
-      if (endpoint.orders) {
+      const orders = orderCount(method, url.pathname);
+      if (orders > 0) {
         for (const l of this.orderLimits) {
           if (now >= l.start + l.ms) {
             l.start = Math.floor(now / l.ms) * l.ms;
             l.used = 0;
           }
         }
-        const over = this.orderLimits.find((l) => l.used + 1 > l.limit);
+        const over = this.orderLimits.find((l) => l.used + orders > l.limit);
         if (over) {
           this.metrics.http429++;
           return send(429, { code: -1015, msg: `Too many new orders; current limit is ${over.limit} orders per ${over.ms >= 60_000 ? 'MINUTE' : 'TEN_SECONDS'}.` });
         }
         for (const l of this.orderLimits) {
-          l.used++;
+          l.used += orders;
           headers[`X-MBX-ORDER-COUNT-${l.tag}`] = String(l.used);
         }
       }
@@ -970,170 +1054,175 @@ export class LocalExchange {
     const m = /(^|&)signature=([^&]*)/.exec(total);
     if (!m) throw new SimError(-1022, 'Signature for this request is not valid.');
     const payload = (total.slice(0, m.index) + total.slice(m.index + m[0].length)).replace(/^&/, '');
-    const signature = decodeURIComponent(m[2]);
+    let signature: string;
+    try {
+      signature = decodeURIComponent(m[2]);
+    } catch {
+      throw new SimError(-1022, 'Signature for this request is not valid.');
+    }
     if (!verifySignature(account.secret, payload, signature)) throw new SimError(-1022, 'Signature for this request is not valid.');
     return account;
   }
 
   private registerEndpoints(): void {
     const e = (method: string, path: string, endpoint: Endpoint) => this.endpoints.set(`${method} ${path}`, endpoint);
-    const one = () => 1;
     const market = (p: Record<string, string>) => this.engine.market(p.symbol);
-    e('GET', '/fapi/v1/ping', { security: 'NONE', weight: one, handle: () => ({}) });
-    e('GET', '/fapi/v1/time', { security: 'NONE', weight: one, handle: () => ({ serverTime: this.now() }) });
-    e('GET', '/fapi/v1/exchangeInfo', { security: 'NONE', weight: one, handle: () => this.exchangeInfo() });
+    e('GET', '/fapi/v1/ping', { security: 'NONE', handle: () => ({}) });
+    e('GET', '/fapi/v1/time', { security: 'NONE', handle: () => ({ serverTime: this.now() }) });
+    e('GET', '/fapi/v1/exchangeInfo', { security: 'NONE', handle: () => this.exchangeInfo() });
     e('GET', '/fapi/v1/klines', {
       security: 'NONE',
-      weight: (p) => klineWeight(p.limit ? Number(p.limit) : 500),
       handle: ({ params: p }) => {
         const m = market(p);
         if (!p.interval) throw new SimError(-1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.");
-        if (!(KLINE_INTERVALS as readonly string[]).includes(p.interval)) throw new SimError(-1120, 'Invalid interval.');
-        const limit = p.limit !== undefined ? Number(p.limit) : 500;
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1500) throw new SimError(-1130, "Data sent for paramter 'limit' is not valid.");
-        const start = p.startTime !== undefined ? Number(p.startTime) : undefined;
-        const end = p.endTime !== undefined ? Number(p.endTime) : undefined;
+        if (!isInterval(p.interval)) throw new SimError(-1120, 'Invalid interval.');
+        const limit = limitParam(p, 500, 1500);
+        const start = intParam(p, 'startTime');
+        const end = intParam(p, 'endTime');
         if (start !== undefined && end !== undefined && start > end) throw new SimError(-1128, 'Combination of optional parameters invalid.');
-        return m.klines(p.interval as KlineInterval, start, end, limit).map((k) => m.klineRow(k));
+        return m.klines(p.interval, start, end, limit).map((k) => m.klineRow(k));
       },
     });
     e('GET', '/fapi/v1/depth', {
       security: 'NONE',
-      weight: (p) => depthWeight(p.limit ? Number(p.limit) : 500),
       handle: ({ params: p }) => {
         const m = market(p);
-        const limit = p.limit !== undefined ? Number(p.limit) : 500;
-        if (![5, 10, 20, 50, 100, 500, 1000].includes(limit)) throw new SimError(-1130, "Data sent for paramter 'limit' is not valid.");
+        const limit = limitParam(p, 500, 1000, DEPTH_LIMITS);
         const now = this.now();
         return { lastUpdateId: m.updateId, E: now, T: now, bids: m.levels('bid', limit), asks: m.levels('ask', limit) };
       },
     });
     e('GET', '/fapi/v1/aggTrades', {
       security: 'NONE',
-      weight: () => 20,
+     
       handle: ({ params: p }) => {
         const m = market(p);
-        const limit = Math.min(1000, p.limit !== undefined ? Number(p.limit) : 500);
-        if (p.fromId !== undefined && (p.startTime !== undefined || p.endTime !== undefined)) throw new SimError(-1128, 'Combination of optional parameters invalid.');
+        const limit = limitParam(p, 500, 1000);
+        const fromId = intParam(p, 'fromId');
+        const start = intParam(p, 'startTime');
+        const end = intParam(p, 'endTime');
+        if (fromId !== undefined && (start !== undefined || end !== undefined)) throw new SimError(-1128, 'Combination of optional parameters invalid.');
         let rows = m.trades;
-        if (p.fromId !== undefined) rows = rows.filter((t) => t.a >= Number(p.fromId)).slice(0, limit);
-        else if (p.startTime !== undefined || p.endTime !== undefined) {
-          const s = p.startTime !== undefined ? Number(p.startTime) : -Infinity;
-          const en = p.endTime !== undefined ? Number(p.endTime) : Infinity;
-          rows = rows.filter((t) => t.T >= s && t.T <= en).slice(0, limit);
+        if (fromId !== undefined) rows = rows.filter((t) => t.a >= fromId).slice(0, limit);
+        else if (start !== undefined || end !== undefined) {
+          rows = rows.filter((t) => t.T >= (start ?? -Infinity) && t.T <= (end ?? Infinity)).slice(0, limit);
         } else rows = rows.slice(-limit);
         return rows.map((t) => ({ a: t.a, p: m.price(t.p), q: m.qty(t.q), nq: m.qty(t.q), f: t.f, l: t.l, T: t.T, m: t.m }));
       },
     });
-    e('GET', '/fapi/v1/ticker/24hr', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 40), handle: ({ params: p }) => (p.symbol ? this.ticker24(market(p)) : [...this.markets.values()].map((m) => this.ticker24(m))) });
-    e('GET', '/fapi/v1/ticker/price', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 2), handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/ticker/24hr', { security: 'NONE', handle: ({ params: p }) => (p.symbol ? this.ticker24(market(p)) : [...this.markets.values()].map((m) => this.ticker24(m))) });
+    e('GET', '/fapi/v1/ticker/price', { security: 'NONE', handle: ({ params: p }) => {
       const row = (m: SymbolMarket) => ({ symbol: m.spec.symbol, price: m.price(m.lastPrice), time: this.now() });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
-    e('GET', '/fapi/v1/ticker/bookTicker', { security: 'NONE', weight: (p) => (p.symbol ? 2 : 5), handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/ticker/bookTicker', { security: 'NONE', handle: ({ params: p }) => {
       const row = (m: SymbolMarket) => ({ symbol: m.spec.symbol, bidPrice: m.price(m.bestBid), bidQty: m.qty(m.total('bid', m.bestBid)), askPrice: m.price(m.bestAsk), askQty: m.qty(m.total('ask', m.bestAsk)), time: this.now(), lastUpdateId: m.updateId });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
-    e('GET', '/fapi/v1/premiumIndex', { security: 'NONE', weight: (p) => (p.symbol ? 1 : 10), handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/premiumIndex', { security: 'NONE', handle: ({ params: p }) => {
       const row = (m: SymbolMarket) => ({
         symbol: m.spec.symbol, markPrice: m.markPriceText(), indexPrice: m.indexPriceText(), estimatedSettlePrice: m.markPriceText(),
         lastFundingRate: m.fundingRate.toFixed(8), interestRate: '0.00010000', nextFundingTime: m.nextFunding, time: this.now(),
       });
       return p.symbol ? row(market(p)) : [...this.markets.values()].map(row);
     } });
-    e('GET', '/fapi/v1/fundingRate', { security: 'NONE', weight: one, handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/fundingRate', { security: 'NONE', handle: ({ params: p }) => {
       const m = market(p);
-      const limit = Math.min(1000, Number(p.limit) || 100);
+      const limit = limitParam(p, 100, 1000);
+      const start = intParam(p, 'startTime');
+      const end = intParam(p, 'endTime');
       let rows = m.fundingHistory;
-      if (p.startTime !== undefined) rows = rows.filter((r) => r.fundingTime >= Number(p.startTime));
-      if (p.endTime !== undefined) rows = rows.filter((r) => r.fundingTime <= Number(p.endTime));
-      rows = p.startTime !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
+      if (start !== undefined) rows = rows.filter((r) => r.fundingTime >= start);
+      if (end !== undefined) rows = rows.filter((r) => r.fundingTime <= end);
+      rows = start !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
       return rows.map((r) => ({ symbol: m.spec.symbol, fundingRate: r.rate, fundingTime: r.fundingTime, markPrice: r.mark }));
     } });
-    e('GET', '/fapi/v1/fundingInfo', { security: 'NONE', weight: one, handle: () => [...this.markets.values()].map((m) => ({ symbol: m.spec.symbol, adjustedFundingRateCap: '0.03000000', adjustedFundingRateFloor: '-0.03000000', fundingIntervalHours: 8, disclaimer: false })) });
+    e('GET', '/fapi/v1/fundingInfo', { security: 'NONE', handle: () => [...this.markets.values()].map((m) => ({ symbol: m.spec.symbol, adjustedFundingRateCap: '0.03000000', adjustedFundingRateFloor: '-0.03000000', fundingIntervalHours: 8, disclaimer: false })) });
     // orders
-    e('POST', '/fapi/v1/order', { security: 'SIGNED', weight: () => 0, orders: true, handle: (c) => this.engine.newOrder(c.account!, c.params) });
-    e('DELETE', '/fapi/v1/order', { security: 'SIGNED', weight: one, handle: (c) => this.engine.cancelOrder(c.account!, c.params) });
-    e('GET', '/fapi/v1/order', { security: 'SIGNED', weight: one, handle: (c) => this.engine.orderJson(this.engine.findOrder(c.account!, c.params, -2013), true) });
-    e('GET', '/fapi/v1/openOrder', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('POST', '/fapi/v1/order', { security: 'SIGNED', handle: (c) => this.engine.newOrder(c.account!, c.params) });
+    e('DELETE', '/fapi/v1/order', { security: 'SIGNED', handle: (c) => this.engine.cancelOrder(c.account!, c.params) });
+    e('GET', '/fapi/v1/order', { security: 'SIGNED', handle: (c) => this.engine.orderJson(this.engine.findOrder(c.account!, c.params, -2013), true) });
+    e('GET', '/fapi/v1/openOrder', { security: 'SIGNED', handle: (c) => {
       const o = this.engine.findOrder(c.account!, c.params, -2013);
       if (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') throw new SimError(-2013, 'Order does not exist.');
       return this.engine.orderJson(o, true);
     } });
-    e('GET', '/fapi/v1/openOrders', { security: 'SIGNED', weight: (p) => (p.symbol ? 1 : 40), handle: (c) => this.engine.openOrders(c.account!, c.params.symbol).map((o) => this.engine.orderJson(o, true)) });
-    e('GET', '/fapi/v1/allOrders', { security: 'SIGNED', weight: () => 5, handle: (c) => {
+    e('GET', '/fapi/v1/openOrders', { security: 'SIGNED', handle: (c) => this.engine.openOrders(c.account!, c.params.symbol).map((o) => this.engine.orderJson(o, true)) });
+    e('GET', '/fapi/v1/allOrders', { security: 'SIGNED', handle: (c) => {
       const m = market(c.params);
-      return [...c.account!.orders.values()].filter((o) => o.symbol === m.spec.symbol).slice(-(Number(c.params.limit) || 500)).map((o) => this.engine.orderJson(o, true));
+      const limit = limitParam(c.params, 500, 1000);
+      return [...c.account!.orders.values()].filter((o) => o.symbol === m.spec.symbol).slice(-limit).map((o) => this.engine.orderJson(o, true));
     } });
-    e('DELETE', '/fapi/v1/allOpenOrders', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('DELETE', '/fapi/v1/allOpenOrders', { security: 'SIGNED', handle: (c) => {
       this.engine.cancelAll(c.account!, c.params.symbol);
       return { code: 200, msg: 'The operation of cancel all open order is done.' };
     } });
     // algo (conditional) orders
-    e('POST', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: () => 0, orders: true, handle: (c) => this.algos.place(c.account!, c.params) });
-    e('DELETE', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: one, handle: (c) => this.algos.cancel(c.account!, c.params) });
-    e('GET', '/fapi/v1/algoOrder', { security: 'SIGNED', weight: one, handle: (c) => this.algos.query(c.account!, c.params) });
-    e('GET', '/fapi/v1/openAlgoOrders', { security: 'SIGNED', weight: (p) => (p.symbol ? 1 : 40), handle: (c) => this.algos.openOrders(c.account!, c.params.symbol) });
-    e('DELETE', '/fapi/v1/algoOpenOrders', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('POST', '/fapi/v1/algoOrder', { security: 'SIGNED', handle: (c) => this.algos.place(c.account!, c.params) });
+    e('DELETE', '/fapi/v1/algoOrder', { security: 'SIGNED', handle: (c) => this.algos.cancel(c.account!, c.params) });
+    e('GET', '/fapi/v1/algoOrder', { security: 'SIGNED', handle: (c) => this.algos.query(c.account!, c.params) });
+    e('GET', '/fapi/v1/openAlgoOrders', { security: 'SIGNED', handle: (c) => this.algos.openOrders(c.account!, c.params.symbol) });
+    e('DELETE', '/fapi/v1/algoOpenOrders', { security: 'SIGNED', handle: (c) => {
       this.algos.cancelAll(c.account!, c.params.symbol);
       return { code: 200, msg: 'The operation of cancel all open order is done.' };
     } });
-    e('GET', '/fapi/v1/allAlgoOrders', { security: 'SIGNED', weight: () => 5, handle: (c) => this.algos.all(c.account!, c.params) });
+    e('GET', '/fapi/v1/allAlgoOrders', { security: 'SIGNED', handle: (c) => this.algos.all(c.account!, c.params) });
     // account
-    e('GET', '/fapi/v2/account', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.account(c.account!, 2) });
-    e('GET', '/fapi/v3/account', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.account(c.account!, 3) });
-    e('GET', '/fapi/v2/balance', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.balances(c.account!) });
-    e('GET', '/fapi/v3/balance', { security: 'SIGNED', weight: () => 5, handle: (c) => this.engine.balances(c.account!) });
+    e('GET', '/fapi/v2/account', { security: 'SIGNED', handle: (c) => this.engine.account(c.account!, 2) });
+    e('GET', '/fapi/v3/account', { security: 'SIGNED', handle: (c) => this.engine.account(c.account!, 3) });
+    e('GET', '/fapi/v2/balance', { security: 'SIGNED', handle: (c) => this.engine.balances(c.account!) });
+    e('GET', '/fapi/v3/balance', { security: 'SIGNED', handle: (c) => this.engine.balances(c.account!) });
     const positionRisk = (version: 2 | 3) => (c: Ctx) => {
       const symbols = c.params.symbol ? [market(c.params).spec.symbol] : [...this.markets.keys()];
       const a = c.account!;
       const rows = symbols.map((s) => this.engine.positionRiskRow(a, s, version));
       return version === 3 && !c.params.symbol ? rows.filter((r, i) => r.positionAmt !== '0' && !/^-?0(\.0+)?$/.test(String(r.positionAmt)) || this.engine.openOrders(a, symbols[i]).length > 0) : rows;
     };
-    e('GET', '/fapi/v2/positionRisk', { security: 'SIGNED', weight: () => 5, handle: positionRisk(2) });
-    e('GET', '/fapi/v3/positionRisk', { security: 'SIGNED', weight: () => 5, handle: positionRisk(3) });
-    e('POST', '/fapi/v1/leverage', { security: 'SIGNED', weight: one, handle: (c) => this.engine.setLeverage(c.account!, c.params.symbol, c.params.leverage) });
-    e('POST', '/fapi/v1/marginType', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('GET', '/fapi/v2/positionRisk', { security: 'SIGNED', handle: positionRisk(2) });
+    e('GET', '/fapi/v3/positionRisk', { security: 'SIGNED', handle: positionRisk(3) });
+    e('POST', '/fapi/v1/leverage', { security: 'SIGNED', handle: (c) => this.engine.setLeverage(c.account!, c.params.symbol, c.params.leverage) });
+    e('POST', '/fapi/v1/marginType', { security: 'SIGNED', handle: (c) => {
       this.engine.setMarginType(c.account!, c.params.symbol, c.params.marginType);
       return { code: 200, msg: 'success' };
     } });
-    e('GET', '/fapi/v1/leverageBracket', { security: 'SIGNED', weight: one, handle: ({ params: p }) => {
+    e('GET', '/fapi/v1/leverageBracket', { security: 'SIGNED', handle: ({ params: p }) => {
       const row = (s: string) => ({ symbol: s, notionalCoef: 1.0, brackets: DEFAULT_BRACKETS });
       return p.symbol ? row(market(p).spec.symbol) : [...this.markets.keys()].map(row);
     } });
-    e('GET', '/fapi/v1/symbolConfig', { security: 'SIGNED', weight: () => 5, handle: (c) => {
+    e('GET', '/fapi/v1/symbolConfig', { security: 'SIGNED', handle: (c) => {
       const symbols = c.params.symbol ? [market(c.params).spec.symbol] : [...this.markets.keys()];
       return symbols.map((s) => ({ symbol: s, marginType: this.engine.marginTypeOf(c.account!, s), isAutoAddMargin: false, leverage: this.engine.leverageOf(c.account!, s), maxNotionalValue: '1000000' }));
     } });
-    e('GET', '/fapi/v1/commissionRate', { security: 'SIGNED', weight: () => 20, handle: ({ params: p }) => ({ symbol: market(p).spec.symbol, makerCommissionRate: '0.000200', takerCommissionRate: '0.000500', rpiCommissionRate: '0' }) });
-    e('GET', '/fapi/v1/positionSide/dual', { security: 'SIGNED', weight: () => 30, handle: () => ({ dualSidePosition: false }) });
-    e('POST', '/fapi/v1/positionSide/dual', { security: 'SIGNED', weight: one, handle: (c) => {
+    e('GET', '/fapi/v1/commissionRate', { security: 'SIGNED', handle: ({ params: p }) => ({ symbol: market(p).spec.symbol, makerCommissionRate: '0.000200', takerCommissionRate: '0.000500', rpiCommissionRate: '0' }) });
+    e('GET', '/fapi/v1/positionSide/dual', { security: 'SIGNED', handle: () => ({ dualSidePosition: false }) });
+    e('POST', '/fapi/v1/positionSide/dual', { security: 'SIGNED', handle: (c) => {
       if (c.params.dualSidePosition === 'false') throw new SimError(-4059, 'No need to change position side.');
       throw new SimError(-4068, 'The local exchange supports one-way position mode only.');
     } });
-    e('GET', '/fapi/v1/multiAssetsMargin', { security: 'SIGNED', weight: () => 30, handle: () => ({ multiAssetsMargin: false }) });
-    e('GET', '/fapi/v1/userTrades', { security: 'SIGNED', weight: () => 5, handle: (c) => {
+    e('GET', '/fapi/v1/multiAssetsMargin', { security: 'SIGNED', handle: () => ({ multiAssetsMargin: false }) });
+    e('GET', '/fapi/v1/userTrades', { security: 'SIGNED', handle: (c) => {
       const m = market(c.params);
       const p = c.params;
-      const limit = Math.min(1000, Number(p.limit) || 500);
+      const limit = limitParam(p, 500, 1000);
+      const [orderId, fromId, start, end] = [intParam(p, 'orderId'), intParam(p, 'fromId'), intParam(p, 'startTime'), intParam(p, 'endTime')];
       let rows = c.account!.trades.filter((t) => t.symbol === m.spec.symbol);
-      if (p.orderId !== undefined) rows = rows.filter((t) => t.orderId === Number(p.orderId));
-      if (p.fromId !== undefined) rows = rows.filter((t) => t.id >= Number(p.fromId));
-      if (p.startTime !== undefined) rows = rows.filter((t) => t.time >= Number(p.startTime));
-      if (p.endTime !== undefined) rows = rows.filter((t) => t.time <= Number(p.endTime));
-      return p.fromId !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
+      if (orderId !== undefined) rows = rows.filter((t) => t.orderId === orderId);
+      if (fromId !== undefined) rows = rows.filter((t) => t.id >= fromId);
+      if (start !== undefined) rows = rows.filter((t) => t.time >= start);
+      if (end !== undefined) rows = rows.filter((t) => t.time <= end);
+      return fromId !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
     } });
-    e('GET', '/fapi/v1/income', { security: 'SIGNED', weight: () => 30, handle: (c) => {
+    e('GET', '/fapi/v1/income', { security: 'SIGNED', handle: (c) => {
       const p = c.params;
       let rows = c.account!.income;
       if (p.symbol) rows = rows.filter((r) => r.symbol === p.symbol);
       if (p.incomeType) rows = rows.filter((r) => r.incomeType === p.incomeType);
-      return rows.slice(-(Math.min(1000, Number(p.limit) || 100)));
+      return rows.slice(-limitParam(p, 100, 1000));
     } });
     // user data stream
-    e('POST', '/fapi/v1/listenKey', { security: 'USER_STREAM', weight: one, handle: (c) => ({ listenKey: this.engine.listenKeyFor(c.account!) }) });
-    e('PUT', '/fapi/v1/listenKey', { security: 'USER_STREAM', weight: one, handle: (c) => ({ listenKey: this.engine.keepAlive(c.account!) }) });
-    e('DELETE', '/fapi/v1/listenKey', { security: 'USER_STREAM', weight: one, handle: (c) => {
+    e('POST', '/fapi/v1/listenKey', { security: 'USER_STREAM', handle: (c) => ({ listenKey: this.engine.listenKeyFor(c.account!) }) });
+    e('PUT', '/fapi/v1/listenKey', { security: 'USER_STREAM', handle: (c) => ({ listenKey: this.engine.keepAlive(c.account!) }) });
+    e('DELETE', '/fapi/v1/listenKey', { security: 'USER_STREAM', handle: (c) => {
       this.engine.closeListenKey(c.account!);
       return {};
     } });
@@ -1171,6 +1260,52 @@ export class LocalExchange {
   }
 }
 
+/** The request target as a URL, or undefined when it is not one (`//`, `//host:99999`). */
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://127.0.0.1');
+  } catch {
+    return undefined;
+  }
+}
+
+const TOO_LARGE = Symbol('too large');
+
+/**
+ * Reads a request body of at most `max` bytes: its text, TOO_LARGE (the rest is not read), or
+ * undefined when the client goes away first (a body shorter than its Content-Length, a reset).
+ */
+function readBody(req: IncomingMessage, max: number): Promise<string | typeof TOO_LARGE | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(TOO_LARGE);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (value: string | typeof TOO_LARGE | undefined) => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) finish(TOO_LARGE);
+      else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => finish(Buffer.concat(chunks).toString('utf8')));
+    req.once('aborted', () => finish(undefined));
+    req.once('error', () => finish(undefined));
+    req.once('close', () => finish(req.complete ? Buffer.concat(chunks).toString('utf8') : undefined));
+  });
+}
+
+/** The text of a websocket frame (a Buffer, or fragments / an ArrayBuffer with other binaryTypes). */
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as Buffer).toString('utf8');
+}
+
 function mergeChange(acc: DepthAcc, change: DepthChange): void {
   if (acc.U === 0) acc.U = change.U;
   acc.u = change.u;
@@ -1178,18 +1313,7 @@ function mergeChange(acc: DepthAcc, change: DepthChange): void {
   for (const [p, q] of change.asks) acc.asks.set(p, q);
 }
 
-function intervalOf(interval: KlineInterval): number {
-  const table: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, M: 2_592_000_000 };
-  return Number(interval.slice(0, -1)) * table[interval.slice(-1)];
-}
-
-export function klineWeight(limit: number): number {
-  return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
-}
-
-export function depthWeight(limit: number): number {
-  return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
-}
+const DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
 
 /** HMAC-SHA256 hex (case-insensitive), or Ed25519 when the account secret is a PEM public key. */
 function verifySignature(secret: string, payload: string, signature: string): boolean {

@@ -15,6 +15,8 @@
  * union members); never rename or remove.
  */
 
+import type { Interval } from '../market/klines.js';
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
@@ -59,15 +61,7 @@ export class ExchangeError extends Error {
 // Reference data
 // ---------------------------------------------------------------------------------------------
 
-export type KlineInterval = '1m' | '3m' | '5m' | '15m' | '30m' | '1h' | '2h' | '4h' | '6h' | '8h' | '12h' | '1d' | '3d' | '1w' | '1M';
-export const KLINE_INTERVALS: readonly KlineInterval[] = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w', '1M'];
-
-/** Interval length in ms (1M is taken as 30 days; use calendar arithmetic for month klines). */
-export const INTERVAL_MS: Record<KlineInterval, number> = {
-  '1m': 60_000, '3m': 180_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000,
-  '1h': 3_600_000, '2h': 7_200_000, '4h': 14_400_000, '6h': 21_600_000, '8h': 28_800_000, '12h': 43_200_000,
-  '1d': 86_400_000, '3d': 259_200_000, '1w': 604_800_000, '1M': 2_592_000_000,
-};
+// Kline intervals (names, lengths, calendar stepping of 1M) are defined once, in ../market/klines.ts.
 
 export interface RateLimitInfo {
   rateLimitType: 'REQUEST_WEIGHT' | 'ORDERS' | 'RAW_REQUESTS';
@@ -225,7 +219,7 @@ export interface KlineEvent {
   E: number;
   s: string;
   k: {
-    t: number; T: number; s: string; i: KlineInterval; f: number; L: number;
+    t: number; T: number; s: string; i: Interval; f: number; L: number;
     o: string; c: string; h: string; l: string; v: string; n: number;
     /** true once the kline is closed (final) */
     x: boolean;
@@ -688,15 +682,6 @@ export interface ExchangeStats {
 // The port
 // ---------------------------------------------------------------------------------------------
 
-export interface KlineSubscriptionOptions {
-  /**
-   * Only closed (final) klines, each delivered exactly once and in open-time order, also across
-   * reconnects: after a reconnect the adapter fills the gap from REST before delivering live
-   * klines again. Default false (every update, open ones included).
-   */
-  closedOnly?: boolean;
-}
-
 export interface ExchangePort {
   /** "binance", "testnet" or "local". */
   readonly venue: string;
@@ -708,7 +693,7 @@ export interface ExchangePort {
   serverTime(): Promise<number>;
   exchangeInfo(): Promise<ExchangeInfo>;
   /** Rows in Binance order (ascending open time); `rowsToKlines` (src/core/market/download.ts) makes columns. */
-  klines(symbol: string, interval: KlineInterval, query?: KlineQuery): Promise<KlineRow[]>;
+  klines(symbol: string, interval: Interval, query?: KlineQuery): Promise<KlineRow[]>;
   /** limit: 5, 10, 20, 50, 100, 500, 1000 */
   depth(symbol: string, limit?: number): Promise<DepthSnapshot>;
   aggTrades(symbol: string, query?: AggTradeQuery): Promise<AggTrade[]>;
@@ -724,10 +709,11 @@ export interface ExchangePort {
    */
   onStreamState?(listener: (state: StreamConnectionState) => void): Subscription;
   /**
-   * Kline updates. With `closedOnly`, the guarantee is: every closed kline exactly once, in
-   * order, gaps after reconnects filled from REST.
+   * Kline updates as the exchange sends them (forming and closed, possibly with holes after a
+   * reconnect, possibly twice). Gap filling and de-duplication happen in one place, the market
+   * data service (core/market/service.ts), not here.
    */
-  subscribeKlines(symbol: string, interval: KlineInterval, handler: (event: KlineEvent) => void, options?: KlineSubscriptionOptions): Subscription;
+  subscribeKlines(symbol: string, interval: Interval, handler: (event: KlineEvent) => void): Subscription;
   /** Raw diff depth updates (`<s>@depth@100ms`). Most users want `orderBook` instead. */
   subscribeDepth(symbol: string, handler: (event: DepthUpdateEvent) => void): Subscription;
   subscribeAggTrades(symbol: string, handler: (event: AggTradeEvent) => void): Subscription;

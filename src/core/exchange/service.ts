@@ -14,7 +14,7 @@ export interface VenueConnectOptions {
   apiSecret?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
-  onLog?: (level: 'info' | 'warn', message: string) => void;
+  onLog?: (level: 'trace' | 'info' | 'warn', message: string) => void;
 }
 
 export interface LocalStartOptions {
@@ -23,7 +23,7 @@ export interface LocalStartOptions {
   speed: number;
   faults: string;
   dataDir: string;
-  onLog?: (level: 'info' | 'warn', message: string) => void;
+  onLog?: (level: 'trace' | 'info' | 'warn', message: string) => void;
 }
 
 export interface LocalExchangeHandle {
@@ -105,14 +105,14 @@ export class ExchangeService {
     return this.current?.stats();
   }
 
-  private log(level: 'info' | 'warn', message: string): void {
+  private log(level: 'trace' | 'info' | 'warn', message: string): void {
     this.options.log[level]({ component: 'exchange' }, message);
   }
 
   private async connect(): Promise<ExchangePort> {
     const { bus, config, mode } = this.options;
     const factory = await this.options.loadFactory();
-    const onLog = (level: 'info' | 'warn', message: string) => this.log(level, message);
+    const onLog = (level: 'trace' | 'info' | 'warn', message: string) => this.log(level, message);
     const creds = this.options.credentials?.() ?? {};
     if (mode === 'sim') return this.startLocal(factory);
     const venue = mode === 'testnet' ? 'testnet' : 'binance';
@@ -144,7 +144,7 @@ export class ExchangeService {
   private async startLocal(factory: AdapterFactory): Promise<ExchangePort> {
     const { bus, config } = this.options;
     bus.emit('exchange.state', { kind: 'connecting', venue: 'local' });
-    const onLog = (level: 'info' | 'warn', message: string) => this.log(level, message);
+    const onLog = (level: 'trace' | 'info' | 'warn', message: string) => this.log(level, message);
     this.local = await factory.startLocal({ port: config.sim.port, seed: config.sim.seed, speed: config.sim.speed, faults: config.sim.faults, dataDir: config.sim.dataDir, onLog });
     if (this.closed) {
       await this.local.close();

@@ -1,6 +1,6 @@
 import type { EventBus } from '../bus.js';
 import type { Clock } from '../clock.js';
-import type { ExchangePort, KlineEvent, KlineInterval, Subscription } from '../exchange/port.js';
+import type { ExchangePort, KlineEvent, Subscription } from '../exchange/port.js';
 import type { Logger } from '../logging.js';
 import { downloadKlines, ensureSymbol, sourceOfPort, type DownloadOptions, type DownloadReport } from './download.js';
 import { importArchives, type ImportOptions, type ImportSummary } from './importer.js';
@@ -368,7 +368,7 @@ export class MarketDataService {
     }
     this.setStale(w, true, 'starting');
     // subscribe first, then fill: events that arrive during the fill wait in the chain
-    w.sub = port.subscribeKlines(w.symbol, w.interval as KlineInterval, (event) => {
+    w.sub = port.subscribeKlines(w.symbol, w.interval, (event) => {
       if (w.generation !== generation) return;
       this.onEvent(w, event);
     });

@@ -1,6 +1,6 @@
 import { defaultCac } from '../analysis/cac.js';
 import type { KlineColumns } from '../analysis/indicators/index.js';
-import { mulberry32 } from '../random.js';
+import { seededUniform } from '../random.js';
 import { validateParams } from './params.js';
 import { prepareRun, strategyFailure, withTimeLimit, type LoadedStrategy } from './runtime.js';
 import { StrategyError, type StrategyErrorInit } from './types.js';
@@ -11,7 +11,7 @@ import { StrategyError, type StrategyErrorInit } from './types.js';
  * high/low around open and close, positive volumes. Same seed, same series.
  */
 export function generateKlines(count: number, seed = 1): KlineColumns & { length: number } {
-  const rnd = mulberry32(seed);
+  const rnd = seededUniform(seed);
   const f = () => new Float64Array(count);
   const k = { length: count, openTime: f(), open: f(), high: f(), low: f(), close: f(), volume: f(), takerBuyVolume: f() };
   let price = 100;

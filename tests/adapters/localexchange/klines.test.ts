@@ -60,3 +60,26 @@ describe('local exchange klines', () => {
   });
 });
 
+
+describe('local exchange month and week klines', () => {
+  it('opens 1M klines on the first of the calendar month and 1w klines on Monday, as Binance does', async () => {
+    // history from early February 2026 (28 days) into March: a fixed 30- or 31-day month would misalign
+    const now = Date.UTC(2026, 2, 20, 12);
+    const ex = await LocalExchange.start({ manualClock: true, symbols: ['BTCUSDT'], historyDays: 45, seed: 5, realClock: () => now });
+    try {
+      const get = async (query: string) => (await (await fetch(`${ex.url}/fapi/v1/klines?symbol=BTCUSDT&${query}`)).json()) as Row[];
+      const months = await get('interval=1M&startTime=0&limit=5');
+      // the first whole month of the history is March (February started before the history)
+      expect(months.map((r) => [r[0], r[6]])).toEqual([[Date.UTC(2026, 2, 1), Date.UTC(2026, 3, 1) - 1]]);
+      const march = await get(`interval=1d&startTime=${Date.UTC(2026, 2, 1)}&endTime=${now}&limit=100`);
+      expect(months[0][8]).toBe(march.reduce((n, r) => n + r[8], 0));
+      const weeks = await get('interval=1w&limit=3');
+      for (const w of weeks) {
+        expect(new Date(w[0]).getUTCDay()).toBe(1);
+        expect(w[6] - w[0]).toBe(7 * 86_400_000 - 1);
+      }
+    } finally {
+      await ex.close();
+    }
+  });
+});

@@ -1,8 +1,8 @@
 import type { KlineColumns } from '../../../src/core/analysis/indicators/index.js';
-import { mulberry32 } from '../../../src/core/random.js';
+import { seededUniform } from '../../../src/core/random.js';
 
-/** Deterministic PRNG (mulberry32). */
-export const rng = mulberry32;
+/** Deterministic PRNG (the program's one seeded generator). */
+export const rng = seededUniform;
 
 /**
  * A realistic 1m kline series: a random walk on a 0.1 tick around `start`, with repeated closes

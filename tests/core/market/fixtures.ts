@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { ARCHIVE_COLUMNS } from '../../../src/core/market/archive.js';
 import { closeTime, formatDecimal, type Interval, type Kline, type Klines, klinesFromRows, nextOpenTime } from '../../../src/core/market/klines.js';
-import { mulberry32 } from '../../../src/core/random.js';
+import { seededUniform } from '../../../src/core/random.js';
 
-/** Deterministic PRNG (mulberry32). */
-export const rng = mulberry32;
+/** Deterministic PRNG (the program's one seeded generator). */
+export const rng = seededUniform;
 
 /**
  * Synthetic klines with Binance-like short decimals: prices on a 0.001 tick, volumes with one

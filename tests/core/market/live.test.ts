@@ -4,7 +4,7 @@ import { BinanceExchange } from '../../../src/adapters/binance/adapter.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, LocalExchange } from '../../../src/adapters/localexchange/server.js';
 import { EventBus } from '../../../src/core/bus.js';
 import { RealClock } from '../../../src/core/clock.js';
-import type { ExchangePort, KlineInterval } from '../../../src/core/exchange/port.js';
+import type { ExchangePort } from '../../../src/core/exchange/port.js';
 import { aggregateKlines } from '../../../src/core/market/aggregate.js';
 import { downloadKlines, firstKlineTime, rowsToKlines } from '../../../src/core/market/download.js';
 import { concatKlines, klinesEqual, sliceKlines, type Interval, type Klines } from '../../../src/core/market/klines.js';
@@ -47,7 +47,7 @@ describe('market data against the local exchange', () => {
   }
 
   /** Every kline the exchange serves in [from, to], paged like a client would. */
-  async function served(port: ExchangePort, interval: KlineInterval, from: number, to: number): Promise<Klines> {
+  async function served(port: ExchangePort, interval: Interval, from: number, to: number): Promise<Klines> {
     const parts: Klines[] = [];
     let cursor = from;
     while (cursor <= to) {
@@ -86,7 +86,7 @@ describe('market data against the local exchange', () => {
     // aggregation from stored 1m equals what the exchange serves for higher intervals
     for (const interval of ['5m', '15m', '1h', '4h'] as Interval[]) {
       const ours = aggregateKlines(all, '1m', interval);
-      const theirs = await served(port, interval as KlineInterval, ours.openTime[1], ours.openTime[ours.length - 1]);
+      const theirs = await served(port, interval as Interval, ours.openTime[1], ours.openTime[ours.length - 1]);
       // the first bucket may start before the exchange's first kline: compare from the second
       const sub = sliceKlines(ours, 1);
       expect(sub.length, interval).toBe(theirs.length);
