@@ -44,10 +44,7 @@ const FORBIDDEN: Record<string, string[]> = {
 };
 
 /** Files allowed past the rules above, each with the reason. */
-const EXCEPTIONS: Record<string, string> = {
-  // the standalone local exchange is a program of its own (not the App): its command composes it
-  'cli/commands/exchange-sim.ts': 'composes the standalone local exchange',
-};
+const EXCEPTIONS: Record<string, string> = {};
 
 describe('import directions', () => {
   const files = sourceFiles(SRC);

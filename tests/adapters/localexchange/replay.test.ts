@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalExchange } from '../../../src/adapters/localexchange/server.js';
-import { replayFromDatabase } from '../../../src/cli/commands/exchange-sim.js';
+import { replayFromDatabase } from '../../../src/main/exchangeSim.js';
 import { allocKlines } from '../../../src/core/market/klines.js';
 import { migrate, openDatabase } from '../../../src/db/database.js';
 import { KlineStore } from '../../../src/db/klineStore.js';
