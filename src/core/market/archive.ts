@@ -365,6 +365,23 @@ export interface ArchiveFile {
 }
 
 /**
+ * The CSV texts of one archive file: each CSV inside a `.zip` (its `.CHECKSUM` verified when
+ * present), or the `.csv` itself. `where` names the file (and entry) for error messages. The one
+ * reader of archive files, for klines and funding rates alike.
+ */
+export function readArchiveEntries(path: string): { entry?: string; where: string; data: Uint8Array; checksum: ChecksumResult }[] {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new ArchiveError(path, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!path.toLowerCase().endsWith('.zip')) return [{ where: path, data: bytes, checksum: 'absent' }];
+  const checksum = verifyChecksum(path, bytes);
+  return unzipCsvFiles(bytes, path).map(({ name, data }) => ({ entry: name, where: `${path}!${name}`, data, checksum }));
+}
+
+/**
  * Reads one archive file (`.zip` or `.csv`) fully into klines. Symbol and interval come from the
  * file name unless given. With `checkOpenTimes` (what the import asks for), the open times are
  * checked against the interval and repeated rows folded (see checkOpenTimes); without it the rows
@@ -377,21 +394,9 @@ export function readArchiveFile(path: string, options: { symbol?: string; interv
   if (!symbol || !interval) {
     throw new ArchiveError(path, 'cannot tell the symbol and interval from the file name (expected SYMBOL-INTERVAL-DATE.zip|csv); give --symbol and --interval');
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new ArchiveError(path, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  if (path.toLowerCase().endsWith('.zip')) {
-    const checksum = verifyChecksum(path, bytes);
-    return unzipCsvFiles(bytes, path).map(({ name, data }) => {
-      const parsed = parseKlineCsv(data, `${path}!${name}`);
-      const checked = options.checkOpenTimes ? checkOpenTimes(parsed, interval, `${path}!${name}`) : { klines: parsed.klines, repeated: 0 };
-      return { file: path, entry: name, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum };
-    });
-  }
-  const parsed = parseKlineCsv(bytes, path);
-  const checked = options.checkOpenTimes ? checkOpenTimes(parsed, interval, path) : { klines: parsed.klines, repeated: 0 };
-  return [{ file: path, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum: 'absent' }];
+  return readArchiveEntries(path).map(({ entry, where, data, checksum }) => {
+    const parsed = parseKlineCsv(data, where);
+    const checked = options.checkOpenTimes ? checkOpenTimes(parsed, interval, where) : { klines: parsed.klines, repeated: 0 };
+    return { file: path, entry, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum };
+  });
 }

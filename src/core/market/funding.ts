@@ -1,9 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { ExchangePort } from '../exchange/port.js';
 import { Dec, DecimalError } from '../futures/decimal.js';
-import { ArchiveError, unzipCsvFiles, verifyChecksum, type ChecksumResult } from './archive.js';
+import { ArchiveError, readArchiveEntries, type ChecksumResult } from './archive.js';
 import { DownloadError, sourceOfPort, withRetries } from './download.js';
 import type { KlineSource, SymbolRepository } from './repository.js';
 import { refreshExchangeRules, type ExchangeRulesRepository, type RulesRefreshReport } from '../futures/rules.js';
@@ -243,21 +243,10 @@ export interface FundingArchiveFile {
 export function readFundingArchiveFile(path: string, options: { symbol?: string } = {}): FundingArchiveFile[] {
   const symbol = options.symbol ?? parseFundingFileName(path)?.symbol;
   if (!symbol) throw new ArchiveError(path, 'cannot tell the symbol from the file name (expected SYMBOL-fundingRate-YYYY-MM.zip|csv); give --symbol');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new ArchiveError(path, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  if (path.toLowerCase().endsWith('.zip')) {
-    const checksum = verifyChecksum(path, bytes);
-    return unzipCsvFiles(bytes, path).map(({ name, data }) => {
-      const parsed = parseFundingCsv(data, `${path}!${name}`);
-      return { file: path, entry: name, symbol, rows: parsed.rows, header: parsed.header, checksum };
-    });
-  }
-  const parsed = parseFundingCsv(bytes, path);
-  return [{ file: path, symbol, rows: parsed.rows, header: parsed.header, checksum: 'absent' }];
+  return readArchiveEntries(path).map(({ entry, where, data, checksum }) => {
+    const parsed = parseFundingCsv(data, where);
+    return { file: path, entry, symbol, rows: parsed.rows, header: parsed.header, checksum };
+  });
 }
 
 export interface FundingImportFileResult {
