@@ -5,6 +5,12 @@ import { makeRows } from '../../core/market/fixtures.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 
+/** Adds `slope` per kline to every price (kept on the 0.001 tick). */
+function trend(rows: ReturnType<typeof makeRows>, slope: number): ReturnType<typeof makeRows> {
+  const p = (x: number) => Math.round(x * 1000) / 1000;
+  return rows.map((r, i) => ({ ...r, open: p(r.open + slope * i), high: p(r.high + slope * i), low: p(r.low + slope * i), close: p(r.close + slope * i) }));
+}
+
 describe('Market page layout (headless)', () => {
   let h: ShellHarness;
   afterEach(() => h.dispose());
@@ -14,18 +20,20 @@ describe('Market page layout (headless)', () => {
       h = await new ShellHarness().start({
         width, height,
         seed: (_app, parts) => {
-          parts.klines.insert('ETHUSDT', '1m', klinesFromRows(makeRows(T0, 2 * 1440, '1m', 5, 2.0)));
-          parts.klines.insert('BTCUSDT', '1m', klinesFromRows(makeRows(T0, 2 * 1440, '1m', 6, 4.0)));
+          // ETH rises and BTC falls by construction (a trend well above the random walk's spread)
+          parts.klines.insert('ETHUSDT', '1m', klinesFromRows(trend(makeRows(T0, 2 * 1440, '1m', 5, 2.0), +0.0002)));
+          parts.klines.insert('BTCUSDT', '1m', klinesFromRows(trend(makeRows(T0, 2 * 1440, '1m', 6, 4.0), -0.0002)));
         },
       });
       h.press('6');
       let screen = await h.until('ETHUSDT · 1m');
       const lines = h.hs.text();
+      if (process.env.ATM_SHOW) console.log(lines.join('\n'));
       expect(lines).toHaveLength(height);
       for (const line of lines) expect(line.length).toBeLessThanOrEqual(width);
       // the three panels side by side: symbols (ETH up first), the chart, the book panel's reason
-      const eth = lines.findIndex((l) => l.startsWith('│ETHUSDT      +'));
-      const btc = lines.findIndex((l) => l.startsWith('│BTCUSDT      -'));
+      const eth = lines.findIndex((l) => /^│ETHUSDT\s+\+/.test(l));
+      const btc = lines.findIndex((l) => /^│BTCUSDT\s+-/.test(l));
       expect(eth).toBeGreaterThan(0);
       expect(btc).toBe(eth + 1);
       expect(lines[1]).toContain('Symbols (by change)');
