@@ -99,6 +99,8 @@ export interface BacktestSummary {
   liquidations: number;
   ambiguousBars: number;
   rejections: number;
+  /** Rejections by Binance error code. */
+  rejectionCodes: Record<string, number>;
   klines: number;
   elapsedMs: number;
   from: number;
@@ -245,6 +247,9 @@ class Engine {
   private readonly ratios: number[];
   private readonly steps: Dec[];
   private readonly ticks: Dec[];
+  private readonly shares: Dec[];
+  private readonly caps: (Dec | undefined)[];
+  private readonly allocationRatio: Dec;
   private readonly orders = new Map<number, EngineOrder>();
   private readonly openTrades: (OpenTrade | undefined)[];
   private readonly trades: TradeRecord[] = [];
@@ -253,6 +258,7 @@ class Engine {
   private fees = Dec.ZERO;
   private fundingFees = Dec.ZERO;
   private rejections = 0;
+  private readonly rejectionCodes: Record<string, number> = {};
   private readonly userStrategies: boolean;
   private readonly started = performance.now();
   private readonly slipUp: Dec;
@@ -287,6 +293,9 @@ class Engine {
     this.ratios = effectiveRatios(config);
     this.steps = rules.map((r) => Dec.parse(r.info.marketStepSize));
     this.ticks = rules.map((r) => Dec.parse(r.info.tickSize));
+    this.shares = this.ratios.map((x) => Dec.fromNumber(x));
+    this.caps = config.positions.map((p) => (p.control.maxAllocatedBalance === undefined ? undefined : Dec.parse(p.control.maxAllocatedBalance)));
+    this.allocationRatio = Dec.fromNumber(config.account.allocationRatio);
     this.openTrades = new Array(n).fill(undefined);
     let user = false;
     config.positions.forEach((p, i) => {
@@ -451,14 +460,18 @@ class Engine {
    * slippage of the closing orders placed at the same open).
    */
   allocated(s: number, closingCost: Dec): Dec {
-    const view = this.account.view();
-    let iso = Dec.ZERO;
-    for (const p of view.positions) if (p.marginType === 'ISOLATED') iso = iso.add(p.isolatedWallet);
-    const base = view.available.add(view.positionInitialMargin).add(iso).sub(closingCost);
-    const asset = base.mul(Dec.fromNumber(this.input.config.account.allocationRatio));
-    let alloc = asset.mul(Dec.fromNumber(this.ratios[s]));
-    const cap = this.input.config.positions[s].control.maxAllocatedBalance;
-    if (cap !== undefined) alloc = alloc.min(Dec.parse(cap));
+    const acc = this.account;
+    let base = acc.available().sub(closingCost);
+    for (let i = 0; i < this.n; i++) {
+      const amt = acc.positionAmt(i);
+      if (amt.isZero()) continue;
+      if (acc.marginTypeOf(i) === 'ISOLATED') base = base.add(acc.isolatedWallet(i));
+      else base = base.add(amt.abs().mul(Dec.fromNumber(acc.marks[i])).div(Dec.fromInt(acc.leverageOf(i))));
+    }
+    const asset = base.mul(this.allocationRatio);
+    let alloc = asset.mul(this.shares[s]);
+    const cap = this.caps[s];
+    if (cap !== undefined) alloc = alloc.min(cap);
     return alloc.sign() < 0 ? Dec.ZERO : alloc;
   }
 
@@ -582,7 +595,8 @@ class Engine {
 
   private rejected(s: number, code: number, msg: string, price: number, heldIfRejected: number): void {
     this.rejections++;
-    this.held[s] = heldIfRejected;
+    this.rejectionCodes[code] = (this.rejectionCodes[code] ?? 0) + 1;
+    // not retried: the engine acts again when the strategy's decision changes (held keeps the request)
     this.runners[s].position.target = heldIfRejected;
     this.tell(s, { kind: 'rejected', index: this.runners[s].index, price, code, message: msg });
   }
@@ -755,6 +769,7 @@ class Engine {
       liquidations: this.account.liquidations,
       ambiguousBars: this.sim.ambiguousBars,
       rejections: this.rejections,
+      rejectionCodes: this.rejectionCodes,
       klines: r.total,
       elapsedMs: Math.round(performance.now() - this.started),
       from: r.tStart,

@@ -100,6 +100,10 @@ describe('backtest engine: account control', () => {
     expect(r.summary.rejections).toBe(1);
     expect(events).toEqual([expect.objectContaining({ kind: 'rejected', code: -4164, index: 0 })]);
     expect(r.summary.finalBalance).toBe('50');
+    // a refused target is not retried on every kline: buy-and-hold asks for +1 each kline, refused once
+    const again = runBacktest(engineInput(config({ ...cfg, positions: [{ ...cfg.positions[0], strategy: { name: 'buy-and-hold' } }] }), [randomWalk(50, 3)]), opts);
+    expect(again.summary.rejections).toBe(1);
+    expect(again.summary.rejectionCodes).toEqual({ '-4164': 1 });
   });
 });
 
