@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { i18n } from 'i18next';
 import { EventBus } from './bus.js';
 import type { ExchangeService } from './exchange/service.js';
@@ -16,6 +17,9 @@ import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
+import { BacktestService } from './backtest/service.js';
+import { defaultMarketInputs, type MarketInputs } from './backtest/inputs.js';
+import type { SimulationRepository } from './backtest/repository.js';
 
 export type { PoolStats };
 
@@ -55,6 +59,8 @@ export interface AppStorage {
   klines: KlineRepository;
   symbols: SymbolRepository;
   analyses: AnalysisRepository;
+  /** Saved backtests (absent: `app.backtest.save` is refused). */
+  simulations?: SimulationRepository;
   /** The newest migration applied to the database. */
   schemaVersion: string | undefined;
   close(): Promise<void>;
@@ -73,6 +79,8 @@ export interface AppParts {
   pools: TaskPools;
   /** The exchange connection (its adapters load lazily: the first frame does not wait for them). */
   exchange: ExchangeService;
+  /** Symbol rules and funding for backtests (default: configured or default rules, no funding). */
+  marketInputs?: MarketInputs;
 }
 
 /** The user-changeable settings shown on the Settings page. */
@@ -110,6 +118,8 @@ export class App {
   private readonly exchange: ExchangeService;
   private readonly startedAt: number;
   private closed = false;
+  private readonly marketInputs: MarketInputs | undefined;
+  private backtestService: BacktestService | undefined;
 
   constructor(parts: AppParts) {
     const { options, loaded, logging, bus } = parts;
@@ -131,10 +141,24 @@ export class App {
       this.exchangeState = state;
     });
     this.exchange = parts.exchange;
+    this.marketInputs = parts.marketInputs;
     this.log.info({ component: 'app', home: options.home, readonly: this.readonly }, 'atm started');
   }
 
   private marketService?: MarketDataService;
+
+  /** Backtests (src/core/backtest): run in the simulation pool, save to the database. */
+  get backtest(): BacktestService {
+    this.backtestService ??= new BacktestService({
+      pool: () => this.pools.simulation,
+      klines: this.storage.klines,
+      market: this.marketInputs ?? defaultMarketInputs(this.storage.symbols),
+      simulations: this.storage.simulations,
+      strategiesDir: join(this.paths.home, 'strategies'),
+      now: () => this.clock.now(),
+    });
+    return this.backtestService;
+  }
 
   /** Market data: the kline store, archive import, download and live klines (src/core/market). */
   get market(): MarketDataService {

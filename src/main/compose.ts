@@ -12,6 +12,7 @@ import { migrate, openDatabase, type Database } from '../db/database.js';
 import { AnalysisStore } from '../db/analysisStore.js';
 import { KlineStore } from '../db/klineStore.js';
 import { SymbolStore } from '../db/symbolStore.js';
+import { SimulationStore } from '../db/simulationStore.js';
 import { WorkerPool } from '../workers/pool.js';
 
 /**
@@ -23,7 +24,7 @@ import { WorkerPool } from '../workers/pool.js';
 export interface Composition {
   app: App;
   /** The parts, for tests and benchmarks that need to reach below the facade. */
-  parts: { db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService };
+  parts: { db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; simulations: SimulationStore; pools: TaskPools; exchange: ExchangeService };
 }
 
 /**
@@ -61,6 +62,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const klines = new KlineStore(db);
   const symbols = new SymbolStore(db);
   const analyses = new AnalysisStore(db, clockNow);
+  const simulations = new SimulationStore(db, clockNow);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -82,11 +84,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, simulations, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange } };
+  return { app, parts: { db, klines, symbols, analyses, simulations, pools, exchange } };
 }
 
 /**

@@ -80,3 +80,12 @@ export function resolverWith(specs: Record<string, StrategySpec>): StrategyResol
     },
   };
 }
+
+/** The same klines as the market layer's Klines (for a kline store). */
+export function toStoreKlines(k: BacktestKlines): import('../../../src/core/market/klines.js').Klines {
+  const n = k.length;
+  return {
+    length: n, openTime: k.openTime.slice(), open: k.open.slice(), high: k.high.slice(), low: k.low.slice(), close: k.close.slice(),
+    volume: k.volume.slice(), quoteVolume: new Float64Array(n), trades: new Float64Array(n).fill(1), takerBuyVolume: k.takerBuyVolume.slice(), takerBuyQuoteVolume: new Float64Array(n),
+  };
+}
