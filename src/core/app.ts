@@ -17,7 +17,7 @@ import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
-import { BacktestService } from './backtest/service.js';
+import { BacktestService, type TemporaryKlines } from './backtest/service.js';
 import { defaultMarketInputs, type MarketInputs } from './backtest/inputs.js';
 import type { SimulationRepository } from './backtest/repository.js';
 
@@ -61,6 +61,8 @@ export interface AppStorage {
   analyses: AnalysisRepository;
   /** Saved backtests (absent: `app.backtest.save` is refused). */
   simulations?: SimulationRepository;
+  /** Opens an empty in-memory kline store (backtests over `--input` archives). */
+  temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
   schemaVersion: string | undefined;
   close(): Promise<void>;
@@ -154,6 +156,7 @@ export class App {
       klines: this.storage.klines,
       market: this.marketInputs ?? defaultMarketInputs(this.storage.symbols),
       simulations: this.storage.simulations,
+      temporaryKlines: this.storage.temporaryKlines,
       strategiesDir: join(this.paths.home, 'strategies'),
       now: () => this.clock.now(),
     });

@@ -84,7 +84,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, simulations, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, simulations, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
@@ -129,6 +129,13 @@ function makeFolders(path: string): void {
     at = parent;
   }
   for (const folder of missing) mkdirSync(folder);
+}
+
+/** An empty kline store in an in-memory SQLite database, for one backtest over `--input` archives. */
+export async function openTemporaryKlineStore(): Promise<{ store: KlineStore; close(): Promise<void> }> {
+  const db = openDatabase(':memory:');
+  await migrate(db);
+  return { store: new KlineStore(db), close: () => db.close() };
 }
 
 /** Opens the App for a front end (the TUI, a command). */

@@ -3,6 +3,8 @@ import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../config/load.js';
 import { INTERVALS } from '../market/klines.js';
+import { AnalysisParamError, validateCac } from '../analysis/cac.js';
+import type { StrategyResolver } from './engine.js';
 
 /**
  * The backtest configuration (a YAML or JSON file, `atm backtest --config`): the account and its
@@ -193,3 +195,36 @@ positions:                    # one per symbol; all share the account's wallet
       assumedRatio: 0.5
       priority: 1
 `;
+
+/**
+ * Checks every position's strategy (known, parameters valid) and CAC where one is given, and
+ * reports the first problem as a ConfigError on its line (`positions.0.strategy.params.fast`).
+ */
+export function validateStrategies(loaded: LoadedBacktestConfig, strategies: StrategyResolver): void {
+  loaded.config.positions.forEach((p, i) => {
+    const at = ['positions', i, 'strategy'];
+    const r = strategies.validateParams(p.strategy.name, p.strategy.params);
+    if (!r.ok) {
+      const e = r.error;
+      const path = e.param ? [...at, 'params', e.param] : e.kind === 'unknown' ? [...at, 'name'] : e.kind === 'params' ? [...at, 'params'] : at;
+      const value = e.param ? p.strategy.params[e.param] : e.kind === 'unknown' ? p.strategy.name : undefined;
+      throw new ConfigError(loaded.file, path.join('.'), value, e.reason, loaded.lineOf(path));
+    }
+    if (r.value.strategy.spec.usesCac && p.strategy.cac === undefined) {
+      throw new ConfigError(loaded.file, [...at, 'cac'].join('.'), undefined, `${p.strategy.name} reads a CAC: give the position a cac (see atm backtest --example)`, loaded.lineOf(at));
+    }
+    if (p.strategy.cac !== undefined) {
+      try {
+        validateCac(p.strategy.cac, `positions.${i}.strategy.cac`);
+      } catch (error) {
+        if (!(error instanceof AnalysisParamError)) throw error;
+        throw new ConfigError(loaded.file, [...at, 'cac'].join('.'), undefined, error.message, loaded.lineOf([...at, 'cac']));
+      }
+    }
+  });
+  const seen = new Map<string, number>();
+  loaded.config.positions.forEach((p, i) => {
+    if (seen.has(p.symbol)) throw new ConfigError(loaded.file, `positions.${i}.symbol`, p.symbol, `position ${seen.get(p.symbol)} trades it already; one position per symbol`, loaded.lineOf(['positions', i, 'symbol']));
+    seen.set(p.symbol, i);
+  });
+}

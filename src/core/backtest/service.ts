@@ -1,4 +1,5 @@
 import { AtmError, UserError } from '../errors.js';
+import { importArchives } from '../market/importer.js';
 import type { KlineRepository } from '../market/repository.js';
 import type { TaskPool } from '../workers/pool.js';
 import type { BacktestConfig } from './config.js';
@@ -11,8 +12,15 @@ export interface BacktestRunOptions {
   /** Open-time range of the 1m klines (inclusive; default: everything stored). */
   from?: number;
   to?: number;
-  /** Another kline store (e.g. a temporary one holding `--input` archives). */
+  /** Another kline store to read from. */
   klines?: KlineRepository;
+  /**
+   * Binance archive files or folders (`--input`): imported into a temporary store that is dropped
+   * after the run; nothing is written to the user's database.
+   */
+  input?: readonly string[];
+  /** Bytes of archives imported and in all, while `input` is imported. */
+  onImportProgress?(done: number, total: number): void;
   /** Klines done and in all; called about every 100 ms while the worker runs. */
   onProgress?(done: number, total: number): void;
   /** Aborting stops the run (BacktestCancelled); nothing is saved. */
@@ -26,12 +34,20 @@ export interface BacktestServiceDeps {
   klines: KlineRepository;
   market: MarketInputs;
   simulations?: SimulationRepository;
+  /** Opens an empty temporary kline store (an in-memory SQLite database) for `input`. */
+  temporaryKlines?: () => Promise<TemporaryKlines>;
   /** `<data dir>/strategies`. */
   strategiesDir?: string;
   now: () => number;
 }
 
 const PROGRESS_POLL_MS = 100;
+
+/** A kline store that lives for one run. */
+export interface TemporaryKlines {
+  store: KlineRepository;
+  close(): Promise<void>;
+}
 
 /**
  * Backtests for every front end (`app.backtest`): loads the klines through the kline store, the
@@ -67,6 +83,19 @@ export class BacktestService {
   /** Runs a backtest; rejects with BacktestCancelled when aborted, an AtmError otherwise. */
   async run(config: BacktestConfig, options: BacktestRunOptions = {}): Promise<BacktestResult> {
     if (options.signal?.aborted) throw new BacktestCancelled(0);
+    if (options.input) {
+      if (!this.deps.temporaryKlines) throw new AtmError('internal', 'no temporary kline store was given to the backtest service');
+      const tmp = await this.deps.temporaryKlines();
+      try {
+        const report = importArchives(tmp.store, options.input, { onProgress: options.onImportProgress });
+        const bad = report.files.find((f) => f.error);
+        if (bad) throw new UserError(`--input ${bad.file}${bad.entry ? ` (${bad.entry})` : ''}: ${bad.error}`);
+        if (report.files.length === 0) throw new UserError(`--input ${options.input.join(' ')}: no archive files (.zip or .csv) found`);
+        return await this.run(config, { ...options, input: undefined, klines: tmp.store });
+      } finally {
+        await tmp.close();
+      }
+    }
     const input = this.prepare(config, options);
     // loaded on first use: the task module pulls in the strategy loader (esbuild)
     const { CONTROL_SLOTS, SLOT_CANCEL, SLOT_DONE, SLOT_TOTAL, fromFailure, runBacktestTask } = await import('./tasks.js');
