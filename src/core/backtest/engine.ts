@@ -7,7 +7,7 @@ import { Dec } from '../futures/decimal.js';
 import { FILL_MODEL, FillSimulator, type SimOrderType, type VenueEvent } from '../futures/fills.js';
 import { INTERVAL_MS, alignOpenTime, nextOpenTime, type Interval } from '../market/klines.js';
 import { prepareRun, strategyFailure, withTimeLimit, type LoadedStrategy, type StrategyRunner } from '../strategy/runtime.js';
-import { StrategyError, type ParamValues, type Result, type StrategyEvent } from '../strategy/types.js';
+import type { ParamValues, Result, StrategyEvent } from '../strategy/types.js';
 import type { BacktestConfig } from './config.js';
 import type { FundingSeries, RulesSource, SymbolRules } from './inputs.js';
 import { computeMetrics, type TradeRecord } from './metrics.js';
@@ -370,7 +370,7 @@ class Engine {
           day = d;
         }
         // orders decided on the last closes are placed at this open, every symbol before any fills
-        for (let s = 0; s < n; s++) if (this.pending[s] !== 0 && ptr[s] < klines[s].length && klines[s].openTime[ptr[s]] === t) this.apply(s, klines[s].open[ptr[s]], t);
+        for (let s = 0; s < n; s++) if (this.pending[s] !== 0 && ptr[s] < klines[s].length && klines[s].openTime[ptr[s]] === t) this.apply(s, klines[s].open[ptr[s]]);
         for (let s = 0; s < n; s++) {
           const k = klines[s];
           const j = ptr[s];
@@ -493,7 +493,7 @@ class Engine {
    * Binance's margin check (initial margin + fee ≤ available). A smaller target of the same side
    * reduces the position by the fraction (|old| − |new|) / |old| of its size.
    */
-  private apply(s: number, open: number, time: number): void {
+  private apply(s: number, open: number): void {
     this.pending[s] = 0;
     const r = this.runners[s];
     const acc = this.account;
@@ -545,7 +545,6 @@ class Engine {
       }
     }
     if (this.pendingMarkets[s] === 0) this.placeStops(s, open);
-    void time;
   }
 
   private cancelStops(s: number): void {
@@ -788,4 +787,3 @@ function sameStop(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b);
 }
 
-export { StrategyError };
