@@ -70,9 +70,11 @@ export class BacktestService {
         throw new UserError(`no 1m klines of ${p.symbol}${range}: import or download them first (atm data import / atm data download), or give --input`);
       }
       const n = k.length;
+      // the store's arrays are fresh: use them as they are (they move to the worker) unless they have spare room
+      const col = (a: Float64Array) => (a.length === n && a.byteOffset === 0 && a.buffer.byteLength === n * 8 ? a : a.slice(0, n));
       return {
-        length: n, openTime: k.openTime.slice(0, n), open: k.open.slice(0, n), high: k.high.slice(0, n), low: k.low.slice(0, n),
-        close: k.close.slice(0, n), volume: k.volume.slice(0, n), takerBuyVolume: k.takerBuyVolume.slice(0, n),
+        length: n, openTime: col(k.openTime), open: col(k.open), high: col(k.high), low: col(k.low),
+        close: col(k.close), volume: col(k.volume), takerBuyVolume: col(k.takerBuyVolume),
       };
     });
     const rules = config.positions.map((p) => this.deps.market.rules(p.symbol, p.rules));
