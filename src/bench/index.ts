@@ -15,6 +15,7 @@ const SECTIONS: (() => Promise<BenchSection>)[] = [
   async () => (await import('./market.js')).section,
   async () => (await import('./analysis.js')).section,
   async () => (await import('./account.js')).section,
+  async () => (await import('./backtest.js')).section,
 ];
 
 async function main(): Promise<void> {

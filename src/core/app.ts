@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { i18n } from 'i18next';
 import { EventBus } from './bus.js';
 import type { ExchangeService } from './exchange/service.js';
@@ -18,6 +19,9 @@ import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
 import { FundingService, type FundingRepository } from './market/funding.js';
 import { resolveSymbolRules, storedMarketInputs, type ExchangeRulesRepository, type StoredMarketInputs, type SymbolRules } from './futures/rules.js';
+import { BacktestService, type TemporaryKlines } from './backtest/service.js';
+import { applyRulesConfig, type MarketInputs } from './backtest/inputs.js';
+import type { SimulationRepository } from './backtest/repository.js';
 
 export type { PoolStats };
 
@@ -61,6 +65,10 @@ export interface AppStorage {
   funding: FundingRepository;
   /** Stored exchange rules: exchangeInfo read back, leverage brackets (src/db/rulesStore.ts). */
   rules: ExchangeRulesRepository;
+  /** Saved backtests (absent: `app.backtest.save` is refused). */
+  simulations?: SimulationRepository;
+  /** Opens an empty in-memory kline store (backtests over `--input` archives). */
+  temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
   schemaVersion: string | undefined;
   close(): Promise<void>;
@@ -79,6 +87,8 @@ export interface AppParts {
   pools: TaskPools;
   /** The exchange connection (its adapters load lazily: the first frame does not wait for them). */
   exchange: ExchangeService;
+  /** Symbol rules and funding for backtests (default: configured or default rules, no funding). */
+  marketInputs?: MarketInputs;
 }
 
 /** The user-changeable settings shown on the Settings page. */
@@ -116,6 +126,9 @@ export class App {
   private readonly exchange: ExchangeService;
   private readonly startedAt: number;
   private closed = false;
+  /** A test's own backtest inputs; otherwise the stores' (see backtestInputs). */
+  private readonly givenMarketInputs: MarketInputs | undefined;
+  private backtestService: BacktestService | undefined;
 
   constructor(parts: AppParts) {
     const { options, loaded, logging, bus } = parts;
@@ -137,10 +150,25 @@ export class App {
       this.exchangeState = state;
     });
     this.exchange = parts.exchange;
+    this.givenMarketInputs = parts.marketInputs;
     this.log.info({ component: 'app', home: options.home, readonly: this.readonly }, 'atm started');
   }
 
   private marketService?: MarketDataService;
+
+  /** Backtests (src/core/backtest): run in the simulation pool, save to the database. */
+  get backtest(): BacktestService {
+    this.backtestService ??= new BacktestService({
+      pool: () => this.pools.simulation,
+      klines: this.storage.klines,
+      market: this.givenMarketInputs ?? this.backtestInputs(),
+      simulations: this.storage.simulations,
+      temporaryKlines: this.storage.temporaryKlines,
+      strategiesDir: join(this.paths.home, 'strategies'),
+      now: () => this.clock.now(),
+    });
+    return this.backtestService;
+  }
 
   /** Market data: the kline store, archive import, download and live klines (src/core/market). */
   get market(): MarketDataService {
@@ -177,6 +205,26 @@ export class App {
   /** Rules and funding rates from the stores, for a backtest's market inputs. */
   marketInputs(): StoredMarketInputs {
     return storedMarketInputs(this.storage.rules, this.storage.funding, this.config.symbolRules);
+  }
+
+  /**
+   * The backtester's market inputs from the stores: a symbol's rules from stored exchange data,
+   * else the configuration (`symbolRules`), with a position's own `rules` applied over them; the
+   * funding rates stored for the range.
+   */
+  private backtestInputs(): MarketInputs {
+    const stored = this.marketInputs();
+    return {
+      rules: (symbol, configured) => {
+        const r = stored.rules(symbol);
+        if (configured && Object.keys(configured).length > 0) return { ...applyRulesConfig(r.info, r.brackets, configured), source: 'config' };
+        return { info: r.info, brackets: r.brackets, source: r.source.filters === 'exchange' ? 'exchange' : 'config' };
+      },
+      funding: (symbol, from, to) => {
+        const f = stored.funding(symbol, from, to);
+        return { times: Array.from(f.times), rates: f.rates };
+      },
+    };
   }
 
   get config(): Config {

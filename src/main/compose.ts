@@ -14,6 +14,7 @@ import { FundingStore } from '../db/fundingStore.js';
 import { RulesStore } from '../db/rulesStore.js';
 import { KlineStore } from '../db/klineStore.js';
 import { SymbolStore } from '../db/symbolStore.js';
+import { SimulationStore } from '../db/simulationStore.js';
 import { WorkerPool } from '../workers/pool.js';
 
 /**
@@ -25,7 +26,10 @@ import { WorkerPool } from '../workers/pool.js';
 export interface Composition {
   app: App;
   /** The parts, for tests and benchmarks that need to reach below the facade. */
-  parts: { db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService; funding: FundingStore; rules: RulesStore };
+  parts: {
+    db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService;
+    funding: FundingStore; rules: RulesStore; simulations: SimulationStore;
+  };
 }
 
 /**
@@ -65,6 +69,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const analyses = new AnalysisStore(db, clockNow);
   const funding = new FundingStore(db);
   const rules = new RulesStore(db);
+  const simulations = new SimulationStore(db, clockNow);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -86,11 +91,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, funding, rules, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, funding, rules, simulations, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules } };
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations } };
 }
 
 /**
@@ -131,6 +136,13 @@ function makeFolders(path: string): void {
     at = parent;
   }
   for (const folder of missing) mkdirSync(folder);
+}
+
+/** An empty kline store in an in-memory SQLite database, for one backtest over `--input` archives. */
+export async function openTemporaryKlineStore(): Promise<{ store: KlineStore; close(): Promise<void> }> {
+  const db = openDatabase(':memory:');
+  await migrate(db);
+  return { store: new KlineStore(db), close: () => db.close() };
 }
 
 /** Opens the App for a front end (the TUI, a command). */

@@ -1,0 +1,105 @@
+import { backtestConfigSchema, type BacktestConfigInput } from '../core/backtest/config.js';
+import { runBacktest, type BacktestKlines, type BacktestSummary } from '../core/backtest/engine.js';
+import { defaultMarketInputs } from '../core/backtest/inputs.js';
+import { StrategyRegistry } from '../core/strategy/registry.js';
+import type { BenchSection } from './index.js';
+
+/**
+ * The backtest engine on one thread (in process; the worker adds only the transfer), over
+ * generated 1m klines (a seeded random walk on a 0.1 tick, ±0.2 % a minute):
+ * - buyAndHold5yKlinesPerSec: 5 years of 1m (2,629,800 klines), buy-and-hold: the engine's
+ *   overhead per kline (target > 5 M/s);
+ * - smaCross5yKlinesPerSec: the same klines with sma-cross (fast 50, slow 200): indicators in batch
+ *   plus the strategy on every kline and its fills;
+ * - twenty1yKlinesPerSec: 20 positions on one account (cross), sma-cross (fast 240, slow 1440: about a
+ *   trade a day per symbol) each, 1 year of 1m (10.5 M klines;
+ *   target > 1 M/s);
+ * - peakRssMb5y: the process's peak resident memory after the 5-year runs (target < 400 MB).
+ * The default CAC + PIP + RQPM figure comes with the RQPM strategy (not measured here).
+ * Each klines/s figure is the best of `ATM_BENCH_BACKTEST_RUNS` runs (default 2).
+ */
+const YEARS = Number(process.env.ATM_BENCH_BACKTEST_YEARS ?? 5);
+const RUNS = Number(process.env.ATM_BENCH_BACKTEST_RUNS ?? 2);
+const MIN = 60_000;
+const T0 = Date.UTC(2020, 0, 1);
+
+export function generate(n: number, seed0: number, base: number): BacktestKlines {
+  let seed = seed0 >>> 0;
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let x = seed;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  const k: BacktestKlines = {
+    length: n, openTime: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n),
+    close: new Float64Array(n), volume: new Float64Array(n), takerBuyVolume: new Float64Array(n),
+  };
+  let p = base;
+  for (let j = 0; j < n; j++) {
+    const o = Math.round(p * 10) / 10;
+    const c = Math.max(0.1, Math.round(o * (1 + (rand() - 0.5) * 0.002) * 10) / 10);
+    k.openTime[j] = T0 + j * MIN;
+    k.open[j] = o;
+    k.close[j] = c;
+    k.high[j] = Math.round(Math.max(o, c) * (1 + rand() * 0.001) * 10) / 10;
+    k.low[j] = Math.round(Math.min(o, c) * (1 - rand() * 0.001) * 10) / 10;
+    k.volume[j] = 1 + rand();
+    k.takerBuyVolume[j] = k.volume[j] / 2;
+    p = c;
+  }
+  return k;
+}
+
+function run(input: BacktestConfigInput, klines: BacktestKlines[]): BacktestSummary {
+  const config = backtestConfigSchema.parse(input);
+  const market = defaultMarketInputs();
+  const registry = new StrategyRegistry(undefined);
+  const rules = config.positions.map((p) => market.rules(p.symbol, { maxQty: '100000000' }));
+  for (const r of rules) r.info.marketMaxQty = r.info.maxQty;
+  return runBacktest({ config, klines, rules, funding: config.positions.map(() => ({ times: [], rates: [] })) }, { strategies: registry }).summary;
+}
+
+function best(times: number, f: () => BacktestSummary): BacktestSummary {
+  let out: BacktestSummary | undefined;
+  for (let i = 0; i < times; i++) {
+    const s = f();
+    if (!out || s.elapsedMs < out.elapsedMs) out = s;
+  }
+  return out!;
+}
+
+const perSec = (s: BacktestSummary) => Math.round(s.klines / (s.elapsedMs / 1000));
+
+export const section: BenchSection = {
+  name: 'backtest',
+  async run() {
+    const n5 = Math.round(YEARS * 365.25 * 1440);
+    const k5 = generate(n5, 1, 30_000);
+    const account = { initialBalance: '100000', slippageBps: 1 };
+    const bh = best(RUNS, () => run({ account, positions: [{ symbol: 'BTCUSDT', leverage: 2, strategy: { name: 'buy-and-hold' } }] }, [k5]));
+    const sma = best(RUNS, () => run({ account, positions: [{ symbol: 'BTCUSDT', leverage: 2, strategy: { name: 'sma-cross', params: { fast: 50, slow: 200 } } }] }, [k5]));
+    const peakRssMb5y = Math.round(process.resourceUsage().maxRSS / 1024);
+    const n1 = 525_600;
+    const k20 = Array.from({ length: 20 }, (_, i) => generate(n1, 100 + i, 100 + i * 50));
+    const twenty = best(RUNS, () =>
+      run({
+        account,
+        positions: k20.map((_, i) => ({ symbol: `S${i}USDT`, leverage: 2, strategy: { name: 'sma-cross', params: { fast: 240, slow: 1440 } }, control: { assumedRatio: 0.05 } })),
+      }, k20),
+    );
+    return {
+      klines5y: n5,
+      buyAndHold5yKlinesPerSec: perSec(bh),
+      buyAndHold5yMs: bh.elapsedMs,
+      smaCross5yKlinesPerSec: perSec(sma),
+      smaCross5yMs: sma.elapsedMs,
+      smaCross5yFills: sma.fills,
+      twenty1yKlinesPerSec: perSec(twenty),
+      twenty1yMs: twenty.elapsedMs,
+      twenty1yFills: twenty.fills,
+      peakRssMb5y,
+    };
+  },
+};

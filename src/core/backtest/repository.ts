@@ -1,0 +1,25 @@
+import type { BacktestConfig } from './config.js';
+import type { BacktestResult } from './engine.js';
+
+/** A saved simulation as listed (the result pages of the next issue read these). */
+export interface StoredSimulation {
+  id: number;
+  name: string;
+  state: string;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/**
+ * Storage of finished backtests (src/db/simulationStore.ts on the tables of migration 0002):
+ * `simulations` (the configuration as params_json; summary and round trips as result_json),
+ * `simulation_balance` (the balance history) and `trade_logs` (the fills). One transaction:
+ * a simulation is stored whole or not at all.
+ */
+export interface SimulationRepository {
+  save(sim: { name: string; config: BacktestConfig; result: BacktestResult; startedAt: number; finishedAt: number }): number;
+  list(): StoredSimulation[];
+  /** The summary, configuration and counts of a stored simulation. */
+  get(id: number): { simulation: StoredSimulation; config: BacktestConfig; summary: BacktestResult['summary']; balancePoints: number; fills: number } | undefined;
+}

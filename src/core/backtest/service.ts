@@ -1,0 +1,146 @@
+import { AtmError, UserError } from '../errors.js';
+import { importArchives } from '../market/importer.js';
+import type { KlineRepository } from '../market/repository.js';
+import type { TaskPool } from '../workers/pool.js';
+import type { BacktestConfig } from './config.js';
+import { BacktestCancelled, type BacktestKlines, type BacktestResult, type EngineInput } from './engine.js';
+import type { MarketInputs } from './inputs.js';
+import type { SimulationRepository, StoredSimulation } from './repository.js';
+import type { BacktestTask } from './tasks.js';
+
+export interface BacktestRunOptions {
+  /** Open-time range of the 1m klines (inclusive; default: everything stored). */
+  from?: number;
+  to?: number;
+  /** Another kline store to read from. */
+  klines?: KlineRepository;
+  /**
+   * Binance archive files or folders (`--input`): imported into a temporary store that is dropped
+   * after the run; nothing is written to the user's database.
+   */
+  input?: readonly string[];
+  /** Bytes of archives imported and in all, while `input` is imported. */
+  onImportProgress?(done: number, total: number): void;
+  /** Klines done and in all; called about every 100 ms while the worker runs. */
+  onProgress?(done: number, total: number): void;
+  /** Aborting stops the run (BacktestCancelled); nothing is saved. */
+  signal?: AbortSignal;
+  /** Run on this thread instead of the simulation pool (tests, the bench). */
+  inProcess?: boolean;
+}
+
+export interface BacktestServiceDeps {
+  pool: () => TaskPool;
+  klines: KlineRepository;
+  market: MarketInputs;
+  simulations?: SimulationRepository;
+  /** Opens an empty temporary kline store (an in-memory SQLite database) for `input`. */
+  temporaryKlines?: () => Promise<TemporaryKlines>;
+  /** `<data dir>/strategies`. */
+  strategiesDir?: string;
+  now: () => number;
+}
+
+const PROGRESS_POLL_MS = 100;
+
+/** A kline store that lives for one run. */
+export interface TemporaryKlines {
+  store: KlineRepository;
+  close(): Promise<void>;
+}
+
+/**
+ * Backtests for every front end (`app.backtest`): loads the klines through the kline store, the
+ * rules and funding through MarketInputs, runs the engine whole in a simulation worker, and saves
+ * finished runs. Plain data in and out.
+ */
+export class BacktestService {
+  constructor(private readonly deps: BacktestServiceDeps) {}
+
+  /** The engine's input for a configuration: 1m klines per position, rules, funding. */
+  prepare(config: BacktestConfig, options: Pick<BacktestRunOptions, 'from' | 'to' | 'klines'> = {}): EngineInput {
+    const store = options.klines ?? this.deps.klines;
+    const seen = new Set<string>();
+    const klines: BacktestKlines[] = config.positions.map((p) => {
+      if (seen.has(p.symbol)) throw new UserError(`positions: ${p.symbol} is configured twice; one position per symbol`);
+      seen.add(p.symbol);
+      const k = store.loadRange(p.symbol, '1m', options.from, options.to);
+      if (k.length === 0) {
+        const range = options.from !== undefined || options.to !== undefined ? ' in the range' : '';
+        throw new UserError(`no 1m klines of ${p.symbol}${range}: import or download them first (atm data import / atm data download), or give --input`);
+      }
+      const n = k.length;
+      // the store's arrays are fresh: use them as they are (they move to the worker) unless they have spare room
+      const col = (a: Float64Array) => (a.length === n && a.byteOffset === 0 && a.buffer.byteLength === n * 8 ? a : a.slice(0, n));
+      return {
+        length: n, openTime: col(k.openTime), open: col(k.open), high: col(k.high), low: col(k.low),
+        close: col(k.close), volume: col(k.volume), takerBuyVolume: col(k.takerBuyVolume),
+      };
+    });
+    const rules = config.positions.map((p) => this.deps.market.rules(p.symbol, p.rules));
+    const funding = config.positions.map((p, i) => this.deps.market.funding(p.symbol, klines[i].openTime[0], klines[i].openTime[klines[i].length - 1] + 60_000));
+    return { config, klines, rules, funding };
+  }
+
+  /** Runs a backtest; rejects with BacktestCancelled when aborted, an AtmError otherwise. */
+  async run(config: BacktestConfig, options: BacktestRunOptions = {}): Promise<BacktestResult> {
+    if (options.signal?.aborted) throw new BacktestCancelled(0);
+    if (options.input) {
+      if (!this.deps.temporaryKlines) throw new AtmError('internal', 'no temporary kline store was given to the backtest service');
+      const tmp = await this.deps.temporaryKlines();
+      try {
+        const report = importArchives(tmp.store, options.input, { onProgress: options.onImportProgress });
+        const bad = report.files.find((f) => f.error);
+        if (bad) throw new UserError(`--input ${bad.file}${bad.entry ? ` (${bad.entry})` : ''}: ${bad.error}`);
+        if (report.files.length === 0) throw new UserError(`--input ${options.input.join(' ')}: no archive files (.zip or .csv) found`);
+        return await this.run(config, { ...options, input: undefined, klines: tmp.store });
+      } finally {
+        await tmp.close();
+      }
+    }
+    const input = this.prepare(config, options);
+    // loaded on first use: the task module pulls in the strategy loader (esbuild)
+    const { CONTROL_SLOTS, SLOT_CANCEL, SLOT_DONE, SLOT_TOTAL, fromFailure, runBacktestTask } = await import('./tasks.js');
+    const control = new SharedArrayBuffer(CONTROL_SLOTS * 4);
+    const slots = new Int32Array(control);
+    const task: BacktestTask = { kind: 'backtest.run', input, strategiesDir: this.deps.strategiesDir, control };
+    const abort = () => Atomics.store(slots, SLOT_CANCEL, 1);
+    options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.signal?.aborted) abort();
+    let timer: NodeJS.Timeout | undefined;
+    if (options.onProgress) {
+      const report = options.onProgress;
+      timer = setInterval(() => {
+        const total = Atomics.load(slots, SLOT_TOTAL);
+        if (total > 0) report(Atomics.load(slots, SLOT_DONE), total);
+      }, PROGRESS_POLL_MS);
+    }
+    try {
+      const transfer = input.klines.flatMap((k) => [k.openTime, k.open, k.high, k.low, k.close, k.volume, k.takerBuyVolume].map((a) => a.buffer as ArrayBuffer));
+      const out = options.inProcess ? runBacktestTask(task) : await this.deps.pool().run(task, { transfer });
+      if (!out.ok) throw fromFailure(out.error);
+      options.onProgress?.(out.result.summary.klines, out.result.summary.klines);
+      return out.result;
+    } finally {
+      if (timer) clearInterval(timer);
+      options.signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /** Stores a finished run (summary, balance history, fills, round trips, configuration); returns its id. */
+  save(result: BacktestResult, config: BacktestConfig, name: string): number {
+    if (!this.deps.simulations) throw new AtmError('internal', 'no simulation store was given to the backtest service');
+    const finishedAt = this.deps.now();
+    return this.deps.simulations.save({ name, config, result, startedAt: finishedAt - result.summary.elapsedMs, finishedAt });
+  }
+
+  /** The saved simulations. */
+  saved(): StoredSimulation[] {
+    return this.deps.simulations?.list() ?? [];
+  }
+
+  /** One saved simulation's summary and counts. */
+  savedOne(id: number): ReturnType<SimulationRepository['get']> {
+    return this.deps.simulations?.get(id);
+  }
+}

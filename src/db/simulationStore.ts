@@ -1,0 +1,54 @@
+import type { BacktestConfig } from '../core/backtest/config.js';
+import type { BacktestResult } from '../core/backtest/engine.js';
+import type { SimulationRepository, StoredSimulation } from '../core/backtest/repository.js';
+import type { Database } from './database.js';
+
+interface SimulationRow {
+  id: number;
+  name: string;
+  state: string;
+  params_json: string;
+  result_json: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+const info = (r: SimulationRow): StoredSimulation => ({ id: r.id, name: r.name, state: r.state, createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at });
+
+/** Finished backtests in the tables of migration 0002 (no schema of its own). */
+export class SimulationStore implements SimulationRepository {
+  constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
+
+  save(sim: { name: string; config: BacktestConfig; result: BacktestResult; startedAt: number; finishedAt: number }): number {
+    const s = this.db.sqlite;
+    const { result } = sim;
+    const insertSim = s.prepare('INSERT INTO simulations (name, state, params_json, result_json, created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insertBalance = s.prepare('INSERT OR REPLACE INTO simulation_balance (simulation_id, time, wallet_balance, margin_balance) VALUES (?, ?, ?, ?)');
+    const insertFill = s.prepare(
+      `INSERT INTO trade_logs (account_id, simulation_id, time, symbol, side, position_side, order_type, price, quantity, fee, fee_asset, realized_pnl, order_id, client_order_id, reason)
+       VALUES (NULL, ?, ?, ?, ?, 'BOTH', ?, ?, ?, ?, 'USDT', ?, NULL, NULL, ?)`,
+    );
+    const write = s.transaction(() => {
+      const r = insertSim.run(sim.name, 'finished', JSON.stringify(sim.config), JSON.stringify({ summary: result.summary, trades: result.trades }), this.now(), sim.startedAt, sim.finishedAt);
+      const id = Number(r.lastInsertRowid);
+      const b = result.balance;
+      for (let i = 0; i < b.time.length; i++) insertBalance.run(id, b.time[i], b.wallet[i], b.equity[i]);
+      for (const f of result.fills) insertFill.run(id, f.time, f.symbol, f.side, f.type, f.price, f.qty, f.fee, f.realizedPnl, f.reason);
+      return id;
+    });
+    return write.immediate();
+  }
+
+  list(): StoredSimulation[] {
+    return (this.db.sqlite.prepare('SELECT * FROM simulations ORDER BY id').all() as SimulationRow[]).map(info);
+  }
+
+  get(id: number) {
+    const row = this.db.sqlite.prepare('SELECT * FROM simulations WHERE id = ?').get(id) as SimulationRow | undefined;
+    if (!row) return undefined;
+    const count = (table: string) => (this.db.sqlite.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE simulation_id = ?`).get(id) as { n: number }).n;
+    const parsed = JSON.parse(row.result_json ?? '{}') as { summary: BacktestResult['summary'] };
+    return { simulation: info(row), config: JSON.parse(row.params_json) as BacktestConfig, summary: parsed.summary, balancePoints: count('simulation_balance'), fills: count('trade_logs') };
+  }
+}

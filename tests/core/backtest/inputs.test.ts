@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestApp } from '../../helpers/app.js';
+import { MIN, T0, config, randomWalk, toStoreKlines } from './helpers.js';
+
+// The app's backtests read funding rates and symbol rules from the stores (src/db), not defaults.
+describe('backtest market inputs from the stores', () => {
+  let t: Awaited<ReturnType<typeof openTestApp>>;
+  const cfg = config({
+    account: { initialBalance: '10000' },
+    positions: [{ symbol: 'BTCUSDT', leverage: 2, strategy: { name: 'buy-and-hold' } }],
+  });
+
+  beforeAll(async () => {
+    t = await openTestApp();
+    t.parts.klines.insert('BTCUSDT', '1m', toStoreKlines(randomWalk(3 * 1440, 7)));
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+  });
+
+  it('without stored funding: no funding paid and fundingDataMissing; rules from the configuration', async () => {
+    const r = await t.app.backtest.run(cfg, { inProcess: true });
+    expect(r.summary.fundingDataMissing).toBe(true);
+    expect(Number(r.summary.fundingFees)).toBe(0);
+    expect(r.summary.rules.BTCUSDT.source).toBe('config');
+  });
+
+  it('with stored funding rates: a long pays them at the funding times', async () => {
+    // every 8 h from T0 (00:00, 08:00, 16:00 UTC): 9 settlements in the 3 days
+    const rows = Array.from({ length: 9 }, (_, i) => ({ time: T0 + i * 480 * MIN, rate: '0.0001' }));
+    expect(t.parts.funding.insert('BTCUSDT', rows).inserted).toBe(9);
+    const r = await t.app.backtest.run(cfg, { inProcess: true });
+    expect(r.summary.fundingDataMissing).toBe(false);
+    // a long pays positive rates: 8 settlements after the entry at the first kline's next open
+    expect(Number(r.summary.fundingFees)).toBeGreaterThan(0);
+    const worker = await t.app.backtest.run(cfg);
+    expect(worker.summary.fundingFees).toBe(r.summary.fundingFees);
+  });
+});
