@@ -51,6 +51,7 @@ export function validateSpec(value: unknown, name: string, file?: string): Resul
   if (s.check !== undefined && typeof s.check !== 'function') return err('check: expected a function (params) => problem or undefined');
   if (s.indicators !== undefined && typeof s.indicators !== 'function') return err('indicators: expected a function (params) => ({ name: "SMA:n=20", ... })');
   if (s.usesCac !== undefined && typeof s.usesCac !== 'boolean') return err('usesCac: expected true or false');
+  if (s.cacLines !== undefined && !(Array.isArray(s.cacLines) && s.cacLines.every((l) => typeof l === 'string'))) return err("cacLines: expected a list of CAC column names, e.g. ['PIP.direction']");
   if (typeof s.params !== 'object' || s.params === null || Array.isArray(s.params)) return err('params: expected an object { name: { kind, default, ... } } (may be empty)');
   for (const [key, def] of Object.entries(s.params)) {
     const problem = checkDef(key, def);

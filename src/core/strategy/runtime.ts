@@ -1,7 +1,7 @@
 import vm from 'node:vm';
 import { AnalysisParamError, parseIndicatorArg, validateIndicator, type Cac, type CacIndicator } from '../analysis/cac.js';
-import { analyzeBatch, outputColumns } from '../analysis/engine.js';
-import { INDICATORS, type KlineColumns } from '../analysis/indicators/index.js';
+import { AnalysisEngine, analyzeBatch, outputColumns } from '../analysis/engine.js';
+import { columnsLength, INDICATORS, type KlineColumns } from '../analysis/indicators/index.js';
 import { locateError, locateFunction } from './locate.js';
 import {
   LookaheadError,
@@ -261,12 +261,11 @@ export function prepareRun(strategy: LoadedStrategy, params: ParamValues, klines
   if (strategy.spec.usesCac) {
     const cac = options.cac;
     if (!cac) return fail(new StrategyError({ kind: 'indicators', strategy: strategy.name, reason: 'this strategy reads a CAC (usesCac); give the position a CAC', file: strategy.source === 'builtin' ? undefined : strategy.source }));
-    const result = analyzeBatch(cac, klines);
-    const names = outputColumns(cac).columns;
+    const { names, values } = cacColumns(cac, klines, strategy.spec.cacLines);
     for (let c = 0; c < names.length; c++) {
       if (ind[names[c]]) return fail(new StrategyError({ kind: 'indicators', strategy: strategy.name, reason: `indicators(): ${names[c]} is also a CAC column; rename the indicator`, file: strategy.source === 'builtin' ? undefined : strategy.source }));
-      columns[names[c]] = result.values[c];
-      ind[names[c]] = new ColumnSeries(result.values[c], cursor);
+      columns[names[c]] = values[c];
+      ind[names[c]] = new ColumnSeries(values[c], cursor);
     }
   }
   Object.freeze(ind);
@@ -283,6 +282,25 @@ export function prepareRun(strategy: LoadedStrategy, params: ParamValues, klines
     return fail(new StrategyError({ kind: 'create', strategy: strategy.name, reason: `create() returned ${describe(instance)}; expected { onKline(i, k, ind) { ... } }`, ...where(strategy, undefined, strategy.spec.create) }));
   }
   return ok(new StrategyRunner(strategy, ctx.params, instance, k, ind, position, cursor, columns, options.progress));
+}
+
+/**
+ * The CAC's output columns over the klines: all of them (the batch kernels), or only `lines`, the
+ * analysis run block by block (streaming equals batch) with the other columns dropped per block.
+ */
+function cacColumns(cac: Cac, klines: KlineColumns, lines: readonly string[] | undefined): { names: string[]; values: Float64Array[] } {
+  if (!lines) {
+    const result = analyzeBatch(cac, klines);
+    return { names: result.columns, values: result.values };
+  }
+  const all = outputColumns(cac).columns;
+  const kept = all.flatMap((name, i) => (lines.includes(name) ? [i] : []));
+  const n = columnsLength(klines);
+  const values = kept.map(() => new Float64Array(n));
+  new AnalysisEngine(cac).advance(klines, 0, n, (cols, len, start) => {
+    for (let j = 0; j < kept.length; j++) values[j].set(cols[kept[j]].subarray(0, len), start);
+  });
+  return { names: kept.map((i) => all[i]), values };
 }
 
 const limitContext = vm.createContext({ run: undefined as unknown });

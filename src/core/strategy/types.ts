@@ -158,6 +158,12 @@ export interface StrategySpec<D extends ParamDefs = ParamDefs> {
    * (`ind['PIP.direction']`). The PIP-based trade controls use this.
    */
   usesCac?: boolean;
+  /**
+   * With `usesCac`: the CAC columns the strategy reads (`['PIP.direction', ...]`). Only these are
+   * kept over a run (the CAC is computed in blocks and the rest dropped), so five years of 1m
+   * klines hold a few columns, not every indicator line. Default: every column.
+   */
+  cacLines?: readonly string[];
   /** A fresh instance per position and run. */
   create(ctx: StrategyContext<D>): StrategyInstance;
 }

@@ -187,4 +187,23 @@ describe('a strategy that reads the position CAC', () => {
     expect(nonZero).toBeGreaterThan(0);
     expect(runCheck(s, { klines: 500 }).ok).toBe(true);
   });
+
+  it('with cacLines keeps only those columns, computed block by block, equal to the batch output', async () => {
+    const { analyzeBatch } = await import('../../../src/core/analysis/engine.js');
+    const { defaultCac } = await import('../../../src/core/analysis/cac.js');
+    const { generateKlines } = await import('../../../src/core/strategy/check.js');
+    const { prepareRun } = await import('../../../src/core/strategy/runtime.js');
+    write('pip-lines.ts', `import { defineStrategy } from 'atm/strategy';\nexport default defineStrategy({ description: 'PIP cs sign', params: {}, usesCac: true, cacLines: ['PIP.cs', 'PIP.direction'],\n  create: ({ ind }) => { const cs = ind['PIP.cs']; const sma = ind['SMA.value']; if (sma) throw new Error('SMA kept'); return { onKline: (i: number) => (cs.at(i) === cs.at(i) ? Math.max(-1, Math.min(1, cs.at(i))) : 0) }; } });\n`);
+    const s = loaded('pip-lines');
+    const k = generateKlines(9000, 4); // more than one analysis block
+    const cac = defaultCac('t');
+    const r = prepareRun(s, {}, k, { cac });
+    if (!r.ok) throw r.error;
+    const expected = analyzeBatch(cac, k);
+    const cs = expected.values[expected.columns.indexOf('PIP.cs')];
+    for (let i = 0; i < 9000; i++) {
+      r.value.step(i);
+      expect(r.value.target).toBe(cs[i] === cs[i] ? Math.max(-1, Math.min(1, cs[i])) : 0);
+    }
+  });
 });

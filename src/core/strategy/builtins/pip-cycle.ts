@@ -15,6 +15,9 @@ export const CYCLE_PARAMS = {
   eop: { kind: 'float', default: -1, min: -1, max: 1, step: 0.001, description: 'EOP gate: exit only when the price delta from the reference price is at least eop (-1 = off)' },
 } as const;
 
+/** The CAC columns the trade controls read (all that a run keeps of the CAC). */
+export const PIP_CYCLE_LINES = ['PIP.direction', 'PIP.impulse', 'PIP.cs'] as const;
+
 /** The PIP lines a trade control reads; throws (kind `create`) when the CAC has no PIP. */
 export function pipLines(ind: IndicatorView): { direction: Series; impulse: Series; cs: Series } {
   const direction = ind['PIP.direction'];

@@ -1,5 +1,5 @@
 import { defineStrategy, UNCHANGED } from '../api.js';
-import { CYCLE_PARAMS, gatesPass, pipLines, sideAllows } from './pip-cycle.js';
+import { CYCLE_PARAMS, gatesPass, PIP_CYCLE_LINES, pipLines, sideAllows } from './pip-cycle.js';
 
 /**
  * RQPM, the remaining quantity percentage map (the original program's trade control): a PIP
@@ -12,6 +12,7 @@ export default defineStrategy({
   name: 'rqpm',
   description: 'PIP trade control: enter on a PIP impulse, then hold the fraction a rotational Gaussian map of time and price since entry gives (reduce-only, gated by EOI/EOA/EOP), with FSL',
   usesCac: true,
+  cacLines: PIP_CYCLE_LINES,
   params: {
     ...CYCLE_PARAMS,
     function: { kind: 'choice', default: 'ROTATIONALGAUSSIAN', choices: ['ROTATIONALGAUSSIAN'], description: 'the RQP map' },

@@ -1,5 +1,5 @@
 import { defineStrategy, UNCHANGED } from '../api.js';
-import { CYCLE_PARAMS, gatesPass, pipLines, sideAllows } from './pip-cycle.js';
+import { CYCLE_PARAMS, gatesPass, PIP_CYCLE_LINES, pipLines, sideAllows } from './pip-cycle.js';
 
 /**
  * TS, the trade scenario (the original program's trade control): a PIP impulse opens a cycle at
@@ -13,6 +13,7 @@ export default defineStrategy({
   name: 'ts',
   description: 'PIP trade control: enter on a PIP impulse, then follow up to 5 steps of (price delta, quantity) from the entry close; WR, RAF, FSL; exit when PIP goes flat (gated by EOI/EOA/EOP)',
   usesCac: true,
+  cacLines: PIP_CYCLE_LINES,
   params: {
     ...CYCLE_PARAMS,
     steps: { kind: 'integer', default: 1, min: 1, max: 5, description: 'steps of the scenario in use (step 1 is the entry)' },
