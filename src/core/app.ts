@@ -20,7 +20,7 @@ import { parseInterval } from './market/klines.js';
 import { FundingService, type FundingRepository } from './market/funding.js';
 import { resolveSymbolRules, storedMarketInputs, type ExchangeRulesRepository, type StoredMarketInputs, type SymbolRules } from './futures/rules.js';
 import { BacktestService, type TemporaryKlines } from './backtest/service.js';
-import { applyRulesConfig, type MarketInputs } from './backtest/inputs.js';
+import { applyRulesConfig, inferRules, type MarketInputs } from './backtest/inputs.js';
 import type { SimulationRepository } from './backtest/repository.js';
 
 export type { PoolStats };
@@ -215,10 +215,14 @@ export class App {
   private backtestInputs(): MarketInputs {
     const stored = this.marketInputs();
     return {
-      rules: (symbol, configured) => {
+      rules: (symbol, configured, reference) => {
         const r = stored.rules(symbol);
         if (configured && Object.keys(configured).length > 0) return { ...applyRulesConfig(r.info, r.brackets, configured), source: 'config' };
-        return { info: r.info, brackets: r.brackets, source: r.source.filters === 'exchange' ? 'exchange' : 'config' };
+        if (r.source.filters === 'exchange') return { info: r.info, brackets: r.brackets, source: 'exchange' };
+        // nothing stored: the configured rules of this symbol, else the default scaled to its price
+        if (this.config.symbolRules.symbols[symbol] || !reference) return { info: r.info, brackets: r.brackets, source: 'config' };
+        const fitted = inferRules(r.info, reference);
+        return { info: fitted.info, brackets: r.brackets, source: fitted.changed ? 'inferred' : 'config' };
       },
       funding: (symbol, from, to) => {
         const f = stored.funding(symbol, from, to);

@@ -172,14 +172,12 @@ positions:                    # one per symbol; all share the account's wallet
       params:                 # the strategy's parameters (atm strategy list --json shows them)
         fast: 10
         slow: 30
-      # cac:                  # only for strategies that read a CAC (the PIP trade controls):
-      #   indicators: ["SMA:n=20", "BOL"]
-      #   pip: { mode: close }
     control:                  # account control
       assumedRatio: 0.5       # share of the asset allocated balance (0..1)
       maxAllocatedBalance: "5000"  # cap of the position allocated balance in USDT (optional)
       priority: 0             # lower is served first when the assumed ratios add up to more than 1
-    # rules:                  # symbol rules when none are stored (else Binance's BTCUSDT-like defaults)
+    # rules:                  # this position's symbol rules, over the stored exchange rules (or the
+    #                         # configuration's symbolRules when none are stored)
     #   tickSize: "0.1"
     #   stepSize: "0.001"
     #   minQty: "0.001"
@@ -190,7 +188,12 @@ positions:                    # one per symbol; all share the account's wallet
     interval: 1h
     leverage: 2
     strategy:
-      name: buy-and-hold
+      name: rqpm              # a PIP trade control (docs/strategies.md): it reads the position's CAC
+      params:
+        fslImmediate: 0.05    # stop-loss 5 % against the position, inside the kline
+      cac:                    # the currency analysis it reads (docs/indicators.md)
+        indicators: ["EMA:n=20", "BOL:n=20,k=2", "DMIXADX:n=14"]
+        pip: { mode: classical }
     control:
       assumedRatio: 0.5
       priority: 1

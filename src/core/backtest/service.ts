@@ -1,10 +1,10 @@
+import { priceReference, type MarketInputs } from './inputs.js';
 import { AtmError, UserError } from '../errors.js';
 import { importArchives } from '../market/importer.js';
 import type { KlineRepository } from '../market/repository.js';
 import type { TaskPool } from '../workers/pool.js';
 import type { BacktestConfig } from './config.js';
 import { BacktestCancelled, type BacktestKlines, type BacktestResult, type EngineInput } from './engine.js';
-import type { MarketInputs } from './inputs.js';
 import type { SimulationRepository, StoredSimulation } from './repository.js';
 import type { BacktestTask } from './tasks.js';
 
@@ -77,7 +77,7 @@ export class BacktestService {
         close: col(k.close), volume: col(k.volume), takerBuyVolume: col(k.takerBuyVolume),
       };
     });
-    const rules = config.positions.map((p) => this.deps.market.rules(p.symbol, p.rules));
+    const rules = config.positions.map((p, i) => this.deps.market.rules(p.symbol, p.rules, priceReference(klines[i])));
     const funding = config.positions.map((p, i) => this.deps.market.funding(p.symbol, klines[i].openTime[0], klines[i].openTime[klines[i].length - 1] + 60_000));
     return { config, klines, rules, funding };
   }

@@ -18,9 +18,10 @@ describe('backtest configuration', () => {
     expect(config.account).toEqual({ initialBalance: '10000', marginType: 'CROSSED', makerFeeRate: '0.0002', takerFeeRate: '0.0005', slippageBps: 1, allocationRatio: 1 });
     expect(config.positions.map((p) => [p.symbol, p.interval, p.leverage, p.strategy.name, p.control.assumedRatio, p.control.priority])).toEqual([
       ['BTCUSDT', '15m', 3, 'sma-cross', 0.5, 0],
-      ['ETHUSDT', '1h', 2, 'buy-and-hold', 0.5, 1],
+      ['ETHUSDT', '1h', 2, 'rqpm', 0.5, 1],
     ]);
     expect(config.positions[0].control.maxAllocatedBalance).toBe('5000');
+    expect(config.positions[1].strategy.cac).toMatchObject({ pip: { mode: 'classical' } }); // the PIP trade control reads its CAC
     expect(() => validateStrategies(parseBacktestConfig(EXAMPLE_CONFIG, 'example.yaml'), builtins)).not.toThrow();
   });
 

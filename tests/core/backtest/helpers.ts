@@ -1,3 +1,4 @@
+import { seededUniform } from '../../../src/core/random.js';
 import type { BacktestKlines } from '../../../src/core/backtest/engine.js';
 import { backtestConfigSchema, type BacktestConfig, type BacktestConfigInput } from '../../../src/core/backtest/config.js';
 import { defaultMarketInputs } from '../../../src/core/backtest/inputs.js';
@@ -30,16 +31,11 @@ export function klinesFromCloses(closes: number[], start = T0): BacktestKlines {
   return klinesFrom(closes.map((_, j) => closes[Math.max(0, j - 1)]), closes, start);
 }
 
-/** A seeded random walk on a 0.1 tick around `base`. */
-export function randomWalk(n: number, seed = 1, base = 20_000, start = T0): BacktestKlines {
-  let x = seed >>> 0 || 1;
-  const rnd = () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x / 4294967296;
-  };
-  const round = (v: number) => Math.round(v * 10) / 10;
+/** A seeded random walk around `base` on a tick of 10^-decimals (0.1 by default). */
+export function randomWalk(n: number, seed = 1, base = 20_000, start = T0, decimals = 1): BacktestKlines {
+  const rnd = seededUniform(seed);
+  const scale = 10 ** decimals;
+  const round = (v: number) => Math.round(v * scale) / scale;
   const opens: number[] = [];
   const closes: number[] = [];
   const highs: number[] = [];

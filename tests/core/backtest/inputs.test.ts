@@ -36,4 +36,18 @@ describe('backtest market inputs from the stores', () => {
     const worker = await t.app.backtest.run(cfg);
     expect(worker.summary.fundingFees).toBe(r.summary.fundingFees);
   });
+
+  it('a symbol without stored or configured rules gets the default rules scaled to its price (source inferred)', async () => {
+    // a $3.5 coin quoted to 0.001: BTCUSDT's default (tick 0.1, at most 1000 per order) would refuse every order
+    t.parts.klines.insert('CHEAPUSDT', '1m', toStoreKlines(randomWalk(2 * 1440, 9, 3.5, T0, 3)));
+    const cheap = config({ account: { initialBalance: '10000' }, positions: [{ symbol: 'CHEAPUSDT', leverage: 2, strategy: { name: 'sma-cross', params: { fast: 5, slow: 30 } } }] });
+    const r = await t.app.backtest.run(cheap, { inProcess: true });
+    expect(r.summary.rules.CHEAPUSDT).toMatchObject({ source: 'inferred', tickSize: '0.001', stepSize: '0.001' });
+    expect(r.summary.rejections).toBe(0);
+    expect(r.summary.fills).toBeGreaterThan(10);
+    // a position's own rules win, and say so
+    const own = config({ account: { initialBalance: '10000' }, positions: [{ symbol: 'CHEAPUSDT', leverage: 2, strategy: { name: 'buy-and-hold' }, rules: { tickSize: '0.001', stepSize: '1' } }] });
+    const o = await t.app.backtest.run(own, { inProcess: true });
+    expect(o.summary.rules.CHEAPUSDT).toMatchObject({ source: 'config', stepSize: '1' });
+  });
 });
