@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { Dec } from '../../core/futures/decimal.js';
 import { EXAMPLE_CONFIG, loadBacktestConfig, validateStrategies } from '../../core/backtest/config.js';
 import type { BacktestResult, BacktestSummary } from '../../core/backtest/engine.js';
 import { strategiesDir } from '../../core/strategy/loader.js';
@@ -57,10 +58,12 @@ export function exportResult(result: BacktestResult, dir: string): string[] {
 export function summaryTable(s: BacktestSummary, t: T): string {
   const pct = (x: number) => `${decimalText(x, 2)} %`;
   const num = (x: number) => decimalText(x, 3);
+  // exact amounts, shown to the cent's hundredth (JSON and --export keep every digit)
+  const usdt = (text: string) => (/\.\d{5,}$/.test(text) ? Dec.parse(text).round(4).toString(4) : text);
   const rows: [string, string][] = [
     [t('backtest.key.range'), `${iso(s.from)} .. ${iso(s.to)}`],
-    [t('backtest.key.initialBalance'), s.initialBalance],
-    [t('backtest.key.finalBalance'), s.finalBalance],
+    [t('backtest.key.initialBalance'), usdt(s.initialBalance)],
+    [t('backtest.key.finalBalance'), usdt(s.finalBalance)],
     [t('backtest.key.returnPct'), pct(s.returnPct)],
     [t('backtest.key.cagrPct'), pct(s.cagrPct)],
     [t('backtest.key.maxDrawdownPct'), pct(s.maxDrawdownPct)],
@@ -69,12 +72,12 @@ export function summaryTable(s: BacktestSummary, t: T): string {
     [t('backtest.key.calmar'), num(s.calmar)],
     [t('backtest.key.profitFactor'), s.profitFactor === null ? '-' : num(s.profitFactor)],
     [t('backtest.key.winRatePct'), pct(s.winRatePct)],
-    [t('backtest.key.expectancy'), s.expectancy],
+    [t('backtest.key.expectancy'), usdt(s.expectancy)],
     [t('backtest.key.exposurePct'), pct(s.exposurePct)],
     [t('backtest.key.trades'), String(s.trades)],
     [t('backtest.key.fills'), String(s.fills)],
-    [t('backtest.key.fees'), s.fees],
-    [t('backtest.key.fundingFees'), s.fundingDataMissing ? `${s.fundingFees} (${t('backtest.fundingMissing')})` : s.fundingFees],
+    [t('backtest.key.fees'), usdt(s.fees)],
+    [t('backtest.key.fundingFees'), s.fundingDataMissing ? `${usdt(s.fundingFees)} (${t('backtest.fundingMissing')})` : usdt(s.fundingFees)],
     [t('backtest.key.liquidations'), String(s.liquidations)],
     [t('backtest.key.rejections'), String(s.rejections) + (s.rejections > 0 ? ` (${Object.entries(s.rejectionCodes).map(([c, n]) => `${c}: ${n}`).join(', ')})` : '')],
     [t('backtest.key.ambiguousBars'), String(s.ambiguousBars)],
