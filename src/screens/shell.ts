@@ -5,7 +5,7 @@ import { bindKeys, defineKeys, displayKey, type KeyBinding } from './keys.js';
 import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule } from './page.js';
 import { RenderScheduler } from './scheduler.js';
 import { exchangeStateText } from './exchange.js';
-import { loadTheme, paint, styles, type Theme, type ThemeRole } from './theme.js';
+import { loadTheme, paint, themeForTerminal, styles, type Theme, type ThemeRole } from './theme.js';
 import { esc, fit, formatUtc, textWidth } from './widgets.js';
 import { PAGES } from './pages.js';
 import { availableCommands, paletteCompletions, paletteSuggestions, runPaletteCommand, type PaletteCommand, type PaletteHost } from './palette.js';
@@ -63,7 +63,7 @@ export class Shell {
     readonly screen: Widgets.Screen,
     private readonly options: ShellOptions = {},
   ) {
-    this.theme = loadTheme(app.config.theme);
+    this.theme = this.loadTheme();
     this.scheduler = new RenderScheduler(() => this.render(), app.config.ui.maxFps);
     this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: styles(this.theme).header });
     this.body = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: '100%-2', style: { fg: this.theme.colors.fg, bg: this.theme.colors.bg } });
@@ -99,6 +99,12 @@ export class Shell {
     );
     this.goTo(this.current);
     this.scheduleClock();
+  }
+
+  /** The configured theme, or basic16 on a terminal with fewer than 256 colours. */
+  private loadTheme(): Theme {
+    const colors = Number((this.screen as any).tput?.colors ?? 256);
+    return loadTheme(themeForTerminal(this.app.config.theme, colors));
   }
 
   // ---- page routing ----
@@ -377,7 +383,7 @@ export class Shell {
 
   private onSettingsChanged(key: string): void {
     if (key === 'theme') {
-      this.theme = loadTheme(this.app.config.theme);
+      this.theme = this.loadTheme();
       const s = styles(this.theme);
       Object.assign(this.header.style, s.header);
       Object.assign(this.status.style, s.status);

@@ -34,6 +34,11 @@ export class TmuxSession {
     return this.tmux(['capture-pane', '-p', '-t', this.name]);
   }
 
+  /** The pane with its colours and attributes as escape sequences (`capture-pane -e`). */
+  captureEscapes(): string {
+    return this.tmux(['capture-pane', '-e', '-p', '-t', this.name]);
+  }
+
   /** Sends keys by tmux name ('Enter', 'Escape', 'BTab', 'C-c') or literal text with `literal`. */
   send(keys: string, literal = false): void {
     this.tmux(['send-keys', '-t', this.name, ...(literal ? ['-l', keys] : [keys])]);
