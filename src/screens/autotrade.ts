@@ -3,13 +3,19 @@ import type { AnalysisView } from '../core/analysis/service.js';
 import { bindKeys, defineKeys } from './keys.js';
 import type { Page, PageContext, PageModule } from './page.js';
 import { paint } from './theme.js';
-import { esc, fit, formatDuration, formatUtc, panel, restyle } from './widgets.js';
+import { esc, formatDuration, formatUtc, panel, restyle, tableRow, visibleColumns, type Column } from './widgets.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'autotrade.keys.up' },
   down: { keys: ['j', 'down'], label: 'autotrade.keys.down' },
   open: { keys: ['enter'], label: 'autotrade.keys.open', hint: true },
 });
+
+/** id, CAC, symbol, interval, worker, state, klines, last kline, updated: narrow terminals drop the high numbers first. */
+const COLUMNS: Column[] = [
+  { width: 5, align: 'right', priority: 0 }, { width: 16, priority: 1 }, { width: 12, priority: 0 }, { width: 5, priority: 0 },
+  { width: 16, priority: 5 }, { width: 11, priority: 0 }, { width: 8, align: 'right', priority: 4 }, { width: 17, priority: 3 }, { width: 14, priority: 2 },
+];
 
 /**
  * AutoTrade: the currency analyses running in the analyzer threads (worker, state, last update).
@@ -76,8 +82,8 @@ export function mount(ctx: PageContext): Page {
       note.setLabel(` ${t('autotrade.title')} `);
       note.setContent([paint(theme, 'warn', esc(t('autotrade.notBuilt')), { bold: true }), esc(t('autotrade.explain'))].join('\n'));
       table.setLabel(` ${t('autotrade.analyses', { count: rows.length })} `);
-      const w = [5, 16, 12, 5, 16, 11, 8, 17, 14];
-      const row = (cells: string[]) => cells.map((c, i) => fit(c, w[i], i === 0 || i === 6 ? 'right' : 'left')).join(' ');
+      const kept = visibleColumns(COLUMNS, (table.width as number) - 3); // a tagged line as wide as the box wraps
+      const row = (cells: string[]) => tableRow(COLUMNS, kept, cells);
       const head = [t('autotrade.col.id'), t('autotrade.col.cac'), t('autotrade.col.symbol'), t('autotrade.col.interval'), t('autotrade.col.worker'), t('autotrade.col.state'), t('autotrade.col.klines'), t('autotrade.col.lastKline'), t('autotrade.col.updated')];
       const now = app.clock.now();
       const lines = [paint(theme, 'muted', esc(row(head)))];

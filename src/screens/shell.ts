@@ -6,11 +6,16 @@ import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule } f
 import { RenderScheduler } from './scheduler.js';
 import { exchangeStateText } from './exchange.js';
 import { loadTheme, paint, themeForTerminal, styles, type Theme, type ThemeRole } from './theme.js';
-import { esc, fit, formatUtc, textWidth } from './widgets.js';
+import { esc, fit, formatUtc, textWidth, wrapWords } from './widgets.js';
 import { PAGES } from './pages.js';
+import { fitStatus, type StatusSegment } from './status.js';
 import { availableCommands, paletteCompletions, paletteSuggestions, runPaletteCommand, type PaletteCommand, type PaletteHost } from './palette.js';
 
 export { paletteSuggestions, resolvePage } from './palette.js';
+
+/** Below this size the pages do not fit: the body says so in words instead of overlapping panels. */
+export const MIN_WIDTH = 80;
+export const MIN_HEIGHT = 24;
 
 export const GLOBAL_KEYS = defineKeys({
   pages: { keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'], label: 'keys.pages' },
@@ -42,6 +47,8 @@ export class Shell {
   readonly header: Widgets.BoxElement;
   readonly body: Widgets.BoxElement;
   readonly status: Widgets.BoxElement;
+  /** Shown instead of the body on a terminal smaller than MIN_WIDTH x MIN_HEIGHT. */
+  private readonly tooSmall: Widgets.BoxElement;
   private readonly pages = new Map<PageId, Page>();
   private current: PageId;
   private readonly history: PageId[] = [];
@@ -67,6 +74,7 @@ export class Shell {
     this.scheduler = new RenderScheduler(() => this.render(), app.config.ui.maxFps);
     this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: styles(this.theme).header });
     this.body = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: '100%-2', style: { fg: this.theme.colors.fg, bg: this.theme.colors.bg } });
+    this.tooSmall = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: '100%-2', tags: true, hidden: true, style: { fg: this.theme.colors.fg, bg: this.theme.colors.bg } });
     this.status = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, style: styles(this.theme).status });
     this.current = options.initialPage ?? 'dashboard';
     this.globalBindings = bindKeys(GLOBAL_KEYS, {
@@ -452,7 +460,13 @@ export class Shell {
     let short = false;
     const total = PAGE_IDS.reduce((sum, id, i) => sum + textWidth(tab(id, i, false)), 0);
     if (total > width) short = true;
+    // Still too wide: start the row late enough that the current page's tab shows.
+    const widths = PAGE_IDS.map((id, i) => textWidth(tab(id, i, short)));
+    const currentIndex = PAGE_IDS.indexOf(this.current);
+    let start = 0;
+    while (start < currentIndex && widths.slice(start, currentIndex + 1).reduce((a, b) => a + b, 0) > width) start++;
     return PAGE_IDS.map((id, i) => {
+      if (i < start) return '';
       const text = esc(tab(id, i, short));
       if (id !== this.current) return text;
       if (!this.theme.color) return `{inverse}${text}{/inverse}`;
@@ -463,48 +477,51 @@ export class Shell {
   private statusContent(width: number): string {
     const t = this.app.t;
     const s = this.app.status();
-    const parts: { text: string; role?: ThemeRole }[] = [];
-    parts.push(exchangeStateText(s.exchange, t));
+    const segments: StatusSegment[] = [];
+    segments.push({ ...exchangeStateText(s.exchange, t), priority: 1, cuttable: s.exchange.kind === 'disconnected' });
     const pool = (name: string) => {
       const p = s.pools.find((x) => x.name === name)!;
       return `${p.running + p.queued}/${p.maxThreads}`;
     };
-    parts.push({ text: t('status.workers', { a: pool('analysis'), s: pool('simulation') }) });
-    if (s.jobs.length > 0) parts.push({ text: t('status.jobs', { count: s.jobs.length }), role: 'accent' });
-    parts.push({ text: t('status.log', { level: s.logLevel }) });
-    if (s.readonly) parts.push({ text: t('status.readonly'), role: 'warn' });
-    if (this.toastText && this.toastText.until > Date.now()) parts.push({ text: this.toastText.text, role: this.toastText.kind === 'error' ? 'error' : 'accent' });
-    else {
-      const hints = [...(this.page()?.bindings ?? []), ...this.globalBindings]
-        .filter((b) => b.hint)
-        .map((b) => `${displayKey(b.keys[0])} ${t(b.label, { n: '' })}`)
-        .join('  ');
-      parts.push({ text: hints });
+    segments.push({ text: t('status.workers', { a: pool('analysis'), s: pool('simulation') }), priority: 5 });
+    if (s.jobs.length > 0) segments.push({ text: t('status.jobs', { count: s.jobs.length }), role: 'accent', priority: 2 });
+    segments.push({ text: t('status.log', { level: s.logLevel }), priority: 6 });
+    if (s.readonly) segments.push({ text: t('status.readonly'), role: 'warn', priority: 1 });
+    const toast = this.toastText && this.toastText.until > Date.now() ? this.toastText : undefined;
+    if (toast) segments.push({ text: toast.text, role: toast.kind === 'error' ? 'error' : 'accent', priority: 1, cuttable: true });
+    // Key hints, each whole or not at all: `? help` always shows; while a message shows, it
+    // takes the place of the page's hints.
+    const hints = [...(toast ? [] : this.page()?.bindings ?? []), ...this.globalBindings].filter((b) => b.hint);
+    for (const b of hints) {
+      segments.push({ text: `${displayKey(b.keys[0])} ${t(b.label, { n: '' })}`, group: 'hints', priority: b.id === 'help' && this.globalBindings.includes(b) ? 0 : 3 });
     }
-    const clock = `${formatUtc(Date.now())} ${t('status.utc')}`;
+    const clock = this.clockText(width);
     const room = Math.max(0, width - textWidth(clock) - 2);
     let used = 0;
     let left = '';
-    for (const part of parts) {
-      const sep = used === 0 ? ' ' : ' │ ';
-      const available = room - used - textWidth(sep);
-      if (available <= 3) break;
-      const text = fit(part.text, Math.min(textWidth(part.text), available));
-      used += textWidth(sep) + textWidth(text);
-      left += sep + (part.role ? paint(this.theme, part.role, esc(text), { bold: true }) : esc(text));
+    for (const part of fitStatus(segments, room)) {
+      used += textWidth(part.separator) + textWidth(part.text);
+      left += part.separator + (part.role ? paint(this.theme, part.role as ThemeRole, esc(part.text), { bold: true }) : esc(part.text));
     }
     this.statusLeft = { left, used, width, utc: t('status.utc') };
     return this.withClock(this.statusLeft);
   }
 
+  /** The clock: date and time on a wide terminal, the time alone below 120 columns. */
+  private clockText(width: number, utc = this.app.t('status.utc')): string {
+    const now = formatUtc(Date.now());
+    return `${width < 120 ? now.slice(11) : now} ${utc}`;
+  }
+
   /** The status line: its left part as last computed, padded, then the clock. */
   private withClock(status: { left: string; used: number; width: number; utc: string }): string {
-    const clock = `${formatUtc(Date.now())} ${status.utc}`;
+    const clock = this.clockText(status.width, status.utc);
     return status.left + ' '.repeat(Math.max(1, status.width - status.used - textWidth(clock) - 1)) + esc(clock) + ' ';
   }
 
   private render(): void {
     const width = (this.screen.width as number) || 80;
+    this.fitBody(width, (this.screen.height as number) || 24);
     this.header.setContent(this.headerContent(width));
     this.status.setContent(this.statusContent(width));
     this.screen.render();
@@ -512,6 +529,19 @@ export class Shell {
       this.firstFrameAt = performance.now();
       this.app.log.info({ component: 'tui', firstFrameMs: Math.round(process.uptime() * 1000) }, 'first frame drawn');
     }
+  }
+
+  /** The page, or on a terminal below the minimum size a message saying so (header and status stay). */
+  private fitBody(width: number, height: number): void {
+    if (width >= MIN_WIDTH && height >= MIN_HEIGHT) {
+      if (this.body.hidden) this.body.show();
+      this.tooSmall.hide();
+      return;
+    }
+    this.body.hide();
+    const text = this.app.t('shell.tooSmall', { width, height, minWidth: MIN_WIDTH, minHeight: MIN_HEIGHT });
+    this.tooSmall.setContent(wrapWords(text, Math.max(10, width - 2)).map((line) => ' ' + esc(line)).join('\n'));
+    this.tooSmall.show();
   }
 
   dispose(): void {

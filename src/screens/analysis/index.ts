@@ -62,7 +62,7 @@ class AnalysisPage implements Page {
     const theme = ctx.theme();
     this.root = blessed.box({ parent: ctx.body, top: 0, left: 0, width: '100%', height: '100%', hidden: true });
     this.cacBox = panel(this.root, { top: 0, left: 0, width: 40, height: '50%', theme });
-    this.listBox = panel(this.root, { top: '50%', left: 0, width: 40, height: '50%', theme });
+    this.listBox = panel(this.root, { top: '50%', left: 0, width: 40, bottom: 0, theme }); // bottom 0: an odd height leaves no gap
     this.chartBox = panel(this.root, { top: 0, left: 40, width: '100%-40', height: '100%', theme });
     this.chart = new CandleChart(theme);
     this.chart.attach(this.chartBox, { top: 1, left: 1, width: '100%-2', height: '100%-2' });

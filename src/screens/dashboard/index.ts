@@ -4,7 +4,7 @@ import type { App } from '../../core/app.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
 import type { Page, PageContext, PageModule } from '../page.js';
 import { paint } from '../theme.js';
-import { esc, fit, panel, restyle } from '../widgets.js';
+import { esc, fit, panel, restyle, tableRow, visibleColumns, type Column } from '../widgets.js';
 import { exchangeLines, jobLabels, LogPanelState, logRow, poolRows, processRows } from './model.js';
 
 export const keys = defineKeys({
@@ -15,8 +15,11 @@ export const keys = defineKeys({
   logBottom: { keys: ['S-g'], label: 'keys.bottom' },
 });
 
-/** Column widths of the pools table. */
-const POOL_COLUMNS = [11, 7, 4, 7, 6, 6, 6];
+/** The pools table: pool, threads, max, running, queued, done, failed (narrow boxes drop the last first). */
+const POOL_COLUMNS: Column[] = [
+  { width: 11, priority: 0 }, { width: 7, align: 'right', priority: 3 }, { width: 4, align: 'right', priority: 2 },
+  { width: 7, align: 'right', priority: 1 }, { width: 6, align: 'right', priority: 1 }, { width: 6, align: 'right', priority: 4 }, { width: 6, align: 'right', priority: 4 },
+];
 
 /** The Dashboard: process status (the old program's "process status" view) and the log panel. */
 class DashboardPage implements Page {
@@ -90,7 +93,8 @@ class DashboardPage implements Page {
     const { t } = this.ctx;
     const theme = this.ctx.theme();
     const s = this.app.status();
-    const row = (cells: string[]) => cells.map((c, i) => fit(c, POOL_COLUMNS[i], i === 0 ? 'left' : 'right')).join(' ');
+    const kept = visibleColumns(POOL_COLUMNS, (this.poolsBox.width as number) - 3); // a tagged line as wide as the box wraps
+    const row = (cells: string[]) => tableRow(POOL_COLUMNS, kept, cells);
     const [head, ...pools] = poolRows(s, t);
     const jobs = jobLabels(s);
     const lines = [

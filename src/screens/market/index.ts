@@ -392,8 +392,20 @@ class MarketPage implements Page {
     this.live.stop();
   }
 
+  /**
+   * Below SIDE_PANEL_MIN_WIDTH columns the order-book panel collapses and the chart takes its
+   * room (at 80 columns the chart would otherwise be 16 columns wide).
+   */
+  private layout(): void {
+    const wide = ((this.ctx.screen.width as number) || 80) >= SIDE_PANEL_MIN_WIDTH;
+    this.chartBox.width = wide ? '100%-62' : '100%-30';
+    if (wide) this.sideBox.show();
+    else this.sideBox.hide();
+  }
+
   update(): void {
     const theme = this.ctx.theme();
+    this.layout();
     for (const box of [this.listBox, this.chartBox, this.sideBox, this.pickerBox]) restyle(box, theme);
     this.chart.setTheme(theme);
     this.renderList();
@@ -414,6 +426,9 @@ class MarketPage implements Page {
     this.root.destroy();
   }
 }
+
+/** The order book and trades panel shows from this terminal width on. */
+export const SIDE_PANEL_MIN_WIDTH = 120;
 
 export function mount(ctx: PageContext): Page {
   return new MarketPage(ctx);
