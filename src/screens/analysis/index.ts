@@ -6,6 +6,7 @@ import { chartLayers } from '../analysis-overlays.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
 import type { Page, PageContext, PageModule } from '../page.js';
 import { CandleChart } from '../widgets/candles.js';
+import { CHART_KEYS, chartActions } from '../widgets/chart-keys.js';
 import { panel, restyle } from '../widgets.js';
 import { AnalysisLists, AnalysisSeries, applyForm, cacForm, CHART_ROWS, formValue, parsePip, typeInForm, type Form } from './model.js';
 import { analysisListLines, cacListLines, chartInfoLines, formLines, formTitle } from './views.js';
@@ -20,10 +21,7 @@ export const keys = defineKeys({
   apply: { keys: ['a'], label: 'analysis.keys.apply', hint: true },
   remove: { keys: ['d'], label: 'analysis.keys.remove' },
   stop: { keys: ['s'], label: 'analysis.keys.stop' },
-  left: { keys: ['h', 'left'], label: 'analysis.keys.left' },
-  right: { keys: ['l', 'right'], label: 'analysis.keys.right' },
-  zoomIn: { keys: ['+', '='], label: 'analysis.keys.zoomIn' },
-  zoomOut: { keys: ['-'], label: 'analysis.keys.zoomOut' },
+  ...CHART_KEYS,
 });
 
 /**
@@ -105,10 +103,16 @@ class AnalysisPage implements Page {
         const a = this.lists.selectedAnalysis();
         if (a && this.lists.focus === 'analyses') void this.app.analysis.stopAnalysis(a.id).then(() => this.refresh());
       },
-      left: onChart(() => this.chart.moveCursor(-1)),
-      right: onChart(() => this.chart.moveCursor(1)),
-      zoomIn: onChart(() => this.chart.zoom(1)),
-      zoomOut: onChart(() => this.chart.zoom(-1)),
+      ...chartActions(this.chart, {
+        t: this.ctx.t,
+        redraw: () => this.update(),
+        toast: (message) => this.ctx.toast(message),
+        // an analysis is computed at its own interval: other intervals are other analyses
+        switchInterval: () => {
+          const a = this.lists.analysis(this.viewed);
+          if (a) this.ctx.toast(this.ctx.t('analysis.oneInterval', { interval: a.interval }));
+        },
+      }, () => (this.chartBox.width as number) - 12),
     };
   }
 

@@ -2,12 +2,13 @@ import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { App } from '../../core/app.js';
 import type { StoredCac } from '../../core/analysis/repository.js';
-import { emptyKlines, lowerBound, type Kline } from '../../core/market/klines.js';
+import { emptyKlines, INTERVAL_MS, lowerBound, type Kline } from '../../core/market/klines.js';
 import { chartLayers } from '../analysis-overlays.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
 import type { Page, PageContext, PageModule } from '../page.js';
 import type { Theme } from '../theme.js';
 import { CandleChart } from '../widgets/candles.js';
+import { CHART_KEYS, chartActions } from '../widgets/chart-keys.js';
 import { panel, restyle } from '../widgets.js';
 import { LiveFeeds } from './live.js';
 import { ChartSeries, SymbolList, symbolRows } from './model.js';
@@ -19,17 +20,8 @@ export const keys = defineKeys({
   down: { keys: ['j', 'down'], label: 'market.keys.down' },
   filter: { keys: ['/'], label: 'market.keys.filter', hint: true },
   sort: { keys: ['s'], label: 'market.keys.sort', hint: true },
-  left: { keys: ['h', 'left'], label: 'market.keys.left' },
-  right: { keys: ['l', 'right'], label: 'market.keys.right' },
-  panBack: { keys: ['S-h', 'pageup'], label: 'market.keys.panBack' },
-  panForward: { keys: ['S-l', 'pagedown'], label: 'market.keys.panForward' },
-  zoomIn: { keys: ['+', '='], label: 'market.keys.zoomIn', hint: true },
-  zoomOut: { keys: ['-'], label: 'market.keys.zoomOut', hint: true },
+  ...CHART_KEYS,
   fit: { keys: ['f'], label: 'market.keys.fit' },
-  start: { keys: ['g', 'home'], label: 'market.keys.start' },
-  end: { keys: ['S-g', 'end'], label: 'market.keys.end' },
-  intervalNext: { keys: [']'], label: 'market.keys.intervalNext', hint: true },
-  intervalPrev: { keys: ['['], label: 'market.keys.intervalPrev' },
   analyse: { keys: ['a'], label: 'market.keys.analyse', hint: true },
 });
 
@@ -100,8 +92,13 @@ class MarketPage implements Page {
       fn();
       this.renderChart();
     };
-    const halfWidth = () => Math.max(1, Math.floor(((this.chartBox.width as number) - 12) / 2));
     return {
+      ...chartActions(chart, {
+        t: this.ctx.t,
+        redraw: () => this.renderChart(),
+        toast: (message) => this.ctx.toast(message),
+        switchInterval: (by) => this.switchInterval(by),
+      }, () => (this.chartBox.width as number) - 12),
       up: () => this.moveSelection(-1),
       down: () => this.moveSelection(1),
       filter: () => {
@@ -112,17 +109,7 @@ class MarketPage implements Page {
         this.list.nextSort(this.series.symbol);
         this.renderList();
       },
-      left: onChart(() => chart.moveCursor(-1)),
-      right: onChart(() => chart.moveCursor(1)),
-      panBack: onChart(() => chart.pan(-halfWidth())),
-      panForward: onChart(() => chart.pan(halfWidth())),
-      zoomIn: onChart(() => chart.zoom(1)),
-      zoomOut: onChart(() => chart.zoom(-1)),
       fit: onChart(() => chart.zoomToFit()),
-      start: onChart(() => chart.home()),
-      end: onChart(() => chart.end()),
-      intervalNext: () => this.switchInterval(1),
-      intervalPrev: () => this.switchInterval(-1),
       analyse: () => this.analyseKey(),
     };
   }
@@ -156,9 +143,13 @@ class MarketPage implements Page {
     this.update();
   }
 
+  /** `]`/`[`: the next or previous interval, at the same place in time and the same time per column. */
   private switchInterval(by: number): void {
+    const before = this.series.interval;
+    const view = this.chart.timeView(INTERVAL_MS[before]);
     if (!this.series.switchInterval(by)) return;
     this.rebuildChart();
+    if (view) this.chart.restoreTimeView(view, INTERVAL_MS[this.series.interval]);
     this.renderChart();
   }
 
