@@ -62,7 +62,10 @@ export function mount(ctx: PageContext): Page {
         cursor = Math.min(Math.max(0, rows.length - 1), cursor + 1);
         page.update();
       },
-      open: () => ctx.goTo('analysis'),
+      open: () => {
+        const a = rows[cursor];
+        ctx.goTo('analysis', a ? { analysisId: a.id } : undefined);
+      },
     }, app.readonly),
     show: () => {
       visible = true;

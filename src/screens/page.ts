@@ -21,13 +21,18 @@ export interface PageContext {
   markDirty(): void;
   /** Shows a short message in the status bar. */
   toast(message: string, kind?: 'info' | 'error'): void;
-  /** Opens another page. */
-  goTo(page: PageId): void;
+  /** Opens another page, optionally on one item (an analysis). */
+  goTo(page: PageId, target?: PageTarget): void;
   /**
    * Asks a yes/no question in an overlay before a destructive action; `onYes` runs only on `y`
    * (`n`, Esc, `q` or Ctrl-C say no). The question names what goes, and what goes with it.
    */
   confirm(question: string, onYes: () => void | Promise<void>): void;
+}
+
+/** What a page is opened on: AutoTrade's Enter opens Currency Analysis on the selected analysis. */
+export interface PageTarget {
+  analysisId?: number;
 }
 
 export interface Page {
@@ -46,6 +51,8 @@ export interface Page {
    * than everything else an idle atm does).
    */
   tick?(): Widgets.BlessedElement[];
+  /** Shows `target` (called after `show` when the page is opened on one item). */
+  reveal?(target: PageTarget): void;
   /** True while the page is capturing typed text (a form field or filter): global keys pause. */
   capturesInput?(): boolean;
 }

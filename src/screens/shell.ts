@@ -126,7 +126,10 @@ export class Shell {
       theme: () => this.theme,
       markDirty: () => this.markDirty(),
       toast: (message, kind) => this.toast(message, kind),
-      goTo: (page) => this.goTo(page),
+      goTo: (page, target) => {
+        this.goTo(page);
+        if (target) this.pages.get(page)?.reveal?.(target);
+      },
       confirm: (question, onYes) => this.confirm(question, onYes),
     };
   }

@@ -4,7 +4,7 @@ import type { App } from '../../core/app.js';
 import { getKline } from '../../core/market/klines.js';
 import { chartLayers } from '../analysis-overlays.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
-import type { Page, PageContext, PageModule } from '../page.js';
+import type { Page, PageContext, PageModule, PageTarget } from '../page.js';
 import { CandleChart } from '../widgets/candles.js';
 import { CHART_KEYS, chartActions } from '../widgets/chart-keys.js';
 import { panel, restyle } from '../widgets.js';
@@ -21,6 +21,7 @@ export const keys = defineKeys({
   apply: { keys: ['a'], label: 'analysis.keys.apply', hint: true },
   remove: { keys: ['d'], label: 'analysis.keys.remove' },
   stop: { keys: ['s'], label: 'analysis.keys.stop' },
+  resume: { keys: ['r'], label: 'analysis.keys.resume' },
   ...CHART_KEYS,
 });
 
@@ -101,8 +102,16 @@ class AnalysisPage implements Page {
       remove: () => void this.remove(),
       stop: () => {
         const a = this.lists.selectedAnalysis();
-        if (a && this.lists.focus === 'analyses') void this.app.analysis.stopAnalysis(a.id).then(() => this.refresh());
+        if (!a || this.lists.focus !== 'analyses') return;
+        void this.app.analysis.stopAnalysis(a.id).then(async () => {
+          if (this.viewed === a.id) {
+            this.chartReady = false;
+            this.series.clear();
+          }
+          await this.refresh();
+        }, (error: unknown) => this.ctx.toast(this.ctx.t('toast.error', { message: (error as Error).message }), 'error'));
       },
+      resume: () => void this.resume(),
       ...chartActions(this.chart, {
         t: this.ctx.t,
         redraw: () => this.update(),
@@ -129,6 +138,47 @@ class AnalysisPage implements Page {
     this.chartReady = false;
     this.update();
     void this.loadChart(a.id);
+  }
+
+  /** `r`: resumes the selected analysis (or the one on the chart) when it is stopped or failed. */
+  private async resume(): Promise<void> {
+    const { t } = this.ctx;
+    const a = (this.lists.focus === 'analyses' ? this.lists.selectedAnalysis() : undefined) ?? this.lists.analysis(this.viewed);
+    if (!a) return;
+    if (a.liveState !== 'stopped' && a.liveState !== 'failed') {
+      this.ctx.toast(t('analysis.notStopped', { id: a.id, state: t(`analysis.states.${a.liveState}`) }));
+      return;
+    }
+    try {
+      await this.app.analysis.resumeAnalysis(a.id);
+    } catch (error) {
+      this.ctx.toast(t('toast.error', { message: (error as Error).message }), 'error');
+      return;
+    }
+    this.ctx.toast(t('analysis.resumed', { id: a.id }));
+    await this.refresh();
+    if (this.viewed === a.id && !this.destroyed) void this.loadChart(a.id);
+  }
+
+  /** Opens the page on one analysis (AutoTrade's Enter): selects it and draws its chart. */
+  reveal(target: PageTarget): void {
+    if (target.analysisId === undefined) return;
+    const id = target.analysisId;
+    this.lists.focus = 'analyses';
+    this.viewed = id;
+    this.chartReady = false;
+    const select = () => {
+      const i = this.lists.analyses.findIndex((a) => a.id === id);
+      if (i >= 0) this.lists.listCursor = i;
+      this.update();
+      this.ctx.markDirty();
+    };
+    select();
+    void this.refresh().then(() => {
+      if (this.destroyed || this.viewed !== id) return;
+      select();
+      void this.loadChart(id);
+    });
   }
 
   /** Deletes the selected CAC (with its analyses) or analysis, after asking. */
