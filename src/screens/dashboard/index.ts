@@ -84,9 +84,9 @@ class DashboardPage implements Page {
   private renderProcess(): void {
     const { t } = this.ctx;
     const width = (this.processBox.width as number) - 2;
-    this.processBox.setLabel(` ${t('dashboard.process')} `);
+    setLabel(this.processBox, ` ${t('dashboard.process')} `);
     const kv = ([label, value]: [string, string]) => `${paint(this.ctx.theme(), 'muted', esc(fit(label, 16)))} ${esc(fit(value, Math.max(0, width - 19)))}`;
-    this.processBox.setContent(processRows(this.app.status(), this.app.exchangeMode, t).map(kv).join('\n'));
+    setText(this.processBox, processRows(this.app.status(), this.app.exchangeMode, t).map(kv).join('\n'));
   }
 
   private renderPools(): void {
@@ -112,10 +112,10 @@ class DashboardPage implements Page {
   private renderExchange(): void {
     const { t } = this.ctx;
     const width = (this.exchangeBox.width as number) - 2;
-    this.exchangeBox.setLabel(` ${t('exchange.dashboard.title')} `);
+    setLabel(this.exchangeBox, ` ${t('exchange.dashboard.title')} `);
     const lines = exchangeLines(this.app.exchangeStats(), t);
-    if (!lines) this.exchangeBox.setContent(paint(this.ctx.theme(), 'muted', esc(fit(t('exchange.dashboard.offline'), width))));
-    else this.exchangeBox.setContent(lines.map((l) => esc(fit(l, width))).join('\n'));
+    if (!lines) setText(this.exchangeBox, paint(this.ctx.theme(), 'muted', esc(fit(t('exchange.dashboard.offline'), width))));
+    else setText(this.exchangeBox, lines.map((l) => esc(fit(l, width))).join('\n'));
   }
 
   private renderLog(): void {
@@ -169,6 +169,21 @@ class DashboardPage implements Page {
     for (const off of this.offs) off();
     this.root.destroy();
   }
+}
+
+/**
+ * Sets a box's text only when it differs. blessed's setContent blanks the box's area on the
+ * screen at once; the once-a-second tick redraws only boxes whose text changed, so setting the
+ * same text again left the Exchange box blank (after connecting, after a resize) until a full
+ * redraw.
+ */
+function setText(box: Widgets.BoxElement, text: string): void {
+  if ((box as unknown as { content: string }).content !== text) box.setContent(text);
+}
+
+/** Sets a box's label only when it differs (its label is a child box: the same blanking applies). */
+function setLabel(box: Widgets.BoxElement, label: string): void {
+  if ((box as unknown as { _label?: { content: string } })._label?.content !== label) box.setLabel(label);
 }
 
 /** Runs `render` and tells whether the box's text changed. */
