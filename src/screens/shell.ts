@@ -58,7 +58,8 @@ export class Shell {
   private readonly globalBindings: KeyBinding[];
   /** The palette's commands (without the dangerous ones under --readonly). */
   private readonly commands: PaletteCommand[];
-  private toastText: { text: string; kind: 'info' | 'error'; until: number } | undefined;
+  /** The status-bar message; a function is translated at each render, so it follows a language change. */
+  private toastText: { text: string | (() => string); kind: 'info' | 'error'; until: number } | undefined;
   private statusLeft: { left: string; used: number; width: number; utc: string } | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
@@ -317,8 +318,9 @@ export class Shell {
     };
     try {
       const result = runPaletteCommand(command, host, this.commands);
-      if (result.kind === 'usage') this.toast(t('palette.usage', { usage: t(result.label) }), 'error');
-      else if (result.kind === 'unknown') this.toast(t('palette.unknown', { input: command }), 'error');
+      // translated when shown: `:lang xx` then `:lang en` shows the usage in English, not the old language
+      if (result.kind === 'usage') this.toast(() => t('palette.usage', { usage: t(result.label) }), 'error');
+      else if (result.kind === 'unknown') this.toast(() => t('palette.unknown', { input: command }), 'error');
       return result.kind === 'ran';
     } catch (error) {
       this.toast(t('toast.error', { message: (error as Error).message }), 'error');
@@ -386,7 +388,7 @@ export class Shell {
 
   // ---- status, header, rendering ----
 
-  toast(message: string, kind: 'info' | 'error' = 'info'): void {
+  toast(message: string | (() => string), kind: 'info' | 'error' = 'info'): void {
     this.toastText = { text: message, kind, until: Date.now() + 5000 };
     setTimeout(() => this.markDirty(), 5050).unref();
     this.markDirty();
@@ -491,7 +493,7 @@ export class Shell {
     segments.push({ text: t('status.log', { level: s.logLevel }), priority: 6 });
     if (s.readonly) segments.push({ text: t('status.readonly'), role: 'warn', priority: 1 });
     const toast = this.toastText && this.toastText.until > Date.now() ? this.toastText : undefined;
-    if (toast) segments.push({ text: toast.text, role: toast.kind === 'error' ? 'error' : 'accent', priority: 1, cuttable: true });
+    if (toast) segments.push({ text: typeof toast.text === 'function' ? toast.text() : toast.text, role: toast.kind === 'error' ? 'error' : 'accent', priority: 1, cuttable: true });
     // Key hints, each whole or not at all: `? help` always shows; while a message shows, it
     // takes the place of the page's hints.
     const hints = [...(toast ? [] : this.page()?.bindings ?? []), ...this.globalBindings].filter((b) => b.hint);
