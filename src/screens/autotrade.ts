@@ -1,7 +1,7 @@
 import blessed from 'blessed';
 import type { AnalysisView } from '../core/analysis/service.js';
 import { bindKeys, defineKeys } from './keys.js';
-import type { Page, PageContext, PageModule } from './page.js';
+import { cellIn, type Page, type PageContext, type PageModule, type PageMouse } from './page.js';
 import { paint } from './theme.js';
 import { esc, formatDuration, formatUtc, panel, restyle, tableRow, visibleColumns, type Column } from './widgets.js';
 
@@ -29,6 +29,8 @@ export function mount(ctx: PageContext): Page {
   const table = panel(root, { top: 5, left: 0, width: '100%', height: '100%-5', theme: ctx.theme() });
   let rows: AnalysisView[] = [];
   let cursor = 0;
+  /** The row each table line shows (undefined: the header, a blank or an error line). */
+  let lineRows: (number | undefined)[] = [];
   let visible = false;
   let destroyed = false;
 
@@ -90,6 +92,7 @@ export function mount(ctx: PageContext): Page {
       const head = [t('autotrade.col.id'), t('autotrade.col.cac'), t('autotrade.col.symbol'), t('autotrade.col.interval'), t('autotrade.col.worker'), t('autotrade.col.state'), t('autotrade.col.klines'), t('autotrade.col.lastKline'), t('autotrade.col.updated')];
       const now = app.clock.now();
       const lines = [paint(theme, 'muted', esc(row(head)))];
+      lineRows = [undefined];
       if (rows.length === 0) lines.push('', paint(theme, 'muted', esc(t('autotrade.none'))));
       rows.forEach((a, i) => {
         const worker = a.slot === null ? '-' : t('autotrade.workerValue', { slot: a.slot + 1, thread: a.threadId ?? '?' });
@@ -100,9 +103,21 @@ export function mount(ctx: PageContext): Page {
         const role = a.liveState === 'failed' ? 'error' : a.liveState === 'recovering' || a.liveState === 'starting' ? 'warn' : undefined;
         const body = role ? paint(theme, role, text) : text;
         lines.push(i === cursor ? (theme.color ? `{${theme.colors.selectedBg}-bg}${body}{/${theme.colors.selectedBg}-bg}` : `{inverse}${body}{/inverse}`) : body);
+        lineRows[lines.length - 1] = i;
         if (i === cursor && a.error) lines.push(paint(theme, 'error', esc(`      ${a.error}`)));
       });
       table.setContent(lines.join('\n'));
+    },
+    mouse: (m: PageMouse) => {
+      const cell = cellIn(table, m);
+      if (!cell || rows.length === 0) return false;
+      if (m.action === 'click') {
+        const i = lineRows[cell.row];
+        if (i === undefined) return false;
+        cursor = i;
+      } else cursor = Math.max(0, Math.min(rows.length - 1, cursor + (m.action === 'wheelup' ? -1 : 1)));
+      page.update();
+      return true;
     },
     destroy: () => {
       destroyed = true;

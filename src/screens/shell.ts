@@ -2,7 +2,7 @@ import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { App } from '../core/app.js';
 import { bindKeys, defineKeys, displayKey, type KeyBinding } from './keys.js';
-import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule } from './page.js';
+import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule, type PageMouse } from './page.js';
 import { RenderScheduler } from './scheduler.js';
 import { exchangeStateText } from './exchange.js';
 import { loadTheme, paint, themeForTerminal, styles, type Theme, type ThemeRole } from './theme.js';
@@ -63,6 +63,8 @@ export class Shell {
   private statusLeft: { left: string; used: number; width: number; utc: string } | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
+  /** Where each tab is on the header row (for clicks), as last drawn. */
+  private tabRanges: { id: PageId; from: number; to: number }[] = [];
   private exiting = false;
   firstFrameAt: number | undefined;
 
@@ -90,6 +92,11 @@ export class Shell {
     this.commands = availableCommands(app.readonly);
 
     screen.on('keypress', (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => this.handleKey(ch, key));
+    // The mouse, after the keyboard: click a tab or a row, wheel over lists and charts.
+    screen.enableMouse();
+    // SGR reports (1006): exact beyond column 223 and unambiguous; every current terminal and tmux speak it
+    (screen.program as unknown as { setMouse(options: Record<string, boolean>, enable: boolean): void }).setMouse({ sgrMouse: true }, true);
+    screen.on('mouse', (data: { action: string; x: number; y: number; ctrl?: boolean; button?: string }) => this.handleMouse(data));
     screen.on('resize', () => {
       for (const page of this.pages.values()) page.update();
       this.markDirty();
@@ -202,6 +209,20 @@ export class Shell {
         return;
       }
     }
+  }
+
+  private handleMouse(data: { action: string; x: number; y: number; ctrl?: boolean; button?: string }): void {
+    if (this.modal || this.page()?.capturesInput?.()) return;
+    let action: PageMouse['action'];
+    if (data.action === 'mousedown' && data.button === 'left') action = 'click';
+    else if (data.action === 'wheelup' || data.action === 'wheeldown') action = data.action;
+    else return;
+    if (action === 'click' && data.y === 0) {
+      const tab = this.tabRanges.find((r) => data.x >= r.from && data.x < r.to);
+      if (tab) this.goTo(tab.id);
+      return;
+    }
+    if (this.page()?.mouse?.({ action, x: data.x, y: data.y, ctrl: Boolean(data.ctrl) })) this.markDirty();
   }
 
   // ---- overlays ----
@@ -470,6 +491,13 @@ export class Shell {
     const currentIndex = PAGE_IDS.indexOf(this.current);
     let start = 0;
     while (start < currentIndex && widths.slice(start, currentIndex + 1).reduce((a, b) => a + b, 0) > width) start++;
+    let x = 0;
+    this.tabRanges = [];
+    PAGE_IDS.forEach((id, i) => {
+      if (i < start) return;
+      this.tabRanges.push({ id, from: x, to: x + widths[i] });
+      x += widths[i];
+    });
     return PAGE_IDS.map((id, i) => {
       if (i < start) return '';
       const text = esc(tab(id, i, short));

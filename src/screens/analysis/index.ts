@@ -4,7 +4,7 @@ import type { App } from '../../core/app.js';
 import { getKline } from '../../core/market/klines.js';
 import { chartLayers } from '../analysis-overlays.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
-import type { Page, PageContext, PageModule, PageTarget } from '../page.js';
+import { cellIn, type Page, type PageContext, type PageModule, type PageMouse, type PageTarget } from '../page.js';
 import { CandleChart } from '../widgets/candles.js';
 import { CHART_KEYS, chartActions } from '../widgets/chart-keys.js';
 import { panel, restyle } from '../widgets.js';
@@ -158,6 +158,37 @@ class AnalysisPage implements Page {
     this.ctx.toast(t('analysis.resumed', { id: a.id }));
     await this.refresh();
     if (this.viewed === a.id && !this.destroyed) void this.loadChart(a.id);
+  }
+
+  /** Click a CAC or an analysis to select it (a second click on an analysis charts it); wheel moves; over the chart as on Market. */
+  mouse(m: PageMouse): boolean {
+    if (this.form) return false;
+    for (const [box, focus] of [[this.cacBox, 'cacs'], [this.listBox, 'analyses']] as const) {
+      const cell = cellIn(box, m);
+      if (!cell) continue;
+      const count = focus === 'cacs' ? this.lists.cacs.length : this.lists.analyses.length;
+      if (count === 0) return false;
+      const current = focus === 'cacs' ? this.lists.cacCursor : this.lists.listCursor;
+      this.lists.focus = focus;
+      if (m.action === 'click') {
+        if (cell.row >= count) return false;
+        if (focus === 'analyses' && cell.row === current) {
+          this.open();
+          return true;
+        }
+        this.lists.move(cell.row - current);
+      } else this.lists.move(m.action === 'wheelup' ? -1 : 1);
+      this.update();
+      return true;
+    }
+    const chartElement = this.chart.element;
+    const cell = chartElement && this.chartReady ? cellIn(chartElement, m) : undefined;
+    if (!cell) return false;
+    if (m.action === 'click') this.chart.cursorToColumn(cell.col);
+    else if (m.ctrl) this.chart.zoom(m.action === 'wheelup' ? 1 : -1);
+    else this.chart.pan(m.action === 'wheelup' ? -4 : 4);
+    this.update();
+    return true;
   }
 
   /** Opens the page on one analysis (AutoTrade's Enter): selects it and draws its chart. */

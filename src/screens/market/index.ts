@@ -5,7 +5,7 @@ import type { StoredCac } from '../../core/analysis/repository.js';
 import { emptyKlines, INTERVAL_MS, lowerBound, type Kline } from '../../core/market/klines.js';
 import { chartLayers } from '../analysis-overlays.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
-import type { Page, PageContext, PageModule } from '../page.js';
+import { cellIn, type Page, type PageContext, type PageModule, type PageMouse } from '../page.js';
 import type { Theme } from '../theme.js';
 import { CandleChart } from '../widgets/candles.js';
 import { CHART_KEYS, chartActions } from '../widgets/chart-keys.js';
@@ -13,7 +13,7 @@ import { panel, restyle } from '../widgets.js';
 import { LiveFeeds } from './live.js';
 import { ChartSeries, SymbolList, symbolRows } from './model.js';
 import { TempAnalysisState } from './temp.js';
-import { pickerLines, sideLines, symbolListLines, tempStatusLine } from './views.js';
+import { pickerLines, sideLines, symbolListLines, symbolListTop, tempStatusLine } from './views.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'market.keys.up' },
@@ -406,6 +406,31 @@ class MarketPage implements Page {
 
   capturesInput(): boolean {
     return this.list.filtering || this.temp.picker !== undefined;
+  }
+
+  /** Click a symbol to chart it, wheel over the list to move; over the chart: click moves the cursor, wheel pans (Ctrl+wheel zooms). */
+  mouse(m: PageMouse): boolean {
+    const listCell = cellIn(this.listBox, m);
+    if (listCell) {
+      if (m.action !== 'click') {
+        this.moveSelection(m.action === 'wheelup' ? -1 : 1);
+        return true;
+      }
+      const rows = this.list.visible();
+      if (this.list.rows.length === 0 || listCell.row === 0) return false;
+      const index = symbolListTop(this.list, (this.listBox.height as number) - 2) + listCell.row - 1;
+      if (index >= rows.length) return false;
+      this.moveSelection(index - this.list.clampedCursor(rows.length));
+      return true;
+    }
+    const chartElement = this.chart.element;
+    const chartCell = chartElement ? cellIn(chartElement, m) : undefined;
+    if (!chartCell) return false;
+    if (m.action === 'click') this.chart.cursorToColumn(chartCell.col);
+    else if (m.ctrl) this.chart.zoom(m.action === 'wheelup' ? 1 : -1);
+    else this.chart.pan(m.action === 'wheelup' ? -4 : 4);
+    this.renderChart();
+    return true;
   }
 
   destroy(): void {

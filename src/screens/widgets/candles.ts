@@ -415,6 +415,14 @@ export class CandleChart {
     this.view.zoomToFit();
   }
 
+  /** Puts the cursor on plot column `c` as last drawn (a click on the chart). */
+  cursorToColumn(c: number): void {
+    const cols = this.view.bounds(this.view.plotWidth);
+    if (cols.length === 0 || c >= cols.length) return;
+    const col = cols[Math.max(0, c)];
+    this.view.cursorIndex = col.b >= this.count() ? -1 : col.b - 1;
+  }
+
   home(): void {
     this.view.home();
   }
