@@ -58,7 +58,7 @@ describe('colours in a real terminal (tmux, capture-pane -e)', () => {
   }
 
   it('draws the dark theme in 256 colours: the border #4e4e4e is colour 239, not black', async () => {
-    const colours = await open({ TERM: 'xterm-256color' });
+    const colours = await open({ TERM: 'xterm-256color', COLORTERM: '' }); // not the environment's
     expect(colours.has('fg:239')).toBe(true); // border #4e4e4e
     expect(colours.has('fg:75')).toBe(true); // accent #5fafff (panel labels)
     expect(pane).toMatch(/\x1b\[38;5;239m┌/); // the panel's corner is drawn in the border colour
@@ -66,14 +66,21 @@ describe('colours in a real terminal (tmux, capture-pane -e)', () => {
     expect(beyond16(colours).length).toBeGreaterThan(2);
   });
 
+  it('sends the theme colours as 24-bit RGB where COLORTERM says truecolor', async () => {
+    const colours = await open({ TERM: 'xterm-256color', COLORTERM: 'truecolor' });
+    expect(pane).toMatch(/\x1b\[38;2;78;78;78m┌/); // the border #4e4e4e, exactly
+    expect(pane).not.toMatch(/38;5;/);
+    expect(colours.has('fg:rgb')).toBe(true);
+  });
+
   it('keeps to the 16 basic colours with the basic16 theme', async () => {
-    const colours = await open({ TERM: 'xterm-256color' }, 'basic16');
+    const colours = await open({ TERM: 'xterm-256color', COLORTERM: 'truecolor' }, 'basic16');
     expect(colours.size).toBeGreaterThan(2);
     expect(beyond16(colours)).toEqual([]);
   });
 
   it('falls back to basic16 on an 8-colour terminal (TERM=xterm) instead of folding greys into black', async () => {
-    const colours = await open({ TERM: 'xterm' });
+    const colours = await open({ TERM: 'xterm', COLORTERM: '' });
     expect(colours.size).toBeGreaterThan(2);
     expect(beyond16(colours)).toEqual([]);
     expect(colours.has('fg:6')).toBe(true); // basic16 accent: cyan
