@@ -1,14 +1,15 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { App } from '../../core/app.js';
-import { getKline } from '../../core/market/klines.js';
+import { getKline, INTERVAL_MS, type Interval, type Klines } from '../../core/market/klines.js';
+import type { AnalysisRows } from '../analysis-overlays.js';
 import { chartLayers } from '../analysis-overlays.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
 import { cellIn, type Page, type PageContext, type PageModule, type PageMouse, type PageTarget } from '../page.js';
 import { CandleChart } from '../widgets/candles.js';
 import { CHART_KEYS, chartActions } from '../widgets/chart-keys.js';
 import { panel, restyle } from '../widgets.js';
-import { AnalysisLists, AnalysisSeries, applyForm, cacForm, CHART_ROWS, formValue, parsePip, typeInForm, type Form } from './model.js';
+import { AnalysisLists, AnalysisSeries, applyForm, cacForm, CHART_ROWS, chartIntervals, formValue, parsePip, rowsAtInterval, typeInForm, type Form } from './model.js';
 import { analysisListLines, cacListLines, chartInfoLines, formLines, formTitle } from './views.js';
 
 export const keys = defineKeys({
@@ -47,6 +48,8 @@ class AnalysisPage implements Page {
   private readonly offs: (() => void)[] = [];
   /** The analysis on the chart (chosen with Enter), drawn once `chartReady`. */
   private viewed?: number;
+  /** The interval the chart shows when longer than the analysis's own (`]`). */
+  private shownInterval?: Interval;
   private chartReady = false;
   private loading = false;
   private reloadPending = false;
@@ -116,11 +119,7 @@ class AnalysisPage implements Page {
         t: this.ctx.t,
         redraw: () => this.update(),
         toast: (message) => this.ctx.toast(message),
-        // an analysis is computed at its own interval: other intervals are other analyses
-        switchInterval: () => {
-          const a = this.lists.analysis(this.viewed);
-          if (a) this.ctx.toast(this.ctx.t('analysis.oneInterval', { interval: a.interval }));
-        },
+        switchInterval: (by) => this.switchInterval(by),
       }, () => (this.chartBox.width as number) - 12),
     };
   }
@@ -135,6 +134,7 @@ class AnalysisPage implements Page {
     const a = this.lists.selectedAnalysis();
     if (!a) return;
     this.viewed = a.id;
+    this.shownInterval = undefined;
     this.chartReady = false;
     this.update();
     void this.loadChart(a.id);
@@ -197,6 +197,7 @@ class AnalysisPage implements Page {
     const id = target.analysisId;
     this.lists.focus = 'analyses';
     this.viewed = id;
+    this.shownInterval = undefined;
     this.chartReady = false;
     const select = () => {
       const i = this.lists.analyses.findIndex((a) => a.id === id);
@@ -270,9 +271,7 @@ class AnalysisPage implements Page {
       }
       const n = tail.openTime.length;
       this.series.load(id, tail, this.app.analysis.loadKlines(a.symbol, a.interval, tail.openTime[0], tail.openTime[n - 1]));
-      this.chart.setData(this.series.klines);
-      this.chart.title = `${a.symbol} ${a.interval} · ${a.cacName}`;
-      this.drawLayers();
+      this.showSeries();
       this.chartReady = true;
     } catch (error) {
       this.chartReady = false;
@@ -303,15 +302,53 @@ class AnalysisPage implements Page {
       void this.loadChart(id);
       return;
     }
-    this.chart.append(getKline(this.series.klines, this.series.klines.length - 1));
-    this.drawLayers();
+    if (this.shownInterval) {
+      // drawn at a longer interval: rebuild its candles and rows, at the same place in time
+      const ms = INTERVAL_MS[this.shownInterval];
+      const view = this.chart.timeView(ms);
+      this.showSeries();
+      if (view) this.chart.restoreTimeView(view, ms);
+    } else {
+      this.chart.append(getKline(this.series.klines, this.series.klines.length - 1));
+      this.drawLayers(this.series.klines, this.series.rows());
+    }
     this.update();
     this.ctx.markDirty();
   }
 
-  private drawLayers(): void {
-    const k = this.series.klines;
-    const { overlays, panels, markers } = chartLayers(this.series.rows(), k.openTime.subarray(0, k.length), this.app.analysis.catalog().indicators);
+  /** The chart's candles and layers from the series, at the interval shown (the analysis's own unless `]` was pressed). */
+  private showSeries(): void {
+    const a = this.lists.analysis(this.series.id);
+    if (!a) return;
+    const base = a.interval as Interval;
+    const shown = this.shownInterval ?? base;
+    const { klines, rows } = rowsAtInterval(this.series.klines, this.series.rows(), base, shown);
+    this.chart.setData(klines);
+    this.chart.title = `${a.symbol} ${shown} · ${a.cacName}`;
+    this.drawLayers(klines, rows);
+  }
+
+  /** `]`/`[`: the analysis drawn at a longer interval (or back), at the same place in time. */
+  private switchInterval(by: 1 | -1): void {
+    const a = this.lists.analysis(this.viewed);
+    if (!a || !this.chartReady) return;
+    const base = a.interval as Interval;
+    const allowed = chartIntervals(base);
+    const current = this.shownInterval ?? base;
+    const next = allowed[Math.max(0, Math.min(allowed.length - 1, allowed.indexOf(current) + by))];
+    if (next === current) {
+      if (by < 0) this.ctx.toast(this.ctx.t('analysis.oneInterval', { interval: base }));
+      return;
+    }
+    const view = this.chart.timeView(INTERVAL_MS[current]);
+    this.shownInterval = next === base ? undefined : next;
+    this.showSeries();
+    if (view) this.chart.restoreTimeView(view, INTERVAL_MS[next]);
+    this.update();
+  }
+
+  private drawLayers(k: Klines, rows: AnalysisRows): void {
+    const { overlays, panels, markers } = chartLayers(rows, k.openTime.subarray(0, k.length), this.app.analysis.catalog().indicators);
     this.chart.setOverlays(overlays);
     this.chart.setPanels(panels);
     this.chart.setMarkers(markers);

@@ -70,4 +70,23 @@ describe('analysis lifecycle in the TUI (headless, real workers)', () => {
     expect(text).toContain('#2 LIFE ETHUSDT 1m running ◆'); // the diamond marks the charted one
     expect(text).not.toContain('#1 LIFE BTCUSDT 1m running ◆');
   }, 60_000);
+
+  it('] and [ draw the analysis at longer intervals and back; [ at its own says why not shorter', async () => {
+    await start();
+    h.shell.goTo('analysis');
+    await h.until('#2 LIFE ETHUSDT 1m running', 10_000);
+    h.press('f');
+    h.press('\r'); // chart #1 (BTCUSDT 1m)
+    await h.until(minute(T0 + 299 * MIN), 10_000);
+    let screen = h.press(']');
+    expect(screen).toContain('BTCUSDT 3m · LIFE');
+    expect(screen).toContain(minute(T0 + 297 * MIN)); // the last 3m candle, where the view was
+    screen = h.press(']');
+    expect(screen).toContain('BTCUSDT 5m · LIFE');
+    screen = h.press('[');
+    screen = h.press('[');
+    expect(screen).toContain('BTCUSDT 1m · LIFE');
+    screen = h.press('[');
+    expect(screen).toContain('this analysis is computed at 1m');
+  }, 60_000);
 });
