@@ -15,7 +15,7 @@ export function placeholderPage(id: PageId, headlessCommand: string): PageModule
     keys,
     mount(ctx: PageContext): Page {
       const box = panel(ctx.body, { top: 0, left: 0, width: '100%', height: '100%', theme: ctx.theme(), hidden: true });
-      const text = blessed.box({ parent: box, top: 1, left: 2, right: 2, tags: true, wrap: true } as any);
+      const text = blessed.box({ parent: box, top: 1, left: 2, right: 2, bottom: 1, tags: true, wrap: true } as any);
       return {
         id,
         bindings: [],

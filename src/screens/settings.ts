@@ -24,7 +24,7 @@ interface Row {
 export function mount(ctx: PageContext): Page {
   const { app } = ctx;
   const box = panel(ctx.body, { top: 0, left: 0, width: '100%', height: '100%', theme: ctx.theme(), hidden: true });
-  const content = blessed.box({ parent: box, top: 1, left: 2, right: 2, bottom: 0, tags: true });
+  const content = blessed.box({ parent: box, top: 1, left: 2, right: 2, bottom: 1, tags: true });
   let cursor = 0;
   const onOff = (v: string) => ctx.t(v === 'true' ? 'settings.on' : 'settings.off');
   const rows: Row[] = [

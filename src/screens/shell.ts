@@ -2,15 +2,20 @@ import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { App } from '../core/app.js';
 import { bindKeys, defineKeys, displayKey, type KeyBinding } from './keys.js';
-import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule } from './page.js';
+import { PAGE_IDS, type Page, type PageContext, type PageId, type PageModule, type PageMouse } from './page.js';
 import { RenderScheduler } from './scheduler.js';
 import { exchangeStateText } from './exchange.js';
-import { loadTheme, paint, styles, type Theme, type ThemeRole } from './theme.js';
-import { esc, fit, formatUtc, textWidth } from './widgets.js';
+import { loadTheme, paint, themeForTerminal, styles, type Theme, type ThemeRole } from './theme.js';
+import { esc, fit, formatUtc, textWidth, wrapWords } from './widgets.js';
 import { PAGES } from './pages.js';
+import { fitStatus, type StatusSegment } from './status.js';
 import { availableCommands, paletteCompletions, paletteSuggestions, runPaletteCommand, type PaletteCommand, type PaletteHost } from './palette.js';
 
 export { paletteSuggestions, resolvePage } from './palette.js';
+
+/** Below this size the pages do not fit: the body says so in words instead of overlapping panels. */
+export const MIN_WIDTH = 80;
+export const MIN_HEIGHT = 24;
 
 export const GLOBAL_KEYS = defineKeys({
   pages: { keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0'], label: 'keys.pages' },
@@ -42,6 +47,8 @@ export class Shell {
   readonly header: Widgets.BoxElement;
   readonly body: Widgets.BoxElement;
   readonly status: Widgets.BoxElement;
+  /** Shown instead of the body on a terminal smaller than MIN_WIDTH x MIN_HEIGHT. */
+  private readonly tooSmall: Widgets.BoxElement;
   private readonly pages = new Map<PageId, Page>();
   private current: PageId;
   private readonly history: PageId[] = [];
@@ -51,10 +58,13 @@ export class Shell {
   private readonly globalBindings: KeyBinding[];
   /** The palette's commands (without the dangerous ones under --readonly). */
   private readonly commands: PaletteCommand[];
-  private toastText: { text: string; kind: 'info' | 'error'; until: number } | undefined;
+  /** The status-bar message; a function is translated at each render, so it follows a language change. */
+  private toastText: { text: string | (() => string); kind: 'info' | 'error'; until: number } | undefined;
   private statusLeft: { left: string; used: number; width: number; utc: string } | undefined;
   private clockTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
+  /** Where each tab is on the header row (for clicks), as last drawn. */
+  private tabRanges: { id: PageId; from: number; to: number }[] = [];
   private exiting = false;
   firstFrameAt: number | undefined;
 
@@ -63,10 +73,11 @@ export class Shell {
     readonly screen: Widgets.Screen,
     private readonly options: ShellOptions = {},
   ) {
-    this.theme = loadTheme(app.config.theme);
+    this.theme = this.loadTheme();
     this.scheduler = new RenderScheduler(() => this.render(), app.config.ui.maxFps);
     this.header = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: 1, tags: true, style: styles(this.theme).header });
     this.body = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: '100%-2', style: { fg: this.theme.colors.fg, bg: this.theme.colors.bg } });
+    this.tooSmall = blessed.box({ parent: screen, top: 1, left: 0, width: '100%', height: '100%-2', tags: true, hidden: true, style: { fg: this.theme.colors.fg, bg: this.theme.colors.bg } });
     this.status = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, tags: true, style: styles(this.theme).status });
     this.current = options.initialPage ?? 'dashboard';
     this.globalBindings = bindKeys(GLOBAL_KEYS, {
@@ -81,6 +92,11 @@ export class Shell {
     this.commands = availableCommands(app.readonly);
 
     screen.on('keypress', (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => this.handleKey(ch, key));
+    // The mouse, after the keyboard: click a tab or a row, wheel over lists and charts.
+    screen.enableMouse();
+    // SGR reports (1006): exact beyond column 223 and unambiguous; every current terminal and tmux speak it
+    (screen.program as unknown as { setMouse(options: Record<string, boolean>, enable: boolean): void }).setMouse({ sgrMouse: true }, true);
+    screen.on('mouse', (data: { action: string; x: number; y: number; ctrl?: boolean; button?: string }) => this.handleMouse(data));
     screen.on('resize', () => {
       for (const page of this.pages.values()) page.update();
       this.markDirty();
@@ -101,6 +117,12 @@ export class Shell {
     this.scheduleClock();
   }
 
+  /** The configured theme, or basic16 on a terminal with fewer than 256 colours. */
+  private loadTheme(): Theme {
+    const colors = Number((this.screen as any).tput?.colors ?? 256);
+    return loadTheme(themeForTerminal(this.app.config.theme, colors));
+  }
+
   // ---- page routing ----
 
   private context(): PageContext {
@@ -112,7 +134,10 @@ export class Shell {
       theme: () => this.theme,
       markDirty: () => this.markDirty(),
       toast: (message, kind) => this.toast(message, kind),
-      goTo: (page) => this.goTo(page),
+      goTo: (page, target) => {
+        this.goTo(page);
+        if (target) this.pages.get(page)?.reveal?.(target);
+      },
       confirm: (question, onYes) => this.confirm(question, onYes),
     };
   }
@@ -184,6 +209,20 @@ export class Shell {
         return;
       }
     }
+  }
+
+  private handleMouse(data: { action: string; x: number; y: number; ctrl?: boolean; button?: string }): void {
+    if (this.modal || this.page()?.capturesInput?.()) return;
+    let action: PageMouse['action'];
+    if (data.action === 'mousedown' && data.button === 'left') action = 'click';
+    else if (data.action === 'wheelup' || data.action === 'wheeldown') action = data.action;
+    else return;
+    if (action === 'click' && data.y === 0) {
+      const tab = this.tabRanges.find((r) => data.x >= r.from && data.x < r.to);
+      if (tab) this.goTo(tab.id);
+      return;
+    }
+    if (this.page()?.mouse?.({ action, x: data.x, y: data.y, ctrl: Boolean(data.ctrl) })) this.markDirty();
   }
 
   // ---- overlays ----
@@ -300,8 +339,9 @@ export class Shell {
     };
     try {
       const result = runPaletteCommand(command, host, this.commands);
-      if (result.kind === 'usage') this.toast(t('palette.usage', { usage: t(result.label) }), 'error');
-      else if (result.kind === 'unknown') this.toast(t('palette.unknown', { input: command }), 'error');
+      // translated when shown: `:lang xx` then `:lang en` shows the usage in English, not the old language
+      if (result.kind === 'usage') this.toast(() => t('palette.usage', { usage: t(result.label) }), 'error');
+      else if (result.kind === 'unknown') this.toast(() => t('palette.unknown', { input: command }), 'error');
       return result.kind === 'ran';
     } catch (error) {
       this.toast(t('toast.error', { message: (error as Error).message }), 'error');
@@ -369,7 +409,7 @@ export class Shell {
 
   // ---- status, header, rendering ----
 
-  toast(message: string, kind: 'info' | 'error' = 'info'): void {
+  toast(message: string | (() => string), kind: 'info' | 'error' = 'info'): void {
     this.toastText = { text: message, kind, until: Date.now() + 5000 };
     setTimeout(() => this.markDirty(), 5050).unref();
     this.markDirty();
@@ -377,7 +417,7 @@ export class Shell {
 
   private onSettingsChanged(key: string): void {
     if (key === 'theme') {
-      this.theme = loadTheme(this.app.config.theme);
+      this.theme = this.loadTheme();
       const s = styles(this.theme);
       Object.assign(this.header.style, s.header);
       Object.assign(this.status.style, s.status);
@@ -446,7 +486,20 @@ export class Shell {
     let short = false;
     const total = PAGE_IDS.reduce((sum, id, i) => sum + textWidth(tab(id, i, false)), 0);
     if (total > width) short = true;
+    // Still too wide: start the row late enough that the current page's tab shows.
+    const widths = PAGE_IDS.map((id, i) => textWidth(tab(id, i, short)));
+    const currentIndex = PAGE_IDS.indexOf(this.current);
+    let start = 0;
+    while (start < currentIndex && widths.slice(start, currentIndex + 1).reduce((a, b) => a + b, 0) > width) start++;
+    let x = 0;
+    this.tabRanges = [];
+    PAGE_IDS.forEach((id, i) => {
+      if (i < start) return;
+      this.tabRanges.push({ id, from: x, to: x + widths[i] });
+      x += widths[i];
+    });
     return PAGE_IDS.map((id, i) => {
+      if (i < start) return '';
       const text = esc(tab(id, i, short));
       if (id !== this.current) return text;
       if (!this.theme.color) return `{inverse}${text}{/inverse}`;
@@ -457,48 +510,51 @@ export class Shell {
   private statusContent(width: number): string {
     const t = this.app.t;
     const s = this.app.status();
-    const parts: { text: string; role?: ThemeRole }[] = [];
-    parts.push(exchangeStateText(s.exchange, t));
+    const segments: StatusSegment[] = [];
+    segments.push({ ...exchangeStateText(s.exchange, t), priority: 1, cuttable: s.exchange.kind === 'disconnected' });
     const pool = (name: string) => {
       const p = s.pools.find((x) => x.name === name)!;
       return `${p.running + p.queued}/${p.maxThreads}`;
     };
-    parts.push({ text: t('status.workers', { a: pool('analysis'), s: pool('simulation') }) });
-    if (s.jobs.length > 0) parts.push({ text: t('status.jobs', { count: s.jobs.length }), role: 'accent' });
-    parts.push({ text: t('status.log', { level: s.logLevel }) });
-    if (s.readonly) parts.push({ text: t('status.readonly'), role: 'warn' });
-    if (this.toastText && this.toastText.until > Date.now()) parts.push({ text: this.toastText.text, role: this.toastText.kind === 'error' ? 'error' : 'accent' });
-    else {
-      const hints = [...(this.page()?.bindings ?? []), ...this.globalBindings]
-        .filter((b) => b.hint)
-        .map((b) => `${displayKey(b.keys[0])} ${t(b.label, { n: '' })}`)
-        .join('  ');
-      parts.push({ text: hints });
+    segments.push({ text: t('status.workers', { a: pool('analysis'), s: pool('simulation') }), priority: 5 });
+    if (s.jobs.length > 0) segments.push({ text: t('status.jobs', { count: s.jobs.length }), role: 'accent', priority: 2 });
+    segments.push({ text: t('status.log', { level: s.logLevel }), priority: 6 });
+    if (s.readonly) segments.push({ text: t('status.readonly'), role: 'warn', priority: 1 });
+    const toast = this.toastText && this.toastText.until > Date.now() ? this.toastText : undefined;
+    if (toast) segments.push({ text: typeof toast.text === 'function' ? toast.text() : toast.text, role: toast.kind === 'error' ? 'error' : 'accent', priority: 1, cuttable: true });
+    // Key hints, each whole or not at all: `? help` always shows; while a message shows, it
+    // takes the place of the page's hints.
+    const hints = [...(toast ? [] : this.page()?.bindings ?? []), ...this.globalBindings].filter((b) => b.hint);
+    for (const b of hints) {
+      segments.push({ text: `${displayKey(b.keys[0])} ${t(b.label, { n: '' })}`, group: 'hints', priority: b.id === 'help' && this.globalBindings.includes(b) ? 0 : 3 });
     }
-    const clock = `${formatUtc(Date.now())} ${t('status.utc')}`;
+    const clock = this.clockText(width);
     const room = Math.max(0, width - textWidth(clock) - 2);
     let used = 0;
     let left = '';
-    for (const part of parts) {
-      const sep = used === 0 ? ' ' : ' │ ';
-      const available = room - used - textWidth(sep);
-      if (available <= 3) break;
-      const text = fit(part.text, Math.min(textWidth(part.text), available));
-      used += textWidth(sep) + textWidth(text);
-      left += sep + (part.role ? paint(this.theme, part.role, esc(text), { bold: true }) : esc(text));
+    for (const part of fitStatus(segments, room)) {
+      used += textWidth(part.separator) + textWidth(part.text);
+      left += part.separator + (part.role ? paint(this.theme, part.role as ThemeRole, esc(part.text), { bold: true }) : esc(part.text));
     }
     this.statusLeft = { left, used, width, utc: t('status.utc') };
     return this.withClock(this.statusLeft);
   }
 
+  /** The clock: date and time on a wide terminal, the time alone below 120 columns. */
+  private clockText(width: number, utc = this.app.t('status.utc')): string {
+    const now = formatUtc(Date.now());
+    return `${width < 120 ? now.slice(11) : now} ${utc}`;
+  }
+
   /** The status line: its left part as last computed, padded, then the clock. */
   private withClock(status: { left: string; used: number; width: number; utc: string }): string {
-    const clock = `${formatUtc(Date.now())} ${status.utc}`;
+    const clock = this.clockText(status.width, status.utc);
     return status.left + ' '.repeat(Math.max(1, status.width - status.used - textWidth(clock) - 1)) + esc(clock) + ' ';
   }
 
   private render(): void {
     const width = (this.screen.width as number) || 80;
+    this.fitBody(width, (this.screen.height as number) || 24);
     this.header.setContent(this.headerContent(width));
     this.status.setContent(this.statusContent(width));
     this.screen.render();
@@ -506,6 +562,19 @@ export class Shell {
       this.firstFrameAt = performance.now();
       this.app.log.info({ component: 'tui', firstFrameMs: Math.round(process.uptime() * 1000) }, 'first frame drawn');
     }
+  }
+
+  /** The page, or on a terminal below the minimum size a message saying so (header and status stay). */
+  private fitBody(width: number, height: number): void {
+    if (width >= MIN_WIDTH && height >= MIN_HEIGHT) {
+      if (this.body.hidden) this.body.show();
+      this.tooSmall.hide();
+      return;
+    }
+    this.body.hide();
+    const text = this.app.t('shell.tooSmall', { width, height, minWidth: MIN_WIDTH, minHeight: MIN_HEIGHT });
+    this.tooSmall.setContent(wrapWords(text, Math.max(10, width - 2)).map((line) => ' ' + esc(line)).join('\n'));
+    this.tooSmall.show();
   }
 
   dispose(): void {

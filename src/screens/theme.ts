@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import blessed from 'blessed';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { packageRoot } from '../core/paths.js';
@@ -15,6 +16,25 @@ export interface Theme {
   /** False under NO_COLOR: every colour is the terminal default and emphasis uses inverse/bold. */
   color: boolean;
   colors: Record<ThemeRole, string>;
+}
+
+/**
+ * blessed 0.1.81 maps '#rrggbb' to the nearest of its 256 colours through a cache, and while it
+ * loads it fills that cache with nearest-of-8 answers for all 256 xterm colours (building its
+ * 8-colour fallback table). Every theme colour that is exactly an xterm colour ('#4e4e4e' is 239)
+ * then came out as one of the first 8: the dark theme's borders were SGR 30, black on black.
+ * Emptying the cache once makes each colour map to its real 256-colour index.
+ */
+const blessedColors = (blessed as unknown as { colors: { _cache: Record<number, number> } }).colors;
+blessedColors._cache = {};
+
+/**
+ * The theme to draw with on a terminal of `colors` colours: the 256-colour themes (dark, light)
+ * fall back to basic16 on a 16- or 8-colour terminal, where blessed would fold their greys into
+ * black.
+ */
+export function themeForTerminal(name: ThemeName, colors: number): ThemeName {
+  return colors < 256 && name !== 'basic16' ? 'basic16' : name;
 }
 
 /** Loads config/themes/<name>.yaml. Themes are data: add a file to add a theme. */

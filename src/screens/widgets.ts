@@ -96,3 +96,31 @@ export function wrapWords(text: string, width: number): string[] {
 export function selectedLine(theme: Theme, text: string): string {
   return theme.color ? `{${theme.colors.selectedBg}-bg}{${theme.colors.selectedFg}-fg}${text}{/${theme.colors.selectedFg}-fg}{/${theme.colors.selectedBg}-bg}` : `{inverse}${text}{/inverse}`;
 }
+
+/** A table column: its width, alignment and priority (0 always shows; higher numbers drop first). */
+export interface Column {
+  width: number;
+  align?: 'left' | 'right';
+  priority: number;
+}
+
+/**
+ * The columns that fit in `width` cells (one space between columns): whole columns by priority,
+ * so a narrow terminal drops the least important ones instead of wrapping rows.
+ */
+export function visibleColumns(columns: readonly Column[], width: number): number[] {
+  const order = columns.map((_, i) => i).sort((a, b) => columns[a].priority - columns[b].priority || a - b);
+  const kept: number[] = [];
+  let used = -1;
+  for (const i of order) {
+    if (used + 1 + columns[i].width > width && columns[i].priority > 0) continue;
+    kept.push(i);
+    used += 1 + columns[i].width;
+  }
+  return kept.sort((a, b) => a - b);
+}
+
+/** One table row of the kept columns, each cell padded or cut to its column. */
+export function tableRow(columns: readonly Column[], kept: readonly number[], cells: readonly string[]): string {
+  return kept.map((i) => fit(cells[i] ?? '', columns[i].width, columns[i].align ?? 'left')).join(' ');
+}

@@ -34,6 +34,16 @@ export class TmuxSession {
     return this.tmux(['capture-pane', '-p', '-t', this.name]);
   }
 
+  /** The pane with its colours and attributes as escape sequences (`capture-pane -e`). */
+  captureEscapes(): string {
+    return this.tmux(['capture-pane', '-e', '-p', '-t', this.name]);
+  }
+
+  /** A tmux format evaluated for the pane (e.g. '#{mouse_sgr_flag}': whether the program asked for SGR mouse reports). */
+  display(format: string): string {
+    return this.tmux(['display-message', '-p', '-t', this.name, format]).trim();
+  }
+
   /** Sends keys by tmux name ('Enter', 'Escape', 'BTab', 'C-c') or literal text with `literal`. */
   send(keys: string, literal = false): void {
     this.tmux(['send-keys', '-t', this.name, ...(literal ? ['-l', keys] : [keys])]);

@@ -38,7 +38,7 @@ describe('CandleChart', () => {
     // blocks (no colour), doji with wick halves
     expect(lines.slice(1, 5).map((l) => l.slice(0, 3))).toEqual(['│  ', '┃█╷', '┃█╹', '│  ']);
     expect(lines[1]).toContain('┤16');
-    expect(lines[5]).toContain('╵00:00');
+    expect(lines[5]).toContain('╵01-01 00:00'); // the first label carries the date
   });
 
   it('colours rising and falling candles from the theme roles', () => {

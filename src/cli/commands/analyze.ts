@@ -94,7 +94,9 @@ async function writeResult(result: AnalysisResult, format: 'json' | 'csv', out: 
       });
     }
   };
-  const num = (v: number) => (v === v ? String(v) : format === 'json' ? 'null' : '');
+  // 15 significant digits drop float noise (3.4758500000000003 -> 3.47585) and keep every digit the
+  // input prices and volumes carry
+  const num = (v: number) => (v === v ? String(Number(v.toPrecision(15))) : format === 'json' ? 'null' : '');
   const n = result.openTime.length;
   const CHUNK = 8192;
   if (format === 'json') {
@@ -246,7 +248,11 @@ export function register(program: Command): void {
       await withApp(command, async (app) => {
         const all = await app.analysis.listCacs();
         if (options.json) process.stdout.write(JSON.stringify(all.map((c) => ({ id: c.id, name: c.cac.name, ...cacToJson(c.cac) })), null, 2) + '\n');
-        else process.stdout.write((all.length ? all.map((c) => `${String(c.id).padStart(4)}  ${c.cac.name.padEnd(20)} ${c.cac.indicators.map((i) => i.type).join(' ')}${c.cac.pip ? ' +PIP' : ''}`) : ['no CACs stored']).join('\n') + '\n');
+        else {
+          // the name column is as wide as the longest name, so long names do not push the indicators out of line
+          const nameWidth = Math.max(4, ...all.map((c) => c.cac.name.length));
+          process.stdout.write((all.length ? all.map((c) => `${String(c.id).padStart(4)}  ${c.cac.name.padEnd(nameWidth)}  ${c.cac.indicators.map((i) => i.type).join(' ')}${c.cac.pip ? ' +PIP' : ''}`) : ['no CACs stored']).join('\n') + '\n');
+        }
       });
     });
   cac

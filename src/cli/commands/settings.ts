@@ -19,7 +19,14 @@ export function register(program: Command): void {
       await withApp(command, async (app) => {
         const s = app.settings();
         if (options.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
-        else process.stdout.write(Object.entries(s).map(([k, v]) => `${k.padEnd(10)} ${String(v)}`).join('\n') + '\n');
+        else {
+          // the keys and values as `settings set` takes them (bell.trade on), not the JSON names
+          const onOff = (b: boolean) => (b ? 'on' : 'off');
+          const rows: [(typeof KEYS)[number], string][] = [
+            ['language', s.language], ['theme', s.theme], ['bell.trade', onOff(s.bellTrade)], ['bell.error', onOff(s.bellError)], ['log.level', s.logLevel],
+          ];
+          process.stdout.write(rows.map(([k, v]) => `${k.padEnd(10)} ${v}`).join('\n') + '\n');
+        }
       });
     });
   settings

@@ -223,6 +223,21 @@ export class AnalysisService {
     this.releaseBook(id);
   }
 
+  /**
+   * Restarts one stopped (or failed) analysis: replayed over all stored klines of its series, it
+   * continues where they end and then follows new ones, as after a program restart.
+   */
+  async resumeAnalysis(id: number): Promise<void> {
+    const hosted = this.host.get(id);
+    if (hosted && hosted.state !== 'failed') return;
+    const a = (await this.store.listAnalyses()).find((x) => x.id === id);
+    if (!a) throw new AnalysisParamError('analysis', 'id', `no analysis with id ${id}`);
+    const stored = (await this.store.listCacs()).find((c) => c.id === a.configId);
+    if (!stored) throw new AnalysisParamError('analysis', 'cac', `analysis ${id}: its CAC (id ${a.configId}) no longer exists`);
+    if (hosted) await this.host.stop(id);
+    await this.startHosted(a, stored.cac);
+  }
+
   async stopAnalysis(id: number): Promise<void> {
     this.unwatchOne(id);
     await this.host.stop(id);

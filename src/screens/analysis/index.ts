@@ -1,13 +1,15 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { App } from '../../core/app.js';
-import { getKline } from '../../core/market/klines.js';
+import { getKline, INTERVAL_MS, type Interval, type Klines } from '../../core/market/klines.js';
+import type { AnalysisRows } from '../analysis-overlays.js';
 import { chartLayers } from '../analysis-overlays.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
-import type { Page, PageContext, PageModule } from '../page.js';
+import { cellIn, type Page, type PageContext, type PageModule, type PageMouse, type PageTarget } from '../page.js';
 import { CandleChart } from '../widgets/candles.js';
+import { CHART_KEYS, chartActions } from '../widgets/chart-keys.js';
 import { panel, restyle } from '../widgets.js';
-import { AnalysisLists, AnalysisSeries, applyForm, cacForm, CHART_ROWS, formValue, parsePip, typeInForm, type Form } from './model.js';
+import { AnalysisLists, AnalysisSeries, applyForm, cacForm, CHART_ROWS, chartIntervals, formValue, parsePip, rowsAtInterval, typeInForm, type Form } from './model.js';
 import { analysisListLines, cacListLines, chartInfoLines, formLines, formTitle } from './views.js';
 
 export const keys = defineKeys({
@@ -20,10 +22,8 @@ export const keys = defineKeys({
   apply: { keys: ['a'], label: 'analysis.keys.apply', hint: true },
   remove: { keys: ['d'], label: 'analysis.keys.remove' },
   stop: { keys: ['s'], label: 'analysis.keys.stop' },
-  left: { keys: ['h', 'left'], label: 'analysis.keys.left' },
-  right: { keys: ['l', 'right'], label: 'analysis.keys.right' },
-  zoomIn: { keys: ['+', '='], label: 'analysis.keys.zoomIn' },
-  zoomOut: { keys: ['-'], label: 'analysis.keys.zoomOut' },
+  resume: { keys: ['r'], label: 'analysis.keys.resume' },
+  ...CHART_KEYS,
 });
 
 /**
@@ -48,6 +48,8 @@ class AnalysisPage implements Page {
   private readonly offs: (() => void)[] = [];
   /** The analysis on the chart (chosen with Enter), drawn once `chartReady`. */
   private viewed?: number;
+  /** The interval the chart shows when longer than the analysis's own (`]`). */
+  private shownInterval?: Interval;
   private chartReady = false;
   private loading = false;
   private reloadPending = false;
@@ -62,7 +64,7 @@ class AnalysisPage implements Page {
     const theme = ctx.theme();
     this.root = blessed.box({ parent: ctx.body, top: 0, left: 0, width: '100%', height: '100%', hidden: true });
     this.cacBox = panel(this.root, { top: 0, left: 0, width: 40, height: '50%', theme });
-    this.listBox = panel(this.root, { top: '50%', left: 0, width: 40, height: '50%', theme });
+    this.listBox = panel(this.root, { top: '50%', left: 0, width: 40, bottom: 0, theme }); // bottom 0: an odd height leaves no gap
     this.chartBox = panel(this.root, { top: 0, left: 40, width: '100%-40', height: '100%', theme });
     this.chart = new CandleChart(theme);
     this.chart.attach(this.chartBox, { top: 1, left: 1, width: '100%-2', height: '100%-2' });
@@ -103,12 +105,22 @@ class AnalysisPage implements Page {
       remove: () => void this.remove(),
       stop: () => {
         const a = this.lists.selectedAnalysis();
-        if (a && this.lists.focus === 'analyses') void this.app.analysis.stopAnalysis(a.id).then(() => this.refresh());
+        if (!a || this.lists.focus !== 'analyses') return;
+        void this.app.analysis.stopAnalysis(a.id).then(async () => {
+          if (this.viewed === a.id) {
+            this.chartReady = false;
+            this.series.clear();
+          }
+          await this.refresh();
+        }, (error: unknown) => this.ctx.toast(this.ctx.t('toast.error', { message: (error as Error).message }), 'error'));
       },
-      left: onChart(() => this.chart.moveCursor(-1)),
-      right: onChart(() => this.chart.moveCursor(1)),
-      zoomIn: onChart(() => this.chart.zoom(1)),
-      zoomOut: onChart(() => this.chart.zoom(-1)),
+      resume: () => void this.resume(),
+      ...chartActions(this.chart, {
+        t: this.ctx.t,
+        redraw: () => this.update(),
+        toast: (message) => this.ctx.toast(message),
+        switchInterval: (by) => this.switchInterval(by),
+      }, () => (this.chartBox.width as number) - 12),
     };
   }
 
@@ -122,9 +134,83 @@ class AnalysisPage implements Page {
     const a = this.lists.selectedAnalysis();
     if (!a) return;
     this.viewed = a.id;
+    this.shownInterval = undefined;
     this.chartReady = false;
     this.update();
     void this.loadChart(a.id);
+  }
+
+  /** `r`: resumes the selected analysis (or the one on the chart) when it is stopped or failed. */
+  private async resume(): Promise<void> {
+    const { t } = this.ctx;
+    const a = (this.lists.focus === 'analyses' ? this.lists.selectedAnalysis() : undefined) ?? this.lists.analysis(this.viewed);
+    if (!a) return;
+    if (a.liveState !== 'stopped' && a.liveState !== 'failed') {
+      this.ctx.toast(t('analysis.notStopped', { id: a.id, state: t(`analysis.states.${a.liveState}`) }));
+      return;
+    }
+    try {
+      await this.app.analysis.resumeAnalysis(a.id);
+    } catch (error) {
+      this.ctx.toast(t('toast.error', { message: (error as Error).message }), 'error');
+      return;
+    }
+    this.ctx.toast(t('analysis.resumed', { id: a.id }));
+    await this.refresh();
+    if (this.viewed === a.id && !this.destroyed) void this.loadChart(a.id);
+  }
+
+  /** Click a CAC or an analysis to select it (a second click on an analysis charts it); wheel moves; over the chart as on Market. */
+  mouse(m: PageMouse): boolean {
+    if (this.form) return false;
+    for (const [box, focus] of [[this.cacBox, 'cacs'], [this.listBox, 'analyses']] as const) {
+      const cell = cellIn(box, m);
+      if (!cell) continue;
+      const count = focus === 'cacs' ? this.lists.cacs.length : this.lists.analyses.length;
+      if (count === 0) return false;
+      const current = focus === 'cacs' ? this.lists.cacCursor : this.lists.listCursor;
+      this.lists.focus = focus;
+      if (m.action === 'click') {
+        if (cell.row >= count) return false;
+        if (focus === 'analyses' && cell.row === current) {
+          this.open();
+          return true;
+        }
+        this.lists.move(cell.row - current);
+      } else this.lists.move(m.action === 'wheelup' ? -1 : 1);
+      this.update();
+      return true;
+    }
+    const chartElement = this.chart.element;
+    const cell = chartElement && this.chartReady ? cellIn(chartElement, m) : undefined;
+    if (!cell) return false;
+    if (m.action === 'click') this.chart.cursorToColumn(cell.col);
+    else if (m.ctrl) this.chart.zoom(m.action === 'wheelup' ? 1 : -1);
+    else this.chart.pan(m.action === 'wheelup' ? -4 : 4);
+    this.update();
+    return true;
+  }
+
+  /** Opens the page on one analysis (AutoTrade's Enter): selects it and draws its chart. */
+  reveal(target: PageTarget): void {
+    if (target.analysisId === undefined) return;
+    const id = target.analysisId;
+    this.lists.focus = 'analyses';
+    this.viewed = id;
+    this.shownInterval = undefined;
+    this.chartReady = false;
+    const select = () => {
+      const i = this.lists.analyses.findIndex((a) => a.id === id);
+      if (i >= 0) this.lists.listCursor = i;
+      this.update();
+      this.ctx.markDirty();
+    };
+    select();
+    void this.refresh().then(() => {
+      if (this.destroyed || this.viewed !== id) return;
+      select();
+      void this.loadChart(id);
+    });
   }
 
   /** Deletes the selected CAC (with its analyses) or analysis, after asking. */
@@ -185,9 +271,7 @@ class AnalysisPage implements Page {
       }
       const n = tail.openTime.length;
       this.series.load(id, tail, this.app.analysis.loadKlines(a.symbol, a.interval, tail.openTime[0], tail.openTime[n - 1]));
-      this.chart.setData(this.series.klines);
-      this.chart.title = `${a.symbol} ${a.interval} · ${a.cacName}`;
-      this.drawLayers();
+      this.showSeries();
       this.chartReady = true;
     } catch (error) {
       this.chartReady = false;
@@ -218,15 +302,53 @@ class AnalysisPage implements Page {
       void this.loadChart(id);
       return;
     }
-    this.chart.append(getKline(this.series.klines, this.series.klines.length - 1));
-    this.drawLayers();
+    if (this.shownInterval) {
+      // drawn at a longer interval: rebuild its candles and rows, at the same place in time
+      const ms = INTERVAL_MS[this.shownInterval];
+      const view = this.chart.timeView(ms);
+      this.showSeries();
+      if (view) this.chart.restoreTimeView(view, ms);
+    } else {
+      this.chart.append(getKline(this.series.klines, this.series.klines.length - 1));
+      this.drawLayers(this.series.klines, this.series.rows());
+    }
     this.update();
     this.ctx.markDirty();
   }
 
-  private drawLayers(): void {
-    const k = this.series.klines;
-    const { overlays, panels, markers } = chartLayers(this.series.rows(), k.openTime.subarray(0, k.length), this.app.analysis.catalog().indicators);
+  /** The chart's candles and layers from the series, at the interval shown (the analysis's own unless `]` was pressed). */
+  private showSeries(): void {
+    const a = this.lists.analysis(this.series.id);
+    if (!a) return;
+    const base = a.interval as Interval;
+    const shown = this.shownInterval ?? base;
+    const { klines, rows } = rowsAtInterval(this.series.klines, this.series.rows(), base, shown);
+    this.chart.setData(klines);
+    this.chart.title = `${a.symbol} ${shown} · ${a.cacName}`;
+    this.drawLayers(klines, rows);
+  }
+
+  /** `]`/`[`: the analysis drawn at a longer interval (or back), at the same place in time. */
+  private switchInterval(by: 1 | -1): void {
+    const a = this.lists.analysis(this.viewed);
+    if (!a || !this.chartReady) return;
+    const base = a.interval as Interval;
+    const allowed = chartIntervals(base);
+    const current = this.shownInterval ?? base;
+    const next = allowed[Math.max(0, Math.min(allowed.length - 1, allowed.indexOf(current) + by))];
+    if (next === current) {
+      if (by < 0) this.ctx.toast(this.ctx.t('analysis.oneInterval', { interval: base }));
+      return;
+    }
+    const view = this.chart.timeView(INTERVAL_MS[current]);
+    this.shownInterval = next === base ? undefined : next;
+    this.showSeries();
+    if (view) this.chart.restoreTimeView(view, INTERVAL_MS[next]);
+    this.update();
+  }
+
+  private drawLayers(k: Klines, rows: AnalysisRows): void {
+    const { overlays, panels, markers } = chartLayers(rows, k.openTime.subarray(0, k.length), this.app.analysis.catalog().indicators);
     this.chart.setOverlays(overlays);
     this.chart.setPanels(panels);
     this.chart.setMarkers(markers);

@@ -1,6 +1,7 @@
 import type { AnalysisView } from '../../core/analysis/service.js';
 import type { StoredCac } from '../../core/analysis/repository.js';
-import { emptyKlines, getKline, pushKline, type Klines } from '../../core/market/klines.js';
+import { emptyKlines, getKline, INTERVALS, pushKline, type Interval, type Klines } from '../../core/market/klines.js';
+import { aggregateKlines, canAggregate } from '../../core/market/aggregate.js';
 import type { AnalysisRows } from '../analysis-overlays.js';
 
 /**
@@ -228,4 +229,39 @@ export class AnalysisSeries {
     this.times = grown(this.times);
     this.values = this.values.map(grown);
   }
+}
+
+// ---- another interval on an analysis chart ----
+
+/** The intervals an analysis at `base` can be drawn at: itself and the longer ones its candles build. */
+export function chartIntervals(base: Interval): Interval[] {
+  return INTERVALS.filter((i) => i === base || canAggregate(base, i));
+}
+
+/**
+ * An analysis's candles and output rows drawn at a longer interval: each candle of `interval`
+ * aggregates the analysis's candles (as the Market chart does), and its row is the output at its
+ * last analysed candle (the value at the candle's close); a PIP impulse anywhere in it is kept.
+ */
+export function rowsAtInterval(klines: Klines, rows: AnalysisRows, base: Interval, interval: Interval): { klines: Klines; rows: AnalysisRows } {
+  if (interval === base) return { klines, rows };
+  const shown = aggregateKlines(klines, base, interval, { partial: true });
+  const n = shown.length;
+  const openTime = new Float64Array(n);
+  openTime.set(shown.openTime.subarray(0, n));
+  const values = rows.values.map(() => new Float64Array(n).fill(NaN));
+  const impulse = rows.columns.indexOf('PIP.impulse');
+  let j = 0;
+  for (let r = 0; r < rows.openTime.length; r++) {
+    const t = rows.openTime[r];
+    while (j + 1 < n && openTime[j + 1] <= t) j++;
+    if (n === 0 || openTime[j] > t) continue;
+    rows.values.forEach((v, c) => {
+      if (c === impulse) {
+        if (v[r] === 1 || v[r] === -1) values[c][j] = v[r];
+        else if (!(values[c][j] === 1 || values[c][j] === -1)) values[c][j] = v[r];
+      } else values[c][j] = v[r];
+    });
+  }
+  return { klines: shown, rows: { columns: rows.columns, openTime, values } };
 }

@@ -29,7 +29,8 @@ export function analysisListLines(lists: AnalysisLists, viewed: number | undefin
 /** What the chart area says while no chart is drawn. */
 export function chartInfoLines(s: { viewed?: number; loading: boolean; lists: AnalysisLists; analysis?: AnalysisView }, t: TFunction, theme: Theme): string[] {
   const lines = [esc(t('analysis.intro')), ''];
-  if (s.viewed !== undefined) lines.push(paint(theme, 'muted', esc(t(s.loading ? 'analysis.loading' : 'analysis.noRows'))));
+  if (s.viewed !== undefined && !s.loading && s.analysis?.liveState === 'stopped') lines.push(paint(theme, 'warn', esc(t('analysis.stoppedChart', { id: s.viewed })), { bold: true }));
+  else if (s.viewed !== undefined) lines.push(paint(theme, 'muted', esc(t(s.loading ? 'analysis.loading' : 'analysis.noRows'))));
   else lines.push(paint(theme, 'muted', esc(t(s.lists.analyses.length ? 'analysis.pickAnalysis' : s.lists.cacs.length ? 'analysis.applyHint' : 'analysis.newHint'))));
   if (s.analysis?.error) lines.push('', paint(theme, 'error', esc(s.analysis.error)));
   lines.push('', paint(theme, 'muted', esc(t('analysis.headless'))));

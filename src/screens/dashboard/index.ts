@@ -4,7 +4,7 @@ import type { App } from '../../core/app.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
 import type { Page, PageContext, PageModule } from '../page.js';
 import { paint } from '../theme.js';
-import { esc, fit, panel, restyle } from '../widgets.js';
+import { esc, fit, panel, restyle, tableRow, visibleColumns, type Column } from '../widgets.js';
 import { exchangeLines, jobLabels, LogPanelState, logRow, poolRows, processRows } from './model.js';
 
 export const keys = defineKeys({
@@ -15,8 +15,11 @@ export const keys = defineKeys({
   logBottom: { keys: ['S-g'], label: 'keys.bottom' },
 });
 
-/** Column widths of the pools table. */
-const POOL_COLUMNS = [11, 7, 4, 7, 6, 6, 6];
+/** The pools table: pool, threads, max, running, queued, done, failed (narrow boxes drop the last first). */
+const POOL_COLUMNS: Column[] = [
+  { width: 11, priority: 0 }, { width: 7, align: 'right', priority: 3 }, { width: 4, align: 'right', priority: 2 },
+  { width: 7, align: 'right', priority: 1 }, { width: 6, align: 'right', priority: 1 }, { width: 6, align: 'right', priority: 4 }, { width: 6, align: 'right', priority: 4 },
+];
 
 /** The Dashboard: process status (the old program's "process status" view) and the log panel. */
 class DashboardPage implements Page {
@@ -81,16 +84,17 @@ class DashboardPage implements Page {
   private renderProcess(): void {
     const { t } = this.ctx;
     const width = (this.processBox.width as number) - 2;
-    this.processBox.setLabel(` ${t('dashboard.process')} `);
+    setLabel(this.processBox, ` ${t('dashboard.process')} `);
     const kv = ([label, value]: [string, string]) => `${paint(this.ctx.theme(), 'muted', esc(fit(label, 16)))} ${esc(fit(value, Math.max(0, width - 19)))}`;
-    this.processBox.setContent(processRows(this.app.status(), this.app.exchangeMode, t).map(kv).join('\n'));
+    setText(this.processBox, processRows(this.app.status(), this.app.exchangeMode, t).map(kv).join('\n'));
   }
 
   private renderPools(): void {
     const { t } = this.ctx;
     const theme = this.ctx.theme();
     const s = this.app.status();
-    const row = (cells: string[]) => cells.map((c, i) => fit(c, POOL_COLUMNS[i], i === 0 ? 'left' : 'right')).join(' ');
+    const kept = visibleColumns(POOL_COLUMNS, (this.poolsBox.width as number) - 3); // a tagged line as wide as the box wraps
+    const row = (cells: string[]) => tableRow(POOL_COLUMNS, kept, cells);
     const [head, ...pools] = poolRows(s, t);
     const jobs = jobLabels(s);
     const lines = [
@@ -108,10 +112,10 @@ class DashboardPage implements Page {
   private renderExchange(): void {
     const { t } = this.ctx;
     const width = (this.exchangeBox.width as number) - 2;
-    this.exchangeBox.setLabel(` ${t('exchange.dashboard.title')} `);
+    setLabel(this.exchangeBox, ` ${t('exchange.dashboard.title')} `);
     const lines = exchangeLines(this.app.exchangeStats(), t);
-    if (!lines) this.exchangeBox.setContent(paint(this.ctx.theme(), 'muted', esc(fit(t('exchange.dashboard.offline'), width))));
-    else this.exchangeBox.setContent(lines.map((l) => esc(fit(l, width))).join('\n'));
+    if (!lines) setText(this.exchangeBox, paint(this.ctx.theme(), 'muted', esc(fit(t('exchange.dashboard.offline'), width))));
+    else setText(this.exchangeBox, lines.map((l) => esc(fit(l, width))).join('\n'));
   }
 
   private renderLog(): void {
@@ -165,6 +169,21 @@ class DashboardPage implements Page {
     for (const off of this.offs) off();
     this.root.destroy();
   }
+}
+
+/**
+ * Sets a box's text only when it differs. blessed's setContent blanks the box's area on the
+ * screen at once; the once-a-second tick redraws only boxes whose text changed, so setting the
+ * same text again left the Exchange box blank (after connecting, after a resize) until a full
+ * redraw.
+ */
+function setText(box: Widgets.BoxElement, text: string): void {
+  if ((box as unknown as { content: string }).content !== text) box.setContent(text);
+}
+
+/** Sets a box's label only when it differs (its label is a child box: the same blanking applies). */
+function setLabel(box: Widgets.BoxElement, label: string): void {
+  if ((box as unknown as { _label?: { content: string } })._label?.content !== label) box.setLabel(label);
 }
 
 /** Runs `render` and tells whether the box's text changed. */

@@ -2,34 +2,26 @@ import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { App } from '../../core/app.js';
 import type { StoredCac } from '../../core/analysis/repository.js';
-import { emptyKlines, lowerBound, type Kline } from '../../core/market/klines.js';
+import { emptyKlines, INTERVAL_MS, lowerBound, type Kline } from '../../core/market/klines.js';
 import { chartLayers } from '../analysis-overlays.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
-import type { Page, PageContext, PageModule } from '../page.js';
+import { cellIn, type Page, type PageContext, type PageModule, type PageMouse } from '../page.js';
 import type { Theme } from '../theme.js';
 import { CandleChart } from '../widgets/candles.js';
+import { CHART_KEYS, chartActions } from '../widgets/chart-keys.js';
 import { panel, restyle } from '../widgets.js';
 import { LiveFeeds } from './live.js';
 import { ChartSeries, SymbolList, symbolRows } from './model.js';
 import { TempAnalysisState } from './temp.js';
-import { pickerLines, sideLines, symbolListLines, tempStatusLine } from './views.js';
+import { pickerLines, sideLines, symbolListLines, symbolListTop, tempStatusLine } from './views.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'market.keys.up' },
   down: { keys: ['j', 'down'], label: 'market.keys.down' },
   filter: { keys: ['/'], label: 'market.keys.filter', hint: true },
   sort: { keys: ['s'], label: 'market.keys.sort', hint: true },
-  left: { keys: ['h', 'left'], label: 'market.keys.left' },
-  right: { keys: ['l', 'right'], label: 'market.keys.right' },
-  panBack: { keys: ['S-h', 'pageup'], label: 'market.keys.panBack' },
-  panForward: { keys: ['S-l', 'pagedown'], label: 'market.keys.panForward' },
-  zoomIn: { keys: ['+', '='], label: 'market.keys.zoomIn', hint: true },
-  zoomOut: { keys: ['-'], label: 'market.keys.zoomOut', hint: true },
+  ...CHART_KEYS,
   fit: { keys: ['f'], label: 'market.keys.fit' },
-  start: { keys: ['g', 'home'], label: 'market.keys.start' },
-  end: { keys: ['S-g', 'end'], label: 'market.keys.end' },
-  intervalNext: { keys: [']'], label: 'market.keys.intervalNext', hint: true },
-  intervalPrev: { keys: ['['], label: 'market.keys.intervalPrev' },
   analyse: { keys: ['a'], label: 'market.keys.analyse', hint: true },
 });
 
@@ -100,8 +92,13 @@ class MarketPage implements Page {
       fn();
       this.renderChart();
     };
-    const halfWidth = () => Math.max(1, Math.floor(((this.chartBox.width as number) - 12) / 2));
     return {
+      ...chartActions(chart, {
+        t: this.ctx.t,
+        redraw: () => this.renderChart(),
+        toast: (message) => this.ctx.toast(message),
+        switchInterval: (by) => this.switchInterval(by),
+      }, () => (this.chartBox.width as number) - 12),
       up: () => this.moveSelection(-1),
       down: () => this.moveSelection(1),
       filter: () => {
@@ -112,17 +109,7 @@ class MarketPage implements Page {
         this.list.nextSort(this.series.symbol);
         this.renderList();
       },
-      left: onChart(() => chart.moveCursor(-1)),
-      right: onChart(() => chart.moveCursor(1)),
-      panBack: onChart(() => chart.pan(-halfWidth())),
-      panForward: onChart(() => chart.pan(halfWidth())),
-      zoomIn: onChart(() => chart.zoom(1)),
-      zoomOut: onChart(() => chart.zoom(-1)),
       fit: onChart(() => chart.zoomToFit()),
-      start: onChart(() => chart.home()),
-      end: onChart(() => chart.end()),
-      intervalNext: () => this.switchInterval(1),
-      intervalPrev: () => this.switchInterval(-1),
       analyse: () => this.analyseKey(),
     };
   }
@@ -156,9 +143,13 @@ class MarketPage implements Page {
     this.update();
   }
 
+  /** `]`/`[`: the next or previous interval, at the same place in time and the same time per column. */
   private switchInterval(by: number): void {
+    const before = this.series.interval;
+    const view = this.chart.timeView(INTERVAL_MS[before]);
     if (!this.series.switchInterval(by)) return;
     this.rebuildChart();
+    if (view) this.chart.restoreTimeView(view, INTERVAL_MS[this.series.interval]);
     this.renderChart();
   }
 
@@ -392,8 +383,20 @@ class MarketPage implements Page {
     this.live.stop();
   }
 
+  /**
+   * Below SIDE_PANEL_MIN_WIDTH columns the order-book panel collapses and the chart takes its
+   * room (at 80 columns the chart would otherwise be 16 columns wide).
+   */
+  private layout(): void {
+    const wide = ((this.ctx.screen.width as number) || 80) >= SIDE_PANEL_MIN_WIDTH;
+    this.chartBox.width = wide ? '100%-62' : '100%-30';
+    if (wide) this.sideBox.show();
+    else this.sideBox.hide();
+  }
+
   update(): void {
     const theme = this.ctx.theme();
+    this.layout();
     for (const box of [this.listBox, this.chartBox, this.sideBox, this.pickerBox]) restyle(box, theme);
     this.chart.setTheme(theme);
     this.renderList();
@@ -405,6 +408,31 @@ class MarketPage implements Page {
     return this.list.filtering || this.temp.picker !== undefined;
   }
 
+  /** Click a symbol to chart it, wheel over the list to move; over the chart: click moves the cursor, wheel pans (Ctrl+wheel zooms). */
+  mouse(m: PageMouse): boolean {
+    const listCell = cellIn(this.listBox, m);
+    if (listCell) {
+      if (m.action !== 'click') {
+        this.moveSelection(m.action === 'wheelup' ? -1 : 1);
+        return true;
+      }
+      const rows = this.list.visible();
+      if (this.list.rows.length === 0 || listCell.row === 0) return false;
+      const index = symbolListTop(this.list, (this.listBox.height as number) - 2) + listCell.row - 1;
+      if (index >= rows.length) return false;
+      this.moveSelection(index - this.list.clampedCursor(rows.length));
+      return true;
+    }
+    const chartElement = this.chart.element;
+    const chartCell = chartElement ? cellIn(chartElement, m) : undefined;
+    if (!chartCell) return false;
+    if (m.action === 'click') this.chart.cursorToColumn(chartCell.col);
+    else if (m.ctrl) this.chart.zoom(m.action === 'wheelup' ? 1 : -1);
+    else this.chart.pan(m.action === 'wheelup' ? -4 : 4);
+    this.renderChart();
+    return true;
+  }
+
   destroy(): void {
     this.temp.dispose();
     this.ctx.screen.removeListener('keypress', this.onPickerKey);
@@ -414,6 +442,9 @@ class MarketPage implements Page {
     this.root.destroy();
   }
 }
+
+/** The order book and trades panel shows from this terminal width on. */
+export const SIDE_PANEL_MIN_WIDTH = 120;
 
 export function mount(ctx: PageContext): Page {
   return new MarketPage(ctx);

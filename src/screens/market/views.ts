@@ -14,6 +14,13 @@ import type { TempAnalysisState } from './temp.js';
 
 const muted = (theme: Theme, text: string, width: number) => wrapWords(text, width).map((l) => paint(theme, 'muted', esc(l)));
 
+/** The first row shown by a symbol list `height` lines high (the header takes one line). */
+export function symbolListTop(list: SymbolList, height: number): number {
+  const rows = list.visible();
+  const cursor = list.clampedCursor(rows.length);
+  return Math.max(0, Math.min(cursor - Math.floor((height - 1) / 2), rows.length - (height - 1)));
+}
+
 /** The symbol list: a header (or the filter being typed), then the rows around the cursor. */
 export function symbolListLines(list: SymbolList, t: TFunction, theme: Theme, width: number, height: number): string[] {
   const rows = list.visible();
@@ -23,7 +30,7 @@ export function symbolListLines(list: SymbolList, t: TFunction, theme: Theme, wi
   else lines.push(paint(theme, 'muted', esc(fit(`${fit(t('market.col.symbol'), 11)}${fit(t('market.col.change'), 8, 'right')} ${fit(t('market.col.volume'), width - 20, 'right')}`, width))));
   if (list.rows.length === 0) lines.push('', ...muted(theme, t('market.noData'), width));
   else if (rows.length === 0) lines.push(paint(theme, 'muted', esc(fit(t('market.noMatch'), width))));
-  const top = Math.max(0, Math.min(cursor - Math.floor((height - 1) / 2), rows.length - (height - 1)));
+  const top = symbolListTop(list, height);
   for (let i = top; i < rows.length && lines.length < height; i++) {
     const r = rows[i];
     const change = Number.isFinite(r.change) ? `${r.change >= 0 ? '+' : ''}${r.change.toFixed(2)}%` : '-';

@@ -29,7 +29,11 @@ import { ChartViewport } from './viewport.js';
  *   closed candle (or replaces the last one with the same open time); `setForming(kline)` the
  *   forming candle, drawn after the last one and updated live.
  * - `setOverlays([{ id, values, role, glyph? }])`: lines over the price area; `values[i]` belongs to
- *   candle i (NaN = no value). Zoomed out, a column shows the value of its last candle.
+ *   candle i (NaN = no value). Zoomed out, a column shows the mean of its candles' values (from
+ *   prefix sums, like the volume) drawn over the aggregated candle, so SMA and BOL lines stay
+ *   visible over years of candles; at one candle per column they use the cells the candle leaves.
+ * - A legend line under the readout names each overlay and sub-panel line in its colour with its
+ *   value at the cursor.
  * - `setPanels([{ id, height, series: [{ values, role }], min?, max?, levels? }])`: sub-panels
  *   under the volume strip, each with its own scale (fixed with min/max, e.g. 0..100 for RSI) and
  *   horizontal guide levels.
@@ -48,12 +52,24 @@ export interface Overlay {
   role: ThemeRole;
   /** Glyph drawn in the column's cell (default '•'). */
   glyph?: string;
+  /** Its name in the legend (default: the id). */
+  label?: string;
 }
 
 export interface PanelSeries {
   values: Float64Array;
   role: ThemeRole;
   glyph?: string;
+  /** Its name in the legend after the panel's title (default: its position). */
+  label?: string;
+}
+
+/** Where a chart's view is in time, to keep it across an interval switch. */
+export interface TimeView {
+  follow: boolean;
+  endTime: number;
+  cursorTime?: number;
+  msPerColumn: number;
 }
 
 export interface SubPanel {
@@ -200,6 +216,8 @@ export class CandleChart {
   private forming?: Kline;
   private readonly pyramid = new Pyramid();
   private overlays: Overlay[] = [];
+  /** Per overlay: prefix sums of its finite values and of their count (the per-column mean). */
+  private overlaySums: { sum: Float64Array; count: Uint32Array }[] = [];
   private panels: SubPanel[] = [];
   private markers: Marker[] = [];
   /** Zoom, pan and cursor (the forming candle counts as index data.length). */
@@ -254,6 +272,28 @@ export class CandleChart {
 
   setOverlays(overlays: Overlay[]): void {
     this.overlays = overlays;
+    this.overlaySums = overlays.map((o) => {
+      const sum = new Float64Array(o.values.length + 1);
+      const count = new Uint32Array(o.values.length + 1);
+      for (let i = 0; i < o.values.length; i++) {
+        const v = o.values[i];
+        const ok = Number.isFinite(v);
+        sum[i + 1] = sum[i] + (ok ? v : 0);
+        count[i + 1] = count[i] + (ok ? 1 : 0);
+      }
+      return { sum, count };
+    });
+  }
+
+  /** Overlay `k`'s value for candles [a, b): the value itself at one candle, else the mean of the finite ones. */
+  private overlayValue(k: number, a: number, b: number): number {
+    const o = this.overlays[k];
+    const end = Math.min(b, this.data.length, o.values.length);
+    if (end <= a) return NaN;
+    if (end - a === 1) return o.values[a];
+    const sums = this.overlaySums[k];
+    const n = sums.count[end] - sums.count[a];
+    return n > 0 ? (sums.sum[end] - sums.sum[a]) / n : NaN;
   }
 
   setPanels(panels: SubPanel[]): void {
@@ -311,14 +351,76 @@ export class CandleChart {
     this.view.pan(columns);
   }
 
-  /** +1 zooms in (fewer candles per column), -1 out. The cursor's candle stays in view. */
-  zoom(direction: 1 | -1): void {
+  /**
+   * +1 zooms in (fewer candles per column), -1 out. The cursor's candle stays in view. Returns
+   * false when the zoom is already at that end (one candle per column, or every candle on screen).
+   */
+  zoom(direction: 1 | -1): boolean {
+    const before = this.view.span;
     this.view.zoom(direction);
+    return this.view.span !== before;
+  }
+
+  /** Where the view is in time: the open time at its end and at the cursor, and the time a column covers. */
+  timeView(intervalMs: number): TimeView | undefined {
+    const n = this.count();
+    if (n === 0) return undefined;
+    const v = this.view;
+    const end = v.follow ? n : Math.min(v.endIndex, n);
+    return {
+      follow: v.follow,
+      endTime: this.openTimeOf(end - 1),
+      cursorTime: v.cursorIndex >= 0 ? this.openTimeOf(Math.min(v.cursorIndex, n - 1)) : undefined,
+      msPerColumn: v.span * intervalMs,
+    };
+  }
+
+  /**
+   * Restores a `timeView` on new data of `intervalMs` candles: the same time per column (the
+   * nearest power of two of candles) and the same end and cursor times.
+   */
+  restoreTimeView(t: TimeView, intervalMs: number): void {
+    const v = this.view;
+    const n = this.count();
+    const wanted = Math.max(1, t.msPerColumn / intervalMs);
+    const maxSpan = Math.max(1, Math.ceil(n / Math.max(1, v.plotWidth)));
+    const span = Math.min(2 ** Math.round(Math.log2(wanted)), 2 ** Math.ceil(Math.log2(maxSpan)));
+    v.span = span;
+    if (n === 0 || t.follow) {
+      v.end();
+    } else {
+      v.endIndex = Math.max(Math.min(n, span * v.plotWidth), Math.min(n, this.indexAt(t.endTime) + 1));
+      v.follow = v.endIndex >= n;
+    }
+    v.cursorIndex = t.cursorTime === undefined ? -1 : Math.min(n - 1, this.indexAt(t.cursorTime));
+    if (v.follow && v.cursorIndex === n - 1) v.cursorIndex = -1;
+  }
+
+  /** The last candle opening at or before `time` (0 when all open later). */
+  private indexAt(time: number): number {
+    const d = this.data;
+    let lo = 0;
+    let hi = d.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (d.openTime[mid] <= time) lo = mid + 1;
+      else hi = mid;
+    }
+    if (this.forming && this.forming.openTime <= time) return d.length;
+    return Math.max(0, lo - 1);
   }
 
   /** Every candle on screen at once. */
   zoomToFit(): void {
     this.view.zoomToFit();
+  }
+
+  /** Puts the cursor on plot column `c` as last drawn (a click on the chart). */
+  cursorToColumn(c: number): void {
+    const cols = this.view.bounds(this.view.plotWidth);
+    if (cols.length === 0 || c >= cols.length) return;
+    const col = cols[Math.max(0, c)];
+    this.view.cursorIndex = col.b >= this.count() ? -1 : col.b - 1;
   }
 
   home(): void {
@@ -412,13 +514,15 @@ export class CandleChart {
     const plotW = Math.max(1, width - axisWidth);
     this.view.plotWidth = plotW;
     const panelRows = this.panels.reduce((a, p) => a + Math.max(2, p.height), 0);
-    const volRows = height - 2 - panelRows >= 10 ? this.volumeRows : 0;
-    const priceRows = Math.max(2, height - 2 - volRows - panelRows);
+    const legendRows = (this.overlays.length > 0 || this.panels.length > 0) && height - 2 - panelRows >= 8 ? 1 : 0;
+    const volRows = height - 2 - legendRows - panelRows >= 10 ? this.volumeRows : 0;
+    const priceRows = Math.max(2, height - 2 - legendRows - volRows - panelRows);
     const cols = this.columns(plotW);
     const cursor = this.view.cursorColumn(cols);
     const scale = priceScale(cols, priceRows);
     const grid = this.priceGrid(cols, scale, plotW);
     const out = [this.readout(cols[cursor], width)];
+    if (legendRows > 0) out.push(this.legend(cols[cursor], width));
     // price rows with the axis
     const labelEvery = Math.max(2, Math.round(priceRows / Math.max(1, Math.min(8, Math.floor(priceRows / 3)))));
     for (let r = 0; r < priceRows; r++) {
@@ -462,13 +566,16 @@ export class CandleChart {
         style[r][c] = up ? 'up' : 'down';
       }
     }
-    // overlays: the value of each column's last candle, in cells the candle does not use
-    for (const o of this.overlays) {
+    // overlays: at one candle per column in the cells the candle leaves free; zoomed out, the
+    // column's mean drawn over the aggregated candle (whose wick spans the line anyway)
+    const over = this.view.span > 1;
+    for (let k = 0; k < this.overlays.length; k++) {
+      const o = this.overlays[k];
       for (let c = 0; c < cols.length; c++) {
-        const v = o.values[Math.min(cols[c].b, this.data.length) - 1];
+        const v = this.overlayValue(k, cols[c].a, cols[c].b);
         if (!Number.isFinite(v) || v > scale.hi || v < scale.lo) continue;
         const r = yOf(v) >> 1;
-        if (glyph[r][c] === ' ') {
+        if (over || glyph[r][c] === ' ') {
           glyph[r][c] = o.glyph ?? '•';
           style[r][c] = o.role;
         }
@@ -505,6 +612,32 @@ export class CandleChart {
       `${L.open} ${price(cc.open)}  ${L.high} ${price(cc.high)}  ${L.low} ${price(cc.low)}  ` +
       `${L.close} ${price(cc.close)}  ${L.volume} ${formatVolume(cc.volume)}  ${change >= 0 ? '+' : ''}${change.toFixed(2)}%`;
     return tagged(this.theme, cc.close >= cc.open ? 'up' : 'down', fitText(text, width));
+  }
+
+  /**
+   * The legend: each overlay and sub-panel line by name, in its colour, with its value at the
+   * cursor ('-' where it has none); entries that do not fit are left out whole.
+   */
+  private legend(cc: Column, width: number): string {
+    const entries: { text: string; role: ThemeRole }[] = [];
+    const fmt = (v: number, price: boolean) => (Number.isFinite(v) ? (price ? formatPrice(v, this.decimals) : formatPanel(v)) : '-');
+    this.overlays.forEach((o, k) => entries.push({ text: `${o.glyph ?? '•'}${o.label ?? o.id} ${fmt(this.overlayValue(k, cc.a, cc.b), true)}`, role: o.role }));
+    for (const p of this.panels) {
+      const last = Math.min(cc.b, this.data.length) - 1;
+      p.series.forEach((s, i) => {
+        const name = p.series.length > 1 ? `${p.title ?? p.id}${s.label ? '.' + s.label : `#${i + 1}`}` : (p.title ?? p.id);
+        entries.push({ text: `${name} ${fmt(last >= 0 ? s.values[last] : NaN, false)}`, role: s.role });
+      });
+    }
+    let out = '';
+    let used = 0;
+    for (const e of entries) {
+      const w = [...e.text].length + (used > 0 ? 2 : 0);
+      if (used + w > width) continue;
+      out += (used > 0 ? '  ' : '') + tagged(this.theme, e.role, e.text);
+      used += w;
+    }
+    return out + ' '.repeat(Math.max(0, width - used));
   }
 
   /** The volume strip: eighth blocks scaled to the largest column on screen. */
@@ -582,17 +715,27 @@ export class CandleChart {
     return out;
   }
 
+  /**
+   * Time labels every few columns. The format follows the time between two labels, so labels
+   * differ from each other: times within a day ('14:00', with the date where the day changes),
+   * days within months ('10-27'), months ('2024-03'), years.
+   */
   private timeAxis(cols: Column[], plotW: number): string {
     if (cols.length === 0) return '';
-    const first = this.openTimeOf(cols[0].a);
-    const lastT = this.openTimeOf(cols[cols.length - 1].a);
-    const range = lastT - first;
+    const perColumn = cols.length > 1 ? (this.openTimeOf(cols[cols.length - 1].a) - this.openTimeOf(cols[0].a)) / (cols.length - 1) : 0;
+    const step = perColumn * 12; // about one label per 12 columns
     const day = 86_400_000;
+    let previousDay = '';
     const fmt = (t: number) => {
       const iso = new Date(t).toISOString();
-      if (range <= 1.5 * day) return iso.slice(11, 16);
-      if (range <= 120 * day) return iso.slice(5, 10);
-      if (range <= 3 * 365 * day) return iso.slice(0, 7);
+      if (step < day) {
+        const date = iso.slice(5, 10);
+        const label = date !== previousDay ? `${date} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+        previousDay = date;
+        return label;
+      }
+      if (step < 60 * day) return iso.slice(5, 10);
+      if (step < 2 * 365 * day) return iso.slice(0, 7);
       return iso.slice(0, 4);
     };
     const chars = new Array<string>(plotW).fill(' ');

@@ -99,6 +99,7 @@ export class ChartViewport {
     const keep = this.cursorIndex >= 0 ? this.cursorIndex : this.endIndex - 1;
     const maxSpan = Math.max(1, Math.ceil(this.count() / Math.max(1, this.plotWidth)));
     if (direction > 0) this.span = Math.max(1, Math.floor(this.span / 2));
+    else if (this.span >= maxSpan) return; // every candle is on screen already
     else this.span = Math.min(nextPow2(maxSpan), this.span * 2);
     this.centerOn(keep);
   }
