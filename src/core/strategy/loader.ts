@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import vm from 'node:vm';
-import { buildSync, type BuildFailure, type Message, type Metafile } from 'esbuild';
+import { createRequire } from 'node:module';
+import type { BuildFailure, Message, Metafile } from 'esbuild';
+
+/**
+ * esbuild, loaded on the first compile of a user file (it costs about 16 MB of memory, which a
+ * program that never loads a user strategy should not carry).
+ */
+let esbuildModule: typeof import('esbuild') | undefined;
+const esbuild = (): typeof import('esbuild') => (esbuildModule ??= createRequire(import.meta.url)('esbuild') as typeof import('esbuild'));
 import * as api from './api.js';
 import { registerCompiled, sourceMapFrom, unregisterCompiled } from './locate.js';
 import { STRATEGY_NAME, validateSpec } from './params.js';
@@ -98,7 +106,7 @@ export class StrategyLoader {
     let mapJson: string;
     let metafile: Metafile;
     try {
-      const out = buildSync({
+      const out = esbuild().buildSync({
         entryPoints: [path],
         bundle: true,
         write: false,
