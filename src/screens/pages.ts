@@ -5,6 +5,7 @@ import { market } from './market/index.js';
 import { analysis } from './analysis/index.js';
 import { autotrade } from './autotrade.js';
 import { placeholderPage } from './placeholder.js';
+import { result } from './result/index.js';
 
 /**
  * Every page, in tab order (keys 1..9, 0). A page whose feature is not built yet is a placeholder
@@ -27,7 +28,7 @@ export const PAGES: PageModule[] = [
   placeholderPage('history', 'atm history'),
   market,
   placeholderPage('simulation', 'atm simulate'),
-  placeholderPage('result', 'atm simulate --show'),
+  result,
   placeholderPage('neural', 'atm nn train'),
   settings,
 ];
