@@ -6,6 +6,7 @@ import { analysis } from './analysis/index.js';
 import { autotrade } from './autotrade.js';
 import { placeholderPage } from './placeholder.js';
 import { result } from './result/index.js';
+import { simulation } from './simulation/index.js';
 
 /**
  * Every page, in tab order (keys 1..9, 0). A page whose feature is not built yet is a placeholder
@@ -27,7 +28,7 @@ export const PAGES: PageModule[] = [
   analysis,
   placeholderPage('history', 'atm history'),
   market,
-  placeholderPage('simulation', 'atm simulate'),
+  simulation,
   result,
   placeholderPage('neural', 'atm nn train'),
   settings,
