@@ -44,9 +44,10 @@ describe('a simulation configured, run and opened in a real terminal (tmux)', ()
     await session.waitForText('E2E_SIM▏');
     session.send('Enter');
     await session.waitForText(/Name \(blank: auto\)\s+E2E_SIM /);
-    // the strategy: the field above the last one; turn it to sma-cross, whose parameters appear
+    // the strategy: above the position's account control (assumed ratio, max allocated, priority: the last field);
+    // turn it to sma-cross, whose parameters appear
     session.send('G', true);
-    session.send('k', true);
+    for (let i = 0; i < 3; i++) session.send('k', true);
     await session.waitForText(/Strategy\s+‹buy-and-hold›/);
     session.send('l', true);
     await session.waitForText(/Strategy\s+‹sma-cross›/);

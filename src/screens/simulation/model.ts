@@ -19,7 +19,10 @@ export interface PositionForm {
   params: Record<string, string>;
   /** The CAC's name, for strategies that read one. */
   cac: string;
+  /** The position's account control: its share of the asset allocated balance, an optional USDT cap, its priority. */
   assumedRatio: string;
+  maxAllocatedBalance: string;
+  priority: string;
 }
 
 export interface FormValues {
@@ -122,7 +125,7 @@ export class SimulationForm {
 
   blankPosition(): PositionForm {
     const strategy = this.usable()[0];
-    return { symbol: this.symbols[0] ?? '', interval: '1m', leverage: '1', strategy: strategy?.name ?? '', params: defaults(strategy), cac: '', assumedRatio: '1' };
+    return { symbol: this.symbols[0] ?? '', interval: '1m', leverage: '1', strategy: strategy?.name ?? '', params: defaults(strategy), cac: '', assumedRatio: '1', maxAllocatedBalance: '', priority: '0' };
   }
 
   /** Strategies that load (a broken user file is not offered). */
@@ -144,6 +147,7 @@ export class SimulationForm {
         symbol: p.symbol, interval: p.interval, leverage: String(p.leverage), strategy: p.strategy.name,
         params: { ...defaults(this.strategy(p.strategy.name)), ...Object.fromEntries(Object.entries(p.strategy.params).map(([k, v]) => [k, String(v)])) },
         cac: cacName(p.strategy.cac), assumedRatio: String(p.control.assumedRatio),
+        maxAllocatedBalance: p.control.maxAllocatedBalance ?? '', priority: String(p.control.priority),
       })),
     };
     for (const p of config.positions) {
@@ -181,6 +185,8 @@ export class SimulationForm {
       }
       if (s?.usesCac) out.push({ key: k('cac'), label: { i18n: 'simulation.field.cac' }, kind: 'choice', value: p.cac, choices: this.cacs.map((c) => c.name) });
       out.push(text(k('assumedRatio'), 'simulation.field.assumedRatio', p.assumedRatio, '(0, 1]'));
+      out.push(text(k('maxAllocatedBalance'), 'simulation.field.maxAllocatedBalance', p.maxAllocatedBalance, '(0, ∞) | -'));
+      out.push(text(k('priority'), 'simulation.field.priority', p.priority, '0..'));
     });
     return out;
   }
@@ -270,6 +276,8 @@ export class SimulationForm {
       seen.add(p.symbol);
       intIn(k('leverage'), p.leverage, 1, 125);
       decimalIn(k('assumedRatio'), p.assumedRatio, 0, 1, true, false);
+      if (p.maxAllocatedBalance.trim()) decimalIn(k('maxAllocatedBalance'), p.maxAllocatedBalance, 0, Infinity, true, false);
+      intIn(k('priority'), p.priority, 0, 1_000_000);
       const s = this.strategy(p.strategy);
       if (!s || s.error) err(k('strategy'), 'simulation.error.strategy', { name: p.strategy });
       const params: Record<string, number | string> = {};
@@ -290,7 +298,7 @@ export class SimulationForm {
       return {
         symbol: p.symbol, interval: p.interval as BacktestConfig['positions'][number]['interval'], leverage: Number(p.leverage),
         strategy: { name: p.strategy, params, ...(cac ? { cac } : {}) },
-        control: { assumedRatio: Number(p.assumedRatio) },
+        control: { assumedRatio: Number(p.assumedRatio), priority: Number(p.priority), ...(p.maxAllocatedBalance.trim() ? { maxAllocatedBalance: p.maxAllocatedBalance.trim() } : {}) },
       };
     });
     if (errors.size > 0) return { name, from, to, errors };
@@ -302,7 +310,7 @@ export class SimulationForm {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = issue.path.map(String);
-      const key = path[0] === 'positions' ? `p${path[1]}.${path[2] === 'control' ? 'assumedRatio' : path[2] === 'strategy' ? 'strategy' : path[2]}` : path[path.length - 1] ?? 'name';
+      const key = path[0] === 'positions' ? `p${path[1]}.${path[2] === 'control' ? path[3] ?? 'assumedRatio' : path[2] === 'strategy' ? 'strategy' : path[2]}` : path[path.length - 1] ?? 'name';
       errors.set(key, issue.message);
       return { name, from, to, errors };
     }

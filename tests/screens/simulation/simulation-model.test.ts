@@ -70,6 +70,12 @@ describe('Simulation page view model', () => {
     r = form.validate(t, ['SIM_2', 'mine', 'SIM_7']);
     expect([...r.errors.keys()]).toEqual(['p1.cac']);
     form.set('p1.cac', 'pip-cac');
+    form.set('p1.maxAllocatedBalance', '0');
+    form.set('p1.priority', '-1');
+    r = form.validate(t, ['SIM_2', 'mine', 'SIM_7']);
+    expect([...r.errors.keys()]).toEqual(['p1.maxAllocatedBalance', 'p1.priority']);
+    form.set('p1.maxAllocatedBalance', '500');
+    form.set('p1.priority', '2');
     r = form.validate(t, ['SIM_2', 'mine', 'SIM_7']);
     expect(r.errors.size).toBe(0);
     expect(r.name).toBe('SIM_8');
@@ -78,6 +84,8 @@ describe('Simulation page view model', () => {
     expect(r.config!.account).toMatchObject({ initialBalance: '2500.5', takerFeeRate: '0.0004', marginType: 'CROSSED' });
     expect(r.config!.positions[0]).toMatchObject({ symbol: 'ETHUSDT', leverage: 3, strategy: { name: 'sma-cross', params: { fast: 5, slow: 20 } } });
     expect(r.config!.positions[1].strategy.cac).toBe(pip);
+    expect(r.config!.positions[1].control).toEqual({ assumedRatio: 1, maxAllocatedBalance: '500', priority: 2 });
+    expect(r.config!.positions[0].control).toEqual({ assumedRatio: 1, priority: 0 });
     // the same symbol twice is named on the second
     form.set('p1.symbol', 'ETHUSDT');
     expect(form.validate(t, []).errors.get('p1.symbol')).toBe(t('simulation.error.twice', { symbol: 'ETHUSDT' }));
@@ -88,6 +96,7 @@ describe('Simulation page view model', () => {
     form.set('p0.strategy', 'sma-cross');
     form.set('p0.param.fast', '7');
     form.set('p0.symbol', 'BNBUSDT');
+    form.set('p0.maxAllocatedBalance', '123.45');
     const config = form.validate(t, []).config!;
     const copy = new SimulationForm(strategies, [], symbols);
     copy.load(config);
