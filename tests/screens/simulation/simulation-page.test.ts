@@ -109,6 +109,11 @@ describe('Simulation page (headless)', () => {
     screen = h.press('y');
     expect(screen).toMatch(new RegExp(`SIM_1 .*${t('simulation.state.cancelled')}`));
     expect(h.app.jobs.running().map((j) => j.label)).toEqual([t('simulation.job', { name: 'SIM_2' })]);
+    // quitting asks while a simulation runs, naming it
+    screen = h.press('q');
+    expect(screen).toContain(t('quit.question'));
+    expect(screen).toContain(t('simulation.job', { name: 'SIM_2' }));
+    h.press('n');
     // the other finishes, is saved, and opens in the Result page; the cancelled one is not saved
     await h.until(t('result.list', { count: 1, sort: t('result.sort.date') }), 60_000);
     expect(h.app.backtest.saved().map((s) => s.name)).toEqual(['SIM_2']);
