@@ -50,6 +50,7 @@ class ResultPage implements Page {
   private readonly chartBox: Widgets.BoxElement;
   private readonly tradeBox: Widgets.BoxElement;
   private readonly list = new ResultListState();
+  private readonly rowCache = new Map<number, ResultRow>();
   private filter: TradeFilter = {};
   private tradeFirst = 0;
   /** The selected simulation's history and trades, loaded once per selection. */
@@ -98,18 +99,29 @@ class ResultPage implements Page {
     return Math.max(1, (this.tradeBox.height as number) - 3);
   }
 
-  /** Reads the saved simulations again (on show, after a delete, when one is revealed). */
+  /**
+   * Reads the saved simulations again (on show, after a delete, when one is revealed). A saved
+   * simulation never changes, so its row is read once (savedOne parses its stored result) and kept.
+   */
   private reload(selectId?: number): void {
     const rows: ResultRow[] = [];
-    for (const s of this.app.backtest.saved()) {
-      const one = this.app.backtest.savedOne(s.id);
-      if (!one?.summary) continue;
-      const m = one.summary;
-      rows.push({
-        id: s.id, name: s.name, finishedAt: s.finishedAt ?? s.createdAt, returnPct: m.returnPct, sharpe: m.sharpe,
-        maxDrawdownPct: m.maxDrawdownPct, trades: m.trades, initialBalance: m.initialBalance, finalBalance: m.finalBalance,
-        buyAndHoldReturnPct: m.buyAndHoldReturnPct ?? {}, config: one.config,
-      });
+    const saved = this.app.backtest.saved();
+    const ids = new Set(saved.map((s) => s.id));
+    for (const id of this.rowCache.keys()) if (!ids.has(id)) this.rowCache.delete(id);
+    for (const s of saved) {
+      let row = this.rowCache.get(s.id);
+      if (!row) {
+        const one = this.app.backtest.savedOne(s.id);
+        if (!one?.summary) continue;
+        const m = one.summary;
+        row = {
+          id: s.id, name: s.name, finishedAt: s.finishedAt ?? s.createdAt, returnPct: m.returnPct, sharpe: m.sharpe,
+          maxDrawdownPct: m.maxDrawdownPct, trades: m.trades, initialBalance: m.initialBalance, finalBalance: m.finalBalance,
+          buyAndHoldReturnPct: m.buyAndHoldReturnPct ?? {}, config: one.config,
+        };
+        this.rowCache.set(s.id, row);
+      }
+      rows.push(row);
     }
     this.list.setRows(rows, selectId);
     this.loaded = undefined;
