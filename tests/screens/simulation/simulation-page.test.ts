@@ -75,7 +75,15 @@ describe('Simulation page (headless)', () => {
       const saved = h.app.backtest.saved();
       expect(saved.map((s) => s.name)).toEqual(['SIM_1']);
       expect(h.app.backtest.savedOne(saved[0].id)!.summary.klines).toBe(8000);
-      // back on the Simulation page the queue shows it done; c on the Result page copies the configuration back
+      // back on the Simulation page the queue shows it done, and Enter there opens its result again
+      screen = h.press('7');
+      expect(screen).toMatch(new RegExp(`SIM_1 .*100% ${t('simulation.state.done')}`));
+      h.press('f');
+      screen = h.press('\r');
+      expect(screen).toContain(t('result.list', { count: 1, sort: t('result.sort.date') }));
+      h.press('7');
+      h.press('f');
+      // c on the Result page copies the configuration back
       screen = h.press('8');
       screen = h.press('c');
       await h.until(t('simulation.form'));
