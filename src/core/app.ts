@@ -22,6 +22,7 @@ import { resolveSymbolRules, storedMarketInputs, type ExchangeRulesRepository, t
 import { BacktestService, type TemporaryKlines } from './backtest/service.js';
 import { applyRulesConfig, inferRules, type MarketInputs } from './backtest/inputs.js';
 import type { SimulationRepository } from './backtest/repository.js';
+import type { ParamInfo } from './strategy/registry.js';
 
 export type { PoolStats };
 
@@ -38,6 +39,18 @@ export interface AppOptions {
   clock?: Clock;
   /** Write the log synchronously (tests, short CLI commands). */
   logSync?: boolean;
+}
+
+/** A strategy as `app.strategies()` lists it. */
+export interface StrategyInfo {
+  name: string;
+  builtin: boolean;
+  description: string;
+  /** Reads a CAC's columns (a position needs a CAC). */
+  usesCac: boolean;
+  params: ParamInfo[];
+  /** A user file that does not load. */
+  error?: string;
 }
 
 export interface SystemStatus {
@@ -168,6 +181,23 @@ export class App {
       now: () => this.clock.now(),
     });
     return this.backtestService;
+  }
+
+  /**
+   * The strategies a simulation can use (built-ins, then the user's files in <data dir>/strategies)
+   * with their parameter schemas, as plain data for forms. Loaded on use: the registry pulls in the
+   * strategy loader (esbuild). A broken user file is listed with its error.
+   */
+  async strategies(): Promise<StrategyInfo[]> {
+    const { StrategyRegistry, paramInfo } = await import('./strategy/registry.js');
+    return new StrategyRegistry(join(this.paths.home, 'strategies')).list().map((e) => ({
+      name: e.name,
+      builtin: e.source === 'builtin',
+      description: e.strategy?.spec.description ?? '',
+      usesCac: e.strategy?.spec.usesCac === true,
+      params: e.strategy ? paramInfo(e.strategy) : [],
+      error: e.error?.message,
+    }));
   }
 
   /** Market data: the kline store, archive import, download and live klines (src/core/market). */

@@ -1,5 +1,6 @@
 import type { Widgets } from 'blessed';
 import type { App } from '../core/app.js';
+import type { BacktestConfig } from '../core/backtest/config.js';
 import type { TFunction } from '../core/i18n.js';
 import type { KeyBinding, KeyMap } from './keys.js';
 import type { Theme } from './theme.js';
@@ -56,6 +57,10 @@ export function cellIn(element: Widgets.BlessedElement, m: PageMouse): { row: nu
 /** What a page is opened on: AutoTrade's Enter opens Currency Analysis on the selected analysis. */
 export interface PageTarget {
   analysisId?: number;
+  /** The Result page opens on this saved simulation. */
+  simulationId?: number;
+  /** The Simulation page starts a new simulation from this configuration. */
+  simulationConfig?: BacktestConfig;
 }
 
 export interface Page {

@@ -5,6 +5,8 @@ import { market } from './market/index.js';
 import { analysis } from './analysis/index.js';
 import { autotrade } from './autotrade.js';
 import { placeholderPage } from './placeholder.js';
+import { result } from './result/index.js';
+import { simulation } from './simulation/index.js';
 
 /**
  * Every page, in tab order (keys 1..9, 0). A page whose feature is not built yet is a placeholder
@@ -26,8 +28,8 @@ export const PAGES: PageModule[] = [
   analysis,
   placeholderPage('history', 'atm history'),
   market,
-  placeholderPage('simulation', 'atm simulate'),
-  placeholderPage('result', 'atm simulate --show'),
+  simulation,
+  result,
   placeholderPage('neural', 'atm nn train'),
   settings,
 ];
