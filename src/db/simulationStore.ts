@@ -1,5 +1,6 @@
 import type { BacktestConfig } from '../core/backtest/config.js';
 import type { BacktestResult } from '../core/backtest/engine.js';
+import type { TradeRecord } from '../core/backtest/metrics.js';
 import type { SimulationRepository, StoredSimulation } from '../core/backtest/repository.js';
 import type { Database } from './database.js';
 
@@ -50,5 +51,29 @@ export class SimulationStore implements SimulationRepository {
     const count = (table: string) => (this.db.sqlite.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE simulation_id = ?`).get(id) as { n: number }).n;
     const parsed = JSON.parse(row.result_json ?? '{}') as { summary: BacktestResult['summary'] };
     return { simulation: info(row), config: JSON.parse(row.params_json) as BacktestConfig, summary: parsed.summary, balancePoints: count('simulation_balance'), fills: count('trade_logs') };
+  }
+
+  remove(id: number): boolean {
+    const s = this.db.sqlite;
+    // the foreign keys cascade, but deleting the children explicitly does not depend on the pragma
+    const write = s.transaction(() => {
+      s.prepare('DELETE FROM trade_logs WHERE simulation_id = ?').run(id);
+      s.prepare('DELETE FROM simulation_balance WHERE simulation_id = ?').run(id);
+      return s.prepare('DELETE FROM simulations WHERE id = ?').run(id).changes > 0;
+    });
+    return write.immediate();
+  }
+
+  balance(id: number): { time: number[]; equity: number[] } | undefined {
+    const s = this.db.sqlite;
+    if (!s.prepare('SELECT 1 FROM simulations WHERE id = ?').get(id)) return undefined;
+    const rows = s.prepare('SELECT time, margin_balance FROM simulation_balance WHERE simulation_id = ? ORDER BY time').raw().all(id) as [number, number][];
+    return { time: rows.map((r) => r[0]), equity: rows.map((r) => r[1]) };
+  }
+
+  trades(id: number): TradeRecord[] | undefined {
+    const row = this.db.sqlite.prepare('SELECT result_json FROM simulations WHERE id = ?').get(id) as { result_json: string | null } | undefined;
+    if (!row) return undefined;
+    return (JSON.parse(row.result_json ?? '{}') as { trades?: TradeRecord[] }).trades ?? [];
   }
 }

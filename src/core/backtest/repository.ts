@@ -1,5 +1,6 @@
 import type { BacktestConfig } from './config.js';
 import type { BacktestResult } from './engine.js';
+import type { TradeRecord } from './metrics.js';
 
 /** A saved simulation as listed (the result pages of the next issue read these). */
 export interface StoredSimulation {
@@ -22,4 +23,10 @@ export interface SimulationRepository {
   list(): StoredSimulation[];
   /** The summary, configuration and counts of a stored simulation. */
   get(id: number): { simulation: StoredSimulation; config: BacktestConfig; summary: BacktestResult['summary']; balancePoints: number; fills: number } | undefined;
+  /** Deletes a simulation with its balance history and fills; false when there is none. */
+  remove(id: number): boolean;
+  /** The balance history (time ascending): close times and equity (margin balance). */
+  balance(id: number): { time: number[]; equity: number[] } | undefined;
+  /** The round trips stored with the summary. */
+  trades(id: number): TradeRecord[] | undefined;
 }

@@ -5,6 +5,7 @@ import type { KlineRepository } from '../market/repository.js';
 import type { TaskPool } from '../workers/pool.js';
 import type { BacktestConfig } from './config.js';
 import { BacktestCancelled, type BacktestKlines, type BacktestResult, type EngineInput } from './engine.js';
+import type { TradeRecord } from './metrics.js';
 import type { SimulationRepository, StoredSimulation } from './repository.js';
 import type { BacktestTask } from './tasks.js';
 
@@ -142,5 +143,47 @@ export class BacktestService {
   /** One saved simulation's summary and counts. */
   savedOne(id: number): ReturnType<SimulationRepository['get']> {
     return this.deps.simulations?.get(id);
+  }
+
+  /**
+   * A saved simulation by id (digits) or by name; a user error names what was not found or
+   * which ids share the name.
+   */
+  find(ref: string | number): StoredSimulation {
+    const all = this.saved();
+    const text = String(ref).trim();
+    if (/^\d+$/.test(text)) {
+      const byId = all.find((s) => s.id === Number(text));
+      if (byId) return byId;
+    }
+    const named = all.filter((s) => s.name === text);
+    if (named.length === 1) return named[0];
+    if (named.length > 1) throw new UserError(`simulation name '${text}' is shared by ids ${named.map((s) => s.id).join(', ')}: give the id`);
+    throw new UserError(`no saved simulation '${text}' (atm sim list shows them)`);
+  }
+
+  /** Deletes a saved simulation (its balance history and fills too); false when there was none. */
+  remove(id: number): boolean {
+    return this.deps.simulations?.remove(id) ?? false;
+  }
+
+  /**
+   * The balance (equity) history of a saved simulation as plain data, with the drawdown from the
+   * running peak in percent at each point (0 at a new peak).
+   */
+  history(id: number): { time: number[]; equity: number[]; drawdownPct: number[] } | undefined {
+    const b = this.deps.simulations?.balance(id);
+    if (!b) return undefined;
+    let peak = -Infinity;
+    const drawdownPct = b.equity.map((e) => {
+      if (e > peak) peak = e;
+      return peak > 0 ? ((peak - e) / peak) * 100 : 0;
+    });
+    return { time: b.time, equity: b.equity, drawdownPct };
+  }
+
+  /** The round trips of a saved simulation (symbol, side, entry/exit time and price, pnl, fees). */
+  trades(id: number): TradeRecord[] | undefined {
+    return this.deps.simulations?.trades(id);
   }
 }
