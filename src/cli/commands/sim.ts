@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { confirmDestructive, withApp } from '../context.js';
+import { UserError, confirmDestructive, withApp } from '../context.js';
 import { decimalText, summaryTable } from './backtest.js';
+import { ProgressBar, parseTime } from './data.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
 
@@ -101,6 +102,56 @@ export function register(program: Command): void {
         }
         app.backtest.remove(found.id);
         process.stdout.write(t('sim.deleted', { id: found.id, name: found.name }) + '\n');
+      });
+    });
+
+  sim
+    .command('sweeps')
+    .description('list stored parameter sweeps (atm sweep stores every sweep)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withApp(command, async (app) => {
+        const t = app.t;
+        const sweeps = app.backtest.sweeps();
+        if (options.json) {
+          process.stdout.write(JSON.stringify(sweeps) + '\n');
+          return;
+        }
+        if (sweeps.length === 0) {
+          process.stdout.write(t('sim.noSweeps') + '\n');
+          return;
+        }
+        const header = [t('sim.col.id'), t('sim.col.name'), t('sim.col.method'), t('sim.col.objective'), t('sim.col.trials'), t('sim.col.dsr')];
+        const rows = sweeps.map((s) => [String(s.id), s.name, s.method, s.objective, String(s.trials), s.deflatedSharpe === null ? '-' : decimalText(s.deflatedSharpe, 4)]);
+        const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+        const line = (r: string[]) => r.map((cell, c) => (c === 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+        process.stdout.write([line(header), ...rows.map(line)].join('\n') + '\n');
+      });
+    });
+
+  sim
+    .command('from-sweep <sweep> <rank>')
+    .description('re-run a stored sweep row as a full simulation on the stored klines and store it')
+    .option('--name <name>', 'the simulation name (default: the sweep name and the rank)')
+    .option('--from <time>', 'first kline open time (default: all stored)')
+    .option('--to <time>', 'last kline open time')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (sweep: string, rank: string, options: { name?: string; from?: string; to?: string; json?: boolean }, command: Command) => {
+      if (!/^\d+$/.test(sweep)) throw new UserError(`sweep ${JSON.stringify(sweep)}: expected a sweep id (atm sim sweeps)`);
+      if (!/^[1-9]\d*$/.test(rank)) throw new UserError(`rank ${JSON.stringify(rank)}: expected a rank from 1`);
+      const from = options.from === undefined ? undefined : parseTime(options.from, '--from');
+      const to = options.to === undefined ? undefined : parseTime(options.to, '--to');
+      await withApp(command, async (app) => {
+        const t = app.t;
+        const row = app.backtest.sweepRowConfig(Number(sweep), Number(rank));
+        const bar = new ProgressBar(t('backtest.running'));
+        const result = await app.backtest.run(row.config, { from, to, onProgress: (done, total) => bar.update(done, total, t('backtest.klines', { done, total })) }).finally(() => bar.done());
+        const id = app.backtest.save(result, row.config, options.name ?? `${row.sweep.name} #${rank}`);
+        if (options.json) {
+          process.stdout.write(JSON.stringify({ ...result.summary, savedId: id }) + '\n');
+          return;
+        }
+        process.stdout.write(summaryTable(result.summary, t) + t('backtest.saved', { id }) + '\n');
       });
     });
 }

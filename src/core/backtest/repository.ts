@@ -1,6 +1,18 @@
 import type { BacktestConfig } from './config.js';
 import type { BacktestResult } from './engine.js';
 import type { TradeRecord } from './metrics.js';
+import type { SweepPlan, SweepReport, SweepRow } from './sweep.js';
+
+/** A stored sweep as listed. */
+export interface StoredSweep {
+  id: number;
+  name: string;
+  method: string;
+  objective: string;
+  trials: number;
+  deflatedSharpe: number | null;
+  createdAt: number;
+}
 
 /** A saved simulation as listed (the result pages of the next issue read these). */
 export interface StoredSimulation {
@@ -29,4 +41,9 @@ export interface SimulationRepository {
   balance(id: number): { time: number[]; equity: number[] } | undefined;
   /** The round trips stored with the summary. */
   trades(id: number): TradeRecord[] | undefined;
+  /** Stores a sweep with its ranked rows (one transaction); returns its id. */
+  saveSweep(sweep: { name: string; config: BacktestConfig; plan: SweepPlan; report: SweepReport }): number;
+  listSweeps(): StoredSweep[];
+  /** A stored sweep's configuration, plan and one ranked row (rank 1 = best). */
+  sweepRow(id: number, rank: number): { sweep: StoredSweep; config: BacktestConfig; plan: SweepPlan; row: SweepRow } | undefined;
 }
