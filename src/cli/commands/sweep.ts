@@ -75,9 +75,9 @@ export function register(program: Command): void {
     .description('parameter sweep: backtest a configuration over ranges of strategy parameters on every simulation worker, ranked; walk-forward folds (docs/backtesting.md)')
     .option('--config <file>', 'the backtest configuration (YAML or JSON; atm backtest --example)')
     .option('--param <name=from..to:step>', 'a swept strategy parameter (repeatable); with several positions positions.N.name=...; also name=a,b,c', collect)
-    .option('--method <method>', 'grid, random or tpe (tpe: not built yet)', 'grid')
-    .option('--trials <n>', 'random: how many trials (default 100)')
-    .option('--seed <n>', 'random: the seed (the same seed draws the same trials)', '1')
+    .option('--method <method>', 'grid (every combination), random (--trials N, --seed S) or tpe (Bayesian: --trials N, --seed S)', 'grid')
+    .option('--trials <n>', 'random and tpe: how many trials (default 100)')
+    .option('--seed <n>', 'random and tpe: the seed (the same seed gives the same trials)', '1')
     .option('--objective <name>', `what to maximise (${OBJECTIVES.join(', ')}; maxDrawdownPct is minimised)`, 'sharpe')
     .option('--constraint <expr>', 'trials must satisfy it, e.g. "fast < slow" (+ - * / %, comparisons, && || !, parentheses)')
     .option('--walk-forward <k>', 'K folds in time: optimise on each in-sample part, evaluate the best on the next part')
@@ -111,14 +111,15 @@ export function register(program: Command): void {
         const config = loaded.config;
         const ranges = (options.param ?? []).map((p) => parseParamRange(p, config.positions.length));
         const plan: SweepPlan = { ranges, method: options.method as SweepMethod, objective: options.objective as Objective, ...(trials !== undefined ? { trials } : {}), ...(seed !== undefined ? { seed } : {}), ...(options.constraint !== undefined ? { constraint: options.constraint } : {}), ...(walkForward !== undefined ? { walkForward } : {}) };
-        // every trial's parameters are checked against the strategy's schema before any runs
+        // every planned trial's parameters are checked against the strategy's schema before any runs
         for (const trial of planTrials(config, plan)) {
           const c = applyTrial(config, ranges, trial.params);
           c.positions.forEach((p, i) => {
             const r = registry.validateParams(p.strategy.name, p.strategy.params);
             if (!r.ok) {
-              const key = ranges.find((x) => x.position === i && x.name === r.error.param)?.key ?? `positions.${i}.strategy.params`;
-              throw new UserError(`--param ${key}=${r.error.param ? p.strategy.params[r.error.param] : ''}: ${r.error.reason}`);
+              const key = ranges.find((x) => x.position === i && x.name === r.error.param)?.key;
+              if (key) throw new UserError(`--param ${key}=${p.strategy.params[r.error.param!]}: ${r.error.reason}`);
+              throw new UserError(`trial ${paramText(trial.params)}: ${r.error.reason}; leave such combinations out with --constraint`);
             }
           });
         }

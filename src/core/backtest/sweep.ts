@@ -589,6 +589,8 @@ let sweeps = 0;
 
 /** A batch of trial jobs run on every slot of the pool against klines loaded once per slot. */
 export interface SweepRunner {
+  /** How many trials run at once (the pool's slots; 1 in process). */
+  readonly parallel: number;
   run(jobs: { config: BacktestConfig; window?: { from: number; to: number } }[], onDone?: () => void): Promise<SweepTrialResult[]>;
   close(): Promise<void>;
 }
@@ -603,6 +605,7 @@ export async function openSweepRunner(pool: TaskPool | undefined, input: EngineI
   if (!pool) {
     sweepLoad({ kind: 'sweep.load', key, input: shared, strategiesDir: options.strategiesDir });
     return {
+      parallel: 1,
       run: async (jobs, onDone) => jobs.map((j) => {
         if (options.signal?.aborted) return { ok: false, error: { kind: 'cancelled', message: 'sweep cancelled' } } as SweepTrialResult;
         const r = sweepTrial({ kind: 'sweep.trial', key, ...j });
@@ -622,6 +625,7 @@ export async function openSweepRunner(pool: TaskPool | undefined, input: EngineI
     throw error;
   }
   return {
+    parallel: slots.length,
     async run(jobs, onDone) {
       const out = new Array<SweepTrialResult>(jobs.length);
       let next = 0;
@@ -712,24 +716,114 @@ export interface SweepReport {
   klines: number;
 }
 
-/** The trials of a plan (validated: method, ranges, constraint). */
-export function planTrials(config: BacktestConfig, plan: SweepPlan): Trial[] {
+/** How many trials of a TPE sweep are drawn at random before the model proposes (at most). */
+export const TPE_STARTUP = 10;
+
+function checkPlan(config: BacktestConfig, plan: SweepPlan): Constraint | undefined {
   if (plan.ranges.length === 0) throw new UserError('a sweep needs at least one --param name=from..to:step');
   const keys = new Set<string>();
   for (const r of plan.ranges) {
     if (keys.has(r.key)) throw new UserError(`--param ${r.key} is given twice`);
     keys.add(r.key);
   }
-  const constraint = plan.constraint === undefined ? undefined : parseConstraint(plan.constraint, Object.keys(constraintNames(config, plan.ranges)));
-  let trials: Trial[];
-  if (plan.method === 'grid') trials = gridTrials(config, plan.ranges, constraint);
-  else if (plan.method === 'random') {
+  if (plan.method !== 'grid') {
     const n = plan.trials ?? 100;
     if (!Number.isInteger(n) || n < 1) throw new UserError(`--trials ${n}: expected a whole number of at least 1`);
-    trials = randomTrials(config, plan.ranges, n, plan.seed ?? 1, constraint);
-  } else throw new UserError(`--method ${plan.method} is not built yet: use grid or random`);
+  }
+  return plan.constraint === undefined ? undefined : parseConstraint(plan.constraint, Object.keys(constraintNames(config, plan.ranges)));
+}
+
+/**
+ * The trials of a plan (validated: method, ranges, constraint). Grid and random: all of them;
+ * TPE: the random trials it starts from (the rest depend on their results).
+ */
+export function planTrials(config: BacktestConfig, plan: SweepPlan): Trial[] {
+  const constraint = checkPlan(config, plan);
+  let trials: Trial[];
+  if (plan.method === 'grid') trials = gridTrials(config, plan.ranges, constraint);
+  else if (plan.method === 'random') trials = randomTrials(config, plan.ranges, plan.trials ?? 100, plan.seed ?? 1, constraint);
+  else if (plan.method === 'tpe') trials = randomTrials(config, plan.ranges, Math.min(plan.trials ?? 100, TPE_STARTUP), plan.seed ?? 1, constraint);
+  else throw new UserError(`--method ${String(plan.method)}: allowed values are grid, random, tpe`);
   if (trials.length === 0) throw new UserError(constraint ? `--constraint ${JSON.stringify(constraint.text)} refuses every combination of the ranges` : 'no trials');
   return trials;
+}
+
+/**
+ * The Tree-structured Parzen Estimator (Bergstra et al., 2011) over the grid's values, one
+ * dimension at a time: the observed trials are split into the best quarter (`good`, at least one)
+ * and the rest; for each parameter, l(x) and g(x) are Parzen densities over its value indices
+ * (a Gaussian kernel of width max(1, values/10) around each observed value, plus a uniform prior of
+ * weight 1); 24 candidates are drawn from l and the one with the largest Σ log l(x) − log g(x)
+ * that is new and passes the constraint is proposed (else a uniform draw). `count` proposals at a
+ * time (one per worker), all from the same observations. Deterministic for a seed.
+ */
+export function tpePropose(ranges: readonly ParamRange[], observed: readonly { params: Record<string, number>; score: number }[], count: number, rng: Rng, accept: (params: Record<string, number>) => boolean, seen: Set<string>): Record<string, number>[] {
+  const sorted = [...observed].sort((a, b) => b.score - a.score);
+  const nGood = Math.max(1, Math.ceil(sorted.length * 0.25));
+  const good = sorted.slice(0, nGood);
+  const bad = sorted.slice(nGood);
+  const density = (r: ParamRange, obs: readonly { params: Record<string, number> }[]) => {
+    const m = r.values.length;
+    const h = Math.max(1, m / 10);
+    const index = new Map(r.values.map((v, i) => [v, i]));
+    const w = new Float64Array(m).fill(1 / m);
+    for (const o of obs) {
+      const c = index.get(o.params[r.key]);
+      if (c === undefined) continue;
+      const span = Math.ceil(4 * h);
+      for (let j = Math.max(0, c - span); j <= Math.min(m - 1, c + span); j++) w[j] += Math.exp(-0.5 * ((j - c) / h) ** 2);
+    }
+    let sum = 0;
+    for (let j = 0; j < m; j++) sum += w[j];
+    const cum = new Float64Array(m);
+    let acc = 0;
+    for (let j = 0; j < m; j++) {
+      w[j] /= sum;
+      acc += w[j];
+      cum[j] = acc;
+    }
+    return { p: w, cum };
+  };
+  const l = ranges.map((r) => density(r, good));
+  const g = ranges.map((r) => density(r, bad));
+  const draw = (cum: Float64Array) => {
+    const u = rng.next() * cum[cum.length - 1];
+    let lo = 0;
+    let hi = cum.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cum[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const keyOf = (p: Record<string, number>) => ranges.map((r) => p[r.key]).join(',');
+  const out: Record<string, number>[] = [];
+  for (let n = 0; n < count; n++) {
+    let best: Record<string, number> | undefined;
+    let bestScore = -Infinity;
+    for (let c = 0; c < 24; c++) {
+      const idx = ranges.map((_, d) => draw(l[d].cum));
+      const params: Record<string, number> = {};
+      ranges.forEach((r, d) => (params[r.key] = r.values[idx[d]]));
+      if (seen.has(keyOf(params)) || !accept(params)) continue;
+      let sc = 0;
+      idx.forEach((j, d) => (sc += Math.log(l[d].p[j]) - Math.log(g[d].p[j])));
+      if (sc > bestScore) {
+        bestScore = sc;
+        best = params;
+      }
+    }
+    for (let tries = 0; !best && tries < 50; tries++) {
+      const params: Record<string, number> = {};
+      for (const r of ranges) params[r.key] = r.values[Math.min(r.values.length - 1, Math.floor(rng.next() * r.values.length))];
+      if (!seen.has(keyOf(params)) && accept(params)) best = params;
+    }
+    if (!best) break;
+    seen.add(keyOf(best));
+    out.push(best);
+  }
+  return out;
 }
 
 /** Splits [first, last] open times into K + 1 equal parts: fold i optimises on part i and tests on part i + 1. */
@@ -754,17 +848,40 @@ function rowsOf(trials: readonly Trial[], results: readonly SweepTrialResult[], 
 /** Runs a sweep (and its walk-forward folds) through a runner; `onProgress(done, total)` per trial. */
 export async function runSweep(config: BacktestConfig, plan: SweepPlan, runner: SweepRunner, input: EngineInput, options: { onProgress?(done: number, total: number): void; signal?: AbortSignal } = {}): Promise<SweepReport> {
   const started = performance.now();
-  const trials = planTrials(config, plan);
-  const jobsFor = (window?: { from: number; to: number }) => trials.map((t) => ({ config: applyTrial(config, plan.ranges, t.params), ...(window ? { window } : {}) }));
+  const planned = planTrials(config, plan);
+  const constraint = checkPlan(config, plan);
+  const perSweep = plan.method === 'tpe' ? (plan.trials ?? 100) : planned.length;
+  const jobsFor = (trials: readonly Trial[], window?: { from: number; to: number }) => trials.map((t) => ({ config: applyTrial(config, plan.ranges, t.params), ...(window ? { window } : {}) }));
   const klines = input.klines.reduce((n, k) => n + k.length, 0);
   const cancelledCheck = (results: SweepTrialResult[]) => {
     const c = results.find((r) => !r.ok && r.error.kind === 'cancelled');
     if (c || options.signal?.aborted) throw new UserError('sweep cancelled');
   };
+  /** All trials of one optimisation (over a window): the planned ones, or TPE's rounds. */
+  const optimise = async (tick: () => void, window?: { from: number; to: number }): Promise<{ trials: Trial[]; results: SweepTrialResult[] }> => {
+    const results = await runner.run(jobsFor(planned, window), tick);
+    cancelledCheck(results);
+    if (plan.method !== 'tpe') return { trials: planned, results };
+    const trials = [...planned];
+    const rng = new Rng((plan.seed ?? 1) ^ 0x5f3759df);
+    const seen = new Set(trials.map((t) => plan.ranges.map((r) => t.params[r.key]).join(',')));
+    const accept = (params: Record<string, number>) => !constraint || constraint.test(withDefaults(config, plan.ranges, params));
+    while (trials.length < perSweep) {
+      const observed = trials.map((t, i) => ({ params: t.params, score: results[i].ok ? score((results[i] as { summary: TrialSummary }).summary, plan.objective) : -Infinity }));
+      const proposals = tpePropose(plan.ranges, observed, Math.min(runner.parallel, perSweep - trials.length), rng, accept, seen);
+      if (proposals.length === 0) break;
+      const batch = proposals.map((params) => ({ id: trials.length, params }));
+      batch.forEach((t, i) => (t.id = trials.length + i));
+      const more = await runner.run(jobsFor(batch, window), tick);
+      cancelledCheck(more);
+      trials.push(...batch);
+      results.push(...more);
+    }
+    return { trials, results };
+  };
   if (!plan.walkForward) {
     let done = 0;
-    const results = await runner.run(jobsFor(), () => options.onProgress?.(++done, trials.length));
-    cancelledCheck(results);
+    const { trials, results } = await optimise(() => options.onProgress?.(++done, perSweep));
     const { rows, failed, firstError } = rowsOf(trials, results, plan.objective);
     if (rows.length === 0) throw new UserError(`every trial failed: ${firstError}`);
     const dsr = deflatedSharpe(rows[0].summary, rows.map((r) => r.summary.sharpe));
@@ -779,16 +896,17 @@ export async function runSweep(config: BacktestConfig, plan: SweepPlan, runner: 
     last = Math.max(last, k.openTime[k.length - 1]);
   }
   const windows = walkForwardWindows(first, last, K);
-  const total = K * (trials.length + 1);
+  const total = K * (perSweep + 1);
   let done = 0;
   const tick = () => options.onProgress?.(++done, total);
   const folds: WalkForwardFold[] = [];
   let failedAll = 0;
+  let trialsAll = 0;
   let firstErrorAll: string | undefined;
   for (let f = 0; f < K; f++) {
     const w = windows[f];
-    const results = await runner.run(jobsFor(w.inSample), tick);
-    cancelledCheck(results);
+    const { trials, results } = await optimise(tick, w.inSample);
+    trialsAll += trials.length;
     const { rows, failed, firstError } = rowsOf(trials, results, plan.objective);
     failedAll += failed;
     firstErrorAll ??= firstError;
@@ -807,7 +925,7 @@ export async function runSweep(config: BacktestConfig, plan: SweepPlan, runner: 
   const meanOutOfSample = finiteMean(folds.map((f) => f.outOfSampleScore));
   const compounded = folds.reduce((acc, f) => acc * (1 + f.outOfSample.returnPct / 100), 1);
   return {
-    method: plan.method, objective: plan.objective, trials: trials.length * K, failed: failedAll, firstError: firstErrorAll, rows: [], deflatedSharpe: null,
+    method: plan.method, objective: plan.objective, trials: trialsAll, failed: failedAll, firstError: firstErrorAll, rows: [], deflatedSharpe: null,
     walkForward: { folds, meanInSample, meanOutOfSample, ratio: meanInSample !== 0 ? meanOutOfSample / meanInSample : null, outOfSampleReturnPct: (compounded - 1) * 100 },
     elapsedMs: Math.round(performance.now() - started), klines,
   };

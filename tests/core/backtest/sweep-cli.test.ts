@@ -87,6 +87,14 @@ describe('atm sweep', () => {
     expect(a.rows.map((x: { params: unknown }) => x.params)).toEqual(b.rows.map((x: { params: unknown }) => x.params));
   });
 
+  it('--method tpe runs the asked number of trials, the same ones again for a seed', () => {
+    const a = lastJson(atm(...SWEEP, '--input', arch, '--json', '--method', 'tpe', '--trials', '12', '--seed', '4', '--top', '12').out);
+    const b = lastJson(atm(...SWEEP, '--input', arch, '--json', '--method', 'tpe', '--trials', '12', '--seed', '4', '--top', '12').out);
+    expect(a.method).toBe('tpe');
+    expect(a.trials).toBe(12);
+    expect(a.rows.map((x: { params: unknown }) => x.params)).toEqual(b.rows.map((x: { params: unknown }) => x.params));
+  });
+
   it('--walk-forward reports each fold and the out-of-sample/in-sample ratio', () => {
     const r = atm(...SWEEP, '--input', arch, '--json', '--walk-forward', '3');
     expect(r.code).toBe(0);
@@ -100,7 +108,8 @@ describe('atm sweep', () => {
   it('user mistakes are one line naming the option, no stack trace', () => {
     const cases: [string[], RegExp][] = [
       [['--constraint', 'fast < medium'], /--constraint "fast < medium": unknown parameter 'medium'/],
-      [['--method', 'tpe'], /--method tpe is not built yet/],
+      [['--method', 'bayes'], /--method "bayes": allowed values are grid, random, tpe/],
+      [['--param', 'fast=2..8:2', '--param', 'slow=4..8:2'], /trial fast=4 slow=4: fast \(4\) must be less than slow \(4\); leave such combinations out with --constraint/],
       [['--objective', 'luck'], /--objective "luck": allowed values are/],
       [['--param', 'fast=0..2', '--param', 'slow=6'], /--param fast=0: /],
       [['--param', 'slow=6', '--param', 'slow=7'], /--param slow is given twice/],

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../../src/core/backtest/engine.js';
 import {
   ConstraintError, applyTrial, deflatedSharpe, gridTrials, normalCdf, normalInv, openSweepRunner, parseConstraint, parseParamRange, planTrials, randomTrials,
-  runSweep, walkForwardWindows, type SweepRunner, type SweepPlan,
+  runSweep, tpePropose, walkForwardWindows, type SweepRunner, type SweepPlan,
 } from '../../../src/core/backtest/sweep.js';
+import { Rng } from '../../../src/core/random.js';
 import { WorkerPool } from '../../../src/workers/pool.js';
 import { builtins, config, engineInput, randomWalk } from './helpers.js';
 
@@ -99,10 +100,28 @@ describe('trials', () => {
     // fewer combinations than asked for: all of them
     expect(randomTrials(cfg, ranges, 1000, 1)).toHaveLength(25);
   });
-  it('refuses tpe (not built), a constraint that refuses everything, a parameter given twice', () => {
-    expect(() => planTrials(cfg, { ranges, method: 'tpe', objective: 'sharpe' })).toThrow(/--method tpe is not built yet/);
+  it('refuses a constraint that refuses everything, a parameter given twice, no trials', () => {
+    expect(() => planTrials(cfg, { ranges, method: 'random', trials: 0, objective: 'sharpe' })).toThrow(/--trials 0: expected a whole number/);
     expect(() => planTrials(cfg, { ranges, method: 'grid', objective: 'sharpe', constraint: 'fast > 100' })).toThrow(/refuses every combination/);
     expect(() => planTrials(cfg, { ranges: [ranges[0], ranges[0]], method: 'grid', objective: 'sharpe' })).toThrow(/given twice/);
+  });
+});
+
+describe('TPE', () => {
+  it('proposes new values near the best observed ones more often than a uniform draw would', () => {
+    const r = parseParamRange('x=0..100', 1);
+    const rng = new Rng(5);
+    const observed = [3, 10, 22, 28, 35, 47, 60, 71, 85, 96].map((x) => ({ params: { x }, score: -((x - 30) ** 2) }));
+    const seen = new Set(observed.map((o) => String(o.params.x)));
+    const proposals = tpePropose([r], observed, 20, rng, () => true, seen);
+    expect(proposals).toHaveLength(20);
+    expect(new Set(proposals.map((p) => p.x)).size).toBe(20);
+    for (const p of proposals) expect(observed.some((o) => o.params.x === p.x)).toBe(false);
+    const meanDistance = proposals.reduce((a, p) => a + Math.abs(p.x - 30), 0) / proposals.length;
+    // a uniform draw over 0..100 is 25.5 from 30 on average
+    expect(meanDistance).toBeLessThan(15);
+    // the acceptance test is honoured
+    expect(tpePropose([r], observed, 5, new Rng(5), (p) => p.x % 2 === 1, new Set()).every((p) => p.x % 2 === 1)).toBe(true);
   });
 });
 
@@ -151,11 +170,28 @@ describe('sweeps on worker threads', () => {
     expect(again.rows.map((r) => r.summary.tradeListHash)).toEqual(report.rows.map((r) => r.summary.tradeListHash));
   }, 120_000);
 
+  it('tpe: the asked number of distinct trials within the constraint, the same again for the same seed', async () => {
+    const input = engineInput(cfg, [klines]);
+    const tpe: SweepPlan = { ranges: [parseParamRange('fast=2..12', 1), parseParamRange('slow=8..40:2', 1)], method: 'tpe', trials: 16, seed: 3, objective: 'sharpe', constraint: 'fast < slow' };
+    const runOnce = async () => {
+      const runner = await openSweepRunner(pool, input, {});
+      return runSweep(cfg, tpe, runner, input).finally(() => runner.close());
+    };
+    const a = await runOnce();
+    const b = await runOnce();
+    expect(a.trials).toBe(16);
+    expect(a.rows).toHaveLength(16);
+    expect(new Set(a.rows.map((r) => `${r.params.fast},${r.params.slow}`)).size).toBe(16);
+    expect(a.rows.every((r) => r.params.fast < r.params.slow)).toBe(true);
+    expect(b.rows.map((r) => r.params)).toEqual(a.rows.map((r) => r.params));
+  }, 120_000);
+
   it('walk-forward: folds disjoint in time, and no in-sample trial is given an out-of-sample kline', async () => {
     const input = engineInput(cfg, [klines]);
     const real = await openSweepRunner(pool, input, {});
     const seen: { window?: { from: number; to: number }; first: number; last: number }[] = [];
     const recording: SweepRunner = {
+      parallel: real.parallel,
       async run(jobs, onDone) {
         const out = await real.run(jobs, onDone);
         jobs.forEach((j, i) => {
