@@ -17,6 +17,7 @@ const SECTIONS: (() => Promise<BenchSection>)[] = [
   async () => (await import('./analysis.js')).section,
   async () => (await import('./account.js')).section,
   async () => (await import('./backtest.js')).section,
+  async () => (await import('./sweep.js')).section,
 ];
 
 /**

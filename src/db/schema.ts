@@ -175,6 +175,28 @@ export interface LeverageBracketTable {
   updated_at: number;
 }
 
+/** A stored parameter sweep (migration 0005). */
+export interface SweepTable {
+  id: Generated<number>;
+  name: string;
+  config_json: string;
+  plan_json: string;
+  method: string;
+  objective: string;
+  trials: number;
+  deflated_sharpe: number | null;
+  walk_forward_json: string | null;
+  created_at: number;
+}
+
+/** A ranked row of a sweep (migration 0005). */
+export interface SweepRowTable {
+  sweep_id: number;
+  rank: number;
+  params_json: string;
+  summary_json: string;
+}
+
 export interface DB {
   app_state: AppStateTable;
   symbols: SymbolTable;
@@ -190,4 +212,6 @@ export interface DB {
   neural_models: NeuralModelTable;
   funding_rates: FundingRateTable;
   leverage_brackets: LeverageBracketTable;
+  sweeps: SweepTable;
+  sweep_rows: SweepRowTable;
 }

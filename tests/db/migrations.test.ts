@@ -74,7 +74,7 @@ describe('database migrations', () => {
     await old.close();
 
     const db = open(file);
-    expect((await migrate(db)).applied).toEqual(['0004_funding']);
+    expect((await migrate(db)).applied).toEqual(['0004_funding', '0005_sweeps']);
     expect(db.sqlite.prepare("SELECT rows, source FROM kline_series WHERE symbol = 'ETHUSDT'").get()).toEqual({ rows: 2, source: 'testnet' });
     db.sqlite.prepare("INSERT INTO funding_rates (symbol, funding_time, rate) VALUES ('ETHUSDT', 1, '0.00010000')").run();
     expect(db.sqlite.prepare("SELECT rate, mark_price, source FROM funding_rates").get()).toEqual({ rate: '0.00010000', mark_price: null, source: 'binance' });

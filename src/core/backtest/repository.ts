@@ -1,5 +1,18 @@
 import type { BacktestConfig } from './config.js';
 import type { BacktestResult } from './engine.js';
+import type { TradeRecord } from './metrics.js';
+import type { SweepPlan, SweepReport, SweepRow } from './sweep.js';
+
+/** A stored sweep as listed. */
+export interface StoredSweep {
+  id: number;
+  name: string;
+  method: string;
+  objective: string;
+  trials: number;
+  deflatedSharpe: number | null;
+  createdAt: number;
+}
 
 /** A saved simulation as listed (the result pages of the next issue read these). */
 export interface StoredSimulation {
@@ -22,4 +35,15 @@ export interface SimulationRepository {
   list(): StoredSimulation[];
   /** The summary, configuration and counts of a stored simulation. */
   get(id: number): { simulation: StoredSimulation; config: BacktestConfig; summary: BacktestResult['summary']; balancePoints: number; fills: number } | undefined;
+  /** Deletes a simulation with its balance history and fills; false when there is none. */
+  remove(id: number): boolean;
+  /** The balance history (time ascending): close times and equity (margin balance). */
+  balance(id: number): { time: number[]; equity: number[] } | undefined;
+  /** The round trips stored with the summary. */
+  trades(id: number): TradeRecord[] | undefined;
+  /** Stores a sweep with its ranked rows (one transaction); returns its id. */
+  saveSweep(sweep: { name: string; config: BacktestConfig; plan: SweepPlan; report: SweepReport }): number;
+  listSweeps(): StoredSweep[];
+  /** A stored sweep's configuration, plan and one ranked row (rank 1 = best). */
+  sweepRow(id: number, rank: number): { sweep: StoredSweep; config: BacktestConfig; plan: SweepPlan; row: SweepRow } | undefined;
 }

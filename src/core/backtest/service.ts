@@ -5,7 +5,9 @@ import type { KlineRepository } from '../market/repository.js';
 import type { TaskPool } from '../workers/pool.js';
 import type { BacktestConfig } from './config.js';
 import { BacktestCancelled, type BacktestKlines, type BacktestResult, type EngineInput } from './engine.js';
-import type { SimulationRepository, StoredSimulation } from './repository.js';
+import type { TradeRecord } from './metrics.js';
+import type { SimulationRepository, StoredSimulation, StoredSweep } from './repository.js';
+import type { SweepPlan, SweepReport } from './sweep.js';
 import type { BacktestTask } from './tasks.js';
 
 export interface BacktestRunOptions {
@@ -142,5 +144,102 @@ export class BacktestService {
   /** One saved simulation's summary and counts. */
   savedOne(id: number): ReturnType<SimulationRepository['get']> {
     return this.deps.simulations?.get(id);
+  }
+
+  /**
+   * A saved simulation by id (digits) or by name; a user error names what was not found or
+   * which ids share the name.
+   */
+  find(ref: string | number): StoredSimulation {
+    const all = this.saved();
+    const text = String(ref).trim();
+    if (/^\d+$/.test(text)) {
+      const byId = all.find((s) => s.id === Number(text));
+      if (byId) return byId;
+    }
+    const named = all.filter((s) => s.name === text);
+    if (named.length === 1) return named[0];
+    if (named.length > 1) throw new UserError(`simulation name '${text}' is shared by ids ${named.map((s) => s.id).join(', ')}: give the id`);
+    throw new UserError(`no saved simulation '${text}' (atm sim list shows them)`);
+  }
+
+  /** Deletes a saved simulation (its balance history and fills too); false when there was none. */
+  remove(id: number): boolean {
+    return this.deps.simulations?.remove(id) ?? false;
+  }
+
+  /**
+   * The balance (equity) history of a saved simulation as plain data, with the drawdown from the
+   * running peak in percent at each point (0 at a new peak).
+   */
+  history(id: number): { time: number[]; equity: number[]; drawdownPct: number[] } | undefined {
+    const b = this.deps.simulations?.balance(id);
+    if (!b) return undefined;
+    let peak = -Infinity;
+    const drawdownPct = b.equity.map((e) => {
+      if (e > peak) peak = e;
+      return peak > 0 ? ((peak - e) / peak) * 100 : 0;
+    });
+    return { time: b.time, equity: b.equity, drawdownPct };
+  }
+
+  /** The round trips of a saved simulation (symbol, side, entry/exit time and price, pnl, fees). */
+  trades(id: number): TradeRecord[] | undefined {
+    return this.deps.simulations?.trades(id);
+  }
+
+  /**
+   * Runs a parameter sweep (src/core/backtest/sweep.ts): the klines are loaded once here and once
+   * into every simulation worker (shared memory), then every trial runs against them; the report
+   * ranks the trials (or gives the walk-forward folds). `onProgress` counts trials.
+   */
+  async sweep(config: BacktestConfig, plan: SweepPlan, options: Omit<BacktestRunOptions, 'onImportProgress'> & { onImportProgress?(done: number, total: number): void } = {}): Promise<SweepReport> {
+    const { openSweepRunner, planTrials, runSweep } = await import('./sweep.js');
+    planTrials(config, plan); // plan errors before any klines are read
+    if (options.input) {
+      if (!this.deps.temporaryKlines) throw new AtmError('internal', 'no temporary kline store was given to the backtest service');
+      const tmp = await this.deps.temporaryKlines();
+      try {
+        const report = importArchives(tmp.store, options.input, { onProgress: options.onImportProgress });
+        const bad = report.files.find((f) => f.error);
+        if (bad) throw new UserError(`--input ${bad.file}${bad.entry ? ` (${bad.entry})` : ''}: ${bad.error}`);
+        if (report.files.length === 0) throw new UserError(`--input ${options.input.join(' ')}: no archive files (.zip or .csv) found`);
+        return await this.sweep(config, plan, { ...options, input: undefined, klines: tmp.store });
+      } finally {
+        await tmp.close();
+      }
+    }
+    const input = this.prepare(config, options);
+    const runner = await openSweepRunner(options.inProcess ? undefined : this.deps.pool(), input, { strategiesDir: this.deps.strategiesDir, signal: options.signal });
+    try {
+      return await runSweep(config, plan, runner, input, { onProgress: options.onProgress, signal: options.signal });
+    } finally {
+      await runner.close();
+    }
+  }
+
+  /** Stores a sweep's ranked rows; returns its id. */
+  saveSweep(report: SweepReport, config: BacktestConfig, plan: SweepPlan, name: string): number {
+    if (!this.deps.simulations) throw new AtmError('internal', 'no simulation store was given to the backtest service');
+    return this.deps.simulations.saveSweep({ name, config, plan, report });
+  }
+
+  /** The stored sweeps. */
+  sweeps(): StoredSweep[] {
+    return this.deps.simulations?.listSweeps() ?? [];
+  }
+
+  /**
+   * The full configuration of a stored sweep's row (its parameters set), to run as a simulation;
+   * a user error names a missing sweep or rank.
+   */
+  sweepRowConfig(sweepId: number, rank: number): { config: BacktestConfig; params: Record<string, number>; sweep: StoredSweep } {
+    const found = this.deps.simulations?.sweepRow(sweepId, rank);
+    if (!found) throw new UserError(`no row ${rank} in sweep ${sweepId} (atm sweep list shows the stored sweeps)`);
+    const config = structuredClone(found.config);
+    for (const r of found.plan.ranges) {
+      if (found.row.params[r.key] !== undefined) config.positions[r.position].strategy.params[r.name] = found.row.params[r.key];
+    }
+    return { config, params: found.row.params, sweep: found.sweep };
   }
 }

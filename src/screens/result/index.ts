@@ -24,16 +24,6 @@ export const keys = defineKeys({
   remove: { keys: ['d'], label: 'result.keys.remove', hint: true },
 });
 
-/**
- * What the Result page reads beyond `saved`/`savedOne`: the balance history, the round trips and
- * deleting (app.backtest.history/trades/remove). Each is optional here so the page says what is
- * missing instead of failing when a backend lacks one.
- */
-interface ResultBackend {
-  history?(id: number): EquityHistory;
-  trades?(id: number): RoundTrip[];
-  remove?(id: number): void;
-}
 
 /**
  * Simulation Result: the saved simulations (sortable) and, for the selected one, its figures and
@@ -86,10 +76,6 @@ class ResultPage implements Page {
     }, this.app.readonly);
   }
 
-  private backend(): ResultBackend {
-    return this.app.backtest as unknown as ResultBackend;
-  }
-
   private setFilter(change: TradeFilter): void {
     this.filter = { ...this.filter, ...change };
     this.tradeFirst = 0;
@@ -129,8 +115,7 @@ class ResultPage implements Page {
 
   private detailData(row: ResultRow): { history?: EquityHistory; trades?: RoundTrip[] } {
     if (this.loaded?.id !== row.id) {
-      const b = this.backend();
-      this.loaded = { id: row.id, history: b.history?.(row.id), trades: b.trades?.(row.id) };
+      this.loaded = { id: row.id, history: this.app.backtest.history(row.id), trades: this.app.backtest.trades(row.id) };
       this.filter = {};
       this.tradeFirst = 0;
     }
@@ -146,14 +131,9 @@ class ResultPage implements Page {
 
   private remove(): void {
     const row = this.list.selected();
-    const b = this.backend();
     if (!row) return;
-    if (!b.remove) {
-      this.ctx.toast(this.ctx.t('result.noRemove'), 'error');
-      return;
-    }
     this.ctx.confirm(this.ctx.t('result.confirmRemove', { name: row.name, trades: row.trades }), () => {
-      b.remove!(row.id);
+      this.app.backtest.remove(row.id);
       this.reload();
       this.update();
       this.ctx.toast(this.ctx.t('result.removed', { name: row.name }));
