@@ -35,6 +35,9 @@ describe('atm data (command line)', () => {
     const status = JSON.parse(r.stdout) as { symbol: string; source: string; rows: number; gaps: number; missing: number; bytes: number }[];
     expect(status).toMatchObject([{ symbol: 'XRPUSDT', interval: '1m', source: 'binance', rows: 2880, gaps: 1, missing: 1440 }]);
     expect(status[0].bytes).toBeGreaterThan(0);
+    // the UTC dates beside the epoch milliseconds
+    expect(status[0]).toMatchObject({ firstIso: '2024-03-01T00:00:00.000Z', lastIso: '2024-03-03T23:59:00.000Z' });
+    expect(Object.keys(status[0]).slice(Object.keys(status[0]).indexOf('first'), Object.keys(status[0]).indexOf('first') + 4)).toEqual(['first', 'firstIso', 'last', 'lastIso']);
 
     r = atm('data', 'verify');
     expect(r.status).toBe(2); // the gap
