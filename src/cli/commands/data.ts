@@ -271,7 +271,7 @@ export function register(program: Command): void {
       await withApp(command, async (app) => {
         const k = app.market.storedKlines(symbol, interval, from, to);
         if (k.length === 0) throw new UserError(app.t('data.nothingInRange', { symbol, interval }));
-        const files = exportArchive(k, symbol, interval, resolve(options.out), { period: options.daily ? 'daily' : 'monthly', csv: options.csv });
+        const files = exportArchive(k, symbol, interval, resolve(options.out), { period: options.daily ? 'daily' : 'monthly', csv: options.csv, decimals: app.market.archiveDecimals(symbol, interval) });
         process.stdout.write(app.t('data.exported', { rows: k.length, files: files.length, dir: resolve(options.out) }) + '\n');
       });
     });

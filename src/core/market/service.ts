@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { ExchangePort, KlineEvent, Subscription } from '../exchange/port.js';
 import type { Logger } from '../logging.js';
 import { downloadKlines, ensureSymbol, sourceOfPort, type DownloadOptions, type DownloadReport } from './download.js';
+import type { ColumnDecimals } from './export.js';
 import { importArchives, type ImportOptions, type ImportSummary } from './importer.js';
 import { INTERVAL_MS, klinesFromRows, nextOpenTime, previousOpenTime, type Gap, type Interval, type Kline, type Klines } from './klines.js';
 import type { KlineRepository, SeriesInfo, StoredSymbol, SymbolRepository } from './repository.js';
@@ -162,6 +163,15 @@ export class MarketDataService {
   /** Stored klines of a series exactly as stored (complete buckets only when aggregated). */
   storedKlines(symbol: string, interval: Interval, from?: number, to?: number): Klines {
     return this.deps.store.loadRange(symbol, interval, from, to);
+  }
+
+  /**
+   * The decimals the series' archive files printed per column (for `exportArchive`'s
+   * `decimals`), or undefined when it never came from one. An interval that is not stored is
+   * aggregated from 1m: its prices carry 1m's decimals, and so do its summed volumes.
+   */
+  archiveDecimals(symbol: string, interval: Interval): ColumnDecimals | undefined {
+    return this.deps.store.decimals(symbol, interval) ?? (this.deps.store.sourceOf(symbol, interval) === undefined ? this.deps.store.decimals(symbol, '1m') : undefined);
   }
 
 

@@ -3,6 +3,7 @@ import * as m0001 from './0001_market.js';
 import * as m0002 from './0002_trading.js';
 import * as m0003 from './0003_kline_source.js';
 import * as m0004 from './0004_funding.js';
+import * as m0006 from './0006_series_decimals.js';
 
 /**
  * Every migration, in order. Names sort in version order and are never renamed or removed: a
@@ -13,4 +14,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_trading': m0002,
   '0003_kline_source': m0003,
   '0004_funding': m0004,
+  '0006_series_decimals': m0006,
 };
