@@ -21,8 +21,17 @@ const POOL_COLUMNS: Column[] = [
   { width: 7, align: 'right', priority: 1 }, { width: 6, align: 'right', priority: 1 }, { width: 6, align: 'right', priority: 4 }, { width: 6, align: 'right', priority: 4 },
 ];
 
-/** The jobs list: job, state, progress (or result), ETA. */
-const JOB_COLUMNS: Column[] = [{ width: 22, priority: 0 }, { width: 9, priority: 0 }, { width: 30, priority: 1 }, { width: 7, align: 'right', priority: 2 }];
+/**
+ * The jobs list: job, state, progress (or result), ETA. The progress column is wider in a wide
+ * box; the job's label takes what is left (an 80-column terminal still shows a bar).
+ */
+function jobColumns(width: number): Column[] {
+  const wide = width >= 70;
+  const progress = wide ? 30 : 13;
+  // narrow: the ETA column goes (the Market page's job lines keep it) and the label takes its room
+  const label = Math.max(10, wide ? width - 9 - progress - 7 - 3 : width - 9 - progress - 2);
+  return [{ width: label, priority: 0 }, { width: 9, priority: 0 }, { width: progress, priority: 1 }, { width: 7, align: 'right', priority: 2 }];
+}
 
 /** The Dashboard: process status (the old program's "process status" view) and the log panel. */
 class DashboardPage implements Page {
@@ -102,10 +111,11 @@ class DashboardPage implements Page {
     const row = (cells: string[]) => tableRow(POOL_COLUMNS, kept, cells);
     const [head, ...pools] = poolRows(s, t);
     const width = (this.poolsBox.width as number) - 3;
+    const JOB_COLUMNS = jobColumns(width);
     const jobCols = visibleColumns(JOB_COLUMNS, width);
     const jobRow = (cells: string[]) => tableRow(JOB_COLUMNS, jobCols, cells);
     const room = Math.max(1, (this.poolsBox.height as number) - 2 - pools.length - 4);
-    const jobs = jobRows(this.app.jobs.list(), t, 12, room);
+    const jobs = jobRows(this.app.jobs.list(), t, Math.min(20, JOB_COLUMNS[2].width - 5), room);
     const lines = [
       paint(theme, 'muted', esc(row(head))),
       ...pools.map((cells) => esc(row(cells))),

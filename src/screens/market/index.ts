@@ -374,6 +374,16 @@ class MarketPage implements Page {
         const row = this.list.find(e.symbol);
         if (this.visible && (!row || row.lastTime === 0)) {
           this.loadRows();
+          // the first klines stored (an import or download from this page): chart them
+          if (!this.series.symbol) {
+            const rows = this.list.visible();
+            if (rows.length > 0) {
+              this.list.cursor = 0;
+              this.select(rows[0].symbol);
+              this.redraw(() => this.update());
+              return;
+            }
+          }
           this.redraw(() => this.renderList());
         }
       }),

@@ -52,11 +52,23 @@ describe('Market page jobs: import and download (headless)', () => {
     expect(screen).toContain('[x] XRPUSDT-1m-2024-03-01.zip');
     screen = h.press(' '); // and the second
     expect(screen).toContain('2 file(s) selected');
+    const progress: string[] = [];
+    h.app.bus.on('job.progress', (e) => progress.push(`${e.done}/${e.total}`));
     screen = h.press('i');
     expect(screen).not.toContain('Import archive files');
-    screen = await h.until('done: 2 file(s)'); // the result, cut to the symbol list's width
+    // running: the label and an empty bar under the symbols (no file imported before the first yield)
     expect(screen).toContain('import 2 files');
-    expect(screen).toContain('XRPUSDT'); // the symbol list has it now
+    expect(screen).toMatch(/\[\.{10,}\] 0%/);
+    screen = await h.until('done: 2 file(s)'); // the result, cut to the symbol list's width
+    // progress in bytes: once at the start, then after each file, up to the whole size
+    expect(progress.length).toBe(3);
+    const [first, second, third] = progress.map((p) => p.split('/').map(Number));
+    expect(first[0]).toBe(0);
+    expect(second[0]).toBeGreaterThan(0);
+    expect(second[0]).toBeLessThan(second[1]);
+    expect(third[0]).toBe(third[1]);
+    expect(screen).toContain('import 2 files');
+    expect(screen).toContain('XRPUSDT · 1m'); // the first klines stored are charted
     const job = h.app.jobs.list()[0];
     expect(job).toMatchObject({ state: 'done', label: 'import 2 files' });
     expect(job.done).toBe(job.total); // progress reached the whole size
@@ -93,12 +105,38 @@ describe('Market page jobs: import and download (headless)', () => {
     expect(screen).toMatch(/import archive\s+cancelled/);
   });
 
+  it('the file browser and the download form fit the smallest terminal drawn (80x24) and a medium one', async () => {
+    archives(1);
+    for (const [width, height] of [[80, 24], [100, 30]]) {
+      h = await new ShellHarness().start({ width, height });
+      h.press('6');
+      let screen = h.press('i');
+      expect(screen).toContain('Import archive files');
+      expect(screen).toContain('archive/');
+      expect(screen).toMatch(/Esc close/); // the key hints wrap instead of being cut
+      screen = h.press('\x1b');
+      expect(screen).not.toContain('Import archive files');
+      screen = h.press('d');
+      expect(screen).toContain('Download klines');
+      expect(screen).toMatch(/interval\s+1m/);
+      h.press('\x1b');
+      // the Dashboard's jobs list keeps a progress bar even 80 columns wide
+      h.app.jobs.start('download BTCUSDT 1m').progress(1, 2);
+      screen = h.press('1');
+      expect(screen).toMatch(width >= 100 ? /download BTCUSDT 1m\s+running\s+\[#+\.+\] 50%/ : /download BTCU\s+running\s+\[#+\.+\] 50%/);
+      await h.dispose();
+      h = undefined;
+    }
+  });
+
   it('the Dashboard shows a running job with a progress bar, percent and ETA', async () => {
     h = await new ShellHarness().start({ width: 160, height: 40 });
     const job = h.app.jobs.start('test job');
     job.progress(5, 10);
     let screen = h.press('1');
-    expect(screen).toMatch(/test job\s+running\s+\[#####\.{5}\] 50%\s+\d+:\d\d/);
+    const bar = /test job\s+running\s+\[(#+)(\.+)\] 50%\s+\d+:\d\d/.exec(screen);
+    expect(bar, screen).not.toBeNull();
+    expect(bar![1].length).toBe(bar![2].length); // half full
     job.fail(new Error('the disk is full'));
     screen = await h.until(/test job\s+failed\s+the disk is full/);
   });
