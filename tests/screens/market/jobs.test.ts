@@ -89,6 +89,10 @@ describe('Market page jobs: import and download (headless)', () => {
     let screen = h.press('i');
     // started: the job is running, sliced per file; nothing has been imported before the first yield
     expect(h.app.jobs.running().map((j) => j.label)).toEqual(['import archive']);
+    // quitting while it runs asks, naming it (n stays)
+    screen = h.press('q');
+    expect(screen).toContain('Still running: import archive');
+    h.press('n');
     screen = h.press('x');
     expect(screen).toContain('Cancel import archive? What was stored so far stays.');
     h.press('n');
