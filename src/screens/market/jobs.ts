@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 import type { App } from '../../core/app.js';
 import type { TFunction } from '../../core/i18n.js';
+import { FundingService } from '../../core/market/funding.js';
+import { listArchiveFiles } from '../../core/market/importer.js';
 import { parseInterval, type Interval } from '../../core/market/klines.js';
 
 /**
@@ -16,10 +18,21 @@ export function startImport(app: App, paths: readonly string[], t: TFunction): s
   const job = app.jobs.start(t('market.jobs.importLabel', { what }));
   void (async () => {
     try {
-      const summary = await app.market.importArchivesInSlices(paths, { signal: job.signal, onProgress: (done, total) => job.progress(done, total) });
-      const result = t('market.jobs.importResult', { files: summary.files.length, inserted: summary.inserted, duplicates: summary.duplicates, failed: summary.failed });
-      if (summary.cancelled) job.cancel();
-      else if (summary.failed > 0 && summary.inserted === 0 && summary.duplicates === 0) job.fail(summary.files.find((f) => f.error)?.error ?? result);
+      // funding-rate archive files (SYMBOL-fundingRate-YYYY-MM) go to the funding store, as
+      // `atm data import` does; they are small (a month is about 90 rows): one step, first
+      const files = listArchiveFiles(paths);
+      const fundingFiles = files.filter((f) => FundingService.isFundingFile(f));
+      const klineFiles = files.filter((f) => !FundingService.isFundingFile(f));
+      const funding = fundingFiles.length > 0 ? app.funding.importArchives(fundingFiles) : undefined;
+      const summary = klineFiles.length > 0
+        ? await app.market.importArchivesInSlices(klineFiles, { signal: job.signal, onProgress: (done, total) => job.progress(done, total) })
+        : undefined;
+      let result = summary ? t('market.jobs.importResult', { files: summary.files.length, inserted: summary.inserted, duplicates: summary.duplicates, failed: summary.failed }) : '';
+      if (funding) result = [result, t('market.jobs.fundingResult', { files: funding.files.length, inserted: funding.inserted, failed: funding.failed })].filter(Boolean).join('; ');
+      const stored = (summary ? summary.inserted + summary.duplicates : 0) + (funding ? funding.inserted + funding.duplicates : 0);
+      const failed = (summary?.failed ?? 0) + (funding?.failed ?? 0);
+      if (summary?.cancelled) job.cancel();
+      else if (failed > 0 && stored === 0) job.fail(summary?.files.find((f) => f.error)?.error ?? funding?.files.find((f) => f.error)?.error ?? result);
       else job.done(result);
     } catch (error) {
       job.fail(error);

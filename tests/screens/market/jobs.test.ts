@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempHome } from '../../helpers/app.js';
@@ -107,6 +107,21 @@ describe('Market page jobs: import and download (headless)', () => {
     // the Dashboard keeps the finished job, with its state
     screen = h.press('1');
     expect(screen).toMatch(/import archive\s+cancelled/);
+  });
+
+  it('funding-rate files in the folder go to the funding store, as atm data import does', async () => {
+    const dir = archives(1);
+    const t = [Date.UTC(2024, 2, 1), Date.UTC(2024, 2, 1, 8), Date.UTC(2024, 2, 1, 16)];
+    writeFileSync(join(dir, 'XRPUSDT-fundingRate-2024-03.csv'), `calc_time,funding_interval_hours,last_funding_rate\n${t.map((x) => `${x},8,0.0001`).join('\n')}\n`);
+    h = await new ShellHarness().start({ width: 160, height: 40 });
+    h.press('6');
+    h.press('i');
+    h.press('j');
+    h.press('\r'); // into archive/
+    h.press('i'); // the whole folder
+    await h.until('done: ');
+    expect(h.app.jobs.list()[0]).toMatchObject({ state: 'done', result: '1 file(s), 1440 imported, 0 already stored, 0 failed; funding: 1 file(s), 3 rates imported, 0 failed' });
+    expect(h.app.funding.coverage('XRPUSDT')).toMatchObject([{ symbol: 'XRPUSDT', count: 3 }]);
   });
 
   it('the file browser and the download form fit the smallest terminal drawn (80x24) and a medium one', async () => {
