@@ -14,6 +14,7 @@ import {
   type Interval,
   type Klines,
 } from '../core/market/klines.js';
+import type { ColumnDecimals } from '../core/market/export.js';
 import type { InsertOptions, InsertReport, KlineRepository, KlineSource, SeriesInfo } from '../core/market/repository.js';
 import { writeTransaction, type Database } from './database.js';
 
@@ -183,6 +184,19 @@ export class KlineStore implements KlineRepository {
     }));
   }
 
+  decimals(symbol: string, interval: Interval): ColumnDecimals | undefined {
+    const r = this.db.sqlite.prepare('SELECT decimals FROM kline_series WHERE symbol = ? AND interval = ?').get(symbol, interval) as { decimals: string | null } | undefined;
+    return r?.decimals ? (JSON.parse(r.decimals) as ColumnDecimals) : undefined;
+  }
+
+  /** Keeps, per column, the most decimals of what is stored and `printed` (inside insert's transaction). */
+  private mergeDecimals(symbol: string, interval: Interval, printed: ColumnDecimals): void {
+    const stored = this.decimals(symbol, interval);
+    const merged = { ...printed };
+    if (stored) for (const key of Object.keys(merged) as (keyof ColumnDecimals)[]) merged[key] = Math.max(merged[key], stored[key] ?? 0);
+    this.db.sqlite.prepare('UPDATE kline_series SET decimals = ? WHERE symbol = ? AND interval = ?').run(JSON.stringify(merged), symbol, interval);
+  }
+
   sourceOf(symbol: string, interval: Interval): KlineSource | undefined {
     return this.selectSource.get(symbol, interval)?.source;
   }
@@ -244,6 +258,7 @@ export class KlineStore implements KlineRepository {
         i = j;
       }
       if (report.chunks > 0) this.refreshSeries.run({ now: Date.now(), symbol, interval, source });
+      if (options.decimals) this.mergeDecimals(symbol, interval, options.decimals);
       return report;
     });
   }

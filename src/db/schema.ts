@@ -60,6 +60,9 @@ export interface KlineSeriesTable {
   last_open_time: number | null;
   rows: number;
   updated_at: number;
+  source: string;
+  /** JSON of the decimals the archive files printed per column (migration 0006), or null. */
+  decimals: string | null;
 }
 
 /** Named configurations: currency analysis (CAC), trade control (TCC) and account control (ACC). */

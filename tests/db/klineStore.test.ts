@@ -87,6 +87,24 @@ describe('KlineStore', () => {
     expect(() => s.insert('ETHUSDT', '1m', makeKlines(T0 + 600_000, 10, '1m', 3))).toThrow(KlineStoreError);
   });
 
+  it('keeps the decimals the archive files printed, per column the most of every insert, and drops them with the series', async () => {
+    const { store: s } = await store();
+    const d = { open: 4, high: 4, low: 4, close: 4, volume: 0, quoteVolume: 3, takerBuyVolume: 0, takerBuyQuoteVolume: 3 };
+    s.insert('NEARUSDT', '1m', makeKlines(T0, 10, '1m', 1));
+    expect(s.decimals('NEARUSDT', '1m')).toBeUndefined(); // not from an archive: unknown
+    s.insert('NEARUSDT', '1m', makeKlines(T0 + 600_000, 10, '1m', 2), { decimals: d });
+    expect(s.decimals('NEARUSDT', '1m')).toEqual(d);
+    // a later file printing more volume decimals and fewer price decimals: the most of each
+    s.insert('NEARUSDT', '1m', makeKlines(T0 + 1_200_000, 10, '1m', 3), { decimals: { ...d, open: 3, volume: 1 } });
+    expect(s.decimals('NEARUSDT', '1m')).toEqual({ ...d, volume: 1 });
+    // even a file whose every row was stored already records them (a database from before 0006)
+    s.insert('NEARUSDT', '1m', makeKlines(T0, 10, '1m', 1), { decimals: { ...d, takerBuyVolume: 2 } });
+    expect(s.decimals('NEARUSDT', '1m')?.takerBuyVolume).toBe(2);
+    expect(s.decimals('NEARUSDT', '5m')).toBeUndefined();
+    s.deleteSeriesKlines('NEARUSDT', '1m');
+    expect(s.decimals('NEARUSDT', '1m')).toBeUndefined();
+  });
+
   it('a failed write leaves the store as it was (one transaction)', async () => {
     const { db, store: s } = await store();
     const k = makeKlines(T0, 3 * 1440, '1m', 4);

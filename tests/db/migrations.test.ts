@@ -74,7 +74,8 @@ describe('database migrations', () => {
     await old.close();
 
     const db = open(file);
-    expect((await migrate(db)).applied).toEqual(['0004_funding', '0005_sweeps']);
+    // 0004 and every later one, in order
+    expect((await migrate(db)).applied).toEqual(Object.keys(MIGRATIONS).slice(Object.keys(MIGRATIONS).indexOf('0004_funding')));
     expect(db.sqlite.prepare("SELECT rows, source FROM kline_series WHERE symbol = 'ETHUSDT'").get()).toEqual({ rows: 2, source: 'testnet' });
     db.sqlite.prepare("INSERT INTO funding_rates (symbol, funding_time, rate) VALUES ('ETHUSDT', 1, '0.00010000')").run();
     expect(db.sqlite.prepare("SELECT rate, mark_price, source FROM funding_rates").get()).toEqual({ rate: '0.00010000', mark_price: null, source: 'binance' });
@@ -82,6 +83,19 @@ describe('database migrations', () => {
     expect(() => db.sqlite.prepare("INSERT INTO funding_rates (symbol, funding_time, rate) VALUES ('ETHUSDT', 1, '0.2')").run()).toThrow(/UNIQUE|PRIMARY KEY/);
     db.sqlite.prepare("INSERT INTO leverage_brackets (symbol, brackets_json, source, updated_at) VALUES ('ETHUSDT', '[]', 'binance', 1)").run();
     expect(tables(db)).toContain('leverage_brackets');
+  });
+
+  it('gives a version-4 database the series decimals column, null (unknown) for the series it has', async () => {
+    const tmp = tempHome();
+    cleanups.push(tmp.cleanup);
+    const file = join(tmp.home, 'atm.sqlite');
+    const old = openDatabase(file);
+    await migrate(old, '0004_funding');
+    old.sqlite.prepare("INSERT INTO kline_series (symbol, interval, first_open_time, last_open_time, rows, updated_at) VALUES ('NEARUSDT', '1m', 0, 60000, 2, 1)").run();
+    await old.close();
+    const db = open(file);
+    expect((await migrate(db)).applied).toContain('0006_series_decimals');
+    expect(db.sqlite.prepare("SELECT rows, decimals FROM kline_series WHERE symbol = 'NEARUSDT'").get()).toEqual({ rows: 2, decimals: null });
   });
 
   it('refuses a database written by a newer atm and changes nothing', async () => {

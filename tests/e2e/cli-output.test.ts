@@ -86,8 +86,8 @@ describe('atm output a person reads (issue 13, defect 7)', () => {
     const result = atm('analyze', '--input', file, '--indicator', 'SMA:n=3', '--indicator', 'BOL:n=5', '--format', 'csv');
     expect(result.code, result.stderr).toBe(0);
     const [head, ...rows] = result.stdout.trim().split('\n');
-    expect(head.split(',')[0]).toBe('openTime');
-    const cells = rows.flatMap((r) => r.split(',').slice(1)).filter(Boolean);
+    expect(head.split(',').slice(0, 2)).toEqual(['openTime', 'openTimeIso']);
+    const cells = rows.flatMap((r) => r.split(',').slice(2)).filter(Boolean);
     expect(cells.length).toBeGreaterThan(20);
     for (const cell of cells) {
       expect(cell).toMatch(/^-?\d+(\.\d+)?$/);

@@ -8,6 +8,7 @@ import type { App } from '../../core/app.js';
 import { ArchiveError, parseArchiveFileName, readArchiveFile } from '../../core/market/archive.js';
 import { concatKlines, parseInterval, type Interval, type Klines } from '../../core/market/klines.js';
 import { confirmDestructive, UserError, withApp } from '../context.js';
+import { withIsoTimes } from './data.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -100,25 +101,31 @@ async function writeResult(result: AnalysisResult, format: 'json' | 'csv', out: 
   const n = result.openTime.length;
   const CHUNK = 8192;
   if (format === 'json') {
-    const columns: [string, Float64Array][] = [['openTime', result.openTime], ...result.columns.map((c, i): [string, Float64Array] => [c, result.values[i]])];
+    // openTimeIso (the UTC dates of openTime) sits right after openTime; the rest are numbers
+    const iso = (v: number) => JSON.stringify(new Date(v).toISOString());
+    const columns: [string, Float64Array, (v: number) => string][] = [
+      ['openTime', result.openTime, num],
+      ['openTimeIso', result.openTime, iso],
+      ...result.columns.map((c, i): [string, Float64Array, (v: number) => string] => [c, result.values[i], num]),
+    ];
     await write('{');
     for (let c = 0; c < columns.length; c++) {
-      const [name, values] = columns[c];
+      const [name, values, format] = columns[c];
       await write(`${c ? ',' : ''}\n  ${JSON.stringify(name)}: [`);
       for (let i = 0; i < n; i += CHUNK) {
         const parts: string[] = [];
-        for (let j = i; j < Math.min(n, i + CHUNK); j++) parts.push(num(values[j]));
+        for (let j = i; j < Math.min(n, i + CHUNK); j++) parts.push(format(values[j]));
         await write((i ? ',' : '') + parts.join(','));
       }
       await write(']');
     }
     await write('\n}\n');
   } else {
-    await write(['openTime', ...result.columns].join(',') + '\n');
+    await write(['openTime', 'openTimeIso', ...result.columns].join(',') + '\n');
     for (let i = 0; i < n; i += CHUNK) {
       const lines: string[] = [];
       for (let j = i; j < Math.min(n, i + CHUNK); j++) {
-        let line = String(result.openTime[j]);
+        let line = `${result.openTime[j]},${new Date(result.openTime[j]).toISOString()}`;
         for (const col of result.values) line += ',' + num(col[j]);
         lines.push(line);
       }
@@ -195,7 +202,7 @@ export function register(program: Command): void {
     .option('--to <time>', 'last open time: ms or ISO date (UTC)')
     .option('--format <format>', 'json or csv', 'json')
     .option('--out <file>', 'write to a file instead of standard output')
-    .addHelpText('after', '\nOutput (json): { "openTime": [ms...], "<TYPE>.<line>": [value or null during warm-up...] }.\nIndicators: SMA EMA WMA PSAR BOL IVP MMACD MMACDSHORT MMACDLONG DMIXADX MFI WOI NES, and PIP. See docs/indicators.md.')
+    .addHelpText('after', '\nOutput (json): { "openTime": [ms...], "openTimeIso": [UTC date...], "<TYPE>.<line>": [value or null during warm-up...] }.\nIndicators: SMA EMA WMA PSAR BOL IVP MMACD MMACDSHORT MMACDLONG DMIXADX MFI WOI NES, and PIP. See docs/indicators.md.')
     .action(async (options: AnalyzeOptions, command: Command) => {
       const format = options.format === 'csv' ? 'csv' : options.format === 'json' ? 'json' : undefined;
       if (!format) throw new UserError(`--format ${JSON.stringify(options.format)} is not valid: allowed values are json, csv`);
@@ -247,7 +254,7 @@ export function register(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       await withApp(command, async (app) => {
         const all = await app.analysis.listCacs();
-        if (options.json) process.stdout.write(JSON.stringify(all.map((c) => ({ id: c.id, name: c.cac.name, ...cacToJson(c.cac) })), null, 2) + '\n');
+        if (options.json) process.stdout.write(JSON.stringify(all.map((c) => ({ id: c.id, name: c.cac.name, ...cacToJson(c.cac), ...withIsoTimes({ createdAt: c.createdAt, updatedAt: c.updatedAt }, ['createdAt', 'updatedAt']) })), null, 2) + '\n');
         else {
           // the name column is as wide as the longest name, so long names do not push the indicators out of line
           const nameWidth = Math.max(4, ...all.map((c) => c.cac.name.length));
@@ -323,7 +330,7 @@ export function register(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       await withApp(command, async (app) => {
         const all = await app.analysis.list();
-        if (options.json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
+        if (options.json) process.stdout.write(JSON.stringify(all.map((a) => withIsoTimes(a, ['lastOpenTime', 'createdAt', 'updatedAt'])), null, 2) + '\n');
         else {
           const rows = all.map((a) => `${String(a.id).padStart(4)}  ${a.cacName.padEnd(16)} ${a.symbol.padEnd(12)} ${a.interval.padEnd(4)} ${a.state.padEnd(9)} last ${a.lastOpenTime === null ? '-' : new Date(a.lastOpenTime).toISOString()}`);
           process.stdout.write((rows.length ? rows : ['no analyses']).join('\n') + '\n');

@@ -194,7 +194,7 @@ export function register(program: Command): void {
       await withApp(command, async (app) => {
         if (options.funding) {
           const coverage = app.funding.coverage(symbol);
-          process.stdout.write((options.json ? JSON.stringify(coverage, null, 2) : fundingStatusText(app, coverage)) + '\n');
+          process.stdout.write((options.json ? JSON.stringify(coverage.map((c) => withIsoTimes(c, ['first', 'last'])), null, 2) : fundingStatusText(app, coverage)) + '\n');
           return;
         }
         const fundingCoverage = options.json ? [] : app.funding.coverage(symbol);
@@ -204,7 +204,7 @@ export function register(program: Command): void {
           gaps: s.missing > 0 ? app.market.gaps(s.symbol, s.interval).length : 0,
         }));
         if (options.json) {
-          process.stdout.write(JSON.stringify(series, null, 2) + '\n');
+          process.stdout.write(JSON.stringify(series.map((s) => withIsoTimes(s, ['first', 'last'])), null, 2) + '\n');
           return;
         }
         if (series.length === 0) {
@@ -271,7 +271,7 @@ export function register(program: Command): void {
       await withApp(command, async (app) => {
         const k = app.market.storedKlines(symbol, interval, from, to);
         if (k.length === 0) throw new UserError(app.t('data.nothingInRange', { symbol, interval }));
-        const files = exportArchive(k, symbol, interval, resolve(options.out), { period: options.daily ? 'daily' : 'monthly', csv: options.csv });
+        const files = exportArchive(k, symbol, interval, resolve(options.out), { period: options.daily ? 'daily' : 'monthly', csv: options.csv, decimals: app.market.archiveDecimals(symbol, interval) });
         process.stdout.write(app.t('data.exported', { rows: k.length, files: files.length, dir: resolve(options.out) }) + '\n');
       });
     });
@@ -493,4 +493,17 @@ async function downloadFundingCommand(options: { symbol: string; from?: string; 
       process.off('SIGINT', onSignal);
     }
   });
+}
+
+/**
+ * A copy of `row` with `<key>Iso` (the UTC date, ISO 8601, or null) right after each epoch-millisecond
+ * field named in `keys`, so JSON a person reads shows the date beside the number it came from.
+ */
+export function withIsoTimes<T extends object>(row: T, keys: readonly (keyof T & string)[]): T & Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    out[key] = value;
+    if ((keys as readonly string[]).includes(key)) out[`${key}Iso`] = typeof value === 'number' && Number.isFinite(value) ? new Date(value).toISOString() : null;
+  }
+  return out as T & Record<string, unknown>;
 }

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { unzipSync } from 'fflate';
+import type { ColumnDecimals } from './export.js';
 import { alignOpenTime, allocKlines, INTERVAL_MS, INTERVALS, isoMinute, KLINE_FIELDS, nextOpenTime, parseInterval, type Interval, type Klines } from './klines.js';
 
 /**
@@ -80,6 +81,11 @@ export interface ParsedCsv {
   header: boolean;
   /** The 1-based line number of each row. */
   lines: Uint32Array;
+  /**
+   * Per decimal column, the most decimals the file printed (NEARUSDT `4.0520` counts 4, trailing
+   * zero included): what the stored float64 values cannot tell, kept so an export prints the same.
+   */
+  decimals: ColumnDecimals;
 }
 
 /**
@@ -100,6 +106,7 @@ export function parseKlineCsv(input: Uint8Array | string, file = '<input>'): Par
     k.openTime, k.open, k.high, k.low, k.close, k.volume, undefined, k.quoteVolume, k.trades, k.takerBuyVolume, k.takerBuyQuoteVolume, undefined,
   ];
   const text = (s: number, e: number) => Buffer.from(bytes.buffer, bytes.byteOffset + s, e - s).toString('latin1');
+  const printed = new Int32Array(12); // most decimals printed per column
 
   let pos = 0;
   if (n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) pos = 3;
@@ -157,6 +164,7 @@ export function parseKlineCsv(input: Uint8Array | string, file = '<input>'): Par
         v = t === '' ? NaN : Number(t);
       }
       if (neg && plain) v = -v;
+      if (frac > printed[c]) printed[c] = frac;
       // validation: times and counts are integers; everything is a non-negative number
       const integer = c === 0 || c === 6 || c === 8;
       if (!(v >= 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
@@ -189,7 +197,11 @@ export function parseKlineCsv(input: Uint8Array | string, file = '<input>'): Par
     pos = next;
   }
   k.length = row;
-  return { klines: k, header, lines: rowLines };
+  const decimals: ColumnDecimals = {
+    open: printed[1], high: printed[2], low: printed[3], close: printed[4], volume: printed[5],
+    quoteVolume: printed[7], takerBuyVolume: printed[9], takerBuyQuoteVolume: printed[10],
+  };
+  return { klines: k, header, lines: rowLines, decimals };
 }
 
 function truncate(s: string): string {
@@ -362,6 +374,8 @@ export interface ArchiveFile {
   repeated: number;
   header: boolean;
   checksum: ChecksumResult;
+  /** Decimals the file printed per column (ParsedCsv.decimals). */
+  decimals: ColumnDecimals;
 }
 
 /**
@@ -397,6 +411,6 @@ export function readArchiveFile(path: string, options: { symbol?: string; interv
   return readArchiveEntries(path).map(({ entry, where, data, checksum }) => {
     const parsed = parseKlineCsv(data, where);
     const checked = options.checkOpenTimes ? checkOpenTimes(parsed, interval, where) : { klines: parsed.klines, repeated: 0 };
-    return { file: path, entry, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum };
+    return { file: path, entry, symbol, interval, klines: checked.klines, repeated: checked.repeated, header: parsed.header, checksum, decimals: parsed.decimals };
   });
 }

@@ -15,8 +15,9 @@ import { alignOpenTime, archiveIntervalName, closeTime, nextOpenTime, formatDeci
  * The stored float64 values keep the number but not the trailing zeros, so each column is written
  * with the most decimals any of its values needs in the exported range: the text Binance wrote,
  * and the same float64 values on re-import. A column whose every value ends in a zero Binance
- * printed (NEARUSDT 2024-11 prices are all `x.xxx0`) cannot be told from its values: pass the
- * archive's decimals in `options.decimals` for those (the stored klines do not keep them).
+ * printed (NEARUSDT 2024-11 prices are all `x.xxx0`) cannot be told from its values: the import
+ * records the decimals each file printed with the series (`app.market.archiveDecimals`, migration
+ * 0006), and `atm data export` passes them in `options.decimals`.
  */
 export interface ExportOptions {
   period?: 'monthly' | 'daily';
@@ -79,7 +80,10 @@ export function klinesToCsv(k: Klines, interval: Interval, start = 0, end = k.le
 export function exportArchive(k: Klines, symbol: string, interval: Interval, dir: string, options: ExportOptions = {}): string[] {
   mkdirSync(dir, { recursive: true });
   const daily = options.period === 'daily';
-  const decimals = { ...columnDecimals(k), ...options.decimals }; // one format for every file of the series
+  // one format for every file of the series: per column, the most of what the values need and
+  // what the source archive printed (rows from elsewhere may carry more decimals than the archive)
+  const decimals = columnDecimals(k);
+  for (const f of DECIMAL_FIELDS) decimals[f] = Math.max(decimals[f], options.decimals?.[f] ?? 0);
   const files: string[] = [];
   let i = 0;
   while (i < k.length) {

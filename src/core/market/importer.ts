@@ -106,7 +106,7 @@ export function importArchives(store: KlineRepository, paths: readonly string[],
           results.push({ ...base, inserted: 0, duplicates: 0, changed: 0, empty: true });
           continue;
         }
-        const report = store.insert(part.symbol, part.interval, part.klines, { replace: options.replace });
+        const report = store.insert(part.symbol, part.interval, part.klines, { replace: options.replace, decimals: part.decimals });
         touched.set(`${part.symbol}\u0000${part.interval}`, { symbol: part.symbol, interval: part.interval });
         results.push({ ...base, inserted: report.inserted, duplicates: report.duplicates, changed: report.changed });
       }

@@ -1,3 +1,4 @@
+import type { ColumnDecimals } from './export.js';
 import type { Gap, Interval, Klines } from './klines.js';
 
 /**
@@ -25,6 +26,8 @@ export interface KlineRepository {
   deleteSeriesKlines(symbol: string, interval: Interval): number;
   /** The source of a stored series, or undefined when nothing is stored. */
   sourceOf(symbol: string, interval: Interval): KlineSource | undefined;
+  /** The decimals the series' archive files printed per column (InsertOptions.decimals), if known. */
+  decimals(symbol: string, interval: Interval): ColumnDecimals | undefined;
 }
 
 /**
@@ -39,6 +42,11 @@ export interface InsertOptions {
   replace?: boolean;
   /** Where the klines come from (default `binance`); a series of another source refuses them. */
   source?: KlineSource;
+  /**
+   * The decimals the klines' text printed per column (an archive file's): kept with the series,
+   * each column the most of every insert, so an export prints the text the files had.
+   */
+  decimals?: ColumnDecimals;
 }
 
 export interface InsertReport {

@@ -3,7 +3,9 @@ import type { Clock } from '../clock.js';
 import type { ExchangePort, KlineEvent, Subscription } from '../exchange/port.js';
 import type { Logger } from '../logging.js';
 import { downloadKlines, ensureSymbol, sourceOfPort, type DownloadOptions, type DownloadReport } from './download.js';
-import { importArchives, type ImportOptions, type ImportSummary } from './importer.js';
+import type { ColumnDecimals } from './export.js';
+import { statSync } from 'node:fs';
+import { importArchives, listArchiveFiles, type ImportOptions, type ImportSummary } from './importer.js';
 import { INTERVAL_MS, klinesFromRows, nextOpenTime, previousOpenTime, type Gap, type Interval, type Kline, type Klines } from './klines.js';
 import type { KlineRepository, SeriesInfo, StoredSymbol, SymbolRepository } from './repository.js';
 
@@ -164,6 +166,15 @@ export class MarketDataService {
     return this.deps.store.loadRange(symbol, interval, from, to);
   }
 
+  /**
+   * The decimals the series' archive files printed per column (for `exportArchive`'s
+   * `decimals`), or undefined when it never came from one. An interval that is not stored is
+   * aggregated from 1m: its prices carry 1m's decimals, and so do its summed volumes.
+   */
+  archiveDecimals(symbol: string, interval: Interval): ColumnDecimals | undefined {
+    return this.deps.store.decimals(symbol, interval) ?? (this.deps.store.sourceOf(symbol, interval) === undefined ? this.deps.store.decimals(symbol, '1m') : undefined);
+  }
+
 
   // ---- queries ----
 
@@ -236,6 +247,49 @@ export class MarketDataService {
     const summary = importArchives(this.deps.store, paths, options);
     for (const s of summary.series) this.deps.bus.emit('market.stored', { symbol: s.symbol, interval: s.interval });
     return summary;
+  }
+
+  /**
+   * `importArchives` one file at a time, yielding to the event loop between files, so a screen
+   * stays responsive through a long import (better-sqlite3 is synchronous: one file, parsed and
+   * written in its one transaction, is the slice). Progress is reported in bytes after each file;
+   * `signal` stops before the next file (what was imported stays). The summary is the same as one
+   * `importArchives` over every file, with `cancelled` set when stopped.
+   */
+  async importArchivesInSlices(paths: readonly string[], options: ImportOptions & { signal?: AbortSignal } = {}): Promise<ImportSummary & { cancelled: boolean }> {
+    const started = performance.now();
+    const files = listArchiveFiles(paths);
+    const sizes = files.map((f) => statSync(f).size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const parts: ImportSummary[] = [];
+    const series = new Map<string, ImportSummary['series'][number]>();
+    let done = 0;
+    let cancelled = false;
+    options.onProgress?.(0, total, '');
+    for (let i = 0; i < files.length; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (options.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      const part = this.importArchives([files[i]], { ...options, onProgress: undefined });
+      parts.push(part);
+      for (const s of part.series) series.set(`${s.symbol}\u0000${s.interval}`, s);
+      done += sizes[i];
+      options.onProgress?.(done, total, files[i]);
+    }
+    const sum = (key: 'rows' | 'inserted' | 'duplicates' | 'repeated' | 'failed') => parts.reduce((a, p) => a + p[key], 0);
+    return {
+      files: parts.flatMap((p) => p.files),
+      series: [...series.values()],
+      rows: sum('rows'),
+      inserted: sum('inserted'),
+      duplicates: sum('duplicates'),
+      repeated: sum('repeated'),
+      failed: sum('failed'),
+      elapsedMs: performance.now() - started,
+      cancelled,
+    };
   }
 
   /** Deletes every stored kline of a series (and returns the chunks removed). */

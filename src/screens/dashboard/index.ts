@@ -5,7 +5,7 @@ import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
 import type { Page, PageContext, PageModule } from '../page.js';
 import { paint } from '../theme.js';
 import { esc, fit, panel, restyle, tableRow, visibleColumns, type Column } from '../widgets.js';
-import { exchangeLines, jobLabels, LogPanelState, logRow, poolRows, processRows } from './model.js';
+import { exchangeLines, jobRows, LogPanelState, logRow, poolRows, processRows } from './model.js';
 
 export const keys = defineKeys({
   toggleLog: { keys: ['l'], label: 'keys.toggleLog', hint: true },
@@ -20,6 +20,18 @@ const POOL_COLUMNS: Column[] = [
   { width: 11, priority: 0 }, { width: 7, align: 'right', priority: 3 }, { width: 4, align: 'right', priority: 2 },
   { width: 7, align: 'right', priority: 1 }, { width: 6, align: 'right', priority: 1 }, { width: 6, align: 'right', priority: 4 }, { width: 6, align: 'right', priority: 4 },
 ];
+
+/**
+ * The jobs list: job, state, progress (or result), ETA. The progress column is wider in a wide
+ * box; the job's label takes what is left (an 80-column terminal still shows a bar).
+ */
+function jobColumns(width: number): Column[] {
+  const wide = width >= 70;
+  const progress = wide ? 30 : 13;
+  // narrow: the ETA column goes (the Market page's job lines keep it) and the label takes its room
+  const label = Math.max(10, wide ? width - 9 - progress - 7 - 3 : width - 9 - progress - 2);
+  return [{ width: label, priority: 0 }, { width: 9, priority: 0 }, { width: progress, priority: 1 }, { width: 7, align: 'right', priority: 2 }];
+}
 
 /** The Dashboard: process status (the old program's "process status" view) and the log panel. */
 class DashboardPage implements Page {
@@ -54,6 +66,8 @@ class DashboardPage implements Page {
       app.bus.on('log.line', () => whenVisible(() => this.renderLog(), this.log.shown)()),
       app.bus.on('workers.changed', whenVisible(() => this.renderPools())),
       app.bus.on('exchange.state', whenVisible(() => this.renderExchange())),
+      app.bus.on('job.state', whenVisible(() => this.renderPools())),
+      app.bus.on('job.progress', whenVisible(() => this.renderPools())),
     ];
     this.bindings = bindKeys(keys, {
       toggleLog: () => {
@@ -96,13 +110,28 @@ class DashboardPage implements Page {
     const kept = visibleColumns(POOL_COLUMNS, (this.poolsBox.width as number) - 3); // a tagged line as wide as the box wraps
     const row = (cells: string[]) => tableRow(POOL_COLUMNS, kept, cells);
     const [head, ...pools] = poolRows(s, t);
-    const jobs = jobLabels(s);
+    const width = (this.poolsBox.width as number) - 3;
+    const JOB_COLUMNS = jobColumns(width);
+    const jobCols = visibleColumns(JOB_COLUMNS, width);
+    const jobRow = (cells: string[]) => tableRow(JOB_COLUMNS, jobCols, cells);
+    const room = Math.max(1, (this.poolsBox.height as number) - 2 - pools.length - 4);
+    const jobs = jobRows(this.app.jobs.list(), t, Math.min(20, JOB_COLUMNS[2].width - 5), room);
     const lines = [
       paint(theme, 'muted', esc(row(head))),
       ...pools.map((cells) => esc(row(cells))),
       '',
-      paint(theme, 'accent', esc(t('dashboard.jobs'))),
-      ...(jobs.length === 0 ? [paint(theme, 'muted', esc(t('dashboard.noJobs')))] : jobs.map(esc)),
+      `${paint(theme, 'accent', esc(t('dashboard.jobs')))}`,
+      ...(jobs.length === 0
+        ? [paint(theme, 'muted', esc(fit(t('dashboard.noJobs'), width)))]
+        : [
+            paint(theme, 'muted', esc(jobRow([t('dashboard.col.job'), t('dashboard.col.state'), t('dashboard.col.progress'), t('dashboard.col.eta')]))),
+            ...jobs.map((j) => {
+              const [label, state, detail, eta] = j.cells;
+              // the state cell coloured; the rest plain
+              const parts = jobCols.map((i) => fit([label, state, detail, eta][i] ?? '', JOB_COLUMNS[i].width, JOB_COLUMNS[i].align ?? 'left'));
+              return jobCols.map((i, n) => (i === 1 ? paint(theme, j.role, esc(parts[n])) : esc(parts[n]))).join(' ');
+            }),
+          ]),
     ];
     this.poolsBox.setLabel(` ${t('dashboard.pools')} `);
     this.poolsBox.setContent(lines.join('\n'));
@@ -162,6 +191,8 @@ class DashboardPage implements Page {
     const changed: Widgets.BlessedElement[] = [];
     if (++this.ticks % 5 === 0 && setIfChanged(this.processBox, () => this.renderProcess())) changed.push(this.processBox);
     if (setIfChanged(this.exchangeBox, () => this.renderExchange())) changed.push(this.exchangeBox);
+    // the ETA of running jobs moves with the clock
+    if (this.app.jobs.running().length > 0 && setIfChanged(this.poolsBox, () => this.renderPools())) changed.push(this.poolsBox);
     return changed;
   }
 

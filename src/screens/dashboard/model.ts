@@ -5,6 +5,8 @@ import { exchangeStateText } from '../exchange.js';
 import type { TFunction } from '../../core/i18n.js';
 import type { ThemeRole } from '../theme.js';
 import { formatBytes, formatDuration, formatUtc } from '../widgets.js';
+import type { JobInfo } from '../../core/jobs.js';
+import { durationText, percentText, progressBar } from '../widgets/progress.js';
 
 /**
  * The Dashboard's view model, free of any terminal: the process figures, the worker pools and
@@ -35,6 +37,19 @@ export function poolRows(s: SystemStatus, t: TFunction): string[][] {
 }
 
 /** The jobs shown under the pools (at most `max`). */
+/**
+ * The jobs list (app.jobs.list(), newest first): per job its label, state, a progress bar with
+ * percent while running (the result or error once finished) and the ETA; `role` colours the state.
+ */
+export function jobRows(jobs: readonly JobInfo[], t: TFunction, barWidth = 12, max = 6): { cells: string[]; role: ThemeRole }[] {
+  return jobs.slice(0, max).map((j) => {
+    const running = j.state === 'running';
+    const detail = running ? `${progressBar(j.done, j.total, barWidth)} ${percentText(j.done, j.total)}`.trimEnd() : (j.error ?? j.result ?? '');
+    const role: ThemeRole = j.state === 'failed' ? 'error' : j.state === 'cancelled' ? 'warn' : j.state === 'done' ? 'up' : 'accent';
+    return { cells: [j.label, t(`jobs.state.${j.state}`), detail, running ? durationText(j.etaMs) : ''], role };
+  });
+}
+
 export function jobLabels(s: SystemStatus, max = 5): string[] {
   return s.jobs.slice(0, max).map((j) => j.label);
 }

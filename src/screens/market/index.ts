@@ -14,6 +14,12 @@ import { LiveFeeds } from './live.js';
 import { ChartSeries, SymbolList, symbolRows } from './model.js';
 import { TempAnalysisState } from './temp.js';
 import { pickerLines, sideLines, symbolListLines, symbolListTop, tempStatusLine } from './views.js';
+import { DOWNLOAD_FIELDS, DownloadForm, startDownload, startImport } from './jobs.js';
+import { FileBrowser } from '../widgets/file-browser.js';
+import { durationText, percentText, progressBar } from '../widgets/progress.js';
+import { displayKey } from '../keys.js';
+import { esc, fit } from '../widgets.js';
+import { paint } from '../theme.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'market.keys.up' },
@@ -23,6 +29,19 @@ export const keys = defineKeys({
   ...CHART_KEYS,
   fit: { keys: ['f'], label: 'market.keys.fit' },
   analyse: { keys: ['a'], label: 'market.keys.analyse', hint: true },
+  importData: { keys: ['i'], label: 'market.keys.import', hint: true },
+  download: { keys: ['d'], label: 'market.keys.download', hint: true },
+  cancelJob: { keys: ['x'], label: 'market.keys.cancelJob' },
+});
+
+/** Keys inside the file browser and the download form (shown in their boxes). */
+export const browserKeys = defineKeys({
+  move: { keys: ['up', 'down', 'k', 'j'], label: 'fileBrowser.keys.move' },
+  enter: { keys: ['enter'], label: 'fileBrowser.keys.enter' },
+  select: { keys: ['space'], label: 'fileBrowser.keys.select' },
+  up: { keys: ['backspace'], label: 'fileBrowser.keys.up' },
+  start: { keys: ['i'], label: 'fileBrowser.keys.import' },
+  close: { keys: ['escape'], label: 'fileBrowser.keys.close' },
 });
 
 type PanelOptions = Widgets.BoxOptions & { theme: Theme };
@@ -58,6 +77,18 @@ class MarketPage implements Page {
   private readonly live: LiveFeeds;
   private readonly offs: (() => void)[] = [];
   private visible = false;
+  /** Two lines at the bottom of the symbol list: the page's latest job, its progress bar and ETA. */
+  private readonly jobBox: Widgets.BoxElement;
+  /** The file browser (`i`) or the download form (`d`), one at a time, in one box. */
+  private readonly formBox: Widgets.BoxElement;
+  private browser: FileBrowser | undefined;
+  private form: DownloadForm | undefined;
+  /** Jobs started from this page, oldest first. */
+  private readonly jobIds: string[] = [];
+  /** The key that opened the browser or form reaches onFormKey too (after the shell): skip it. */
+  private opening = false;
+  /** Where the file browser opens: the working directory, then the folder it was last in. */
+  private importDir = process.cwd();
 
   constructor(private readonly ctx: PageContext) {
     this.app = ctx.app;
@@ -71,6 +102,8 @@ class MarketPage implements Page {
     this.chart.attach(this.chartBox, { top: 1, left: 1, right: 1, bottom: 1, wrap: false } as Widgets.BoxOptions);
     this.tempLine = blessed.box({ parent: this.chartBox, left: 1, right: 1, bottom: 1, height: 1, tags: true, wrap: false, hidden: true } as Widgets.BoxOptions);
     this.pickerBox = panel(this.chartBox, { top: 'center', left: 'center', width: 70, height: 10, theme, hidden: true, wrap: true } as PanelOptions);
+    this.jobBox = blessed.box({ parent: this.listBox, left: 1, right: 1, bottom: 1, height: 2, tags: true, wrap: false, hidden: true } as Widgets.BoxOptions);
+    this.formBox = panel(this.root, { top: 'center', left: 'center', width: 64, height: 16, theme, hidden: true, wrap: false } as PanelOptions);
     this.temp = new TempAnalysisState(this.app.analysis, () => {
       this.applyTemp();
       this.redraw(() => this.renderChart());
@@ -111,6 +144,19 @@ class MarketPage implements Page {
       },
       fit: onChart(() => chart.zoomToFit()),
       analyse: () => this.analyseKey(),
+      importData: () => {
+        this.form = undefined;
+        this.browser = new FileBrowser(this.importDir);
+        this.opening = true;
+        this.renderForm();
+      },
+      download: () => {
+        this.browser = undefined;
+        this.form = new DownloadForm(this.series.symbol ?? '', this.series.baseInterval);
+        this.opening = true;
+        this.renderForm();
+      },
+      cancelJob: () => this.cancelJob(),
     };
   }
 
@@ -135,6 +181,69 @@ class MarketPage implements Page {
     else return;
     this.redraw(() => this.update());
   };
+
+  /** Keys while the file browser or the download form is open (the shell pauses its own keys). */
+  private readonly onFormKey = (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => {
+    if (this.opening) {
+      this.opening = false;
+      return;
+    }
+    if (!this.visible || !key || (!this.browser && !this.form)) return;
+    const k = key.full;
+    if (this.browser) this.importDir = this.browser.dir;
+    if (k === 'escape') {
+      this.browser = undefined;
+      this.form = undefined;
+    } else if (this.browser) {
+      const b = this.browser;
+      if (k === 'up' || k === 'k') b.move(-1);
+      else if (k === 'down' || k === 'j') b.move(1);
+      else if (k === 'enter') b.enter(); // blessed sends 'return' then 'enter' for one Enter
+      else if (k === 'space') b.toggle();
+      else if (k === 'backspace') {
+        b.cursor = b.entries.findIndex((e) => e.kind === 'up');
+        if (b.cursor >= 0) b.enter();
+        else b.cursor = 0;
+      } else if (k === 'i') {
+        const paths = b.chosen();
+        this.browser = undefined;
+        this.jobIds.push(startImport(this.app, paths, this.ctx.t));
+        this.ctx.toast(this.ctx.t('market.jobs.started'));
+      } else return;
+    } else if (this.form) {
+      const f = this.form;
+      if (k === 'tab' || k === 'down') f.moveFocus(1);
+      else if (k === 'S-tab' || k === 'up') f.moveFocus(-1);
+      else if (k === 'backspace') f.backspace();
+      else if (k === 'enter') {
+        const request = f.request(this.ctx.t);
+        if (request) {
+          this.form = undefined;
+          this.jobIds.push(startDownload(this.app, request, this.ctx.t));
+          this.ctx.toast(this.ctx.t('market.jobs.started'));
+        }
+      } else if (ch && ch.length === 1 && !key.ctrl && !key.meta) f.type(ch);
+      else return;
+    }
+    if (this.browser) this.importDir = this.browser.dir;
+    this.renderForm();
+    this.renderList();
+    this.renderJobs();
+    this.ctx.markDirty();
+  };
+
+  /** `x`: cancels this page's latest running job, after asking. */
+  private cancelJob(): void {
+    const running = this.app.jobs.list().filter((j) => j.state === 'running' && this.jobIds.includes(j.id));
+    const job = running[0]; // newest first
+    if (!job) {
+      this.ctx.toast(this.ctx.t('market.jobs.noneRunning'));
+      return;
+    }
+    this.ctx.confirm(this.ctx.t('market.jobs.confirmCancel', { label: job.label }), () => {
+      this.app.jobs.cancel(job.id);
+    });
+  }
 
   private moveSelection(by: number): void {
     const symbol = this.list.move(by);
@@ -243,7 +352,18 @@ class MarketPage implements Page {
     const { bus } = this.app;
     this.ctx.screen.on('keypress', this.onFilterKey);
     this.ctx.screen.on('keypress', this.onPickerKey);
+    this.ctx.screen.on('keypress', this.onFormKey);
     this.offs.push(
+      bus.on('job.progress', (e) => {
+        if (this.jobIds.includes(e.id)) this.redraw(() => this.renderJobs());
+      }),
+      bus.on('job.state', (e) => {
+        if (!this.jobIds.includes(e.id)) return;
+        this.redraw(() => {
+          this.renderList();
+          this.renderJobs();
+        });
+      }),
       bus.on('market.kline', (e) => {
         if (e.symbol === this.series.symbol && e.interval === this.series.baseInterval) this.onKline(e.kline, e.closed);
       }),
@@ -254,6 +374,16 @@ class MarketPage implements Page {
         const row = this.list.find(e.symbol);
         if (this.visible && (!row || row.lastTime === 0)) {
           this.loadRows();
+          // the first klines stored (an import or download from this page): chart them
+          if (!this.series.symbol) {
+            const rows = this.list.visible();
+            if (rows.length > 0) {
+              this.list.cursor = 0;
+              this.select(rows[0].symbol);
+              this.redraw(() => this.update());
+              return;
+            }
+          }
           this.redraw(() => this.renderList());
         }
       }),
@@ -308,7 +438,79 @@ class MarketPage implements Page {
   private renderList(): void {
     const { t } = this.ctx;
     this.listBox.setLabel(` ${t('market.symbols')} (${t(`market.sort.${this.list.sort}`)}) `);
-    this.listBox.setContent(symbolListLines(this.list, t, this.ctx.theme(), (this.listBox.width as number) - 2, (this.listBox.height as number) - 2).join('\n'));
+    const jobLines = this.jobIds.length > 0 ? 2 : 0; // the job box takes the last two lines
+    this.listBox.setContent(symbolListLines(this.list, t, this.ctx.theme(), (this.listBox.width as number) - 2, (this.listBox.height as number) - 2 - jobLines).join('\n'));
+  }
+
+  /** The page's latest job: its label, then a progress bar with percent and ETA, or how it ended. */
+  private renderJobs(): void {
+    const { t } = this.ctx;
+    const theme = this.ctx.theme();
+    const job = this.app.jobs.list().find((j) => this.jobIds.includes(j.id));
+    if (!job) {
+      this.jobBox.hide();
+      return;
+    }
+    const width = Math.max(10, (this.listBox.width as number) - 4);
+    let second: string;
+    if (job.state === 'running') {
+      const pct = percentText(job.done, job.total);
+      const eta = job.etaMs !== undefined ? ` ${t('jobs.eta', { time: durationText(job.etaMs) })}` : '';
+      const tail = `${pct ? ` ${pct}` : ''}${eta}`;
+      second = esc(progressBar(job.done, job.total, Math.max(4, width - tail.length)) + tail);
+    } else {
+      const role = job.state === 'done' ? 'up' : job.state === 'failed' ? 'error' : 'warn';
+      second = paint(theme, role, esc(fit(`${t(`jobs.state.${job.state}`)}: ${job.error ?? job.result ?? ''}`, width)));
+    }
+    this.jobBox.setContent(`${paint(theme, 'accent', esc(fit(job.label, width)))}\n${second}`);
+    this.jobBox.show();
+  }
+
+  /** The file browser or the download form, centred over the page. */
+  private renderForm(): void {
+    const { t } = this.ctx;
+    const theme = this.ctx.theme();
+    if (!this.visible || (!this.browser && !this.form)) {
+      this.formBox.hide();
+      return;
+    }
+    const screenW = (this.root.width as number) || 80;
+    const screenH = (this.root.height as number) || 24;
+    const width = Math.max(30, Math.min(72, screenW - 4));
+    const height = Math.max(8, Math.min(20, screenH - 2));
+    this.formBox.width = width;
+    this.formBox.height = height;
+    const inner = width - 2;
+    let lines: string[];
+    if (this.browser) {
+      this.formBox.setLabel(` ${t('fileBrowser.title')} `);
+      // the keys, wrapped to the box's width
+      const hints: string[] = [''];
+      for (const [id, d] of Object.entries(browserKeys)) {
+        const item = `${d.keys.slice(0, id === 'move' ? 2 : 1).map(displayKey).join('')} ${t(d.label)}`;
+        const last = hints.length - 1;
+        if (hints[last] && hints[last].length + 3 + item.length > inner) hints.push(item);
+        else hints[last] = hints[last] ? `${hints[last]} · ${item}` : item;
+      }
+      lines = [...this.browser.lines(t, theme, inner, height - 2 - hints.length), ...hints.map((l) => paint(theme, 'muted', esc(fit(l, inner))))];
+      this.formBox.height = Math.min(height, lines.length + 2);
+    } else {
+      const f = this.form!;
+      this.formBox.setLabel(` ${t('market.download.title')} `);
+      lines = DOWNLOAD_FIELDS.map((field, i) => {
+        const label = fit(t(`market.download.${field}`), 10);
+        const value = f.values[field] + (i === f.focus ? '_' : '');
+        const text = esc(fit(`${i === f.focus ? '>' : ' '} ${label} ${value}`, inner));
+        return i === f.focus ? paint(theme, 'accent', text) : text;
+      });
+      lines.push(paint(theme, 'muted', esc(fit(t('market.download.defaults'), inner))));
+      if (f.error) lines.push(paint(theme, 'error', esc(fit(f.error, inner))));
+      lines.push('', paint(theme, 'muted', esc(fit(t('market.download.hint'), inner))));
+      this.formBox.height = Math.min(height, lines.length + 2);
+    }
+    this.formBox.setContent(lines.join('\n'));
+    this.formBox.show();
+    this.formBox.setFront();
   }
 
   private renderChart(): void {
@@ -379,6 +581,9 @@ class MarketPage implements Page {
     this.visible = false;
     this.list.filtering = false;
     this.temp.picker = undefined;
+    this.browser = undefined;
+    this.form = undefined;
+    this.formBox.hide();
     this.root.hide();
     this.live.stop();
   }
@@ -397,15 +602,17 @@ class MarketPage implements Page {
   update(): void {
     const theme = this.ctx.theme();
     this.layout();
-    for (const box of [this.listBox, this.chartBox, this.sideBox, this.pickerBox]) restyle(box, theme);
+    for (const box of [this.listBox, this.chartBox, this.sideBox, this.pickerBox, this.formBox]) restyle(box, theme);
     this.chart.setTheme(theme);
     this.renderList();
     this.renderChart();
     this.renderSide();
+    this.renderJobs();
+    this.renderForm();
   }
 
   capturesInput(): boolean {
-    return this.list.filtering || this.temp.picker !== undefined;
+    return this.list.filtering || this.temp.picker !== undefined || this.browser !== undefined || this.form !== undefined;
   }
 
   /** Click a symbol to chart it, wheel over the list to move; over the chart: click moves the cursor, wheel pans (Ctrl+wheel zooms). */
@@ -436,6 +643,7 @@ class MarketPage implements Page {
   destroy(): void {
     this.temp.dispose();
     this.ctx.screen.removeListener('keypress', this.onPickerKey);
+    this.ctx.screen.removeListener('keypress', this.onFormKey);
     this.ctx.screen.removeListener('keypress', this.onFilterKey);
     for (const off of this.offs) off();
     this.live.stop();

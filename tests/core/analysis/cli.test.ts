@@ -49,8 +49,12 @@ describe('atm analyze', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as Record<string, (number | null)[]>;
-    expect(Object.keys(json)).toEqual(['openTime', 'SMA.value', 'BOL.upper', 'BOL.middle', 'BOL.lower', 'DMIXADX.plusDI', 'DMIXADX.minusDI', 'DMIXADX.adx', 'DMIXADX.signal', 'DMIXADX.norm']);
+    expect(Object.keys(json)).toEqual(['openTime', 'openTimeIso', 'SMA.value', 'BOL.upper', 'BOL.middle', 'BOL.lower', 'DMIXADX.plusDI', 'DMIXADX.minusDI', 'DMIXADX.adx', 'DMIXADX.signal', 'DMIXADX.norm']);
     expect(json.openTime[0]).toBe(K.openTime[0]);
+    // the UTC date beside each epoch millisecond, one for one
+    expect(json.openTimeIso.length).toBe(json.openTime.length);
+    expect(json.openTimeIso.map((v) => Date.parse(v as unknown as string))).toEqual(json.openTime);
+    expect(json.openTimeIso[0]).toBe('2023-11-14T22:13:20.000Z');
     expect(json['SMA.value'].slice(0, 3)).toEqual([null, null, json['SMA.value'][2]]);
     expect(firstMismatch(nums(json['SMA.value']), ref.sma(K.close, 3))).toBeUndefined();
     expect(firstMismatch(nums(json['BOL.upper']), ref.bbands(K.close, 5, 2).upper)).toBeUndefined();
@@ -75,11 +79,12 @@ describe('atm analyze', () => {
     const r = atm('analyze', '--symbol', 'BTCUSDT', '--interval', '1m', '--from', from, '--to', String(K.openTime[199]), '--indicator', 'EMA:n=4', '--format', 'csv', '--out', out);
     expect(r.err).toBe('');
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('openTime,EMA.value');
+    expect(lines[0]).toBe('openTime,openTimeIso,EMA.value');
     expect(lines.length).toBe(101);
-    expect(lines[1]).toBe(`${K.openTime[100]},`);
+    expect(lines[1]).toBe(`${K.openTime[100]},${new Date(K.openTime[100]).toISOString()},`);
+    expect(lines[1].split(',')[1]).toBe('2023-11-14T23:53:20.000Z');
     const expected = ref.ema(K.close.slice(100, 200), 4);
-    expect(Number(lines[4].split(',')[1])).toBeCloseTo(expected[3], 9);
+    expect(Number(lines[4].split(',')[2])).toBeCloseTo(expected[3], 9);
   });
 
   it('runs a CAC file (YAML) with PIP', () => {
@@ -103,8 +108,19 @@ describe('atm analyze', () => {
     const applied = atm('cac', 'apply', 'CAC_1', '--symbol', 'BTCUSDT', '--interval', '1m');
     expect(applied.err).toBe('');
     expect(applied.out).toContain('300 stored klines analysed, state running');
-    const list = JSON.parse(atm('analyses', '--json').out) as { cacName: string; symbol: string; lastOpenTime: number }[];
-    expect(list[0]).toMatchObject({ cacName: 'CAC_1', symbol: 'BTCUSDT', lastOpenTime: K.openTime[299] });
+    const list = JSON.parse(atm('analyses', '--json').out) as Record<string, unknown>[];
+    expect(list[0]).toMatchObject({ cacName: 'CAC_1', symbol: 'BTCUSDT', lastOpenTime: K.openTime[299], lastOpenTimeIso: '2023-11-15T03:12:20.000Z' });
+    // each ISO field right after its epoch field, and the same instant
+    const keys = Object.keys(list[0]);
+    for (const key of ['lastOpenTime', 'createdAt', 'updatedAt']) {
+      expect(keys[keys.indexOf(key) + 1]).toBe(`${key}Iso`);
+      expect(Date.parse(list[0][`${key}Iso`] as string)).toBe(list[0][key]);
+    }
+    const cacs = JSON.parse(atm('cac', 'list', '--json').out) as Record<string, unknown>[];
+    expect(cacs[0].name).toBe('CAC_1');
+    expect(Date.parse(cacs[0].createdAtIso as string)).toBe(cacs[0].createdAt);
+    expect(Date.parse(cacs[0].updatedAtIso as string)).toBe(cacs[0].updatedAt);
+    expect(typeof cacs[0].createdAt).toBe('number');
   });
 
   it('says what is wrong, in one line and exit 2, for each mistake a new user made', () => {

@@ -2,6 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unzipSync } from 'fflate';
 import { tempHome } from '../../helpers/app.js';
 import { makeRows, toCsv, writeZip } from './fixtures.js';
 
@@ -35,6 +36,9 @@ describe('atm data (command line)', () => {
     const status = JSON.parse(r.stdout) as { symbol: string; source: string; rows: number; gaps: number; missing: number; bytes: number }[];
     expect(status).toMatchObject([{ symbol: 'XRPUSDT', interval: '1m', source: 'binance', rows: 2880, gaps: 1, missing: 1440 }]);
     expect(status[0].bytes).toBeGreaterThan(0);
+    // the UTC dates beside the epoch milliseconds
+    expect(status[0]).toMatchObject({ firstIso: '2024-03-01T00:00:00.000Z', lastIso: '2024-03-03T23:59:00.000Z' });
+    expect(Object.keys(status[0]).slice(Object.keys(status[0]).indexOf('first'), Object.keys(status[0]).indexOf('first') + 4)).toEqual(['first', 'firstIso', 'last', 'lastIso']);
 
     r = atm('data', 'verify');
     expect(r.status).toBe(2); // the gap
@@ -121,6 +125,38 @@ describe('atm data (command line)', () => {
     r = atm('data', 'import', nothing);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe(`atm: ${nothing}: no archive files (.zip or .csv) found`);
+  });
+
+  it('exports text identical to the imported archive, trailing zeros included (NEARUSDT "4.0520", issue 13)', () => {
+    // a day of NEARUSDT-like rows: prices on a 0.001 tick printed with 4 decimals (every one ends
+    // in 0, so the stored values cannot tell), whole-number volumes, quote volumes with 3 decimals
+    // printed with 4; what Binance's files look like
+    const T0 = Date.UTC(2024, 10, 1);
+    const rows = makeRows(T0, 1440, '1m', 77, 4.05);
+    const p4 = (v: number) => v.toFixed(4);
+    const lines = rows.map((k) =>
+      [k.openTime, p4(k.open), p4(k.high), p4(k.low), p4(k.close), Math.round(k.volume), k.openTime + 59_999, (Math.round(k.quoteVolume * 1000) / 1000).toFixed(4), k.trades,
+        Math.round(k.takerBuyVolume), (Math.round(k.takerBuyQuoteVolume * 1000) / 1000).toFixed(4), 0].join(','),
+    );
+    const csv = 'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n' + lines.join('\n') + '\n';
+    expect(csv).toMatch(/,\d+\.\d{3}0,/); // trailing zeros are there to lose
+    const dir = join(tmp.home, 'near');
+    mkdirSync(dir);
+    writeZip(dir, 'NEARUSDT-1m-2024-11-01', csv);
+    let r = atm('data', 'import', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const out = join(tmp.home, 'near-out');
+    r = atm('data', 'export', '--symbol', 'NEARUSDT', '--interval', '1m', '--out', out, '--daily', '--csv');
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'NEARUSDT-1m-2024-11-01.csv'), 'utf8')).toBe(csv);
+    // zipped, the CSV inside is the same text, and its checksum file matches the zip
+    const zipped = join(tmp.home, 'near-zip');
+    expect(atm('data', 'export', '--symbol', 'NEARUSDT', '--interval', '1m', '--out', zipped, '--daily').status).toBe(0);
+    const entries = unzipSync(readFileSync(join(zipped, 'NEARUSDT-1m-2024-11-01.zip')));
+    expect(Buffer.from(entries['NEARUSDT-1m-2024-11-01.csv']).toString('utf8')).toBe(csv);
+    // an interval aggregated from 1m keeps 1m's decimals: 1h prices print 4 decimals too
+    expect(atm('data', 'export', '--symbol', 'NEARUSDT', '--interval', '1h', '--out', join(tmp.home, 'near-1h'), '--daily', '--csv').status).toBe(0);
+    expect(readFileSync(join(tmp.home, 'near-1h', 'NEARUSDT-1h-2024-11-01.csv'), 'utf8').split('\n')[1]).toMatch(/^1730419200000,\d\.\d{4},\d\.\d{4},\d\.\d{4},\d\.\d{4},\d+,/);
   });
 
   it('ends quietly when the reader of its output goes away (atm data status --json | head -c1)', async () => {

@@ -42,8 +42,9 @@ describe('atm data with funding files (command line)', () => {
 
     r = atm('data', 'status', '--funding', '--json');
     expect(JSON.parse(r.stdout)).toEqual([
-      { symbol: 'DOGEUSDT', source: 'binance', first: times[0], last: times[91], count: 92, intervalHours: 8, gaps: [{ after: times[9], before: times[10], missing: 1 }], missing: 1 },
+      { symbol: 'DOGEUSDT', source: 'binance', first: times[0], firstIso: new Date(times[0]).toISOString(), last: times[91], lastIso: new Date(times[91]).toISOString(), count: 92, intervalHours: 8, gaps: [{ after: times[9], before: times[10], missing: 1 }], missing: 1 },
     ]);
+    expect(JSON.parse(r.stdout)[0].firstIso).toBe('2024-03-01T00:00:00.001Z'); // the UTC date beside the epoch time
     r = atm('data', 'status');
     expect(r.stdout).toMatch(/funding rates\nsymbol\s+source\s+interval \(h\)\s+first \(UTC\)\s+last \(UTC\)\s+rates\s+gaps\s+missing\nDOGEUSDT\s+binance\s+8\s+2024-03-01 00:00\s+2024-03-31 16:00\s+92\s+1\s+1/);
     expect(r.stdout).toContain('DOGEUSDT  1m'); // the kline table follows
