@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../config/load.js';
+import { ConfigError, describeIssue } from '../config/load.js';
 import { INTERVALS } from '../market/klines.js';
 import { AnalysisParamError, validateCac } from '../analysis/cac.js';
 import type { StrategyResolver } from './engine.js';
@@ -104,22 +104,6 @@ export interface LoadedBacktestConfig {
   lineOf(path: PropertyKey[]): number | undefined;
 }
 
-function issueText(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_value':
-      return `allowed values are ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_type':
-      return `expected ${issue.expected}`;
-    case 'too_small':
-      return `must be at least ${String(issue.minimum)}`;
-    case 'too_big':
-      return `must be at most ${String(issue.maximum)}`;
-    case 'unrecognized_keys':
-      return `unknown key (see atm backtest --example)`;
-    default:
-      return issue.message;
-  }
-}
 
 /** Parses and validates configuration text (YAML, which includes JSON). */
 export function parseBacktestConfig(text: string, file: string): LoadedBacktestConfig {
@@ -138,7 +122,7 @@ export function parseBacktestConfig(text: string, file: string): LoadedBacktestC
     let path = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') path = [...path, issue.keys[0]];
     const key = path.map(String).join('.');
-    throw new ConfigError(file, key, issue.code === 'unrecognized_keys' ? undefined : getPath(data, path), issueText(issue), lineOf(doc, lines, path));
+    throw new ConfigError(file, key, issue.code === 'unrecognized_keys' ? undefined : getPath(data, path), describeIssue(issue, 'atm backtest --example'), lineOf(doc, lines, path));
   }
   return { file, config: parsed.data, lineOf: (path) => lineOf(doc, lines, path) };
 }

@@ -10,7 +10,7 @@ import { prepareRun, strategyFailure, withTimeLimit, type LoadedStrategy, type S
 import type { ParamValues, Result, StrategyEvent } from '../strategy/types.js';
 import type { BacktestConfig } from './config.js';
 import type { FundingSeries, RulesSource, SymbolRules } from './inputs.js';
-import { computeMetrics, type TradeRecord } from './metrics.js';
+import { computeMetrics, type Metrics, type TradeRecord } from './metrics.js';
 
 /**
  * The backtest engine: one synchronous, deterministic loop over the 1m klines of every position of
@@ -77,18 +77,10 @@ export interface BalanceHistory {
   wallet: Float64Array;
 }
 
-export interface BacktestSummary {
+/** The summary of a run: the metrics (profitFactor null when there is no losing trade) and more. */
+export interface BacktestSummary extends Metrics {
   initialBalance: string;
   finalBalance: string;
-  returnPct: number;
-  cagrPct: number;
-  maxDrawdownPct: number;
-  sharpe: number;
-  sortino: number;
-  calmar: number;
-  /** null when there is no losing trade. */
-  profitFactor: number | null;
-  winRatePct: number;
   expectancy: string;
   exposurePct: number;
   trades: number;

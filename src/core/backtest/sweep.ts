@@ -1,3 +1,4 @@
+import type { Metrics } from './metrics.js';
 import { UserError } from '../errors.js';
 import { Rng } from '../random.js';
 import { StrategyRegistry } from '../strategy/registry.js';
@@ -346,15 +347,7 @@ export const OBJECTIVES = ['returnPct', 'cagrPct', 'sharpe', 'sortino', 'calmar'
 export type Objective = (typeof OBJECTIVES)[number];
 
 /** What a trial sends back: the summary's figures, no fills and no balance history. */
-export interface TrialSummary {
-  returnPct: number;
-  cagrPct: number;
-  maxDrawdownPct: number;
-  sharpe: number;
-  sortino: number;
-  calmar: number;
-  profitFactor: number | null;
-  winRatePct: number;
+export interface TrialSummary extends Metrics {
   trades: number;
   finalBalance: string;
   tradeListHash: string;

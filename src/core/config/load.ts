@@ -109,7 +109,11 @@ function lineOf(parsed: ParsedFile, path: PropertyKey[]): number | undefined {
   return undefined;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/**
+ * A zod issue in words for a config error line; `reference` is where the allowed keys and forms
+ * are documented (config/default.yaml, or `atm backtest --example`).
+ */
+export function describeIssue(issue: z.core.$ZodIssue, reference = 'config/default.yaml'): string {
   switch (issue.code) {
     case 'invalid_value':
       return `allowed values are ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -120,9 +124,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `must be at most ${String(issue.maximum)}`;
     case 'unrecognized_keys':
-      return `unknown key (check the spelling against config/default.yaml)`;
+      return `unknown key (check the spelling against ${reference})`;
     case 'invalid_union':
-      return issue.message.startsWith('Invalid input') ? 'expected one of the documented forms (see config/default.yaml)' : issue.message;
+      return issue.message.startsWith('Invalid input') ? `expected one of the documented forms (see ${reference})` : issue.message;
     default:
       return issue.message.startsWith('Invalid input') ? 'expected ' + issue.message.slice(14) : issue.message;
   }

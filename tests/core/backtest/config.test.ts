@@ -33,7 +33,7 @@ describe('backtest configuration', () => {
 
   it('names the file, the line and the key of a mistake', () => {
     const text = 'account:\n  initialBalance: "1000"\n  marginTyp: CROSSED\npositions: []\n';
-    expect(parseError(text).message).toBe("bt.yaml:3: 'account.marginTyp' is not valid: unknown key (see atm backtest --example)");
+    expect(parseError(text).message).toBe("bt.yaml:3: 'account.marginTyp' is not valid: unknown key (check the spelling against atm backtest --example)");
     const interval = 'account:\n  initialBalance: 1000\npositions:\n  - symbol: BTCUSDT\n    interval: 7m\n    strategy: { name: buy-and-hold }\n';
     expect(parseError(interval).message).toMatch(/^bt\.yaml:5: 'positions\.0\.interval' = "7m" is not valid: allowed values are "1m", "3m"/);
     expect(parseError('account: [\n').message).toMatch(/^bt\.yaml:\d+: the file is not valid: YAML syntax error/);
