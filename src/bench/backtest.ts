@@ -4,6 +4,13 @@ import { backtestConfigSchema, type BacktestConfigInput } from '../core/backtest
 import { runBacktest, type BacktestKlines, type BacktestSummary } from '../core/backtest/engine.js';
 import { defaultMarketInputs } from '../core/backtest/inputs.js';
 import { StrategyRegistry } from '../core/strategy/registry.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { compose } from '../main/compose.js';
+import { Shell } from '../screens/shell.js';
+import { createScreen } from '../screens/tui.js';
 import type { BenchSection } from './index.js';
 
 /**
@@ -20,6 +27,10 @@ import type { BenchSection } from './index.js';
  * - rqpm5yKlinesPerSec: the same 5 years with the default CAC (every indicator + PIP) computed in
  *   batch and the rqpm trade control on every kline, with its fills: the whole run, analysis
  *   included (target under 1.5 s: over 1.75 M klines/s);
+ * - resultPageDrawMs: from a finished, saved simulation (sma-cross 2/5 on 1m: a few thousand
+ *   fills, `resultPageFills`) to the Simulation Result page drawn with it (the real Shell on a
+ *   headless 200x55 blessed screen over a real App in a temp data directory): the page opened
+ *   and rendered once, median of 3 simulations each saved just before (so none is read yet).
  * Each klines/s figure is the best of `ATM_BENCH_BACKTEST_RUNS` runs (default 2).
  */
 const YEARS = Number(process.env.ATM_BENCH_BACKTEST_YEARS ?? 5);
@@ -67,6 +78,55 @@ function best(times: number, f: () => BacktestSummary): BacktestSummary {
   return out!;
 }
 
+/** A writable that looks like a 200x55 TTY to blessed and drops the bytes. */
+class NullTty extends Writable {
+  isTTY = true;
+  columns = 200;
+  rows = 55;
+  override _write(_chunk: unknown, _enc: BufferEncoding, done: () => void): void {
+    done();
+  }
+  getWindowSize(): [number, number] {
+    return [this.columns, this.rows];
+  }
+}
+
+export async function resultPage(): Promise<{ resultPageDrawMs: number; resultPageFills: number }> {
+  const home = mkdtempSync(join(tmpdir(), 'atm-bench-result-'));
+  const { app, parts } = await compose({ home, logSync: true });
+  try {
+    const n = 20_000;
+    const k = generate(n, 7, 30_000);
+    parts.klines.insert('BTCUSDT', '1m', { ...k, quoteVolume: new Float64Array(n), trades: new Float64Array(n).fill(1), takerBuyQuoteVolume: new Float64Array(n) });
+    const config = backtestConfigSchema.parse({ account: { initialBalance: '100000' }, positions: [{ symbol: 'BTCUSDT', leverage: 2, strategy: { name: 'sma-cross', params: { fast: 2, slow: 5 } } }] });
+    const times: number[] = [];
+    let fills = 0;
+    for (let round = 0; round < 3; round++) {
+      const result = await app.backtest.run(config, { inProcess: true });
+      fills = result.summary.fills;
+      const name = `BENCH_${round}`;
+      app.backtest.save(result, config, name);
+      const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => {} });
+      const screen = createScreen({ input, output: new NullTty(), env: { TERM: 'xterm-256color' } });
+      const shell = new Shell(app, screen);
+      shell.renderNow();
+      const started = performance.now();
+      shell.goTo('result');
+      shell.renderNow();
+      times.push(performance.now() - started);
+      const text = (screen as unknown as { lines: [number, string][][] }).lines.map((line) => line.map((cell) => cell[1]).join('')).join('\n');
+      shell.dispose();
+      screen.destroy();
+      if (!text.includes(name)) throw new Error(`the Simulation Result page did not show ${name}`);
+    }
+    times.sort((a, b) => a - b);
+    return { resultPageDrawMs: Math.round(times[1] * 10) / 10, resultPageFills: fills };
+  } finally {
+    await app.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 const perSec = (s: BacktestSummary) => Math.round(s.klines / (s.elapsedMs / 1000));
 
 export const section: BenchSection = {
@@ -88,7 +148,9 @@ export const section: BenchSection = {
         positions: k20.map((_, i) => ({ symbol: `S${i}USDT`, leverage: 2, strategy: { name: 'sma-cross', params: { fast: 240, slow: 1440 } }, control: { assumedRatio: 0.05 } })),
       }, k20),
     );
+    const page = await resultPage();
     return {
+      ...page,
       klines5y: n5,
       buyAndHold5yKlinesPerSec: perSec(bh),
       buyAndHold5yMs: bh.elapsedMs,

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { EXIT_STATUS } from '../../core/errors.js';
 import { Dec } from '../../core/futures/decimal.js';
+import type { LookaheadReport } from '../../core/backtest/lookahead.js';
 import { EXAMPLE_CONFIG, loadBacktestConfig, validateStrategies } from '../../core/backtest/config.js';
 import type { BacktestResult, BacktestSummary } from '../../core/backtest/engine.js';
 import { strategiesDir } from '../../core/strategy/loader.js';
@@ -20,6 +22,8 @@ interface BacktestOptions {
   json?: boolean;
   export?: string;
   save?: string | boolean;
+  lookaheadCheck?: boolean;
+  checks?: string;
 }
 
 type T = (key: string, o?: Record<string, unknown>) => string;
@@ -91,6 +95,27 @@ export function summaryTable(s: BacktestSummary, t: T): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
 }
 
+const num = (x: number) => (Number.isNaN(x) ? 'NaN' : String(x));
+
+/** The lookahead check's report as lines, through i18n. */
+export function lookaheadText(r: LookaheadReport, t: T): string {
+  const lines: string[] = [];
+  for (const f of r.failures) lines.push(t(f.kind === 'lookahead' ? 'backtest.lookahead.reads' : 'backtest.lookahead.failed', { symbol: f.symbol, position: f.position + 1, message: f.message }));
+  for (const d of r.differences) {
+    lines.push(t('backtest.lookahead.difference', { symbol: d.symbol, position: d.position + 1, column: d.column, index: d.index, time: iso(d.time), full: num(d.full), truncated: num(d.truncated), cut: d.cut }));
+  }
+  if (r.differenceCount > r.differences.length) lines.push(t('backtest.lookahead.more', { count: r.differenceCount - r.differences.length }));
+  lines.push(r.clean ? t('backtest.lookahead.none', { checks: r.checks, klines: r.klines }) : t('backtest.lookahead.found', { count: r.differenceCount, failures: r.failures.length, checks: r.checks, klines: r.klines }));
+  return lines.join('\n') + '\n';
+}
+
+function parseChecks(text: string | undefined): number {
+  if (text === undefined) return 5;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UserError(`--checks ${text}: give a whole number from 1 to 1000`);
+  return n;
+}
+
 export function register(program: Command): void {
   program
     .command('backtest')
@@ -103,6 +128,8 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as one JSON object (the last line of standard output)')
     .option('--export <dir>', 'write balance.csv, trades.csv and fills.csv into this folder')
     .option('--save [name]', 'store the simulation in the database (default name: the configuration file and the time)')
+    .option('--lookahead-check', 're-run each strategy on truncated ranges and report any indicator value or decision that changes (exit 2 when one does)')
+    .option('--checks <n>', 'truncated ranges for --lookahead-check (default 5)')
     .action(async (options: BacktestOptions, command: Command) => {
       if (options.example) {
         process.stdout.write(EXAMPLE_CONFIG);
@@ -130,6 +157,24 @@ export function register(program: Command): void {
         const file = resolve(configFile);
         const loaded = loadBacktestConfig(file);
         validateStrategies(loaded, new StrategyRegistry(strategiesDir(app.paths.home)));
+        if (options.checks !== undefined && !options.lookaheadCheck) throw new UserError('--checks goes with --lookahead-check');
+        if (options.lookaheadCheck) {
+          const checks = parseChecks(options.checks);
+          const importBar = new ProgressBar(t('backtest.importing'));
+          let report: LookaheadReport;
+          try {
+            report = await app.backtest.lookaheadCheck(loaded.config, {
+              from, to, checks,
+              input: options.input?.map((p) => resolve(p)),
+              onImportProgress: (done, total) => importBar.update(done, total),
+            });
+          } finally {
+            importBar.done();
+          }
+          process.stdout.write(options.json ? JSON.stringify(report) + '\n' : lookaheadText(report, t));
+          if (!report.clean) process.exitCode = EXIT_STATUS.user;
+          return;
+        }
         const controller = new AbortController();
         const onSignal = () => controller.abort();
         process.once('SIGINT', onSignal);

@@ -9,6 +9,7 @@ import type { TradeRecord } from './metrics.js';
 import type { SimulationRepository, StoredSimulation, StoredSweep } from './repository.js';
 import type { SweepPlan, SweepReport } from './sweep.js';
 import type { BacktestTask } from './tasks.js';
+import type { LookaheadOptions, LookaheadReport } from './lookahead.js';
 
 export interface BacktestRunOptions {
   /** Open-time range of the 1m klines (inclusive; default: everything stored). */
@@ -127,6 +128,30 @@ export class BacktestService {
       if (timer) clearInterval(timer);
       options.signal?.removeEventListener('abort', abort);
     }
+  }
+
+  /**
+   * The lookahead check (src/core/backtest/lookahead.ts): each position's analysis and strategy run
+   * on the whole range, then on `checks` prefixes of it; every value that differs is reported. Runs
+   * on this thread (no account, no fills; N+1 strategy runs per position).
+   */
+  async lookaheadCheck(config: BacktestConfig, options: Pick<BacktestRunOptions, 'from' | 'to' | 'klines' | 'input' | 'onImportProgress'> & LookaheadOptions = {}): Promise<LookaheadReport> {
+    if (options.input) {
+      if (!this.deps.temporaryKlines) throw new AtmError('internal', 'no temporary kline store was given to the backtest service');
+      const tmp = await this.deps.temporaryKlines();
+      try {
+        const report = importArchives(tmp.store, options.input, { onProgress: options.onImportProgress });
+        const bad = report.files.find((f) => f.error);
+        if (bad) throw new UserError(`--input ${bad.file}${bad.entry ? ` (${bad.entry})` : ''}: ${bad.error}`);
+        if (report.files.length === 0) throw new UserError(`--input ${options.input.join(' ')}: no archive files (.zip or .csv) found`);
+        return await this.lookaheadCheck(config, { ...options, input: undefined, klines: tmp.store });
+      } finally {
+        await tmp.close();
+      }
+    }
+    const input = this.prepare(config, options);
+    const [{ runLookaheadCheck }, { StrategyRegistry }] = await Promise.all([import('./lookahead.js'), import('../strategy/registry.js')]);
+    return runLookaheadCheck(input, new StrategyRegistry(this.deps.strategiesDir), options);
   }
 
   /** Stores a finished run (summary, balance history, fills, round trips, configuration); returns its id. */
