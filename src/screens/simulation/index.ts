@@ -7,7 +7,8 @@ import type { Page, PageContext, PageModule, PageTarget } from '../page.js';
 import { paint } from '../theme.js';
 import { esc, fit, panel, restyle, wrapWords } from '../widgets.js';
 import { completeOnTab, completeSymbol, SimulationForm, SimulationQueue } from './model.js';
-import { fieldLabel, formLines, queueLines } from './views.js';
+import { SweepForm, type SweepResults } from './sweep-model.js';
+import { fieldLabel, formLines, queueLines, sweepResultLines } from './views.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'simulation.keys.up' },
@@ -23,6 +24,7 @@ export const keys = defineKeys({
   reset: { keys: ['n'], label: 'simulation.keys.reset' },
   focus: { keys: ['f'], label: 'simulation.keys.focus', hint: true },
   cancel: { keys: ['c'], label: 'simulation.keys.cancel' },
+  sweep: { keys: ['w'], label: 'sweepForm.keys.mode', hint: true },
 });
 
 /**
@@ -43,6 +45,12 @@ class SimulationPage implements Page {
   private readonly queue = new SimulationQueue();
   private errors = new Map<string, string>();
   private focus: 'form' | 'queue' = 'form';
+  /** The left panel: the simulation form, the sweep form, or a finished sweep's ranked table. */
+  private mode: 'simulation' | 'sweep' | 'results' = 'simulation';
+  private sweepForm?: SweepForm;
+  private sweepErrors = new Map<string, string>();
+  private readonly sweepResults = new Map<number, SweepResults & { from?: number; to?: number }>();
+  private shownSweep?: number;
   /** The edit buffer of the selected text field, while editing. */
   private editing?: string;
   /** The key that started editing reaches our keypress listener too (after the shell's): skip it. */
@@ -64,14 +72,14 @@ class SimulationPage implements Page {
       this.update();
     };
     this.bindings = bindKeys(keys, {
-      up: then(() => (this.focus === 'form' ? this.form?.move(-1) : this.queue.move(-1))),
-      down: then(() => (this.focus === 'form' ? this.form?.move(1) : this.queue.move(1))),
-      top: then(() => (this.focus === 'form' ? this.form?.move(-Infinity) : this.queue.move(-Infinity))),
-      bottom: then(() => (this.focus === 'form' ? this.form?.move(Infinity) : this.queue.move(Infinity))),
+      up: then(() => this.move(-1)),
+      down: then(() => this.move(1)),
+      top: then(() => this.move(-Infinity)),
+      bottom: then(() => this.move(Infinity)),
       edit: then(() => this.edit()),
-      next: then(() => this.form?.cycle(1)),
-      prev: then(() => this.form?.cycle(-1)),
-      run: () => this.run(),
+      next: then(() => this.active()?.cycle(1)),
+      prev: then(() => this.active()?.cycle(-1)),
+      run: () => (this.mode === 'simulation' ? this.run() : this.runSweep()),
       addPosition: then(() => this.form?.addPosition()),
       removePosition: then(() => this.form?.removePosition()),
       reset: then(() => {
@@ -81,20 +89,48 @@ class SimulationPage implements Page {
       }),
       focus: then(() => (this.focus = this.focus === 'form' ? 'queue' : 'form')),
       cancel: () => this.cancel(),
+      sweep: then(() => {
+        this.mode = this.mode === 'sweep' ? 'simulation' : 'sweep';
+        this.focus = 'form';
+      }),
     }, this.app.readonly);
     ctx.screen.on('keypress', this.onKey);
   }
 
-  /** Enter: edits a text field, turns a choice, or (in the queue) opens a finished run's result. */
+  /** The form the left panel edits (none while it shows a sweep's table). */
+  private active(): SimulationForm | SweepForm | undefined {
+    if (this.mode === 'results') return undefined;
+    if (this.mode === 'sweep' && this.form) return (this.sweepForm ??= new SweepForm(this.form));
+    return this.form;
+  }
+
+  private move(delta: number): void {
+    if (this.focus === 'queue') return this.queue.move(delta);
+    const shown = this.shownSweep === undefined ? undefined : this.sweepResults.get(this.shownSweep);
+    if (this.mode === 'results' && shown) shown.cursor = Math.max(0, Math.min(shown.report.rows.length - 1, shown.cursor + delta));
+    else this.active()?.move(delta);
+  }
+
+  /**
+   * Enter: edits a text field, turns a choice, re-runs a sweep's row as a simulation, or (in the
+   * queue) opens a finished run's result or a finished sweep's table.
+   */
   private edit(): void {
     if (this.focus === 'queue') {
       const item = this.queue.selected();
       if (item?.simulationId !== undefined) this.ctx.goTo('result', { simulationId: item.simulationId });
+      else if (item?.sweepId !== undefined && this.sweepResults.has(item.sweepId)) {
+        this.shownSweep = item.sweepId;
+        this.mode = 'results';
+        this.focus = 'form';
+      }
       return;
     }
-    const f = this.form?.selectedField();
-    if (!f) return;
-    if (f.kind === 'choice') this.form!.cycle(1);
+    if (this.mode === 'results') return this.rerunRow();
+    const form = this.active();
+    const f = form?.selectedField();
+    if (!f || !form) return;
+    if (f.kind === 'choice') form.cycle(1);
     else {
       this.editing = f.value;
       this.skipKey = true;
@@ -107,14 +143,15 @@ class SimulationPage implements Page {
       this.skipKey = false;
       return;
     }
-    const f = this.form?.selectedField();
-    if (!f || !this.form) return;
+    const form = this.active();
+    const f = form?.selectedField();
+    if (!f || !form || !this.form) return;
     if (key.full === 'escape') this.editing = undefined;
     else if (key.full === 'enter') {
-      this.form.set(f.key, this.editing);
-      this.errors.delete(f.key);
+      form.set(f.key, this.editing);
+      (form === this.form ? this.errors : this.sweepErrors).delete(f.key);
       this.editing = undefined;
-      this.form.move(1);
+      form.move(1);
     } else if (key.full === 'backspace') this.editing = this.editing.slice(0, -1);
     else if (key.full === 'C-u') this.editing = '';
     else if (key.full === 'tab' && f.key.endsWith('.symbol')) this.editing = completeOnTab(this.editing, this.form.symbols);
@@ -143,13 +180,19 @@ class SimulationPage implements Page {
       this.update();
       return;
     }
+    this.launch(r.config, r.name, r.from, r.to);
+  }
+
+  /** Adds one simulation to the queue; when it finishes it is saved and opened in the Result page. */
+  private launch(config: BacktestConfig, name: string, from: number | undefined, to: number | undefined): void {
+    const { t } = this.ctx;
+    const r = { name, from, to };
     const item = this.queue.add(r.name);
     this.queue.cursor = this.queue.items.length - 1;
     const job = this.app.jobs.start(t('simulation.job', { name: r.name }));
     this.controllers.set(item.key, () => job.cancel());
     this.ctx.toast(t('simulation.queued', { name: r.name }));
     this.update();
-    const config = r.config;
     void this.app.backtest
       .run(config, {
         from: r.from, to: r.to, signal: job.signal,
@@ -179,6 +222,92 @@ class SimulationPage implements Page {
         this.redrawQueue();
       })
       .finally(() => this.controllers.delete(item.key));
+  }
+
+  /**
+   * Sweep mode: validates the simulation form (its errors send the page back to it), builds the
+   * plan from the sweep form (errors on their fields) and runs app.backtest.sweep as a job; the
+   * queue counts trials; the finished sweep is stored and its ranked table shown.
+   */
+  private runSweep(): void {
+    const { t } = this.ctx;
+    if (!this.form) return;
+    const r = this.form.validate(t, this.takenNames());
+    this.errors = r.errors;
+    if (!r.config) {
+      this.mode = 'simulation';
+      const first = this.form.fields().findIndex((f) => r.errors.has(f.key));
+      if (first >= 0) this.form.cursor = first;
+      this.focus = 'form';
+      this.ctx.toast(t('simulation.invalid', { count: r.errors.size }), 'error');
+      this.update();
+      return;
+    }
+    const sweepForm = (this.sweepForm ??= new SweepForm(this.form));
+    const p = sweepForm.plan(r.config, t);
+    this.sweepErrors = p.errors;
+    if (!p.plan) {
+      this.mode = 'sweep';
+      this.focus = 'form';
+      const first = sweepForm.fields().findIndex((f) => p.errors.has(f.key));
+      if (first >= 0) sweepForm.cursor = first;
+      this.ctx.toast(t('sweepForm.invalid', { count: p.errors.size }), 'error');
+      this.update();
+      return;
+    }
+    const { config, name, from, to } = r;
+    const plan = p.plan;
+    const item = this.queue.add(name, 'trials');
+    this.queue.cursor = this.queue.items.length - 1;
+    const job = this.app.jobs.start(t('sweepForm.job', { name }));
+    this.controllers.set(item.key, () => job.cancel());
+    this.ctx.toast(t('sweepForm.queued', { name }));
+    this.update();
+    void this.app.backtest
+      .sweep(config, plan, {
+        from, to, signal: job.signal,
+        onProgress: (done, total) => {
+          this.queue.progress(item.key, done, total, Date.now());
+          job.progress(done, total);
+          this.redrawQueue();
+        },
+      })
+      .then((report) => {
+        if (job.signal.aborted) throw new Error('cancelled');
+        const sweepId = this.app.backtest.saveSweep(report, config, plan, name);
+        this.sweepResults.set(sweepId, { sweepId, name, report, cursor: 0, from, to });
+        this.queue.finish(item.key, undefined, sweepId);
+        job.done();
+        if (this.destroyed) return;
+        this.ctx.toast(t('sweepForm.finished', { name, trials: report.trials }));
+        if (this.visible) {
+          this.shownSweep = sweepId;
+          this.mode = 'results';
+          this.focus = 'form';
+          this.update();
+          this.ctx.markDirty();
+        }
+      })
+      .catch((error: unknown) => {
+        if (job.signal.aborted) this.queue.cancelled(item.key);
+        else {
+          const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+          this.queue.fail(item.key, message);
+          job.fail(error);
+          if (!this.destroyed) this.ctx.toast(t('simulation.failed', { name, error: message }), 'error');
+        }
+        this.redrawQueue();
+      })
+      .finally(() => this.controllers.delete(item.key));
+  }
+
+  /** Enter on a sweep's row: its configuration runs as a full simulation (saved, opened in the Result page). */
+  private rerunRow(): void {
+    const shown = this.shownSweep === undefined ? undefined : this.sweepResults.get(this.shownSweep);
+    const row = shown?.report.rows[shown.cursor];
+    if (!shown || !row) return;
+    const { config } = this.app.backtest.sweepRowConfig(shown.sweepId, row.rank);
+    this.launch(config, `${shown.name} #${row.rank}`, shown.from, shown.to);
   }
 
   /** Cancels the selected run after asking. */
@@ -224,12 +353,19 @@ class SimulationPage implements Page {
     const { t } = this.ctx;
     const w = (this.formBox.width as number) - 3;
     const h = (this.formBox.height as number) - 2;
-    this.formBox.setLabel(` ${t('simulation.form')} `);
-    if (!this.form) {
+    const shown = this.shownSweep === undefined ? undefined : this.sweepResults.get(this.shownSweep);
+    if (this.mode === 'results' && shown) {
+      this.formBox.setLabel(` ${t('sweepForm.results', { name: shown.name })} `);
+      this.formBox.setContent(sweepResultLines(shown, this.focus === 'form', w, h, this.ctx.theme(), t).join('\n'));
+      return;
+    }
+    this.formBox.setLabel(` ${t(this.mode === 'sweep' ? 'sweepForm.form' : 'simulation.form')} `);
+    const form = this.active();
+    if (!form) {
       this.formBox.setContent(paint(this.ctx.theme(), 'muted', esc(t('simulation.loading'))));
       return;
     }
-    this.formBox.setContent(formLines(this.form, this.errors, this.editing, this.focus === 'form', w, h, this.ctx.theme(), t).join('\n'));
+    this.formBox.setContent(formLines(form, form === this.form ? this.errors : this.sweepErrors, this.editing, this.focus === 'form', w, h, this.ctx.theme(), t).join('\n'));
   }
 
   private renderQueue(): void {
@@ -246,9 +382,18 @@ class SimulationPage implements Page {
     const theme = this.ctx.theme();
     const w = (this.infoBox.width as number) - 3;
     this.infoBox.setLabel(` ${t('simulation.info')} `);
-    const f = this.form?.selectedField();
+    const active = this.active();
+    const f = active?.selectedField();
     if (!f || !this.form) {
-      this.infoBox.setContent('');
+      this.infoBox.setContent(this.mode === 'results' ? paint(theme, 'muted', esc(fit(t('sweepForm.rerunHint'), w))) : '');
+      return;
+    }
+    if (active !== this.form) {
+      const lines = [paint(theme, 'accent', esc(fit(fieldLabel(f, t), w)))];
+      if (f.allowed) lines.push(esc(fit(t('simulation.allowed', { allowed: f.allowed }), w)));
+      const error = this.sweepErrors.get(f.key);
+      if (error) lines.push(...wrapWords(error, w).map((l) => paint(theme, 'error', esc(l))));
+      this.infoBox.setContent(lines.join('\n'));
       return;
     }
     const lines: string[] = [paint(theme, 'accent', esc(fit(fieldLabel(f, t), w)))];

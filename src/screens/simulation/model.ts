@@ -338,6 +338,9 @@ export interface QueueItem {
   updatedAt?: number;
   simulationId?: number;
   error?: string;
+  /** A sweep counts trials (and opens its ranked table), a simulation klines. */
+  sweepId?: number;
+  unit?: 'klines' | 'trials';
 }
 
 /** The runs of this session: added, progressing, finished, failed or cancelled. */
@@ -346,8 +349,8 @@ export class SimulationQueue {
   cursor = 0;
   private seq = 0;
 
-  add(name: string): QueueItem {
-    const item: QueueItem = { key: ++this.seq, name, state: 'queued', done: 0, total: 0 };
+  add(name: string, unit: 'klines' | 'trials' = 'klines'): QueueItem {
+    const item: QueueItem = { key: ++this.seq, name, state: 'queued', done: 0, total: 0, unit };
     this.items.push(item);
     return item;
   }
@@ -369,12 +372,13 @@ export class SimulationQueue {
     item.updatedAt = now;
   }
 
-  finish(key: number, simulationId: number): void {
+  finish(key: number, simulationId: number | undefined, sweepId?: number): void {
     const item = this.get(key);
     if (!item) return;
     item.state = 'done';
     item.done = item.total = Math.max(item.total, item.done);
-    item.simulationId = simulationId;
+    if (simulationId !== undefined) item.simulationId = simulationId;
+    if (sweepId !== undefined) item.sweepId = sweepId;
   }
 
   fail(key: number, error: string): void {
