@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SweepReport } from '../../../src/core/backtest/sweep.js';
+import { ShellHarness } from '../../helpers/shell.js';
+import { MIN, T0, randomWalk, toStoreKlines } from '../../core/backtest/helpers.js';
+
+type FieldLike = { key: string; label: { i18n?: string; text?: string; vars?: Record<string, unknown> } };
+type PageLike = {
+  sweepResults?: Map<number, { report: SweepReport }>;
+  form?: { selectedField(): FieldLike | undefined }; sweepForm?: { selectedField(): FieldLike | undefined } };
+
+// Real parts: SQLite in a temp data directory and the simulation pool's worker threads (dist/: run `npm run build` first).
+describe('Simulation page: Sweep mode (headless)', () => {
+  let h: ShellHarness;
+  afterEach(() => h.dispose());
+
+  const page = () => (h.shell as unknown as { pages: Map<string, PageLike> }).pages.get('simulation')!;
+  /** Moves the cursor (from the top) to the field `key` of the simulation or the sweep form. */
+  function toKey(which: 'form' | 'sweepForm', key: string): void {
+    h.press('g');
+    for (let i = 0; i < 40 && page()[which]?.selectedField()?.key !== key; i++) h.press('j');
+    expect(page()[which]?.selectedField()?.key).toBe(key);
+  }
+  const type = (text: string) => {
+    h.press('\r');
+    h.press('\x15');
+    return h.press(text + '\r');
+  };
+
+  it('sweeps sma-cross over a grid on real workers, ranks the trials, and re-runs a row as a saved simulation', async () => {
+    h = await new ShellHarness().start({ width: 200, height: 55, seed: (_, parts) => parts.klines.insert('BTCUSDT', '1m', toStoreKlines(randomWalk(3000, 44, 20_000, T0 + MIN))) });
+    const { t } = h.app;
+    h.press('7');
+    await h.until('‹CROSSED›');
+    toKey('form', 'p0.strategy');
+    for (let i = 0; i < 10 && !h.text().includes('‹sma-cross›'); i++) h.press('l');
+    let screen = h.press('w');
+    expect(screen).toContain(t('sweepForm.form'));
+    expect(screen).toContain('‹grid›');
+    // an error lands on its field and nothing runs
+    toKey('sweepForm', 'range.p0.fast');
+    type('1..3');
+    screen = h.press('r');
+    expect(screen).toContain(t('sweepForm.invalid', { count: 1 }).slice(0, 20));
+    expect(page().sweepForm!.selectedField()!.key).toBe('range.p0.fast');
+    expect(h.app.jobs.running()).toEqual([]);
+    type('2..4:1');
+    toKey('sweepForm', 'range.p0.slow');
+    type('10,20');
+    h.press('r');
+    screen = await h.until(t('sweepForm.results', { name: 'SIM_1' }), 60_000);
+    const sweeps = h.app.backtest.sweeps();
+    expect(sweeps).toHaveLength(1);
+    expect(sweeps[0]).toMatchObject({ name: 'SIM_1', method: 'grid', objective: 'sharpe', trials: 6 });
+    const { report } = page().sweepResults!.get(sweeps[0].id)!;
+    expect(report.trials).toBe(6);
+    // the stored rows are the shown rows
+    for (const r of report.rows) expect(h.app.backtest.sweepRowConfig(sweeps[0].id, r.rank).params).toEqual(r.params);
+    expect(report.rows.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(screen).toContain(t('sweepForm.headline', { trials: 6, method: 'grid', objective: 'sharpe', failed: 0 }));
+    const best = report.rows[0];
+    expect(screen).toContain(`best: fast=${best.params.fast} slow=${best.params.slow}`);
+    for (const r of report.rows) expect(screen).toMatch(new RegExp(`[│\\s]${r.rank}\\s+fast=${r.params.fast} slow=${r.params.slow}\\s.*\\s${r.summary.trades}\\s+│`));
+    expect(screen).toMatch(new RegExp(`SIM_1 .*100% ${t('simulation.state.done')}`));
+    // the second row re-runs as a full simulation, saved and opened in the Result page
+    h.press('j');
+    h.press('\r');
+    await h.until(t('result.list', { count: 1, sort: t('result.sort.date') }), 30_000);
+    const saved = h.app.backtest.saved();
+    expect(saved.map((s) => s.name)).toEqual(['SIM_1 #2']);
+    const one = h.app.backtest.savedOne(saved[0].id)!;
+    expect(one.summary.tradeListHash).toBe(report.rows[1].summary.tradeListHash);
+    expect(one.config.positions[0].strategy.params).toMatchObject(report.rows[1].params);
+  }, 90_000);
+});
