@@ -71,4 +71,57 @@ describe('Simulation page: Sweep mode (headless)', () => {
     expect(one.summary.tradeListHash).toBe(report.rows[1].summary.tradeListHash);
     expect(one.config.positions[0].strategy.params).toMatchObject(report.rows[1].params);
   }, 90_000);
+
+  it('shows trials done/total and an ETA in the queue, and cancels a sweep only after asking', async () => {
+    h = await new ShellHarness().start({ width: 200, height: 55, seed: (_, parts) => parts.klines.insert('BTCUSDT', '1m', toStoreKlines(randomWalk(200_000, 45, 20_000, T0 + MIN))) });
+    const { t } = h.app;
+    h.press('7');
+    await h.until('‹CROSSED›');
+    toKey('form', 'p0.strategy');
+    for (let i = 0; i < 10 && !h.text().includes('‹sma-cross›'); i++) h.press('l');
+    h.press('w');
+    toKey('sweepForm', 'method');
+    h.press('l');
+    toKey('sweepForm', 'trials');
+    type('60');
+    toKey('sweepForm', 'range.p0.fast');
+    type('2..40:1');
+    h.press('r');
+    let screen = await h.until('/60', 60_000);
+    expect(screen).toMatch(new RegExp(`SIM_1 .*${t('simulation.state.running')} \\d+/60`));
+    expect(h.app.jobs.running().map((j) => j.label)).toEqual([t('sweepForm.job', { name: 'SIM_1' })]);
+    h.press('f');
+    screen = h.press('c');
+    expect(screen).toContain(t('simulation.confirmCancel', { name: 'SIM_1' }).slice(0, 20));
+    h.press('n');
+    expect(h.app.jobs.running()).toHaveLength(1);
+    h.press('c');
+    screen = h.press('y');
+    expect(screen).toMatch(new RegExp(`SIM_1 .*${t('simulation.state.cancelled')}`));
+    for (let i = 0; i < 100 && h.app.jobs.running().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(h.app.jobs.running()).toEqual([]);
+    expect(h.app.backtest.sweeps()).toEqual([]);
+  }, 90_000);
+
+  it('shows the walk-forward folds of a sweep with K folds', async () => {
+    h = await new ShellHarness().start({ width: 200, height: 55, seed: (_, parts) => parts.klines.insert('BTCUSDT', '1m', toStoreKlines(randomWalk(4000, 46, 20_000, T0 + MIN))) });
+    const { t } = h.app;
+    h.press('7');
+    await h.until('‹CROSSED›');
+    toKey('form', 'p0.strategy');
+    for (let i = 0; i < 10 && !h.text().includes('‹sma-cross›'); i++) h.press('l');
+    h.press('w');
+    toKey('sweepForm', 'walkForward');
+    type('3');
+    toKey('sweepForm', 'range.p0.fast');
+    type('2..4:2');
+    toKey('sweepForm', 'range.p0.slow');
+    type('10');
+    h.press('r');
+    const screen = await h.until(t('sweepForm.results', { name: 'SIM_1' }), 60_000);
+    const { report } = page().sweepResults!.get(h.app.backtest.sweeps()[0].id)!;
+    expect(report.walkForward!.folds).toHaveLength(3);
+    expect(screen).toContain(t('sweepForm.walkForward', { folds: 3, is: report.walkForward!.meanInSample.toFixed(4), oos: report.walkForward!.meanOutOfSample.toFixed(4), ratio: report.walkForward!.ratio === null ? '-' : report.walkForward!.ratio.toFixed(3), ret: report.walkForward!.outOfSampleReturnPct.toFixed(2) }).slice(0, 60));
+    for (const f of report.walkForward!.folds) expect(screen).toContain(`${f.fold}  fast=${f.params.fast} slow=10`);
+  }, 90_000);
 });
