@@ -8,7 +8,9 @@ import { esc, fit, formatUtc, panel, restyle } from '../widgets.js';
 import { configLines, cycleValue, filterTrades, pct, positionReturns, ResultListState, type EquityHistory, type ResultRow, type RoundTrip, type TradeFilter } from './model.js';
 import { equityChart, listLines, tradeLines } from './views.js';
 import { CandleChart } from '../widgets/candles.js';
-import { INTERVAL_MS, emptyKlines } from '../../core/market/klines.js';
+import { INTERVAL_MS, emptyKlines, type Klines } from '../../core/market/klines.js';
+import { validateCac } from '../../core/analysis/cac.js';
+import { chartLayers } from '../analysis-overlays.js';
 import { chartPosition, chartRange, nextChartView, positionMarkers } from './position-chart.js';
 
 export const keys = defineKeys({
@@ -238,10 +240,13 @@ class ResultPage implements Page {
         empty: t('resultChart.noKlines', { symbol: pos.symbol, interval: pos.interval }),
       };
       this.candles.title = `${pos.symbol} ${pos.interval}`;
+      this.candles.setOverlays([]);
+      this.candles.setPanels([]);
       if (k && k.length > 0) {
         this.candles.setData(k);
         const end = k.openTime[k.length - 1] + INTERVAL_MS[pos.interval];
         this.candles.setMarkers(positionMarkers(k.openTime, k.length, end, own, pos.symbol));
+        if (pos.strategy.cac !== undefined) void this.loadAnalysis(key, pos.strategy.cac, k);
       } else {
         this.candles.setData(emptyKlines());
         this.candles.setMarkers([]);
@@ -251,6 +256,27 @@ class ResultPage implements Page {
     }
     this.candles.setTheme(this.ctx.theme());
     this.chartBox.setContent(this.candles.lines(w, h).join('\n'));
+  }
+
+  /**
+   * The analysis a CAC strategy read, computed again over the chart's klines (the analysis worker,
+   * as the Market page's temporary analysis): its overlays over the prices and its oscillators in
+   * sub-panels as room allows. Only the fills are marked, so ▲/▼ keep one meaning on this chart.
+   */
+  private async loadAnalysis(key: string, input: unknown, k: Klines): Promise<void> {
+    try {
+      const result = await this.app.analysis.runBatch(validateCac(input), k);
+      if (this.candlesFor !== key) return;
+      const inner = (this.chartBox.height as number) - 2;
+      const maxPanels = Math.max(0, Math.min(3, Math.floor((inner - 10) / 4)));
+      const layers = chartLayers(result, k.openTime.subarray(0, k.length), this.app.analysis.catalog().indicators, { maxPanels });
+      this.candles.setOverlays(layers.overlays);
+      this.candles.setPanels(layers.panels);
+      this.update(); // the shell's render does not read the page again
+      this.ctx.markDirty();
+    } catch (err) {
+      if (this.candlesFor === key) this.ctx.toast(this.ctx.t('resultChart.analysisFailed', { message: err instanceof Error ? err.message : String(err) }), 'error');
+    }
   }
 
   private renderTrades(row: ResultRow | undefined, trades: RoundTrip[] | undefined): void {

@@ -53,6 +53,25 @@ describe('Simulation Result page: the position chart (headless)', () => {
     });
   }
 
+  it('draws the analysis a CAC strategy read (overlays over the prices) beside its fills', async () => {
+    h = await new ShellHarness().start({ width: 200, height: 55, seed: (_, parts) => parts.klines.insert('BTCUSDT', '1m', toStoreKlines(randomWalk(3000, 43, 20_000, T0 + MIN))) });
+    const cfg = config({
+      account: { initialBalance: '10000' },
+      positions: [{ symbol: 'BTCUSDT', interval: '5m', leverage: 1, strategy: { name: 'rqpm', params: {}, cac: { indicators: ['EMA:n=20', 'BOL:n=20,k=2'], pip: { mode: 'classical' } } } }],
+    });
+    const run = await h.app.backtest.run(cfg, { inProcess: true });
+    h.app.backtest.save(run, cfg, 'WITHCAC');
+    h.press('8');
+    h.press('p');
+    const title = 'BTCUSDT 5m: ';
+    // the analysis comes back from the worker a turn later; its legend names the overlays
+    await h.until(/EMA[^\n]*BOL/);
+    const chart = chartLines(h.hs.text(), title).join('\n');
+    expect(chart).toMatch(/EMA/);
+    expect(chart).toMatch(/BOL/);
+    expect(chart).toContain('•');
+  });
+
   it('says in words when the position\'s klines are not stored', async () => {
     h = await new ShellHarness().start({ width: 200, height: 55, seed: (_, parts) => parts.klines.insert('BTCUSDT', '1m', toStoreKlines(randomWalk(3000, 42, 20_000, T0 + MIN))) });
     const { t } = h.app;
