@@ -7,6 +7,11 @@ import { paint } from '../theme.js';
 import { esc, fit, formatUtc, panel, restyle } from '../widgets.js';
 import { configLines, cycleValue, filterTrades, pct, positionReturns, ResultListState, type EquityHistory, type ResultRow, type RoundTrip, type TradeFilter } from './model.js';
 import { equityChart, listLines, tradeLines } from './views.js';
+import { CandleChart } from '../widgets/candles.js';
+import { INTERVAL_MS, emptyKlines, type Klines } from '../../core/market/klines.js';
+import { validateCac } from '../../core/analysis/cac.js';
+import { chartLayers } from '../analysis-overlays.js';
+import { chartPosition, chartRange, nextChartView, positionMarkers } from './position-chart.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'result.keys.up' },
@@ -22,6 +27,11 @@ export const keys = defineKeys({
   tradesUp: { keys: ['pageup', 'S-k'], label: 'result.keys.tradesUp' },
   copy: { keys: ['c'], label: 'result.keys.copy', hint: true },
   remove: { keys: ['d'], label: 'result.keys.remove', hint: true },
+  position: { keys: ['p'], label: 'resultChart.keys.position', hint: true },
+  chartLeft: { keys: ['h', 'left'], label: 'resultChart.keys.left' },
+  chartRight: { keys: ['l', 'right'], label: 'resultChart.keys.right' },
+  zoomIn: { keys: ['+', '='], label: 'resultChart.keys.zoomIn' },
+  zoomOut: { keys: ['-'], label: 'resultChart.keys.zoomOut' },
 });
 
 
@@ -45,6 +55,11 @@ class ResultPage implements Page {
   private tradeFirst = 0;
   /** The selected simulation's history and trades, loaded once per selection. */
   private loaded?: { id: number; history?: EquityHistory; trades?: RoundTrip[] };
+  /** The chart box: the equity history (-1) or a position's candles with its entries and exits (`p` cycles). */
+  private chartView = -1;
+  private readonly candles: CandleChart;
+  /** Which simulation and position the candle chart holds (its klines are read once per choice). */
+  private candlesFor?: string;
 
   constructor(private readonly ctx: PageContext) {
     this.app = ctx.app;
@@ -55,6 +70,8 @@ class ResultPage implements Page {
     this.detailBox = panel(this.root, { top: 0, left: '50%', width: '50%', height: 8, theme });
     this.chartBox = panel(this.root, { top: 8, left: 0, width: '100%', height: 6, theme });
     this.tradeBox = panel(this.root, { top: 14, left: 0, width: '100%', bottom: 0, theme });
+    this.candles = new CandleChart(theme);
+    this.candles.volumeRows = 2;
     const moved = (f: () => void) => () => {
       f();
       this.update();
@@ -73,6 +90,11 @@ class ResultPage implements Page {
       tradesUp: moved(() => (this.tradeFirst = Math.max(0, this.tradeFirst - this.tradeRoom()))),
       copy: () => this.copy(),
       remove: () => this.remove(),
+      position: moved(() => (this.chartView = nextChartView(this.chartView, this.list.selected()?.config.positions.length ?? 0))),
+      chartLeft: moved(() => this.candles.moveCursor(-1)),
+      chartRight: moved(() => this.candles.moveCursor(1)),
+      zoomIn: moved(() => this.candles.zoom(1)),
+      zoomOut: moved(() => this.candles.zoom(-1)),
     }, this.app.readonly);
   }
 
@@ -118,6 +140,7 @@ class ResultPage implements Page {
       this.loaded = { id: row.id, history: this.app.backtest.history(row.id), trades: this.app.backtest.trades(row.id) };
       this.filter = {};
       this.tradeFirst = 0;
+      this.chartView = -1;
     }
     return this.loaded;
   }
@@ -195,6 +218,67 @@ class ResultPage implements Page {
     this.chartBox.setContent([...eqLines, ...ddLines, footer].join('\n'));
   }
 
+  /**
+   * A position's candles over the simulation's range with ▲ buy / ▼ sell at each fill's candle;
+   * the klines are read from the store once per simulation and position (none: said in words).
+   */
+  private renderPositionChart(row: ResultRow, history: EquityHistory | undefined, trades: RoundTrip[] | undefined): void {
+    const { t } = this.ctx;
+    const pos = chartPosition(row.config, this.chartView);
+    if (!pos) return;
+    const w = (this.chartBox.width as number) - 3;
+    const h = (this.chartBox.height as number) - 2;
+    const own = (trades ?? []).filter((tr) => tr.symbol === pos.symbol);
+    this.chartBox.setLabel(` ${t('resultChart.title', { symbol: pos.symbol, interval: pos.interval, index: this.chartView + 1, count: row.config.positions.length, trades: own.length })} `);
+    const key = `${row.id}:${this.chartView}`;
+    if (this.candlesFor !== key) {
+      this.candlesFor = key;
+      const range = chartRange(history, own, pos.interval);
+      const k = range ? this.app.market.klines(pos.symbol, pos.interval, range.from, range.to) : undefined;
+      this.candles.labels = {
+        open: t('resultChart.open'), high: t('resultChart.high'), low: t('resultChart.low'), close: t('resultChart.close'), volume: t('resultChart.volume'),
+        empty: t('resultChart.noKlines', { symbol: pos.symbol, interval: pos.interval }),
+      };
+      this.candles.title = `${pos.symbol} ${pos.interval}`;
+      this.candles.setOverlays([]);
+      this.candles.setPanels([]);
+      if (k && k.length > 0) {
+        this.candles.setData(k);
+        const end = k.openTime[k.length - 1] + INTERVAL_MS[pos.interval];
+        this.candles.setMarkers(positionMarkers(k.openTime, k.length, end, own, pos.symbol));
+        if (pos.strategy.cac !== undefined) void this.loadAnalysis(key, pos.strategy.cac, k);
+      } else {
+        this.candles.setData(emptyKlines());
+        this.candles.setMarkers([]);
+      }
+      this.candles.lines(w, h); // sets the plot width, so the fit below spans the box
+      this.candles.zoomToFit();
+    }
+    this.candles.setTheme(this.ctx.theme());
+    this.chartBox.setContent(this.candles.lines(w, h).join('\n'));
+  }
+
+  /**
+   * The analysis a CAC strategy read, computed again over the chart's klines (the analysis worker,
+   * as the Market page's temporary analysis): its overlays over the prices and its oscillators in
+   * sub-panels as room allows. Only the fills are marked, so ▲/▼ keep one meaning on this chart.
+   */
+  private async loadAnalysis(key: string, input: unknown, k: Klines): Promise<void> {
+    try {
+      const result = await this.app.analysis.runBatch(validateCac(input), k);
+      if (this.candlesFor !== key) return;
+      const inner = (this.chartBox.height as number) - 2;
+      const maxPanels = Math.max(0, Math.min(3, Math.floor((inner - 10) / 4)));
+      const layers = chartLayers(result, k.openTime.subarray(0, k.length), this.app.analysis.catalog().indicators, { maxPanels });
+      this.candles.setOverlays(layers.overlays);
+      this.candles.setPanels(layers.panels);
+      this.update(); // the shell's render does not read the page again
+      this.ctx.markDirty();
+    } catch (err) {
+      if (this.candlesFor === key) this.ctx.toast(this.ctx.t('resultChart.analysisFailed', { message: err instanceof Error ? err.message : String(err) }), 'error');
+    }
+  }
+
   private renderTrades(row: ResultRow | undefined, trades: RoundTrip[] | undefined): void {
     const { t } = this.ctx;
     const theme = this.ctx.theme();
@@ -237,7 +321,7 @@ class ResultPage implements Page {
   private layout(): void {
     const height = this.root.height as number;
     const top = Math.max(6, Math.floor(height * 0.4));
-    const chart = Math.max(5, Math.floor(height * 0.3));
+    const chart = this.chartView >= 0 ? Math.max(8, Math.floor(height * 0.45)) : Math.max(5, Math.floor(height * 0.3));
     this.listBox.height = top;
     this.detailBox.height = top;
     this.chartBox.top = top;
@@ -253,7 +337,8 @@ class ResultPage implements Page {
     const data = row ? this.detailData(row) : {};
     this.renderList();
     this.renderDetail(row, data.trades);
-    this.renderChart(row, data.history);
+    if (row && this.chartView >= 0) this.renderPositionChart(row, data.history, data.trades);
+    else this.renderChart(row, data.history);
     this.renderTrades(row, data.trades);
   }
 
