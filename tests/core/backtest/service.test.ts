@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BacktestCancelled } from '../../../src/core/backtest/engine.js';
 import { openTestApp } from '../../helpers/app.js';
+import { waitFor } from '../../helpers/wait.js';
 import { MIN, T0, config, randomWalk, toStoreKlines } from './helpers.js';
 
 // Real parts: SQLite in a temp data directory, the simulation pool's worker threads (dist/: run `npm run build` first).
@@ -62,6 +63,20 @@ describe('BacktestService (app.backtest) with a real worker and SQLite', () => {
     expect(t.app.backtest.saved()).toHaveLength(before);
     const count = t.parts.db.sqlite.prepare('SELECT COUNT(*) AS n FROM trade_logs').get() as { n: number };
     expect(count.n).toBe(t.app.backtest.savedOne(before)!.fills);
+  });
+
+  it('a worker that dies mid-run fails that run alone; the pool carries on and the next run succeeds', async () => {
+    const before = t.app.backtest.saved().length;
+    const progress: number[] = [];
+    const running = t.app.backtest.run(cfg, { onProgress: (d) => progress.push(d) });
+    // the run's thread ends under it (as a crash or an out-of-memory kill would)
+    const pool = t.parts.pools.simulation;
+    await waitFor(() => pool.stats().running > 0, 10_000, 'the run to start in a worker');
+    for (let slot = 0; slot < pool.size; slot++) await pool.restart(slot);
+    await expect(running).rejects.toThrow();
+    expect(t.app.backtest.saved()).toHaveLength(before);
+    const again = await t.app.backtest.run(cfg);
+    expect(again.summary.klines).toBe(50_000);
   });
 
   it('names a symbol without klines in one line', async () => {
