@@ -85,21 +85,29 @@ export class BacktestService {
     return { config, klines, rules, funding };
   }
 
+  /**
+   * `--input`: imports archive files into a temporary in-memory kline store, runs `fn` over it and
+   * closes it (nothing reaches the user's database). A refused file or no archive file is a user error.
+   */
+  private async withArchives<T>(paths: readonly string[], onProgress: BacktestRunOptions['onImportProgress'], fn: (klines: KlineRepository) => Promise<T>): Promise<T> {
+    if (!this.deps.temporaryKlines) throw new AtmError('internal', 'no temporary kline store was given to the backtest service');
+    const tmp = await this.deps.temporaryKlines();
+    try {
+      const report = importArchives(tmp.store, paths, { onProgress });
+      const bad = report.files.find((f) => f.error);
+      if (bad) throw new UserError(`--input ${bad.file}${bad.entry ? ` (${bad.entry})` : ''}: ${bad.error}`);
+      if (report.files.length === 0) throw new UserError(`--input ${paths.join(' ')}: no archive files (.zip or .csv) found`);
+      return await fn(tmp.store);
+    } finally {
+      await tmp.close();
+    }
+  }
+
   /** Runs a backtest; rejects with BacktestCancelled when aborted, an AtmError otherwise. */
   async run(config: BacktestConfig, options: BacktestRunOptions = {}): Promise<BacktestResult> {
     if (options.signal?.aborted) throw new BacktestCancelled(0);
     if (options.input) {
-      if (!this.deps.temporaryKlines) throw new AtmError('internal', 'no temporary kline store was given to the backtest service');
-      const tmp = await this.deps.temporaryKlines();
-      try {
-        const report = importArchives(tmp.store, options.input, { onProgress: options.onImportProgress });
-        const bad = report.files.find((f) => f.error);
-        if (bad) throw new UserError(`--input ${bad.file}${bad.entry ? ` (${bad.entry})` : ''}: ${bad.error}`);
-        if (report.files.length === 0) throw new UserError(`--input ${options.input.join(' ')}: no archive files (.zip or .csv) found`);
-        return await this.run(config, { ...options, input: undefined, klines: tmp.store });
-      } finally {
-        await tmp.close();
-      }
+      return this.withArchives(options.input, options.onImportProgress, (klines) => this.run(config, { ...options, input: undefined, klines }));
     }
     const input = this.prepare(config, options);
     // loaded on first use: the task module pulls in the strategy loader (esbuild)
@@ -137,17 +145,7 @@ export class BacktestService {
    */
   async lookaheadCheck(config: BacktestConfig, options: Pick<BacktestRunOptions, 'from' | 'to' | 'klines' | 'input' | 'onImportProgress'> & LookaheadOptions = {}): Promise<LookaheadReport> {
     if (options.input) {
-      if (!this.deps.temporaryKlines) throw new AtmError('internal', 'no temporary kline store was given to the backtest service');
-      const tmp = await this.deps.temporaryKlines();
-      try {
-        const report = importArchives(tmp.store, options.input, { onProgress: options.onImportProgress });
-        const bad = report.files.find((f) => f.error);
-        if (bad) throw new UserError(`--input ${bad.file}${bad.entry ? ` (${bad.entry})` : ''}: ${bad.error}`);
-        if (report.files.length === 0) throw new UserError(`--input ${options.input.join(' ')}: no archive files (.zip or .csv) found`);
-        return await this.lookaheadCheck(config, { ...options, input: undefined, klines: tmp.store });
-      } finally {
-        await tmp.close();
-      }
+      return this.withArchives(options.input, options.onImportProgress, (klines) => this.lookaheadCheck(config, { ...options, input: undefined, klines }));
     }
     const input = this.prepare(config, options);
     const [{ runLookaheadCheck }, { StrategyRegistry }] = await Promise.all([import('./lookahead.js'), import('../strategy/registry.js')]);
@@ -222,17 +220,7 @@ export class BacktestService {
     const { openSweepRunner, planTrials, runSweep } = await import('./sweep.js');
     planTrials(config, plan); // plan errors before any klines are read
     if (options.input) {
-      if (!this.deps.temporaryKlines) throw new AtmError('internal', 'no temporary kline store was given to the backtest service');
-      const tmp = await this.deps.temporaryKlines();
-      try {
-        const report = importArchives(tmp.store, options.input, { onProgress: options.onImportProgress });
-        const bad = report.files.find((f) => f.error);
-        if (bad) throw new UserError(`--input ${bad.file}${bad.entry ? ` (${bad.entry})` : ''}: ${bad.error}`);
-        if (report.files.length === 0) throw new UserError(`--input ${options.input.join(' ')}: no archive files (.zip or .csv) found`);
-        return await this.sweep(config, plan, { ...options, input: undefined, klines: tmp.store });
-      } finally {
-        await tmp.close();
-      }
+      return this.withArchives(options.input, options.onImportProgress, (klines) => this.sweep(config, plan, { ...options, input: undefined, klines }));
     }
     const input = this.prepare(config, options);
     const runner = await openSweepRunner(options.inProcess ? undefined : this.deps.pool(), input, { strategiesDir: this.deps.strategiesDir, signal: options.signal });
