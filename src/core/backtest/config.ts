@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, describeIssue } from '../config/load.js';
+import { ConfigError, describeIssue, getPath, lineOfPath, parseYamlText } from '../config/load.js';
 import { INTERVALS } from '../market/klines.js';
 import { AnalysisParamError, validateCac } from '../analysis/cac.js';
 import type { StrategyResolver } from './engine.js';
@@ -72,30 +71,6 @@ export type BacktestConfigInput = z.input<typeof backtestConfigSchema>;
 export type PositionConfig = BacktestConfig['positions'][number];
 export type SymbolRulesConfig = z.output<typeof rulesSchema>;
 
-function lineOf(doc: Document.Parsed, lines: LineCounter, path: PropertyKey[]): number | undefined {
-  for (let n = path.length; n > 0; n--) {
-    const sub = path.slice(0, n);
-    const node = doc.getIn(sub as unknown[], true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return lines.linePos(node.range[0]).line;
-    const parent = n > 1 ? doc.getIn(sub.slice(0, -1) as unknown[], true) : doc.contents;
-    if (isMap(parent)) {
-      const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === sub[sub.length - 1]);
-      const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-      if (range) return lines.linePos(range[0]).line;
-    }
-  }
-  return undefined;
-}
-
-function getPath(data: unknown, path: PropertyKey[]): unknown {
-  let cur: unknown = data;
-  for (const key of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
-}
-
 /** A parsed configuration with what is needed to point at its lines. */
 export interface LoadedBacktestConfig {
   file: string;
@@ -104,16 +79,9 @@ export interface LoadedBacktestConfig {
   lineOf(path: PropertyKey[]): number | undefined;
 }
 
-
 /** Parses and validates configuration text (YAML, which includes JSON). */
 export function parseBacktestConfig(text: string, file: string): LoadedBacktestConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
-    throw new ConfigError(file, '', undefined, `YAML syntax error: ${first.message.split('\n')[0]}`, line);
-  }
+  const { doc, lines } = parseYamlText(text, file);
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ConfigError(file, '', undefined, 'the top level must be a mapping with account and positions', 1);
   const parsed = backtestConfigSchema.safeParse(data);
@@ -122,9 +90,9 @@ export function parseBacktestConfig(text: string, file: string): LoadedBacktestC
     let path = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') path = [...path, issue.keys[0]];
     const key = path.map(String).join('.');
-    throw new ConfigError(file, key, issue.code === 'unrecognized_keys' ? undefined : getPath(data, path), describeIssue(issue, 'atm backtest --example'), lineOf(doc, lines, path));
+    throw new ConfigError(file, key, issue.code === 'unrecognized_keys' ? undefined : getPath(data, path), describeIssue(issue, 'atm backtest --example'), lineOfPath(doc, lines, path));
   }
-  return { file, config: parsed.data, lineOf: (path) => lineOf(doc, lines, path) };
+  return { file, config: parsed.data, lineOf: (path) => lineOfPath(doc, lines, path) };
 }
 
 /** Reads and validates a configuration file. */

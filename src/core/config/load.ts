@@ -53,13 +53,11 @@ interface ParsedFile {
   data: Record<string, unknown>;
 }
 
-function parseFile(file: string): ParsedFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, '', undefined, `cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
-  }
+/**
+ * Parses YAML text (JSON is YAML too) keeping line positions for error messages; a syntax error is
+ * a ConfigError naming the file and the line. The one YAML reader of configuration files.
+ */
+export function parseYamlText(text: string, file: string): { doc: Document.Parsed; lines: LineCounter } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -67,6 +65,17 @@ function parseFile(file: string): ParsedFile {
     const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
     throw new ConfigError(file, '', undefined, `YAML syntax error: ${first.message.split('\n')[0]}`, line);
   }
+  return { doc, lines };
+}
+
+function parseFile(file: string): ParsedFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, '', undefined, `cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  const { doc, lines } = parseYamlText(text, file);
   const data = doc.toJS() ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(file, '', data, 'the top level must be a mapping of keys to values');
@@ -87,26 +96,37 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
-function getPath(data: unknown, path: PropertyKey[]): unknown {
-  let cur: any = data;
+/** The value at a key path of parsed data, or undefined. */
+export function getPath(data: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = data;
   for (const key of path) {
-    if (cur == null || typeof cur !== 'object') return undefined;
-    cur = cur[key as any];
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
   }
   return cur;
 }
 
-function lineOf(parsed: ParsedFile, path: PropertyKey[]): number | undefined {
-  const node = parsed.doc.getIn(path as unknown[], true) as { range?: [number, number, number] } | undefined;
-  if (node?.range) return parsed.lines.linePos(node.range[0]).line;
-  // An unknown key: report the line of the key itself.
-  const parent = path.length > 1 ? parsed.doc.getIn(path.slice(0, -1) as unknown[], true) : parsed.doc.contents;
-  if (isMap(parent)) {
-    const pair = parent.items.find((p: any) => p.key?.value === path[path.length - 1]);
-    const range = (pair?.key as any)?.range;
-    if (range) return parsed.lines.linePos(range[0]).line;
+/**
+ * The line of `path` in a parsed YAML document: the node's own line, else (an unknown key) the
+ * line of the key itself, else the nearest enclosing key's line.
+ */
+export function lineOfPath(doc: Document.Parsed, lines: LineCounter, path: readonly PropertyKey[]): number | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const sub = path.slice(0, n);
+    const node = doc.getIn(sub as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return lines.linePos(node.range[0]).line;
+    const parent = n > 1 ? doc.getIn(sub.slice(0, -1) as unknown[], true) : doc.contents;
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === sub[sub.length - 1]);
+      const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return lines.linePos(range[0]).line;
+    }
   }
   return undefined;
+}
+
+function lineOf(parsed: ParsedFile, path: PropertyKey[]): number | undefined {
+  return lineOfPath(parsed.doc, parsed.lines, path);
 }
 
 /**
