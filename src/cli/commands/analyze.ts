@@ -6,9 +6,9 @@ import { AnalysisParamError, cacToJson, parseIndicatorArg, validateCac, validate
 import type { AnalysisResult } from '../../core/analysis/engine.js';
 import type { App } from '../../core/app.js';
 import { ArchiveError, parseArchiveFileName, readArchiveFile } from '../../core/market/archive.js';
-import { concatKlines, parseInterval, type Interval, type Klines } from '../../core/market/klines.js';
+import { concatKlines, type Klines } from '../../core/market/klines.js';
 import { confirmDestructive, UserError, withApp } from '../context.js';
-import { withIsoTimes } from './data.js';
+import { intervalOption, withIsoTimes } from './data.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -148,18 +148,9 @@ function openOutput(path: string): number {
   }
 }
 
-/** `--interval` as an Interval, or a user error naming the option. */
-function intervalOption(value: string): Interval {
-  try {
-    return parseInterval(value);
-  } catch (error) {
-    throw new UserError(`--interval: ${(error as Error).message}`);
-  }
-}
-
 function readInputs(files: string[], symbol?: string, interval?: string): Klines {
   const parts: Klines[] = [];
-  const wanted = interval === undefined ? undefined : intervalOption(interval);
+  const wanted = intervalOption(interval);
   for (const file of files) {
     // the file name's interval is what the rows are; --interval may only say it where the name does not
     const named = parseArchiveFileName(file)?.interval;

@@ -28,7 +28,10 @@ export function parseTime(text: string, option: string): number {
   throw new UserError(`${option} ${JSON.stringify(text)} is not a time: use YYYY-MM-DD, "YYYY-MM-DD HH:MM" (UTC) or epoch milliseconds`);
 }
 
-function intervalOption(text: string | undefined, option = '--interval'): Interval | undefined {
+/** `--interval` (or `option`) as an Interval; an unknown one is a user error naming the option. */
+export function intervalOption(text: string, option?: string): Interval;
+export function intervalOption(text: string | undefined, option?: string): Interval | undefined;
+export function intervalOption(text: string | undefined, option = '--interval'): Interval | undefined {
   if (text === undefined) return undefined;
   try {
     return parseInterval(text);
