@@ -99,6 +99,11 @@ export interface BacktestSummary extends Metrics {
   to: number;
   tradeListHash: string;
   buyAndHoldReturnPct: Record<string, number>;
+  /**
+   * Each position's own result in USDT: realised PnL − fees − funding paid + unrealised PnL at the
+   * last close (the positions' results add up to finalBalance − initialBalance).
+   */
+  positionPnl: Record<string, string>;
   fillModel: typeof FILL_MODEL;
   rules: Record<string, { source: RulesSource; tickSize: string; stepSize: string; minQty: string; minNotional: string; maxLeverage: number }>;
   metricsBasis: string;
@@ -249,6 +254,8 @@ class Engine {
   private readonly hash: Hash = createHash('sha256');
   private fees = Dec.ZERO;
   private fundingFees = Dec.ZERO;
+  /** Per position: realised PnL − fees − funding paid so far (unrealised PnL is added at the end). */
+  private positionPnl: Dec[] = [];
   private rejections = 0;
   private readonly rejectionCodes: Record<string, number> = {};
   private readonly userStrategies: boolean;
@@ -643,9 +650,12 @@ class Engine {
         }
         break;
       }
-      case 'funding':
+      case 'funding': {
         this.fundingFees = this.fundingFees.add(e.payment);
+        const s = this.account.index(e.symbol);
+        this.positionPnl[s] = (this.positionPnl[s] ?? Dec.ZERO).sub(e.payment);
         break;
+      }
     }
   }
 
@@ -670,6 +680,7 @@ class Engine {
     this.hash.update(`${rec.time},${rec.symbol},${rec.side},${rec.type},${rec.qty},${rec.price},${rec.fee},${rec.realizedPnl}\n`);
     this.fees = this.fees.add(f.fee);
     const s = this.account.index(f.symbol);
+    this.positionPnl[s] = (this.positionPnl[s] ?? Dec.ZERO).add(f.realizedPnl).sub(f.fee);
     const pos = this.runners[s].position;
     pos.entryPrice = f.positionAfter.isZero() ? NaN : this.account.entryF[s];
     const signed = f.side === 'BUY' ? f.qty : f.qty.neg();
@@ -734,10 +745,13 @@ class Engine {
       initial: initial.toNumber(), final: final.toNumber(), from: r.tStart, to: r.tEnd, maxDrawdown: r.maxDd, daily: r.daily, trades: this.trades,
     });
     const bh: Record<string, number> = {};
+    const positionPnl: Record<string, string> = {};
     const ruleInfo: BacktestSummary['rules'] = {};
     config.positions.forEach((p, i) => {
       const k = klines[i];
       bh[p.symbol] = k.length > 0 ? (k.close[k.length - 1] / k.open[0] - 1) * 100 : 0;
+      const open = view.positions.find((v) => v.symbol === p.symbol);
+      positionPnl[p.symbol] = (this.positionPnl[i] ?? Dec.ZERO).add(open ? open.unrealizedPnl : Dec.ZERO).toString();
       const info = rules[i].info;
       ruleInfo[p.symbol] = { source: rules[i].source, tickSize: info.tickSize, stepSize: info.marketStepSize, minQty: info.marketMinQty, minNotional: info.minNotional, maxLeverage: rules[i].brackets[0]?.initialLeverage ?? 0 };
     });
@@ -767,6 +781,7 @@ class Engine {
       to: r.tEnd,
       tradeListHash: this.hash.digest('hex'),
       buyAndHoldReturnPct: bh,
+      positionPnl,
       fillModel: FILL_MODEL,
       rules: ruleInfo,
       metricsBasis: 'sharpe and sortino from daily (UTC) equity returns, annualised by sqrt(365); drawdown on 1m closes; cagr over 365.25-day years',

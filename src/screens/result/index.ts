@@ -125,7 +125,7 @@ class ResultPage implements Page {
         row = {
           id: s.id, name: s.name, finishedAt: s.finishedAt ?? s.createdAt, returnPct: m.returnPct, sharpe: m.sharpe,
           maxDrawdownPct: m.maxDrawdownPct, trades: m.trades, initialBalance: m.initialBalance, finalBalance: m.finalBalance,
-          buyAndHoldReturnPct: m.buyAndHoldReturnPct ?? {}, config: one.config,
+          buyAndHoldReturnPct: m.buyAndHoldReturnPct ?? {}, positionPnl: m.positionPnl, config: one.config,
         };
         this.rowCache.set(s.id, row);
       }

@@ -19,6 +19,8 @@ export interface ResultRow {
   initialBalance: string;
   finalBalance: string;
   buyAndHoldReturnPct: Record<string, number>;
+  /** Each position's result in USDT from the summary (runs saved before it existed: absent). */
+  positionPnl?: Record<string, string>;
   config: BacktestConfig;
 }
 
@@ -154,8 +156,10 @@ export interface PositionReturn {
 export function positionReturns(row: ResultRow, trades: readonly RoundTrip[] | undefined): PositionReturn[] {
   const initial = Dec.parse(row.initialBalance, 'initialBalance');
   return row.config.positions.map((p) => {
-    let pnl: Dec | undefined;
-    if (trades) {
+    // the summary's figure includes open positions and funding; older runs: the round trips' sum
+    const fromSummary = row.positionPnl?.[p.symbol];
+    let pnl: Dec | undefined = fromSummary === undefined ? undefined : Dec.parse(fromSummary, 'positionPnl');
+    if (pnl === undefined && trades) {
       pnl = Dec.ZERO;
       for (const t of trades) if (t.symbol === p.symbol) pnl = pnl.add(t.pnl);
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dec } from '../../../src/core/futures/decimal.js';
 import { openTestApp } from '../../helpers/app.js';
 import { MIN, T0, config, randomWalk, toStoreKlines } from './helpers.js';
 
@@ -35,6 +36,11 @@ describe('backtest market inputs from the stores', () => {
     expect(Number(r.summary.fundingFees)).toBeGreaterThan(0);
     const worker = await t.app.backtest.run(cfg);
     expect(worker.summary.fundingFees).toBe(r.summary.fundingFees);
+    // the position is still open at the end (no round trip): its result is the unrealised PnL after
+    // the entry fee and the funding it paid, which is the account's whole result
+    expect(r.summary.trades).toBe(0);
+    expect(Number(r.summary.positionPnl.BTCUSDT)).not.toBe(0);
+    expect(Dec.parse(r.summary.positionPnl.BTCUSDT).toString()).toBe(Dec.parse(r.summary.finalBalance).sub(r.summary.initialBalance).toString());
   });
 
   it('a symbol without stored or configured rules gets the default rules scaled to its price (source inferred)', async () => {

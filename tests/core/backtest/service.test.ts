@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BacktestCancelled } from '../../../src/core/backtest/engine.js';
+import { Dec } from '../../../src/core/futures/decimal.js';
 import { openTestApp } from '../../helpers/app.js';
 import { waitFor } from '../../helpers/wait.js';
 import { MIN, T0, config, randomWalk, toStoreKlines } from './helpers.js';
@@ -35,6 +36,11 @@ describe('BacktestService (app.backtest) with a real worker and SQLite', () => {
     expect(Array.from(worker.balance.equity)).toEqual(Array.from(local.balance.equity));
     expect(progress[progress.length - 1]).toBe(1);
     expect(worker.summary.klines).toBe(50_000);
+    // each position's own result; together they are the account's result
+    const pnl = worker.summary.positionPnl;
+    expect(Object.keys(pnl).sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
+    const sum = Dec.parse(pnl.BTCUSDT).add(pnl.ETHUSDT);
+    expect(sum.toString()).toBe(Dec.parse(worker.summary.finalBalance).sub(worker.summary.initialBalance).toString());
   });
 
   it('loads a range only (--from/--to)', async () => {

@@ -82,6 +82,9 @@ describe('Result page view model', () => {
       { symbol: 'ETHUSDT', pnl: '0.1', returnPct: 0.01, buyAndHoldPct: -2.5 },
     ]);
     expect(positionReturns(r, undefined)[0]).toEqual({ symbol: 'BTCUSDT', pnl: undefined, returnPct: undefined, buyAndHoldPct: 5 });
+    // the summary's per-position result (open positions and funding included) wins over the round trips
+    const withSummary = { ...r, positionPnl: { BTCUSDT: '-95.5', ETHUSDT: '0' } };
+    expect(positionReturns(withSummary, [trade('BTCUSDT', 'LONG', '12.5')])[0]).toEqual({ symbol: 'BTCUSDT', pnl: '-95.5', returnPct: -9.55, buyAndHoldPct: 5 });
   });
 
   it('writes the configuration as one line for the account and one per position', () => {
