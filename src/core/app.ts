@@ -1,3 +1,4 @@
+import type { LeaseRepository } from './leases.js';
 import { join } from 'node:path';
 import type { i18n } from 'i18next';
 import { EventBus } from './bus.js';
@@ -80,6 +81,8 @@ export interface AppStorage {
   rules: ExchangeRulesRepository;
   /** Saved backtests (absent: `app.backtest.save` is refused). */
   simulations?: SimulationRepository;
+  /** Leases: one collector per data directory, one trader per account (src/db/leaseStore.ts). */
+  leases?: LeaseRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */

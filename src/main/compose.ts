@@ -1,3 +1,4 @@
+import { LeaseStore } from '../db/leaseStore.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App, type AppOptions } from '../core/app.js';
@@ -70,6 +71,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const funding = new FundingStore(db);
   const rules = new RulesStore(db);
   const simulations = new SimulationStore(db, clockNow);
+  const leases = new LeaseStore(db, clockNow);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -91,11 +93,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, funding, rules, simulations, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, funding, rules, simulations, leases, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations } };
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases } };
 }
 
 /**

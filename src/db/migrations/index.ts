@@ -5,6 +5,7 @@ import * as m0003 from './0003_kline_source.js';
 import * as m0004 from './0004_funding.js';
 import * as m0005 from './0005_sweeps.js';
 import * as m0006 from './0006_series_decimals.js';
+import * as m0007 from './0007_leases.js';
 
 /**
  * Every migration, in order. Names sort in version order and are never renamed or removed: a
@@ -17,4 +18,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_funding': m0004,
   '0005_sweeps': m0005,
   '0006_series_decimals': m0006,
+  '0007_leases': m0007,
 };
