@@ -29,7 +29,7 @@ export interface Composition {
   /** The parts, for tests and benchmarks that need to reach below the facade. */
   parts: {
     db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService;
-    funding: FundingStore; rules: RulesStore; simulations: SimulationStore;
+    funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore;
   };
 }
 
