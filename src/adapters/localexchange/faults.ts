@@ -22,13 +22,16 @@ import { Rng } from '../../core/random.js';
  *   429             REST: answer 429 -1003 with Retry-After (see retry-after)
  *   418             REST: ban the client IP for `ban` ms: every request gets 418 -1003 until then
  *   5xx             REST: answer 503 "Service Unavailable."
+ *   order-timeout   REST, new orders (POST /fapi/v1/order, /fapi/v1/algoOrder): the order is
+ *                   processed but no answer is sent (the client times out; the outcome is unknown)
+ *   order-lost      REST, new orders: the request is dropped unprocessed and never answered
  *   slow=MS         REST: delay the response by MS milliseconds (with @p: only some responses)
  *   retry-after=S   the Retry-After seconds sent with injected 429s (default 1)
  *   ban=MS          length of an injected or earned ban (default 5000)
  *
  * Example: `drop=500,depth-gap@0.01,429@0.005,slow=300@0.1`
  */
-export const FAULT_NAMES = ['drop', 'close', 'nopong', 'malformed', 'duplicate', 'depth-gap', 'depth-reorder', '429', '418', '5xx', 'slow', 'retry-after', 'ban'] as const;
+export const FAULT_NAMES = ['drop', 'close', 'nopong', 'malformed', 'duplicate', 'depth-gap', 'depth-reorder', '429', '418', '5xx', 'order-timeout', 'order-lost', 'slow', 'retry-after', 'ban'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 export interface FaultRule {

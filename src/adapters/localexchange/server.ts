@@ -125,6 +125,16 @@ const WS_MAX_PAYLOAD = 64 * 1024;
 /** Largest request body read; a larger one is answered with 413 and the connection closed. */
 const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * The order-timeout / order-lost faults: the request is never answered. The client gives up on its
+ * own timeout (closing the socket); an answer nobody waits for is dropped after two minutes.
+ */
+function withholdAnswer(res: ServerResponse): void {
+  const timer = setTimeout(() => res.destroy(), 120_000);
+  timer.unref();
+  res.on('close', () => clearTimeout(timer));
+}
+
 const STREAM_ROUTE = (stream: string): 'public' | 'market' => (/@(depth|bookTicker|trade$|rpiDepth)|^!bookTicker/.test(stream) ? 'public' : 'market');
 
 function intervalMs(unit: 'SECOND' | 'MINUTE', n: number): number {
@@ -933,7 +943,9 @@ export class LocalExchange {
     const url = requestUrl(req.url) ?? new URL(`http://127.0.0.1/${encodeURIComponent(req.url ?? '')}`);
     const rawQuery = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
     const headers: Record<string, string> = { 'Content-Type': 'application/json;charset=UTF-8' };
+    let withhold = false;
     const send = async (status: number, body: unknown) => {
+      if (withhold) return withholdAnswer(res);
       if (this.faults.has('slow') && this.faults.hit('slow')) await new Promise((r) => setTimeout(r, this.faults.value('slow', 0)));
       if (!res.writable) return;
       res.writeHead(status, headers);
@@ -979,6 +991,9 @@ export class LocalExchange {
       this.metrics.http5xx++;
       return send(503, { code: -1001, msg: 'Service Unavailable.' });
     }
+    const newOrderPost = method === 'POST' && (url.pathname === '/fapi/v1/order' || url.pathname === '/fapi/v1/algoOrder');
+    if (newOrderPost && this.faults.has('order-lost') && this.faults.hit('order-lost')) return withholdAnswer(res);
+    if (newOrderPost && this.faults.has('order-timeout') && this.faults.hit('order-timeout')) withhold = true;
     // IP weight, from the table the client's governor books with
     const weight = requestWeight(method, url.pathname, params);
     if (now >= this.weightStart + this.weightLimit.ms) {
