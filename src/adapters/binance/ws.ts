@@ -486,6 +486,8 @@ export class UserStream {
   private closed = false;
   private timers: NodeJS.Timeout[] = [];
   private keepAlive: NodeJS.Timeout | undefined;
+  /** Lost and not yet back (USER_STREAM_STATE up:false was sent). */
+  private down = false;
   reconnects = 0;
 
   constructor(
@@ -505,7 +507,11 @@ export class UserStream {
   async start(): Promise<void> {
     await this.connect();
     this.keepAlive = setInterval(() => {
-      this.options.keepAliveFn().catch((error) => this.options.onLog?.('warn', `listenKey keepalive failed: ${(error as Error).message}`));
+      this.options.keepAliveFn().catch((error) => {
+        this.options.onLog?.('warn', `listenKey keepalive failed: ${(error as Error).message}`);
+        // -1125 "This listenKey does not exist": it lapsed unseen; reconnecting creates a new one
+        if ((error as { code?: number }).code === -1125) this.ws?.terminate();
+      });
     }, this.options.keepAliveMs ?? 30 * 60_000);
     this.keepAlive.unref();
   }
@@ -537,6 +543,11 @@ export class UserStream {
         trace('open');
         this.attempt = 0;
         resolve();
+        if (this.down) {
+          // events may have been missed while down: the trader reconciles on this
+          this.down = false;
+          this.options.onEvent({ e: 'USER_STREAM_STATE', E: Date.now(), up: true, reason: 'reconnected' });
+        }
       });
       ws.on('message', (data) => {
         let event: any;
@@ -557,6 +568,10 @@ export class UserStream {
         resolve();
         if (this.ws !== ws || this.closed) return;
         this.ws = undefined;
+        if (!this.down) {
+          this.down = true;
+          this.options.onEvent({ e: 'USER_STREAM_STATE', E: Date.now(), up: false, reason: 'connection lost' });
+        }
         this.scheduleReconnect();
       };
       ws.on('close', (code, reason) => {

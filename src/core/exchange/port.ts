@@ -631,6 +631,18 @@ export interface ConditionalOrderTriggerRejectEvent {
   or: { s: string; i: number; r: string };
 }
 
+/**
+ * Not a Binance event: the adapter's note that the user data stream connection was lost (`up:
+ * false`) or is back (`up: true`, with a new listenKey when the old one expired). Events sent
+ * while it was down are lost, so a trader reconciles when it comes back.
+ */
+export interface UserStreamStateEvent {
+  e: 'USER_STREAM_STATE';
+  E: number;
+  up: boolean;
+  reason: string;
+}
+
 /** Events of the user data stream; unknown ones are passed with their `e`. */
 export type UserDataEvent =
   | OrderTradeUpdateEvent
@@ -639,6 +651,7 @@ export type UserDataEvent =
   | MarginCallEvent
   | AlgoUpdateEvent
   | ConditionalOrderTriggerRejectEvent
+  | UserStreamStateEvent
   | { e: string; E: number; [key: string]: unknown };
 
 // ---------------------------------------------------------------------------------------------
