@@ -71,6 +71,11 @@ export interface SubmitOptions {
   markPrice?: string;
   /** The kill switch's closing orders: pass a halted or reducing account and a stopped automation (never the filters). */
   override?: boolean;
+  /**
+   * Internal: the automatic resend of a LOST order. Its own unknown outcome started a `server`
+   * back-off on the symbol; that back-off does not hold back the resend (sent at most `maxResends` times).
+   */
+  resend?: boolean;
 }
 
 const ORDER_STATE: Record<OrderStatus, OrderState> = {
@@ -262,7 +267,8 @@ export class OrderManager implements ReconcileHost {
       { symbol: intent.symbol, side: intent.side, quantity, price: sent.price ?? sent.triggerPrice, reduceOnly: intent.reduceOnly || intent.closePosition },
       { now: this.clock.now(), markPrice: mark, positionAmt: this.position(intent.symbol), equity: this.equityText },
     );
-    if (!decision.ok && !(options.override && (decision.rule === 'halted' || decision.rule === 'reducing'))) return refuse(decision.rule, decision.reason);
+    const overridden = !decision.ok && ((options.override && (decision.rule === 'halted' || decision.rule === 'reducing')) || (options.resend && decision.rule === 'backoff'));
+    if (!decision.ok && !overridden) return refuse(decision.rule, decision.reason);
     const now = this.clock.now();
     if (existing) {
       this.journal.update(this.accountId, clientId, { state: 'NEW', error: undefined }, now);
@@ -378,7 +384,7 @@ export class OrderManager implements ReconcileHost {
       .finally(() => this.resolving.delete(clientId))
       .then(async ({ order, resend }) => {
         if (!resend) return order;
-        const again = await this.submitInner(order.intent, {});
+        const again = await this.submitInner(order.intent, { resend: true });
         if (again.status === 'refused') return this.journal.get(this.accountId, clientId)!;
         this.emit({ type: 'resolved', order: again.order, how: 'resent' });
         return again.order;
