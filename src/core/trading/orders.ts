@@ -113,6 +113,8 @@ export class OrderManager implements ReconcileHost {
   private stopped = false;
   private cancelAging: (() => void) | undefined;
   private automationState: AutomationState = 'on';
+  private streamDown = false;
+  private cancelRetry: (() => void) | undefined;
 
   constructor(private readonly options: OrderManagerOptions) {
     this.accountId = options.accountId;
@@ -143,6 +145,7 @@ export class OrderManager implements ReconcileHost {
     this.stopped = true;
     this.readyFlag = false;
     this.cancelAging?.();
+    this.cancelRetry?.();
     this.userSub?.unsubscribe();
     this.userSub = undefined;
     await Promise.allSettled([...this.pending, ...this.resolving.values(), ...(this.reconciling ? [this.reconciling] : [])]);
@@ -242,7 +245,7 @@ export class OrderManager implements ReconcileHost {
       this.emit({ type: 'refused', clientId, intent, rule, reason });
       return { status: 'refused', clientId, rule, reason };
     };
-    if (!this.ready) return refuse('not-ready', this.stopped ? 'the order manager is stopped' : 'reconciliation with the exchange is not finished');
+    if (!this.ready) return refuse('not-ready', this.stopped ? 'the order manager is stopped' : this.streamDown ? 'the user data stream is down; waiting for it and a reconciliation' : 'reconciliation with the exchange is not finished');
     if (this.automationState !== 'on' && !options.override) return refuse('automation', `automated trading is ${this.automationState}`);
     const info = this.symbols.get(intent.symbol);
     if (!info) return refuse('symbol', `${intent.symbol} is not listed on ${this.port.venue}`);
@@ -253,7 +256,12 @@ export class OrderManager implements ReconcileHost {
       return refuse('filter', (error as Error).message);
     }
     // the filters, locally: a request the exchange would refuse is not sent
-    const mark = options.markPrice ?? (await this.port.premiumIndex(intent.symbol)).markPrice;
+    let mark: string;
+    try {
+      mark = options.markPrice ?? (await this.port.premiumIndex(intent.symbol)).markPrice;
+    } catch (error) {
+      return refuse('mark-price', `the mark price of ${intent.symbol} could not be read: ${describe(error)}`);
+    }
     if (sent.quantity !== undefined) {
       const failure = checkPrecision(info, sent.quantity, sent.price) ?? checkOrderFilters(info, {
         type: sent.kind === 'regular' && sent.type === 'LIMIT' ? 'LIMIT' : 'MARKET', side: intent.side, quantity: sent.quantity, price: sent.kind === 'regular' ? sent.price : undefined,
@@ -682,7 +690,8 @@ export class OrderManager implements ReconcileHost {
         const e = event as Extract<UserDataEvent, { e: 'USER_STREAM_STATE' }>;
         this.audit({ kind: 'stream', message: `user data stream ${e.up ? 'back' : 'lost'}: ${e.reason}` });
         this.emit({ type: 'stream', up: e.up, reason: e.reason });
-        if (e.up) this.track(this.reconcile());
+        this.streamDown = !e.up;
+        if (e.up) this.reconcileUntilDone();
         else this.readyFlag = false; // no orders while fills may go unseen; the reconciliation on `up` re-enables
         break;
       }
@@ -757,8 +766,23 @@ export class OrderManager implements ReconcileHost {
     }
   }
 
-  private track<T>(work: Promise<T>): void {
-    const p = work.catch((error) => this.audit({ kind: 'reconcile', message: `reconciliation failed: ${describe(error)}` })).finally(() => this.pending.delete(p));
-    this.pending.add(p);
+  /**
+   * Reconciles; on failure tries again after 1, 2, 4 ... 60 s (each failure audited) until it
+   * succeeds or the manager stops. Orders stay refused meanwhile.
+   */
+  private reconcileUntilDone(attempt = 0): void {
+    if (this.stopped) return;
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
+    const work: Promise<void> = this.reconcile().then(
+      () => undefined,
+      (error) => {
+        if (this.stopped) return;
+        const wait = Math.min(60_000, 1000 * 2 ** attempt);
+        this.audit({ kind: 'reconcile', message: `reconciliation failed: ${describe(error)}; trying again in ${wait / 1000} s` });
+        this.cancelRetry = this.clock.setTimer(wait, () => this.reconcileUntilDone(attempt + 1));
+      },
+    ).finally(() => this.pending.delete(work));
+    this.pending.add(work);
   }
 }
