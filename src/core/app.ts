@@ -1,4 +1,5 @@
 import type { LeaseRepository } from './leases.js';
+import type { OrderJournal } from './trading/journal.js';
 import { join } from 'node:path';
 import type { i18n } from 'i18next';
 import { EventBus } from './bus.js';
@@ -83,6 +84,8 @@ export interface AppStorage {
   simulations?: SimulationRepository;
   /** Leases: one collector per data directory, one trader per account (src/db/leaseStore.ts). */
   leases?: LeaseRepository;
+  /** The order journal and audit log of the order manager (src/db/orderStore.ts). */
+  orders?: OrderJournal;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
