@@ -130,6 +130,25 @@ describe('OrderManager against the local exchange', () => {
     for (const k of ['reconcile', 'decision', 'sent', 'fill', 'cancel']) expect(kinds).toContain(k);
   });
 
+  it('a partial fill: PARTIAL with the filled part journaled, then cancelled with the fill kept', async () => {
+    const r = await rig();
+    const [[askPrice, askQty]] = r.ex.markets.get('BTCUSDT')!.levels('ask', 1);
+    // a BUY limit at the best ask for more than the level holds: part fills, the rest rests
+    const quantity = Dec.parse(askQty).add('0.050').toString();
+    const res = await r.manager.submit(r.intent({ type: 'LIMIT', price: askPrice, quantity }));
+    expect(res.status).toBe('sent');
+    if (res.status !== 'sent') return;
+    expect(res.order.state).toBe('PARTIAL');
+    expect(Dec.parse(res.order.executedQty).eq(askQty)).toBe(true);
+    await until(() => Dec.parse(r.manager.position('BTCUSDT')).eq(askQty), 'the partial position');
+    const filled = r.journal.fills(1, res.order.clientId).reduce((s, f) => s.add(f.quantity), Dec.ZERO);
+    expect(filled.eq(askQty)).toBe(true);
+    const canceled = await r.manager.cancel(res.order.clientId, 'test');
+    expect(canceled?.state).toBe('CANCELED');
+    expect(Dec.parse(canceled!.executedQty).eq(askQty)).toBe(true);
+    expect(r.manager.openOrders()).toEqual([]);
+  });
+
   it('a limit left open longer than its max age is cancelled', async () => {
     const r = await rig({ manager: { agingIntervalMs: 50, limitMaxAgeMs: 300 } });
     const mark = Number(await r.mark());
@@ -264,6 +283,32 @@ describe('OrderManager against the local exchange', () => {
     expect(r.journal.fills(1, result.order.clientId).reduce((s, f) => s.add(f.quantity), Dec.ZERO).toString()).toBe('0.01');
     expect(r.journal.auditLog(1, { kind: 'correction' }).some((e) => /position 0 → 0.01/.test(e.message))).toBe(true);
     expect(r.manager.ready).toBe(true);
+  });
+
+  it('the websocket dropped while a resting order fills: reconciliation after the reconnect finds it FILLED, with its fills and position', async () => {
+    const OTHER = { apiKey: 'otherTraderKeyLocalExchange00000000000000000000000000000000000000', apiSecret: 'otherTraderSecret000000000000000000000000000000000000000000000000' };
+    const r = await rig({ exchange: { accounts: [{ apiKey: DEMO_API_KEY, apiSecret: DEMO_API_SECRET }, OTHER] } });
+    const m = r.ex.markets.get('BTCUSDT')!;
+    const [[bidPrice]] = m.levels('bid', 1);
+    const placed = await r.manager.submit(r.intent({ type: 'LIMIT', price: bidPrice }));
+    expect(placed.status === 'sent' && placed.order.state).toBe('ACKED');
+    if (placed.status !== 'sent') return;
+    // another trader sells the whole best bid level, ours included, while our stream drops the fill
+    const level = m.levels('bid', 1)[0][1];
+    const other = new BinanceExchange({ venue: 'local', simulated: true, restUrl: r.ex.url, wsUrl: r.ex.wsUrl, ...OTHER });
+    cleanups.push(() => other.close());
+    r.ex.faults.set('drop');
+    await other.newOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: level });
+    r.ex.faults.set('');
+    expect(r.ex.faults.firedCounts().drop).toBe(1);
+    await until(() => r.journal.get(1, placed.order.clientId)!.state === 'FILLED', 'the fill found by reconciliation');
+    expect(r.events.filter((e) => e.type === 'stream').map((e) => (e as { up: boolean }).up)).toEqual([false, true]);
+    await until(() => r.manager.ready, 'ready again');
+    expect(r.manager.position('BTCUSDT')).toBe('0.01');
+    expect(r.journal.fills(1, placed.order.clientId).map((f) => [Dec.parse(f.quantity).toString(), f.maker])).toEqual([['0.01', true]]);
+    expect(r.journal.auditLog(1, { kind: 'correction' }).map((e) => e.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^ACKED → FILLED: queried by client id/), 'position 0 → 0.01 (from positionRisk)']),
+    );
   });
 
   it('listenKey expiry: the adapter creates a new key and reconnects, the manager reconciles, fills arrive on the new stream', async () => {
