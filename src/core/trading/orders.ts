@@ -104,6 +104,7 @@ export class OrderManager implements ReconcileHost {
   private readonly positionsBySymbol = new Map<string, string>();
   private readonly resolving = new Map<string, Promise<JournalOrder>>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly submitting = new Set<string>();
   private equityText = '0';
   private walletText = '0';
   private userSub: Subscription | undefined;
@@ -238,8 +239,20 @@ export class OrderManager implements ReconcileHost {
 
   private async submitInner(intent: OrderIntent, options: SubmitOptions): Promise<SubmitResult> {
     const clientId = this.clientIdFor(intent);
+    // one submission per client id at a time: a second one (a retry racing the first) sends nothing
+    const busy = this.submitting.has(clientId);
     const existing = this.journal.get(this.accountId, clientId);
-    if (existing && existing.state !== 'LOST') return { status: 'existing', order: existing };
+    if (existing && (existing.state !== 'LOST' || busy)) return { status: 'existing', order: existing };
+    if (busy) return { status: 'refused', clientId, rule: 'in-flight', reason: 'this decision is being submitted' };
+    this.submitting.add(clientId);
+    try {
+      return await this.submitChecked(intent, options, clientId, existing);
+    } finally {
+      this.submitting.delete(clientId);
+    }
+  }
+
+  private async submitChecked(intent: OrderIntent, options: SubmitOptions, clientId: string, existing: JournalOrder | undefined): Promise<SubmitResult> {
     const refuse = (rule: string, reason: string): SubmitResult => {
       this.audit({ kind: 'refused', symbol: intent.symbol, clientId, message: `${rule}: ${reason}`, data: { intent } });
       this.emit({ type: 'refused', clientId, intent, rule, reason });
@@ -272,7 +285,8 @@ export class OrderManager implements ReconcileHost {
     // risk
     const quantity = sent.quantity ?? Dec.parse(this.position(intent.symbol)).abs().toString();
     const decision = this.risk.check(
-      { symbol: intent.symbol, side: intent.side, quantity, price: sent.price ?? sent.triggerPrice, reduceOnly: intent.reduceOnly || intent.closePosition },
+      // the price band applies to limit prices; a stop may rightly lie far from the mark
+      { symbol: intent.symbol, side: intent.side, quantity, price: sent.price, reduceOnly: intent.reduceOnly || intent.closePosition },
       { now: this.clock.now(), markPrice: mark, positionAmt: this.position(intent.symbol), equity: this.equityText },
     );
     const overridden = !decision.ok && ((options.override && (decision.rule === 'halted' || decision.rule === 'reducing')) || (options.resend && decision.rule === 'backoff'));
@@ -392,7 +406,10 @@ export class OrderManager implements ReconcileHost {
       .finally(() => this.resolving.delete(clientId))
       .then(async ({ order, resend }) => {
         if (!resend) return order;
-        const again = await this.submitInner(order.intent, { resend: true });
+        // the submission that sent it first may still hold the id (it awaits this resolution): continue it
+        const again = this.submitting.has(clientId)
+          ? await this.submitChecked(order.intent, { resend: true }, clientId, this.journal.get(this.accountId, clientId))
+          : await this.submitInner(order.intent, { resend: true });
         if (again.status === 'refused') return this.journal.get(this.accountId, clientId)!;
         this.emit({ type: 'resolved', order: again.order, how: 'resent' });
         return again.order;

@@ -130,6 +130,19 @@ describe('OrderManager against the local exchange', () => {
     for (const k of ['reconcile', 'decision', 'sent', 'fill', 'cancel']) expect(kinds).toContain(k);
   });
 
+  it('the same decision submitted three times at once is sent once', async () => {
+    const r = await rig({ timeoutMs: 500 });
+    const intent = r.intent({});
+    r.ex.faults.set('order-timeout'); // the first is slow to settle: the others arrive meanwhile
+    const results = await Promise.all([r.manager.submit(intent), r.manager.submit(intent), r.manager.submit(intent)]);
+    r.ex.faults.set('');
+    expect(results.map((x) => x.status).sort()).toEqual(['refused', 'refused', 'sent']);
+    expect(results.filter((x) => x.status === 'refused').map((x) => (x as { rule: string }).rule)).toEqual(['in-flight', 'in-flight']);
+    expect(await r.manager.submit(intent)).toMatchObject({ status: 'existing', order: { state: 'FILLED' } });
+    expect(orderPosts(r)).toBe(1);
+    expect(r.ordersOnExchange(r.manager.clientIdFor(intent))).toBe(1);
+  });
+
   it('a partial fill: PARTIAL with the filled part journaled, then cancelled with the fill kept', async () => {
     const r = await rig();
     const [[askPrice, askQty]] = r.ex.markets.get('BTCUSDT')!.levels('ask', 1);
