@@ -97,6 +97,16 @@ interface Backoff {
 
 const DAY_MS = 86_400_000;
 
+/** What must survive a restart (the trader stores it with the account's snapshot): peak, day, halts. */
+export interface RiskMemory {
+  peakEquity?: string;
+  dayOpenEquity?: string;
+  day: number;
+  drawdownHalt?: string;
+  dailyHaltUntil: number;
+  dailyReason?: string;
+}
+
 export class RiskManager {
   private peak: Dec | undefined;
   private dayOpen: Dec | undefined;
@@ -153,6 +163,24 @@ export class RiskManager {
     if (this.dailyHaltUntil > now) return { ...base, state: 'HALTED', reason: this.dailyReason, until: this.dailyHaltUntil };
     if (this.reducingReason) return { ...base, state: 'REDUCING', reason: this.reducingReason };
     return { ...base, state: 'ACTIVE' };
+  }
+
+  /** The state a restart must not forget (a restart mid-day must not reopen the day at a lower equity). */
+  memory(): RiskMemory {
+    return {
+      peakEquity: this.peak?.toString(), dayOpenEquity: this.dayOpen?.toString(), day: this.day, drawdownHalt: this.drawdownHalt,
+      dailyHaltUntil: this.dailyHaltUntil, dailyReason: this.dailyReason,
+    };
+  }
+
+  /** Takes back what `memory()` gave (before the first `updateEquity`). */
+  restore(m: RiskMemory): void {
+    this.peak = m.peakEquity !== undefined ? Dec.parse(m.peakEquity) : undefined;
+    this.dayOpen = m.dayOpenEquity !== undefined ? Dec.parse(m.dayOpenEquity) : undefined;
+    this.day = m.day;
+    this.drawdownHalt = m.drawdownHalt;
+    this.dailyHaltUntil = m.dailyHaltUntil;
+    this.dailyReason = m.dailyReason;
   }
 
   /** Lifts a drawdown halt (a person's decision); the peak restarts from the next equity. */

@@ -45,6 +45,23 @@ describe('RiskManager', () => {
     expect(r.status(Date.UTC(2026, 10, 28, 0, 0, 1)).dayOpenEquity).toBe('9500');
   });
 
+  it('remembers peak, day and halts across a restart (memory / restore)', () => {
+    const r = new RiskManager({ dailyLossLimit: 0.05, maxDrawdown: 0.5 });
+    r.updateEquity('10000', t0);
+    r.updateEquity('9700', t0 + 1000);
+    const restarted = new RiskManager({ dailyLossLimit: 0.05, maxDrawdown: 0.5 });
+    restarted.restore(JSON.parse(JSON.stringify(r.memory())));
+    // the day still opened at 10,000: a further fall to 9,500 halts, as without the restart
+    expect(restarted.updateEquity('9500', t0 + 2000)).toBe('HALTED');
+    const again = new RiskManager({ dailyLossLimit: 0.05 });
+    again.restore(restarted.memory());
+    expect(again.status(t0 + 3000)).toMatchObject({ state: 'HALTED', until: Date.UTC(2026, 10, 28) });
+    // without the memory, the day would reopen at 9,700 and 9,500 would pass
+    const forgetful = new RiskManager({ dailyLossLimit: 0.05 });
+    forgetful.updateEquity('9700', t0 + 1000);
+    expect(forgetful.updateEquity('9500', t0 + 2000)).toBe('ACTIVE');
+  });
+
   it('max position notional and max leverage apply to orders that increase, not to those that reduce', () => {
     const r = new RiskManager({ maxPositionNotional: '1000', maxLeverage: 3 });
     expect(r.check(buy('10'), ctx())).toEqual({ ok: true }); // 1000
