@@ -758,7 +758,7 @@ export class OrderManager implements ReconcileHost {
   update(clientId: string, patch: JournalPatch): JournalOrder {
     const before = this.journal.get(this.accountId, clientId)!;
     if (patch.state && FINAL_STATES.has(before.state) && before.state !== 'LOST' && !FINAL_STATES.has(patch.state)) delete patch.state;
-    if (patch.state === 'PARTIAL' && before.state === 'FILLED') delete patch.state;
+    if ((patch.state === 'PARTIAL' && before.state === 'FILLED') || (patch.state === 'ACKED' && before.state === 'PARTIAL')) delete patch.state;
     this.journal.update(this.accountId, clientId, patch, this.clock.now());
     const after = this.journal.get(this.accountId, clientId)!;
     if (after.state !== before.state) {
