@@ -102,6 +102,7 @@ export class OrderManager implements ReconcileHost {
   private readonly symbols = new Map<string, SymbolInfo>();
   private readonly listeners = new Set<(event: OrderEvent) => void>();
   private readonly positionsBySymbol = new Map<string, string>();
+  private readonly positionTimes = new Map<string, number>();
   private readonly resolving = new Map<string, Promise<JournalOrder>>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly submitting = new Set<string>();
@@ -560,7 +561,15 @@ export class OrderManager implements ReconcileHost {
 
   // ReconcileHost
 
-  setPosition(symbol: string, amount: string): void {
+  /**
+   * Sets a symbol's position. With `time` (the exchange's update time), an older report than the
+   * last one applied is ignored (a late ACCOUNT_UPDATE after a reconciliation's positionRisk).
+   */
+  setPosition(symbol: string, amount: string, time?: number): void {
+    if (time !== undefined) {
+      if (time < (this.positionTimes.get(symbol) ?? 0)) return;
+      this.positionTimes.set(symbol, time);
+    }
     const before = this.positionsBySymbol.get(symbol) ?? '0';
     if (Dec.parse(before).eq(amount)) return;
     if (Dec.parse(amount).isZero()) this.positionsBySymbol.delete(symbol);
@@ -695,7 +704,8 @@ export class OrderManager implements ReconcileHost {
       }
       case 'ACCOUNT_UPDATE': {
         const a = (event as Extract<UserDataEvent, { e: 'ACCOUNT_UPDATE' }>).a;
-        for (const p of a.P) if (p.ps === 'BOTH') this.setPosition(p.s, p.pa);
+        const time = (event as Extract<UserDataEvent, { e: 'ACCOUNT_UPDATE' }>).T;
+        for (const p of a.P) if (p.ps === 'BOTH') this.setPosition(p.s, p.pa, time);
         const usdt = a.B.find((b) => b.a === 'USDT');
         if (usdt) this.walletText = usdt.wb;
         break;

@@ -29,7 +29,7 @@ export interface ReconcileHost {
   readonly clock: Clock;
   readonly prefix: string;
   positions(): Record<string, string>;
-  setPosition(symbol: string, amount: string): void;
+  setPosition(symbol: string, amount: string, time?: number): void;
   setBalances(wallet: string, equity: string): void;
   applyOrder(o: Order): JournalOrder | undefined;
   applyAlgoOrder(a: AlgoOrder): JournalOrder | undefined;
@@ -131,7 +131,9 @@ export async function reconcile(host: ReconcileHost, options: { missingWaitMs?: 
     seen.add(r.symbol);
     const had = local[r.symbol] ?? '0';
     if (!Dec.parse(had).eq(r.positionAmt)) {
-      host.setPosition(r.symbol, r.positionAmt);
+      host.setPosition(r.symbol, r.positionAmt, r.updateTime);
+      // a stream update newer than this answer wins
+      if (!Dec.parse(host.positions()[r.symbol] ?? '0').eq(r.positionAmt)) continue;
       host.audit({ kind: 'correction', symbol: r.symbol, message: `position ${had} → ${Dec.parse(r.positionAmt).toString()} (from positionRisk)` });
       report.positionsCorrected++;
     }

@@ -143,6 +143,24 @@ describe('OrderManager against the local exchange', () => {
     expect(r.ordersOnExchange(r.manager.clientIdFor(intent))).toBe(1);
   });
 
+  it('duplicated and late user data events change nothing: fills once per trade, no state goes back', async () => {
+    const r = await rig();
+    const seen: import('../../../src/core/exchange/port.js').UserDataEvent[] = [];
+    const sub = await r.client.subscribeUserData((e) => seen.push(e));
+    cleanups.push(() => sub.unsubscribe());
+    const res = await r.manager.submit(r.intent({}));
+    if (res.status !== 'sent') throw new Error('not sent');
+    await until(() => seen.some((e) => e.e === 'ORDER_TRADE_UPDATE' && (e as { o: { X: string } }).o.X === 'FILLED'), 'the FILLED event');
+    await until(() => r.manager.position('BTCUSDT') === '0.01', 'position');
+    const fills = r.journal.fills(1, res.order.clientId).length;
+    const fillEvents = r.events.filter((e) => e.type === 'fill').length;
+    // everything again, backwards (the NEW event last) and twice
+    for (const e of [...seen].reverse().concat([...seen].reverse())) r.manager.onUserEvent(e);
+    expect(r.journal.get(1, res.order.clientId)).toMatchObject({ state: 'FILLED', executedQty: res.order.executedQty });
+    expect(r.journal.fills(1, res.order.clientId)).toHaveLength(fills);
+    expect(r.events.filter((e) => e.type === 'fill')).toHaveLength(fillEvents);
+  });
+
   it('a partial fill: PARTIAL with the filled part journaled, then cancelled with the fill kept', async () => {
     const r = await rig();
     const [[askPrice, askQty]] = r.ex.markets.get('BTCUSDT')!.levels('ask', 1);
