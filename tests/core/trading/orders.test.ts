@@ -242,6 +242,41 @@ describe('OrderManager against the local exchange', () => {
     expect(r.journal.auditLog(1, { kind: 'refused' })).toHaveLength(25);
   });
 
+  it('429 holds every symbol back for Retry-After: one request, no storm', async () => {
+    const r = await rig();
+    const mark = await r.mark();
+    r.ex.faults.set('429,retry-after=30');
+    const first = await r.manager.submit(r.intent({}), { markPrice: mark });
+    r.ex.faults.set('');
+    expect(first.status === 'sent' && first.order).toMatchObject({ state: 'REJECTED' });
+    for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
+      const next = await r.manager.submit(r.intent({ symbol, quantity: symbol === 'ETHUSDT' ? '0.100' : '0.010' }), { markPrice: mark });
+      expect(next).toMatchObject({ status: 'refused', rule: 'backoff' });
+      expect((next as { reason: string }).reason).toMatch(/every symbol/);
+    }
+    expect(orderPosts(r)).toBe(1);
+  });
+
+  it('a 5xx answer to an order and to every query: UNKNOWN stays UNKNOWN (nothing resent) until a reconciliation can tell', async () => {
+    const r = await rig();
+    const mark = await r.mark();
+    r.ex.faults.set('5xx');
+    const res = await r.manager.submit(r.intent({}), { markPrice: mark });
+    expect(res.status === 'sent' && res.order.state).toBe('UNKNOWN');
+    if (res.status !== 'sent') return;
+    expect(orderPosts(r)).toBe(1);
+    expect(r.journal.auditLog(1, { kind: 'query' }).length).toBe(3); // one failed query per bounded wait
+    r.ex.faults.set('');
+    // 503 "Service Unavailable." came before processing here, so the exchange never had it
+    const report = await r.manager.reconcile();
+    expect(report).toMatchObject({ lost: 1 });
+    expect(r.journal.get(1, res.order.clientId)!.state).toBe('LOST');
+    // the same decision may now go, under the same id, once
+    const again = await r.manager.submit(r.intent({ decision: res.order.intent.decision }), { markPrice: mark });
+    expect(again.status === 'sent' && again.order).toMatchObject({ state: 'FILLED', clientId: res.order.clientId, attempts: 2 });
+    expect(r.ordersOnExchange(res.order.clientId)).toBe(1);
+  });
+
   it('a filter error from the exchange (its filters changed since they were read) backs the symbol off too', async () => {
     const info = await (async () => {
       const ex = await LocalExchange.start({ manualClock: true, symbols: ['BTCUSDT', 'ETHUSDT'], historyDays: 0.05, seed: 7 });
