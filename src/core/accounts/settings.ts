@@ -9,7 +9,7 @@ import type { AccountSettings, RiskLimits } from './types.js';
  * position parts are the backtest configuration's own schemas (one definition for both); an account
  * may have no positions yet.
  */
-const fraction = z.number().gt(0).lt(1);
+const fraction = z.number().gt(0).max(1);
 export const riskLimitsSchema = z.strictObject({
   maxDrawdown: fraction.optional(),
   dailyLossLimit: fraction.optional(),
