@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logging.js';
 import { parseBacktestConfig, validateStrategies, type BacktestConfig, type LoadedBacktestConfig } from '../backtest/config.js';
@@ -155,14 +155,16 @@ export class AccountService {
     return lines.join('\n') + '\n';
   }
 
-  /** Writes the trade log CSV to `<data dir>/exports/<name>-trades-<UTC time>.csv`; returns the path. */
+  /** Writes the trade log CSV to `<data dir>/exports/<name>-trades-<YYYYMMDDTHHMMSSZ>.csv`; returns the path. */
   exportTradesCsv(nameOrId: string | number): { file: string; trades: number } {
     const account = this.require(nameOrId);
     const csv = this.tradesCsv(account.id);
-    const stamp = new Date(this.deps.now()).toISOString().replace(/[:]/g, '').replace(/\..*$/, 'Z');
+    const stamp = new Date(this.deps.now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
     mkdirSync(this.deps.exportsDir, { recursive: true });
-    const file = join(this.deps.exportsDir, `${account.name}-trades-${stamp}.csv`);
-    writeFileSync(file, csv);
+    // two exports in one second get -2, -3... (never overwritten)
+    let file = join(this.deps.exportsDir, `${account.name}-trades-${stamp}.csv`);
+    for (let n = 2; existsSync(file) && n < 1000; n++) file = join(this.deps.exportsDir, `${account.name}-trades-${stamp}-${n}.csv`);
+    writeFileSync(file, csv, { flag: 'wx' });
     return { file, trades: csv.split('\n').length - 2 };
   }
 
