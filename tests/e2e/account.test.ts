@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/app.js';
+import { hasTmux, TmuxSession } from '../helpers/tmux.js';
 
 const SECRET = 'e2eSecretHmac-0123456789abcdefABCDEF';
 const tmp = tempHome('atm-account-');
@@ -99,5 +100,33 @@ describe('atm account', () => {
     expect(refused.stderr).toContain('add --yes to confirm');
     expect(atm(['account', 'remove', 'paper', '--yes']).stdout).toBe('removed account paper\n');
     expect(JSON.parse(atm(['account', 'list', '--json']).stdout).map((a: { name: string }) => a.name)).toEqual(['live']);
+  });
+
+  it.skipIf(!hasTmux())('asks on a terminal for the key, the secret and the passphrase twice, echoing neither the secret nor the passphrase', async () => {
+    expect(atm(['account', 'add', 'term', '--binance']).code).toBe(0);
+    const session = new TmuxSession([process.execPath, 'bin/atm.js', '--home', tmp.home, 'account', 'activate', 'term'], { width: 100, height: 20, env: { ATM_PASSPHRASE: '', NO_COLOR: '1' } });
+    session.start();
+    try {
+      await session.waitForText('API key:');
+      session.send('termKey-5555', true);
+      session.send('Enter');
+      await session.waitForText('API secret (not shown):');
+      session.send(SECRET, true);
+      session.send('Enter');
+      await session.waitForText('Passphrase:');
+      session.send('pass word 1', true);
+      session.send('Enter');
+      await session.waitForText('Passphrase again:');
+      session.send('pass word 1', true);
+      session.send('Enter');
+      const screen = await session.waitForText('[exited 0]', 20_000);
+      expect(screen).toContain('stored the credentials of term encrypted (key …5555, hmac)');
+      expect(screen).toContain('termKey-5555'); // the key is echoed, as typed
+      expect(screen).not.toContain(SECRET);
+      expect(screen).not.toContain('pass word 1');
+    } finally {
+      session.kill();
+    }
+    expect(JSON.parse(atm(['account', 'show', 'term', '--json']).stdout).credentials).toEqual({ stored: true, apiKeyHint: '5555', keyType: 'hmac' });
   });
 });
