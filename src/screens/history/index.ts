@@ -165,7 +165,7 @@ class HistoryPage implements Page {
     this.chartBox.setContent(balanceLines(data?.history ?? { time: [], equity: [], drawdownPct: [] }, (this.chartBox.width as number) - 3, chart - 2, theme, t).join('\n'));
     const trades = data?.trades ?? [];
     const totals = tradeTotals(trades);
-    this.tradeBox.setLabel(` ${t('account.history.trades', { count: totals.count, pnl: totals.pnl.toFixed(2), fees: totals.fees.toFixed(2) })} `);
+    this.tradeBox.setLabel(` ${t('account.history.trades', { count: totals.count, pnl: totals.pnl, fees: totals.fees })} `);
     this.tradeBox.setContent(tradeLines(trades, this.first(), (this.tradeBox.width as number) - 3, (this.tradeBox.height as number) - 2, theme, t).join('\n'));
   }
 

@@ -1,5 +1,6 @@
 import type { BalancePoint, TradeLogEntry } from '../../core/accounts/types.js';
 import type { EquityHistory } from '../result/model.js';
+import { Dec } from '../../core/futures/decimal.js';
 
 /**
  * The Account History page's view model, free of any terminal: an account's balance history as
@@ -30,13 +31,17 @@ export function tradeWindow(count: number, room: number, first: number | undefin
   return first === undefined ? last : Math.max(0, Math.min(first, last));
 }
 
-/** Sum of realised PnL and of fees of a trade log (decimal strings added as numbers for a summary line). */
-export function tradeTotals(trades: readonly TradeLogEntry[]): { count: number; pnl: number; fees: number } {
-  let pnl = 0;
-  let fees = 0;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** Sums of realised PnL and of fees of a trade log, exact (decimal strings). */
+export function tradeTotals(trades: readonly TradeLogEntry[]): { count: number; pnl: string; fees: string } {
+  let pnl = Dec.ZERO;
+  let fees = Dec.ZERO;
   for (const t of trades) {
-    pnl += Number(t.realizedPnl);
-    fees += Number(t.fee);
+    // a row that is not a decimal (never written by atm) is left out of the sums, not fatal to the page
+    if (!DECIMAL.test(t.realizedPnl) || !DECIMAL.test(t.fee)) continue;
+    pnl = pnl.add(Dec.parse(t.realizedPnl, 'realised PnL'));
+    fees = fees.add(Dec.parse(t.fee, 'fee'));
   }
-  return { count: trades.length, pnl, fees };
+  return { count: trades.length, pnl: pnl.toString(), fees: fees.toString() };
 }

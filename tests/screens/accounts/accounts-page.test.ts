@@ -152,7 +152,7 @@ describe('Account History page (headless, real database)', () => {
     expect(screen).toContain('Balance history: paper (4 points)');
     expect(screen).toContain('1030.00');
     expect(screen).toContain('990.00');
-    expect(screen).toContain('Trade log: 2 fills, realised 30.00, fees 0.61');
+    expect(screen).toContain('Trade log: 2 fills, realised 30, fees 0.61');
     expect(screen).toMatch(/2026-11-01 02:00\s+BTCUSDT\s+SELL\s+MARKET\s+63000\s+0\.01\s+0\.31\s+30\s+exit/);
     screen = h.press('e');
     expect(screen).toContain('exported 2 trades to');
