@@ -28,8 +28,8 @@ describe('atm account', () => {
     const again = atm(['account', 'add', 'paper', '--virtual']);
     expect(again.code).toBe(2);
     expect(again.stderr).toBe('atm: an account named "paper" exists already\n');
-    const list = JSON.parse(atm(['account', 'list', '--json']).stdout) as { name: string; kind: string; wallet: string; automation: string }[];
-    expect(list.map((a) => [a.name, a.kind, a.wallet, a.automation])).toEqual([['paper', 'virtual', '2500', 'off'], ['live', 'testnet', '0', 'off']]);
+    const list = JSON.parse(atm(['account', 'list', '--json']).stdout) as { name: string; kind: string; wallet: string | null; automation: string }[];
+    expect(list.map((a) => [a.name, a.kind, a.wallet, a.automation])).toEqual([['paper', 'virtual', '2500', 'off'], ['live', 'testnet', null, 'off']]);
     expect(atm(['account', 'list']).stdout).toMatch(/^paper\s+virtual\s+2500\s+2500\s+ACTIVE\s+off\s+0\s+-$/m);
     const missing = atm(['account', 'show', 'ghost']);
     expect(missing.code).toBe(2);

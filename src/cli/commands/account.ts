@@ -83,8 +83,8 @@ function accountJson(v: AccountView) {
     id: v.account.id,
     name: v.account.name,
     kind: v.account.kind,
-    wallet: v.wallet,
-    equity: v.equity,
+    wallet: v.wallet ?? null,
+    equity: v.equity ?? null,
     risk: v.snapshot?.risk ?? 'ACTIVE',
     automation: v.account.settings.automation,
     credentials: v.account.credentials,
@@ -106,7 +106,7 @@ function showText(app: App, v: AccountView): string {
   const s = a.settings;
   const lines = [
     t('account.cli.title', { name: a.name, kind: t(`account.kind.${a.kind}`) }),
-    `  ${t('account.cli.wallet')}: ${v.wallet} USDT   ${t('account.cli.equity')}: ${v.equity} USDT`,
+    `  ${t('account.cli.wallet')}: ${v.wallet ?? '-'} USDT   ${t('account.cli.equity')}: ${v.equity ?? '-'} USDT`,
     `  ${t('account.cli.risk')}: ${v.snapshot?.risk ?? 'ACTIVE'}${v.snapshot?.riskReason ? ` (${v.snapshot.riskReason})` : ''}   ${t('account.cli.automation')}: ${t(`account.automation.${s.automation}`)}   ${t('account.cli.trader')}: ${traderText(app, v)}`,
   ];
   if (a.kind !== 'virtual') {
@@ -175,7 +175,7 @@ export function register(program: Command): void {
           return;
         }
         const header = ['name', 'kind', 'wallet', 'equity', 'risk', 'automation', 'positions', 'trader'].map((c) => t(`account.col.${c}`));
-        const rows = views.map((v) => [v.account.name, t(`account.kind.${v.account.kind}`), v.wallet, v.equity, v.snapshot?.risk ?? 'ACTIVE', t(`account.automation.${v.account.settings.automation}`), String(v.account.settings.positions.length), traderText(app, v)]);
+        const rows = views.map((v) => [v.account.name, t(`account.kind.${v.account.kind}`), v.wallet ?? '-', v.equity ?? '-', v.snapshot?.risk ?? 'ACTIVE', t(`account.automation.${v.account.settings.automation}`), String(v.account.settings.positions.length), traderText(app, v)]);
         process.stdout.write(table(header, rows, [0, 1, 4, 5, 7]));
       });
     });

@@ -51,9 +51,9 @@ export interface AccountView {
   snapshot?: AccountSnapshot;
   /** The live holder of the lease `trader:<id>`. */
   trader?: { pid: number; host: string; label: string; since: number };
-  /** Wallet and equity for lists: the snapshot's, else a virtual account's initial balance. */
-  wallet: string;
-  equity: string;
+  /** Wallet and equity for lists: the snapshot's, else a virtual account's initial balance; unknown (absent) for an actual account no trader has read yet. */
+  wallet?: string;
+  equity?: string;
 }
 
 /** One line of "what will trade" (shown before automation is turned on). */
@@ -107,13 +107,13 @@ export class AccountService {
   private view(account: StoredAccount): AccountView {
     const snapshot = this.repo.snapshot(account.id);
     const holder = this.deps.leases?.holder(traderLeaseName(account.id));
-    const start = account.kind === 'virtual' ? account.settings.account.initialBalance : '0';
+    const start = account.kind === 'virtual' ? account.settings.account.initialBalance : undefined;
     return {
       account,
       ...(snapshot ? { snapshot } : {}),
       ...(holder ? { trader: { pid: holder.pid, host: holder.host, label: holder.label, since: holder.acquiredAt } } : {}),
-      wallet: snapshot?.walletBalance ?? start,
-      equity: snapshot?.marginBalance ?? start,
+      ...(snapshot?.walletBalance ?? start ? { wallet: snapshot?.walletBalance ?? start } : {}),
+      ...(snapshot?.marginBalance ?? start ? { equity: snapshot?.marginBalance ?? start } : {}),
     };
   }
 

@@ -43,7 +43,7 @@ export function detailLines(v: AccountView | undefined, width: number, theme: Th
   const s = a.settings;
   const snap = v.snapshot;
   const lines = [
-    line(t('account.page.balances', { wallet: v.wallet, equity: v.equity, available: snap?.availableBalance ?? '-', upnl: snap?.unrealizedPnl ?? '-', orders: snap?.openOrders ?? 0 })),
+    line(t('account.page.balances', { wallet: v.wallet ?? '-', equity: v.equity ?? '-', available: snap?.availableBalance ?? '-', upnl: snap?.unrealizedPnl ?? '-', orders: snap?.openOrders ?? 0 })),
     line(t('account.page.state', { risk: snap?.risk ?? 'ACTIVE', reason: snap?.riskReason ?? '', automation: t(`account.automation.${s.automation}`) })),
     v.trader ? paint(theme, 'accent', line(traderText(v, t))) : paint(theme, 'muted', line(traderText(v, t))),
     line(a.kind === 'virtual'

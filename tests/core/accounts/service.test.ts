@@ -42,7 +42,7 @@ describe('app.accounts', () => {
     const paper = app.accounts.create('paper', 'virtual', { balance: '2500.5' });
     expect(paper.settings.account.initialBalance).toBe('2500.5');
     expect(app.accounts.create('live', 'testnet').kind).toBe('testnet');
-    expect(app.accounts.list().map((v) => [v.account.name, v.wallet])).toEqual([['paper', '2500.5'], ['live', '0']]);
+    expect(app.accounts.list().map((v) => [v.account.name, v.wallet])).toEqual([['paper', '2500.5'], ['live', undefined]]);
     expect((await failure(() => app.accounts.create('bad name', 'virtual'))).message).toContain('account name "bad name" is not valid');
     expect((await failure(() => app.accounts.create('x', 'virtual', { balance: '-1' }))).message).toContain('balance "-1" is not valid');
     expect((await failure(() => app.accounts.create('y', 'binance', { balance: '5' }))).message).toContain('--balance is for virtual accounts');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG, parseBacktestConfig } from '../../../src/core/backtest/config.js';
@@ -61,6 +61,27 @@ describe('Accounts page (headless, real database)', () => {
     expect(screen).toContain('credentials stored, encrypted (key …7777, hmac)');
     expect(h.app.accounts.credentials('live', 'my pass').secret()).toBe(SECRET);
     expect(readFileSync(h.app.paths.logFile, 'utf8')).not.toContain(SECRET);
+  });
+
+  it('activates from a key file path, refusing one that others can read, naming its mode', async () => {
+    h = await new ShellHarness().start({ width: 140, height: 36, seed: (app) => void app.accounts.create('live', 'binance') });
+    const keyFile = join(h.home, 'key.txt');
+    writeFileSync(keyFile, `fileKey-3131\n${SECRET}\n`, { mode: 0o644 });
+    h.press('2');
+    h.press('v');
+    h.press('\x1b[C'); // right: credentials from a key file
+    let screen = h.press('\x1b[B');
+    expect(screen).toContain('Key file (mode 0600)');
+    h.press(keyFile);
+    h.press('\x1b[B');
+    h.press('pw');
+    screen = h.press('\r');
+    expect(screen).toContain(`key file ${keyFile} has mode 0644`);
+    chmodSync(keyFile, 0o600);
+    screen = h.press('\r');
+    expect(screen).toContain('credentials stored, encrypted (key …3131, hmac)');
+    expect(h.app.accounts.get('live').account.credentials.keyFile).toBe(keyFile);
+    expect(h.app.accounts.credentials('live', 'pw').secret()).toBe(SECRET);
   });
 
   it('configures from a saved simulation, asks before automation listing what will trade, and turns it on and off', async () => {
