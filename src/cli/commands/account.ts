@@ -222,7 +222,8 @@ export function register(program: Command): void {
         let activated;
         if (options.keyFile) {
           const keyFile = resolve(options.keyFile);
-          const pass = await passphrase(app, !v.account.credentials.stored);
+          // the passphrase that encrypts the stored secret (and opens an encrypted key file)
+          const pass = await passphrase(app, true);
           activated = app.accounts.activate(name, { keyFile, passphrase: pass, keyFilePassphrase: () => pass });
         } else {
           const apiKey = await promptLine(t('account.cli.apiKey'));
