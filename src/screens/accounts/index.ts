@@ -155,6 +155,10 @@ class AccountsPage implements Page {
       } else {
         const row = this.list.selected();
         if (!row) return this.closeForm();
+        if (v.passphrase !== v.passphraseAgain) {
+          form.error = t('account.cli.passphraseMismatch');
+          return;
+        }
         const activated = v.source === 'file'
           ? this.app.accounts.activate(row.id, { keyFile: v.keyFile.trim(), passphrase: v.passphrase, keyFilePassphrase: () => v.passphrase })
           : this.app.accounts.activate(row.id, { apiKey: v.apiKey, apiSecret: v.apiSecret, passphrase: v.passphrase });

@@ -159,7 +159,7 @@ export function createForm(): FormState {
   ]);
 }
 
-/** The activate form: key and secret typed (the secret masked) or a key file path; the passphrase masked. */
+/** The activate form: key and secret typed (the secret masked) or a key file path; the passphrase masked, twice. */
 export function activateForm(): FormState {
   const typed = (v: Record<string, string>) => v.source === 'typed';
   return new FormState('activate', [
@@ -168,6 +168,7 @@ export function activateForm(): FormState {
     { key: 'apiSecret', label: 'account.form.apiSecret', kind: 'secret', value: '', when: typed },
     { key: 'keyFile', label: 'account.form.keyFile', kind: 'text', value: '', when: (v) => !typed(v) },
     { key: 'passphrase', label: 'account.form.passphrase', kind: 'secret', value: '' },
+    { key: 'passphraseAgain', label: 'account.form.passphraseAgain', kind: 'secret', value: '' },
   ]);
 }
 

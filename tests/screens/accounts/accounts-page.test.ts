@@ -56,6 +56,12 @@ describe('Accounts page (headless, real database)', () => {
     expect(screen).not.toContain(SECRET);
     h.press('\x1b[B');
     h.press('my pass');
+    h.press('\r'); // Enter moves on to the passphrase again
+    h.press('my pas');
+    screen = h.press('\r');
+    expect(screen).toContain('the two passphrases differ; nothing stored');
+    expect(h.app.accounts.get('live').account.credentials.stored).toBe(false);
+    h.press('s');
     screen = h.press('\r');
     expect(screen).toContain('stored the credentials of live encrypted (key …7777, hmac)');
     expect(screen).toContain('credentials stored, encrypted (key …7777, hmac)');
@@ -73,6 +79,8 @@ describe('Accounts page (headless, real database)', () => {
     let screen = h.press('\x1b[B');
     expect(screen).toContain('Key file (mode 0600)');
     h.press(keyFile);
+    h.press('\x1b[B');
+    h.press('pw');
     h.press('\x1b[B');
     h.press('pw');
     screen = h.press('\r');

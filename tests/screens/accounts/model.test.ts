@@ -32,9 +32,9 @@ describe('Accounts page model', () => {
     expect(create.values().kind).toBe('testnet');
 
     const activate = activateForm();
-    expect(activate.fields().map((f) => f.key)).toEqual(['source', 'apiKey', 'apiSecret', 'passphrase']);
+    expect(activate.fields().map((f) => f.key)).toEqual(['source', 'apiKey', 'apiSecret', 'passphrase', 'passphraseAgain']);
     activate.cycle(1);
-    expect(activate.fields().map((f) => f.key)).toEqual(['source', 'keyFile', 'passphrase']);
+    expect(activate.fields().map((f) => f.key)).toEqual(['source', 'keyFile', 'passphrase', 'passphraseAgain']);
   });
 
   it('types into text fields, never into a choice, masks secrets and forgets them on wipe', () => {
