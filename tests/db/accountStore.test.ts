@@ -89,4 +89,28 @@ describe('AccountStore', () => {
     expect(JSON.stringify(store.auditLog(a.id))).not.toContain('atm-secret');
     expect(store.get(b.id)?.name).toBe('b');
   });
+
+  it('takes a version-7 database forward to 0012 keeping its accounts, and back down without the new tables', async () => {
+    const tmp = tempHome();
+    cleanups.push(tmp.cleanup);
+    const file = join(tmp.home, 'atm.sqlite');
+    const old = openDatabase(file);
+    await migrate(old, '0007_leases');
+    old.sqlite.prepare('INSERT INTO accounts (name, kind, credentials_ref, settings_json, created_at, updated_at) VALUES (?, ?, NULL, ?, 1, 1)').run('older', 'virtual', JSON.stringify(settings('300')));
+    await old.close();
+    const db = openDatabase(file);
+    cleanups.push(() => db.close());
+    expect((await migrate(db)).applied).toContain('0012_accounts');
+    const store = new AccountStore(db);
+    const older = store.get('older')!;
+    expect(older).toMatchObject({ kind: 'virtual', credentials: { stored: false } });
+    expect(older.settings.account.initialBalance).toBe('300');
+    store.saveSnapshot(older.id, { time: 1, walletBalance: '300', availableBalance: '300', marginBalance: '300', unrealizedPnl: '0', positions: [], openOrders: 0, risk: 'ACTIVE', automation: 'off' });
+    expect(store.snapshot(older.id)?.walletBalance).toBe('300');
+    await migrate(db, '0007_leases');
+    const names = (db.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+    expect(names).toContain('accounts');
+    for (const table of ['account_snapshots', 'account_secrets', 'account_audit']) expect(names).not.toContain(table);
+  });
 });
+
