@@ -186,12 +186,16 @@ export class App {
       simulations: this.storage.simulations,
       temporaryKlines: this.storage.temporaryKlines,
       strategiesDir: join(this.paths.home, 'strategies'),
+      nnModels: this.nnModels,
       now: () => this.clock.now(),
     });
     return this.backtestService;
   }
 
   private nnService: NnService | undefined;
+
+  /** Stored model versions as plain data, for PIP's nnModel (analyses and backtests). */
+  private readonly nnModels = (name: string, version?: number) => (this.storage.nn ? this.nn.modelData(name, version) : undefined);
 
   /** Neural network models (src/core/nn): create, train and test in the simulation pool, stored versions. */
   get nn(): NnService {
@@ -302,6 +306,7 @@ export class App {
         };
       },
       onError: (error) => this.reportError('analysis', error),
+      nnModels: this.nnModels,
       knownSymbol: (symbol) => this.market.series(symbol).length > 0 || this.market.symbols().some((s) => s.symbol === symbol) || this.market.isListed(symbol) === true,
     });
     return this.analysisService;

@@ -1,8 +1,10 @@
 import { analyzeBatch, outputColumns } from '../analysis/engine.js';
-import type { CacIndicator } from '../analysis/cac.js';
 import { indicatorWarmup } from '../analysis/warmup.js';
 import type { KlineColumns } from '../analysis/indicators/types.js';
 import type { Dataset } from './train.js';
+import { FeatureWindow, type FeatureSpec, type TargetSpec } from './window.js';
+
+export { FeatureWindow, featureNames, type FeatureSpec, type TargetKind, type TargetSpec } from './window.js';
 
 /**
  * Features and labels, with no lookahead:
@@ -23,32 +25,6 @@ import type { Dataset } from './train.js';
  * code for batch (training, batch PIP) and streaming (PIP one kline at a time): they agree by
  * construction.
  */
-export interface FeatureSpec {
-  /** The indicators whose lines are read (a CAC's indicator list). */
-  indicators: CacIndicator[];
-  /** Column names of those indicators' lines (`SMA.value`, `BOL#2.upper`, see outputColumns). */
-  lines: string[];
-  /** Past klines of each line besides the current one. */
-  lags: number;
-  /** Past log returns of the close (0 = none). */
-  returns: number;
-}
-
-export type TargetKind = 'sign' | 'size';
-export interface TargetSpec {
-  kind: TargetKind;
-  /** Klines ahead of the return being predicted. */
-  horizon: number;
-}
-
-/** The input names, in row order: `<line>[t-k]` then `ret[t-k]`. */
-export function featureNames(spec: FeatureSpec): string[] {
-  const names: string[] = [];
-  for (const line of spec.lines) for (let k = 0; k <= spec.lags; k++) names.push(k === 0 ? `${line}[t]` : `${line}[t-${k}]`);
-  for (let k = 0; k < spec.returns; k++) names.push(k === 0 ? 'ret[t]' : `ret[t-${k}]`);
-  return names;
-}
-
 /** Column index of each chosen line among the indicators' output columns (undefined entries = unknown lines). */
 export function lineOffsets(spec: FeatureSpec): number[] {
   const { columns } = outputColumns({ name: '', indicators: spec.indicators, pip: null });
@@ -60,62 +36,6 @@ export function featureWarmup(spec: FeatureSpec): number {
   let w = 0;
   for (const ind of spec.indicators) w = Math.max(w, indicatorWarmup(ind));
   return Math.max(w + spec.lags, spec.returns + 1);
-}
-
-/**
- * The rolling history behind one row: per line the last lags+1 values, and the last returns+1
- * closes, in ring buffers. `push` takes kline i's lines from `cols[offsets[l]][i]` and its close,
- * and writes the row into `out` (true when every input has a value).
- */
-export class FeatureWindow {
-  readonly width: number;
-  readonly out: Float64Array;
-  private readonly depth: number;
-  private readonly hist: Float64Array;
-  private readonly closes: Float64Array;
-  private count = 0;
-
-  constructor(private readonly nLines: number, private readonly lags: number, private readonly returns: number) {
-    this.depth = lags + 1;
-    this.width = nLines * this.depth + returns;
-    this.out = new Float64Array(this.width);
-    this.hist = new Float64Array(nLines * this.depth).fill(NaN);
-    this.closes = new Float64Array(returns + 1).fill(NaN);
-  }
-
-  push(cols: Float64Array[], offsets: Int32Array, i: number, close: number): boolean {
-    const depth = this.depth;
-    const slot = this.count % depth;
-    const hist = this.hist;
-    const out = this.out;
-    let ok = true;
-    const nLines = this.nLines;
-    for (let l = 0; l < nLines; l++) hist[l * depth + slot] = cols[offsets[l]][i];
-    for (let l = 0; l < nLines; l++) {
-      for (let k = 0; k < depth; k++) {
-        const v = hist[l * depth + ((slot - k + depth) % depth)];
-        if (v !== v) ok = false;
-        out[l * depth + k] = v;
-      }
-    }
-    const r = this.returns;
-    if (r > 0) {
-      const cd = r + 1;
-      const cs = this.count % cd;
-      const closes = this.closes;
-      closes[cs] = close;
-      const base = nLines * depth;
-      for (let k = 0; k < r; k++) {
-        const now = closes[(cs - k + cd) % cd];
-        const before = closes[(cs - k - 1 + cd) % cd];
-        const v = Math.log(now / before);
-        if (v !== v || !Number.isFinite(v)) ok = false;
-        out[base + k] = v;
-      }
-    }
-    this.count++;
-    return ok;
-  }
 }
 
 /** Every kline's raw (unstandardised) row and forward return, over a run of klines. */

@@ -1,7 +1,7 @@
 import { AtmError } from '../errors.js';
 import { outputColumns } from '../analysis/engine.js';
 import { AnalysisParamError, parseIndicatorArg, validateIndicator, type CacIndicator } from '../analysis/cac.js';
-import { ACTIVATIONS, INITS, type Activation, type Init, type LayerSpec, type NetworkSpec } from './network.js';
+import { ACTIVATIONS, INITS, type Activation, type Init, type LayerSpec } from './network.js';
 import { DEFAULT_TRAIN, OPTIMIZERS, type EpochRecord, type Optimizer, type TrainOptions } from './train.js';
 import { featureNames, type FeatureSpec, type TargetSpec } from './features.js';
 
@@ -29,9 +29,7 @@ export interface NnConfig {
   training: NnTraining;
 }
 
-export function networkSpec(config: NnConfig): NetworkSpec {
-  return { inputs: featureNames(config.features).length, hidden: config.type === 'logreg' ? [] : config.hidden, loss: config.target.kind === 'sign' ? 'bce' : 'mse' };
-}
+export { networkSpec } from './predictor.js';
 
 /** A configuration problem: names the field and the reason. */
 export class NnConfigError extends AtmError {
