@@ -31,16 +31,18 @@ export function featureNames(spec: FeatureSpec): string[] {
 }
 
 /**
- * The rolling history behind one row: per line the last lags+1 values, and the last returns+1
- * closes, in ring buffers. `push` takes kline i's lines from `cols[offsets[l]][i]` and its close,
- * and writes the row into `out` (true when every input has a value).
+ * The rolling history behind one row: per line the last lags+1 values, and the last `returns` log
+ * returns, in ring buffers (one new log return per kline, from the previous close). `push` takes
+ * kline i's lines from `cols[offsets[l]][i]` and its close, and writes the row into `out` (true
+ * when every input has a value).
  */
 export class FeatureWindow {
   readonly width: number;
   readonly out: Float64Array;
   private readonly depth: number;
   private readonly hist: Float64Array;
-  private readonly closes: Float64Array;
+  private readonly rets: Float64Array;
+  private prevClose = NaN;
   private count = 0;
 
   constructor(private readonly nLines: number, private readonly lags: number, private readonly returns: number) {
@@ -48,7 +50,7 @@ export class FeatureWindow {
     this.width = nLines * this.depth + returns;
     this.out = new Float64Array(this.width);
     this.hist = new Float64Array(nLines * this.depth).fill(NaN);
-    this.closes = new Float64Array(returns + 1).fill(NaN);
+    this.rets = new Float64Array(Math.max(1, returns)).fill(NaN);
   }
 
   push(cols: Float64Array[], offsets: Int32Array, i: number, close: number): boolean {
@@ -58,31 +60,35 @@ export class FeatureWindow {
     const out = this.out;
     let ok = true;
     const nLines = this.nLines;
-    for (let l = 0; l < nLines; l++) hist[l * depth + slot] = cols[offsets[l]][i];
     for (let l = 0; l < nLines; l++) {
+      const base = l * depth;
+      hist[base + slot] = cols[offsets[l]][i];
+      // out[base + k] = the value k klines back: slot, slot-1, ..., wrapping.
+      let q = slot;
       for (let k = 0; k < depth; k++) {
-        const v = hist[l * depth + ((slot - k + depth) % depth)];
+        const v = hist[base + q];
         if (v !== v) ok = false;
-        out[l * depth + k] = v;
+        out[base + k] = v;
+        q = q === 0 ? depth - 1 : q - 1;
       }
     }
     const r = this.returns;
     if (r > 0) {
-      const cd = r + 1;
-      const cs = this.count % cd;
-      const closes = this.closes;
-      closes[cs] = close;
+      const rs = this.count % r;
+      const rets = this.rets;
+      const v = Math.log(close / this.prevClose);
+      rets[rs] = v === v && v !== Infinity && v !== -Infinity ? v : NaN;
+      this.prevClose = close;
       const base = nLines * depth;
+      let q = rs;
       for (let k = 0; k < r; k++) {
-        const now = closes[(cs - k + cd) % cd];
-        const before = closes[(cs - k - 1 + cd) % cd];
-        const v = Math.log(now / before);
-        if (v !== v || !Number.isFinite(v)) ok = false;
-        out[base + k] = v;
+        const x = rets[q];
+        if (x !== x) ok = false;
+        out[base + k] = x;
+        q = q === 0 ? r - 1 : q - 1;
       }
     }
     this.count++;
     return ok;
   }
 }
-
