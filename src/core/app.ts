@@ -26,6 +26,9 @@ import { resolveSymbolRules, storedMarketInputs, type ExchangeRulesRepository, t
 import { BacktestService, type TemporaryKlines } from './backtest/service.js';
 import { applyRulesConfig, inferRules, type MarketInputs } from './backtest/inputs.js';
 import type { SimulationRepository } from './backtest/repository.js';
+import { NnService } from './nn/service.js';
+import { AtmError } from './errors.js';
+import type { NnRepository } from './nn/model.js';
 import type { ParamInfo } from './strategy/registry.js';
 
 export type { PoolStats };
@@ -90,6 +93,8 @@ export interface AppStorage {
   orders?: OrderJournal;
   /** Accounts, their secrets, snapshots, balance history and trade logs (src/db/accountStore.ts). */
   accounts?: AccountRepository;
+  /** Neural network models and their versions (src/db/nnStore.ts; absent: `app.nn` is refused). */
+  nn?: NnRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
@@ -204,9 +209,23 @@ export class App {
       simulations: this.storage.simulations,
       temporaryKlines: this.storage.temporaryKlines,
       strategiesDir: join(this.paths.home, 'strategies'),
+      nnModels: this.nnModels,
       now: () => this.clock.now(),
     });
     return this.backtestService;
+  }
+
+  private nnService: NnService | undefined;
+
+  /** Stored model versions as plain data, for PIP's nnModel (analyses and backtests). */
+  private readonly nnModels = (name: string, version?: number) => (this.storage.nn ? this.nn.modelData(name, version) : undefined);
+
+  /** Neural network models (src/core/nn): create, train and test in the simulation pool, stored versions. */
+  get nn(): NnService {
+    const models = this.storage.nn;
+    if (!models) throw new AtmError('internal', 'no neural network store was given to the app');
+    this.nnService ??= new NnService({ models, klines: this.storage.klines, pool: () => this.pools.simulation, now: () => this.clock.now() });
+    return this.nnService;
   }
 
   /**
@@ -310,6 +329,7 @@ export class App {
         };
       },
       onError: (error) => this.reportError('analysis', error),
+      nnModels: this.nnModels,
       knownSymbol: (symbol) => this.market.series(symbol).length > 0 || this.market.symbols().some((s) => s.symbol === symbol) || this.market.isListed(symbol) === true,
     });
     return this.analysisService;

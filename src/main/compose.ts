@@ -18,6 +18,7 @@ import { RulesStore } from '../db/rulesStore.js';
 import { KlineStore } from '../db/klineStore.js';
 import { SymbolStore } from '../db/symbolStore.js';
 import { SimulationStore } from '../db/simulationStore.js';
+import { NnStore } from '../db/nnStore.js';
 import { WorkerPool } from '../workers/pool.js';
 
 /**
@@ -31,7 +32,7 @@ export interface Composition {
   /** The parts, for tests and benchmarks that need to reach below the facade. */
   parts: {
     db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService;
-    funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore; orders: OrderStore; accounts: AccountStore;
+    funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore; orders: OrderStore; accounts: AccountStore; nn: NnStore;
   };
 }
 
@@ -76,6 +77,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const leases = new LeaseStore(db, clockNow);
   const orders = new OrderStore(db);
   const accounts = new AccountStore(db, clockNow);
+  const nn = new NnStore(db, clockNow);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -97,11 +99,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, funding, rules, simulations, leases, orders, accounts, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, funding, rules, simulations, leases, orders, accounts, nn, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders, accounts } };
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders, accounts, nn } };
 }
 
 /**

@@ -9,6 +9,7 @@ import { result } from './result/index.js';
 import { simulation } from './simulation/index.js';
 import { accounts } from './accounts/index.js';
 import { history } from './history/index.js';
+import { neural } from './nn/index.js';
 
 /**
  * Every page, in tab order (keys 1..9, 0). A page whose feature is not built yet is a placeholder
@@ -32,6 +33,6 @@ export const PAGES: PageModule[] = [
   market,
   simulation,
   result,
-  placeholderPage('neural', 'atm nn train'),
+  neural,
   settings,
 ];

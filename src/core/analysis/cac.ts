@@ -70,19 +70,24 @@ export function validateIndicator(type: string, given: Record<string, unknown> =
 }
 
 export function validatePip(given: Record<string, unknown> = {}): PipSettings {
-  const { mode, nnModel, ...rest } = given;
+  const { mode, nnModel, nn, ...rest } = given;
   const params = checkParams('PIP', PIP_PARAMS, rest);
   if (params.csAt2 > params.csAt1) throw new AnalysisParamError('PIP', 'csAt2', `${params.csAt2} must not exceed csAt1 (${params.csAt1})`);
   const m = (mode ?? 'classical') as PipMode;
   if (!PIP_MODES.includes(m)) throw new AnalysisParamError('PIP', 'mode', `${JSON.stringify(mode)} is not a mode; allowed: ${PIP_MODES.join(', ')}`);
-  if ((m === 'nn' || m === 'nn_classical') && !nnModel) {
-    throw new AnalysisParamError('PIP', 'mode', `mode ${m} needs a neural network model (nnModel), and no models exist yet; use classical or classical_woi`);
+  const model = nnModel === undefined || nnModel === null || nnModel === '' ? null : String(nnModel).trim();
+  if ((m === 'nn' || m === 'nn_classical') && !model) {
+    throw new AnalysisParamError('PIP', 'mode', `mode ${m} needs a neural network model: set nnModel to a stored model's name (atm nn list), optionally NAME@VERSION`);
   }
-  if (nnModel !== undefined && nnModel !== null) {
-    throw new AnalysisParamError('PIP', 'nnModel', `neural network models are not available yet; leave nnModel empty`);
-  }
-  return { params, mode: m, nnModel: null };
+  if (model !== null && !NN_MODEL_REF.test(model)) throw new AnalysisParamError('PIP', 'nnModel', `${JSON.stringify(nnModel)} is not a model name or NAME@VERSION`);
+  const settings: PipSettings = { params, mode: m, nnModel: model };
+  // A model attached at run time (plain data from the model store) travels with the settings.
+  if (nn !== undefined && nn !== null && model !== null) settings.nn = nn as PipSettings['nn'];
+  return settings;
 }
+
+/** `NAME` or `NAME@VERSION` of a stored neural network model. */
+export const NN_MODEL_REF = /^[A-Za-z0-9_.-]{1,64}(@[1-9]\d*)?$/;
 
 /**
  * Parses one `--indicator` argument: `TYPE` or `TYPE:param=value,param=value`. `PIP:...` is
@@ -146,7 +151,7 @@ export function defaultCac(name = ''): Cac {
  * `validateCac` reads back. PIP is flat: `{ mode, <param>: value }`.
  */
 export function cacToJson(cac: Cac): { indicators: CacIndicator[]; pip: Record<string, number | string> | null } {
-  return { indicators: cac.indicators, pip: cac.pip ? { mode: cac.pip.mode, ...cac.pip.params } : null };
+  return { indicators: cac.indicators, pip: cac.pip ? { mode: cac.pip.mode, ...cac.pip.params, ...(cac.pip.nnModel ? { nnModel: cac.pip.nnModel } : {}) } : null };
 }
 
 /** `CAC_<n>`: the smallest n > 0 not used by an existing name. */

@@ -1,4 +1,7 @@
 import { type ParamSpec, type Params, type KlineColumns } from './indicators/types.js';
+import type { NnModelData } from '../nn/model.js';
+import { NnStreamer } from '../nn/stream.js';
+import { AtmError } from '../errors.js';
 
 /**
  * PIP, the potential investment plan: turns the CAC's indicator lines into one signal that trade
@@ -10,7 +13,8 @@ import { type ParamSpec, type Params, type KlineColumns } from './indicators/typ
  * - swingHigh / swingLow: a confirmed swing extreme's price, on the kline that confirms it
  *   (SWING klines after the extreme), else null;
  * - woi: the WOI signal -1/0/+1 (null without a book);
- * - nn: the neural-network signal (null: no models exist yet).
+ * - nn: the neural-network signal: EMA(nnaAlpha) of the chosen model's output mapped to [-1, 1]
+ *   (null without a model, and until the model's inputs have values).
  */
 export const PIP_LINES = ['direction', 'strength', 'impulse', 'cs', 'swingHigh', 'swingLow', 'woi', 'nn'] as const;
 
@@ -32,8 +36,13 @@ export const PIP_PARAMS: readonly ParamSpec[] = [
 export interface PipSettings {
   params: Params;
   mode: PipMode;
-  /** Neural network model name (none exist yet). */
+  /** The stored neural network model PIP's nn line reads: `NAME` (its latest version) or `NAME@VERSION`. */
   nnModel: string | null;
+  /**
+   * That model as plain data, attached at run time by whoever loads the CAC (never stored with it);
+   * PIP refuses to run a model it was not given.
+   */
+  nn?: NnModelData;
 }
 
 export function defaultPipSettings(): PipSettings {
@@ -76,6 +85,10 @@ const KIND_MA = 1;
 const KIND_PSAR = 2;
 const KIND_BOL = 3;
 const KIND_CODES = { unit: KIND_UNIT, ma: KIND_MA, psar: KIND_PSAR, bol: KIND_BOL } as const;
+const MODE_CLASSICAL_WOI = 1;
+const MODE_NN = 2;
+const MODE_NN_CLASSICAL = 3;
+const MODE_CODES: Record<PipMode, number> = { classical: 0, classical_woi: MODE_CLASSICAL_WOI, nn: MODE_NN, nn_classical: MODE_NN_CLASSICAL };
 
 /** Klines per pass of PIP's kernel (the length of its scratch columns). */
 const CHUNK = 1024;
@@ -193,6 +206,12 @@ export class PipStreamer {
   private samples = 0;
   private csDir = 0;
   private prevAction = 0;
+  private readonly mode: number;
+  private readonly nnStreamer: NnStreamer | undefined;
+  private readonly nnOut = new Float64Array(CHUNK);
+  private readonly nnaAlpha: number;
+  private readonly nnaBeta: number;
+  private nnF = NaN;
 
   constructor(
     settings: PipSettings,
@@ -211,6 +230,11 @@ export class PipStreamer {
     this.csSigma = q.csSigma;
     this.woiThreshold = q.woiThreshold;
     this.needWoi = settings.mode === 'classical_woi';
+    this.mode = MODE_CODES[settings.mode];
+    this.nnaAlpha = q.nnaAlpha;
+    this.nnaBeta = q.nnaBeta;
+    if (settings.nnModel && !settings.nn) throw new AtmError('user', `PIP.nnModel: the neural network model ${settings.nnModel} was not loaded for this run`);
+    this.nnStreamer = settings.nn ? new NnStreamer(settings.nn) : undefined;
     this.kinds = Int32Array.from(components.map((c) => KIND_CODES[c.kind]));
     this.offs = Int32Array.from(components.map((c) => c.offset));
     this.winHigh = new Float64Array(4 * this.s);
@@ -255,6 +279,11 @@ export class PipStreamer {
     const o = this.pipOffset;
     this.swings(k.high, k.low, from, to, cols[o + 4], cols[o + 5]);
 
+    // ---- the model's signal, when PIP has one ----
+    const nnOut = this.nnOut;
+    if (this.nnStreamer) this.nnStreamer.run(k, from, to, nnOut);
+    const hasNn = this.nnStreamer !== undefined;
+
     // ---- filtered signal, direction, WOI signal, action ----
     const oDirection = cols[o];
     const oStrength = cols[o + 1];
@@ -275,6 +304,11 @@ export class PipStreamer {
     let samples = this.samples;
     let csDir = this.csDir;
     let prevAction = this.prevAction;
+    const mode = this.mode;
+    const nnaAlpha = this.nnaAlpha;
+    const nnaKeep = 1 - nnaAlpha;
+    const nnaBeta = this.nnaBeta;
+    let nnF = this.nnF;
     for (let i = from; i < to; i++) {
       // The classical signal: the mean of the components, filtered.
       const n = components - missing[i - from];
@@ -301,11 +335,21 @@ export class PipStreamer {
         if (v === v) woi = v >= woiThreshold ? 1 : v <= -woiThreshold ? -1 : 0;
       }
 
+      // The NN signal: EMA(nnaAlpha) of the model's output, active at |nn| >= nnaBeta.
+      let nnDir = 0;
+      if (hasNn) {
+        const raw = nnOut[i - from];
+        if (raw === raw) nnF = nnF === nnF ? nnaAlpha * raw + nnaKeep * nnF : raw;
+        if (nnF === nnF) nnDir = nnF >= nnaBeta ? 1 : nnF <= -nnaBeta ? -1 : 0;
+      }
+
       // The action.
       let action = csDir;
       if (needWoi && woi !== action) action = 0;
-      const absF = cs === cs ? Math.abs(cs) : 0;
-      const strength = action !== 0 ? Math.min(1, absF / csSigma) : 0;
+      else if (mode === MODE_NN) action = nnDir;
+      else if (mode === MODE_NN_CLASSICAL && nnDir !== csDir) action = 0;
+      const absF = mode === MODE_NN ? (nnF === nnF ? Math.abs(nnF) : 0) : cs === cs ? Math.abs(cs) : 0;
+      const strength = action !== 0 ? Math.min(1, mode === MODE_NN ? absF : absF / csSigma) : 0;
       const impulse = action !== prevAction && action !== 0 ? action : 0;
       prevAction = action;
 
@@ -314,12 +358,13 @@ export class PipStreamer {
       oImpulse[i] = impulse;
       oCs[i] = cs;
       oWoi[i] = woi;
-      oNn[i] = NaN; // no models exist yet
+      oNn[i] = nnF;
     }
     this.cs = cs;
     this.samples = samples;
     this.csDir = csDir;
     this.prevAction = prevAction;
+    this.nnF = nnF;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { KlineRepository } from '../market/repository.js';
 import { nextOpenTime, parseInterval, type Kline, type Klines } from '../market/klines.js';
 import type { TaskPool } from '../workers/pool.js';
 import { AnalysisParamError, validateCac, type Cac } from './cac.js';
+import { attachNnModel, type NnModelLookup } from '../nn/attach.js';
 import type { AnalysisResult } from './engine.js';
 import { AnalyzerHost, essentialColumns, type AnalysisTail, type HostedAnalysis } from './host.js';
 import { INDICATORS, type Bar, type BookSnapshot, type KlineColumns } from './indicators/index.js';
@@ -62,6 +63,8 @@ export class AnalysisService {
       onError?: (error: unknown) => void;
       /** Whether a symbol is known (stored klines, stored or listed exchange symbols); default: all are. */
       knownSymbol?: (symbol: string) => boolean;
+      /** Stored neural network models, for a PIP whose nnModel names one (attached as plain data). */
+      nnModels?: NnModelLookup;
     },
   ) {
     this.store = deps.analyses;
@@ -186,7 +189,7 @@ export class AnalysisService {
   }
 
   private async startHosted(a: StoredAnalysis, cac: Cac): Promise<void> {
-    const hosted = await this.host.start({ id: a.id, cac, symbol: a.symbol, interval: a.interval });
+    const hosted = await this.host.start({ id: a.id, cac: this.withModel(cac), symbol: a.symbol, interval: a.interval });
     if (this.deps.watch && !this.unwatch.has(a.id)) this.unwatch.set(a.id, this.deps.watch(a.symbol, a.interval));
     this.acquireBook(a.id, cac, a.symbol);
     await this.store.updateAnalysis(a.id, { state: hosted.state === 'failed' ? 'failed' : 'running', lastOpenTime: hosted.lastOpenTime });
@@ -300,7 +303,12 @@ export class AnalysisService {
 
   /** A temporary analysis over given klines, computed in the analysis worker pool. */
   async runBatch(cac: Cac, klines: KlineColumns): Promise<AnalysisResult> {
-    return this.deps.pool.run({ kind: 'analysis.batch', cac, klines: essentialColumns(klines) });
+    return this.deps.pool.run({ kind: 'analysis.batch', cac: this.withModel(cac), klines: essentialColumns(klines) });
+  }
+
+  /** The CAC with its PIP's neural network model attached (see core/nn/attach.ts). */
+  private withModel(cac: Cac): Cac {
+    return cac.pip?.nnModel ? attachNnModel(cac, this.deps.nnModels ?? (() => undefined)) : cac;
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { AtmError, UserError } from '../errors.js';
 import { importArchives } from '../market/importer.js';
 import type { KlineRepository } from '../market/repository.js';
 import type { TaskPool } from '../workers/pool.js';
+import { attachNnModelPlain, type NnModelLookup } from '../nn/attach.js';
 import type { BacktestConfig } from './config.js';
 import { BacktestCancelled, type BacktestKlines, type BacktestResult, type EngineInput } from './engine.js';
 import type { TradeRecord } from './metrics.js';
@@ -41,6 +42,8 @@ export interface BacktestServiceDeps {
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** `<data dir>/strategies`. */
   strategiesDir?: string;
+  /** Stored neural network models, for a CAC whose PIP names one (attached as plain data). */
+  nnModels?: NnModelLookup;
   now: () => number;
 }
 
@@ -82,7 +85,14 @@ export class BacktestService {
     });
     const rules = config.positions.map((p, i) => this.deps.market.rules(p.symbol, p.rules, priceReference(klines[i])));
     const funding = config.positions.map((p, i) => this.deps.market.funding(p.symbol, klines[i].openTime[0], klines[i].openTime[klines[i].length - 1] + 60_000));
-    return { config, klines, rules, funding };
+    return { config: this.withModels(config), klines, rules, funding };
+  }
+
+  /** The configuration with each CAC's neural network model attached (see core/nn/attach.ts). */
+  private withModels(config: BacktestConfig): BacktestConfig {
+    const lookup = this.deps.nnModels ?? (() => undefined);
+    if (!config.positions.some((p) => p.strategy.cac !== undefined)) return config;
+    return { ...config, positions: config.positions.map((p) => (p.strategy.cac === undefined ? p : { ...p, strategy: { ...p.strategy, cac: attachNnModelPlain(p.strategy.cac, lookup) as typeof p.strategy.cac } })) };
   }
 
   /**

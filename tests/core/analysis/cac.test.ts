@@ -33,7 +33,7 @@ describe('CAC parameters', () => {
     expect(errorOf(() => validateIndicator('MMACD', { p1: 26, p2: 12 })).message).toContain('MMACD: periods must increase strictly');
     expect(errorOf(() => validateIndicator('MMACD', { p4: 50 })).message).toContain('p4 is set but p3 is not');
     expect(errorOf(() => validatePip({ csAt1: 0.1, csAt2: 0.2 })).message).toContain('PIP.csAt2');
-    expect(errorOf(() => validatePip({ mode: 'nn' })).message).toContain('no models exist yet');
+    expect(errorOf(() => validatePip({ mode: 'nn' })).message).toContain('mode nn needs a neural network model');
     expect(errorOf(() => validatePip({ mode: 'magic' })).message).toContain('PIP.mode');
   });
 
