@@ -23,6 +23,9 @@ import { resolveSymbolRules, storedMarketInputs, type ExchangeRulesRepository, t
 import { BacktestService, type TemporaryKlines } from './backtest/service.js';
 import { applyRulesConfig, inferRules, type MarketInputs } from './backtest/inputs.js';
 import type { SimulationRepository } from './backtest/repository.js';
+import { AtmError } from './errors.js';
+import { NnService } from './nn/service.js';
+import type { NnRepository } from './nn/model.js';
 import type { ParamInfo } from './strategy/registry.js';
 
 export type { PoolStats };
@@ -83,6 +86,8 @@ export interface AppStorage {
   simulations?: SimulationRepository;
   /** Leases: one collector per data directory, one trader per account (src/db/leaseStore.ts). */
   leases?: LeaseRepository;
+  /** Neural network models and their versions (src/db/nnStore.ts; absent: `app.nn` is refused). */
+  nn?: NnRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
@@ -184,6 +189,16 @@ export class App {
       now: () => this.clock.now(),
     });
     return this.backtestService;
+  }
+
+  private nnService: NnService | undefined;
+
+  /** Neural network models (src/core/nn): create, train and test in the simulation pool, stored versions. */
+  get nn(): NnService {
+    const models = this.storage.nn;
+    if (!models) throw new AtmError('internal', 'no neural network store was given to the app');
+    this.nnService ??= new NnService({ models, klines: this.storage.klines, pool: () => this.pools.simulation, now: () => this.clock.now() });
+    return this.nnService;
   }
 
   /**
