@@ -7,6 +7,7 @@ import { autotrade } from './autotrade.js';
 import { placeholderPage } from './placeholder.js';
 import { result } from './result/index.js';
 import { simulation } from './simulation/index.js';
+import { neural } from './nn/index.js';
 
 /**
  * Every page, in tab order (keys 1..9, 0). A page whose feature is not built yet is a placeholder
@@ -30,6 +31,6 @@ export const PAGES: PageModule[] = [
   market,
   simulation,
   result,
-  placeholderPage('neural', 'atm nn train'),
+  neural,
   settings,
 ];
