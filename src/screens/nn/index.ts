@@ -116,6 +116,7 @@ class NnPage implements Page {
 
   private openForm(mode: 'create' | 'train'): void {
     const name = this.selectedName();
+    this.readSeries();
     if (mode === 'train') {
       if (!name) return this.ctx.toast(this.ctx.t('nnPage.noModel'));
       if (this.runs.active(name)) return this.ctx.toast(this.ctx.t('nnPage.busy', { name }), 'error');
@@ -181,6 +182,7 @@ class NnPage implements Page {
       return;
     }
     this.mode = 'list';
+    if (this.form.mode === 'create') this.form.values.name = '';
     this.reload(name);
     this.train(name, r.data, false);
     this.update();
@@ -341,12 +343,17 @@ class NnPage implements Page {
     this.ctx.markDirty();
   }
 
-  private async loadForm(): Promise<void> {
+  /** The stored series the data fields offer (read on show and when a form opens). */
+  private readSeries(): void {
+    this.form.series = this.app.market.series();
+    if (!this.form.values.symbol) this.form.values.symbol = this.form.symbols()[0] ?? '';
+  }
+
+  /** The stored CACs the inputs can come from (read on show). */
+  private async loadCacs(): Promise<void> {
     const cacs = await this.app.analysis.listCacs();
     if (this.destroyed) return;
     this.form.cacs = cacs.map((c) => ({ name: c.cac.name, indicators: c.cac.indicators }));
-    this.form.series = this.app.market.series();
-    if (!this.form.values.symbol) this.form.values.symbol = this.form.symbols()[0] ?? '';
     this.update();
     this.ctx.markDirty();
   }
@@ -446,8 +453,9 @@ class NnPage implements Page {
     this.visible = true;
     this.root.show();
     this.reload();
+    this.readSeries();
     this.update();
-    void this.loadForm().catch((error: unknown) => this.app.reportError('neural', error));
+    void this.loadCacs().catch((error: unknown) => this.app.reportError('neural', error));
   }
 
   hide(): void {
@@ -460,6 +468,7 @@ class NnPage implements Page {
     const theme = this.ctx.theme();
     for (const box of [this.listBox, this.detailBox, this.formBox, this.structBox, this.curveBox]) restyle(box, theme);
     const form = this.mode === 'form';
+    this.refreshList();
     this.formBox[form ? 'show' : 'hide']();
     this.listBox[form ? 'hide' : 'show']();
     this.detailBox[form ? 'hide' : 'show']();

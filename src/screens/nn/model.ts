@@ -130,8 +130,8 @@ export class NnForm {
 
   reset(mode: 'create' | 'train', model?: string, data?: { symbol: string; interval: string }): void {
     const keep = { symbol: data?.symbol ?? this.values.symbol, interval: data?.interval ?? this.values.interval };
-    if (mode === 'create') this.values = { ...blankValues(), ...keep };
-    else this.values = { ...this.values, ...keep, from: '', to: '' };
+    // a create form keeps what was typed before (Esc closed it, or the last model came from it)
+    this.values = mode === 'create' ? { ...this.values, ...keep } : { ...this.values, ...keep, from: '', to: '' };
     if (!this.values.symbol) this.values.symbol = this.symbols()[0] ?? '';
     this.mode = mode;
     this.model = model;

@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ShellHarness } from '../../helpers/shell.js';
+import { waitFor } from '../../helpers/wait.js';
+import { momentumKlines } from '../../core/nn/data.js';
+import type { NnForm } from '../../../src/screens/nn/model.js';
+
+// Real parts: SQLite in a temp data directory and training in the simulation pool's worker threads
+// (dist/: run `npm run build` first). The klines are generated with a learnable momentum.
+describe('Neural Network page (headless)', () => {
+  let h: ShellHarness;
+  afterEach(() => h.dispose());
+
+  const page = () => (h.shell as unknown as { pages: Map<string, { form: NnForm }> }).pages.get('neural')!;
+  /** Moves the form's cursor to the field `key` with j/k, as a user would. */
+  function toField(key: string): void {
+    h.press('g');
+    for (let i = 0; i < 40 && page().form.selectedField()?.key !== key; i++) h.press('j');
+    expect(page().form.selectedField()?.key).toBe(key);
+  }
+  /** Enter, Ctrl-U, the text, Enter: replaces a text field's value. */
+  function type(key: string, text: string): string {
+    toField(key);
+    h.press('\r');
+    h.press('\x15');
+    return h.press(text + '\r');
+  }
+
+  for (const [width, height] of [[200, 55], [80, 24]] as const) {
+    it(`${width}x${height}: names bad fields, creates NN_1, trains it in a worker with live curves, and tests it out of sample`, async () => {
+      h = await new ShellHarness().start({ width, height, seed: (_, parts) => parts.klines.insert('BTCUSDT', '1m', momentumKlines(3000, 7)) });
+      const { t } = h.app;
+      let screen = h.press('9');
+      expect(screen).toContain(t('nnPage.none').slice(0, 20));
+      screen = h.press('n');
+      await h.until(t('nnPage.formCreate'));
+      const lines = h.hs.text();
+      expect(lines).toHaveLength(height);
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(width);
+      // bad values: each is named on its field, nothing is created
+      type('epochs', '0');
+      type('hidden', '64:relu 4:banana');
+      screen = h.press('r');
+      expect(screen).toContain(t('nnPage.invalid', { count: 2 }).slice(0, 20));
+      expect(page().form.selectedField()?.key).toBe('hidden');
+      expect(screen).toContain('banana');
+      expect(h.app.nn.list()).toEqual([]);
+      expect(h.app.jobs.running()).toEqual([]);
+      // fixed: the structure shows the 64-node layer summarised
+      type('hidden', '64:relu 4:tanh');
+      screen = type('epochs', '4');
+      expect(screen).toContain('⋮');
+      expect(screen).toMatch(/64 +4 +1/);
+      expect(screen).toMatch(/in +relu +tanh +sigmoid/);
+      type('batchSize', '64');
+      type('learningRate', '0.01');
+      screen = h.press('r');
+      expect(h.app.nn.list().map((m) => m.name)).toEqual(['NN_1']);
+      expect(screen).toContain('NN_1');
+      // training, then the out-of-sample test on the last 20 % of the klines
+      screen = await h.until(t('nnPage.detail.test'), 60_000);
+      await waitFor(() => h.app.jobs.running().length === 0, 10_000, 'the jobs to end');
+      screen = h.text();
+      const model = h.app.nn.get('NN_1')!;
+      const v = h.app.nn.version('NN_1')!;
+      expect(model.latest).toMatchObject({ version: 1, finished: true, epochs: 4 });
+      expect(v.test).not.toBeNull();
+      expect(v.test!.range.from).toBeGreaterThan(v.record.range.to);
+      if (width > 100) expect(screen).toContain('v1'); // the version column drops first on a narrow terminal
+      expect(screen).toContain(v.test!.accuracy.toFixed(3));
+      expect(screen).toContain(t('nnPage.curves.title', { epochs: 4 }));
+      expect(screen).toContain(`${t('nnPage.curves.loss')} ${v.record.history[3].loss.toFixed(4)}`);
+      if (width > 100) expect(screen).toContain(t('nnPage.detail.testFigures', { accuracy: v.test!.accuracy.toFixed(3), logLoss: v.test!.logLoss.toFixed(4) }));
+    }, 90_000);
+  }
+
+  it('stops a training run (stored, resumable), resumes it where it stopped, and deletes only after asking', async () => {
+    h = await new ShellHarness().start({ width: 160, height: 45, seed: (_, parts) => parts.klines.insert('BTCUSDT', '1m', momentumKlines(20_000, 8)) });
+    const { t } = h.app;
+    h.press('9');
+    h.press('n');
+    await h.until(t('nnPage.formCreate'));
+    type('name', 'slow');
+    type('hidden', '64:relu 32:relu');
+    type('epochs', '400');
+    type('batchSize', '16');
+    type('patience', '0');
+    h.press('r');
+    const progress: { label: string; done: number }[] = [];
+    h.app.bus.on('job.progress', (e) => progress.push(e));
+    // the curves draw per epoch while the worker trains
+    await h.until(new RegExp(t('nnPage.status.running', { epochs: '[1-9]\\d*', planned: 400 })), 60_000);
+    let screen = h.text();
+    expect(screen).toMatch(new RegExp(t('nnPage.curves.title', { epochs: '[1-9]\\d*' }).replace(/[()]/g, '\\$&')));
+    screen = h.press('s');
+    expect(screen).toMatch(new RegExp(t('nnPage.status.stopping', { epochs: '\\d+', planned: 400 })));
+    await waitFor(() => h.app.nn.version('slow') !== undefined, 30_000, 'the stopped run to be stored');
+    await h.until(new RegExp(`slow .*${t('nnPage.status.stopped')}`), 10_000);
+    expect(h.app.jobs.running()).toEqual([]);
+    const stopped = h.app.nn.version('slow')!;
+    expect(stopped.record.finished).toBe(false);
+    const done = stopped.record.history.length;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(400);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(h.text()).toContain(t('nnPage.detail.stopped'));
+    // resume: the run continues from the stored epochs; stop it again after a few more
+    h.press('u');
+    await h.until(new RegExp(t('nnPage.status.running', { epochs: `(${[1, 2, 3].map((k) => done + k).join('|')}|\\d{${String(done + 4).length + 1},})`, planned: 400 })), 60_000);
+    h.press('s');
+    await waitFor(() => h.app.nn.version('slow')!.version === stopped.version + 1, 30_000, 'the resumed run to be stored');
+    await h.until(new RegExp(`slow .*${t('nnPage.status.stopped')}`), 10_000);
+    expect(h.app.jobs.running()).toEqual([]);
+    const resumed = h.app.nn.version('slow')!;
+    expect(resumed.version).toBe(stopped.version + 1);
+    expect(resumed.record.history.length).toBeGreaterThan(done);
+    expect(resumed.record.history.slice(0, done)).toEqual(stopped.record.history);
+    // delete asks; n keeps the model, y deletes it and its versions
+    screen = h.press('d');
+    expect(screen).toContain(t('nnPage.confirmRemove', { name: 'slow', versions: resumed.version }).slice(0, 30));
+    h.press('n');
+    expect(h.app.nn.list().map((m) => m.name)).toEqual(['slow']);
+    h.press('d');
+    screen = h.press('y');
+    expect(h.app.nn.list()).toEqual([]);
+    expect(screen).toContain(t('nnPage.none').slice(0, 20));
+  }, 120_000);
+});
