@@ -218,7 +218,8 @@ class NnPage implements Page {
           return;
         }
         this.notify(t('nnPage.finished', { name, epochs: summary.epochs, valLoss: summary.bestValLoss.toFixed(4) }));
-        const test = data?.test ?? this.after(name);
+        // a resumed run (no data chosen) is tested on the klines after its range; a test share of 0 holds nothing out
+        const test = data ? data.test : this.after(name);
         if (test) await this.runTest(name, test);
         else this.runs.set(name, 'done');
       })

@@ -3,7 +3,7 @@ import type { NnModelInfo, NnTestResult, NnVersion } from '../../core/nn/model.j
 import type { EpochRecord } from '../../core/nn/train.js';
 import type { Theme } from '../theme.js';
 import { paint } from '../theme.js';
-import { esc, fit, formatUtc, selectedLine, tableRow, textWidth, visibleColumns, type Column } from '../widgets.js';
+import { esc, fit, formatUtc, selectedLine, tableRow, textWidth, visibleColumns, wrapWords, type Column } from '../widgets.js';
 import { indicatorText, type LayerView, type ModelList, type ModelRow, type TrainingRun } from './model.js';
 
 /** The list: name, type, version, state, out-of-sample accuracy, log loss, return after fees. */
@@ -52,11 +52,28 @@ export function testLines(test: NnTestResult, t: TFunction): string[] {
  * The selected model: its configuration, the latest version's training record, its out-of-sample
  * test, and a live run's state. Plain text lines cut to `width`; the page paints the headings.
  */
-export function detailLines(model: NnModelInfo, version: NnVersion | undefined, run: TrainingRun | undefined, width: number, t: TFunction): { text: string; role?: 'accent' | 'error' | 'muted' | 'up' | 'down' }[] {
+export function detailLines(model: NnModelInfo, version: NnVersion | undefined, run: TrainingRun | undefined, width: number, t: TFunction): { text: string; role?: 'accent' | 'error' | 'muted' }[] {
   const c = model.config;
-  const out: { text: string; role?: 'accent' | 'error' | 'muted' | 'up' | 'down' }[] = [];
-  const add = (text: string, role?: 'accent' | 'error' | 'muted' | 'up' | 'down') => out.push({ text: fit(text, width), role });
+  const out: { text: string; role?: 'accent' | 'error' | 'muted' }[] = [];
+  const add = (text: string, role?: 'accent' | 'error' | 'muted') => {
+    const lines = textWidth(text) <= width ? [text] : wrapWords(text, Math.max(1, width));
+    for (const line of lines) out.push({ text: fit(line, width), role });
+  };
   add(t('nnPage.detail.model', { name: model.name, type: c.type, versions: model.versions }), 'accent');
+  if (run?.state === 'failed' && run.error) add(t('nnPage.detail.failed', { error: run.error }), 'error');
+  if (!version) add(t('nnPage.detail.untrained'), 'muted');
+  else {
+    const r = version.record;
+    add(t('nnPage.detail.version', { version: version.version, state: t(r.finished ? (r.stoppedEarly ? 'nnPage.detail.early' : 'nnPage.detail.finished') : 'nnPage.detail.stopped') }), 'accent');
+    add(t('nnPage.detail.range', { symbol: r.range.symbol, interval: r.range.interval, from: formatUtc(r.range.from, false), to: formatUtc(r.range.to, false) }));
+    add(t('nnPage.detail.rows', { train: r.trainRows, val: r.valRows, horizon: c.target.horizon }));
+    add(t('nnPage.detail.record', { epochs: r.history.length, best: r.bestEpoch, valLoss: num(r.bestValLoss, 4), seconds: r.seconds.toFixed(1) }));
+    if (version.test) {
+      add(t('nnPage.detail.test'), 'accent');
+      for (const line of testLines(version.test, t)) add(line);
+    } else add(t(r.finished ? 'nnPage.detail.noTest' : 'nnPage.detail.resumeHint'), 'muted');
+  }
+  add(t('nnPage.detail.config'), 'accent');
   add(t('nnPage.detail.inputs', { indicators: c.features.indicators.map(indicatorText).join(' ') || '-', lags: c.features.lags, returns: c.features.returns }));
   add(t('nnPage.detail.lines', { lines: c.features.lines.join(' ') || '-' }));
   add(t('nnPage.detail.target', { kind: c.target.kind, horizon: c.target.horizon }));
@@ -64,20 +81,6 @@ export function detailLines(model: NnModelInfo, version: NnVersion | undefined, 
   else add(t('nnPage.detail.init', { init: c.init, seed: c.seed }));
   const tr = c.training;
   add(t('nnPage.detail.training', { epochs: tr.epochs, batch: tr.batchSize, lr: tr.learningRate, optimizer: tr.optimizer, l2: tr.l2, patience: tr.patience, validation: tr.validation }));
-  if (run?.state === 'failed' && run.error) add(t('nnPage.detail.failed', { error: run.error }), 'error');
-  if (!version) {
-    add(t('nnPage.detail.untrained'), 'muted');
-    return out;
-  }
-  const r = version.record;
-  add(t('nnPage.detail.version', { version: version.version, state: t(r.finished ? (r.stoppedEarly ? 'nnPage.detail.early' : 'nnPage.detail.finished') : 'nnPage.detail.stopped') }), 'accent');
-  add(t('nnPage.detail.range', { symbol: r.range.symbol, interval: r.range.interval, from: formatUtc(r.range.from, false), to: formatUtc(r.range.to, false) }));
-  add(t('nnPage.detail.rows', { train: r.trainRows, val: r.valRows, horizon: c.target.horizon }));
-  add(t('nnPage.detail.record', { epochs: r.history.length, best: r.bestEpoch, valLoss: num(r.bestValLoss, 4), seconds: r.seconds.toFixed(1) }));
-  if (version.test) {
-    add(t('nnPage.detail.test'), 'accent');
-    for (const line of testLines(version.test, t)) add(line);
-  } else add(t(r.finished ? 'nnPage.detail.noTest' : 'nnPage.detail.resumeHint'), 'muted');
   return out;
 }
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShellHarness } from '../../helpers/shell.js';
 import { waitFor } from '../../helpers/wait.js';
-import { momentumKlines } from '../../core/nn/data.js';
+import { MIN, T0, momentumKlines, smallConfig } from '../../core/nn/data.js';
+import { textWidth } from '../../../src/screens/widgets.js';
 import type { NnForm } from '../../../src/screens/nn/model.js';
 
 // Real parts: SQLite in a temp data directory and training in the simulation pool's worker threads
@@ -124,4 +125,51 @@ describe('Neural Network page (headless)', () => {
     expect(h.app.nn.list()).toEqual([]);
     expect(screen).toContain(t('nnPage.none').slice(0, 20));
   }, 120_000);
+  it('trains an existing model on a chosen range (a too short one fails in words), then tests it out of sample with o', async () => {
+    h = await new ShellHarness().start({ width: 120, height: 40, seed: (app, parts) => {
+      parts.klines.insert('BTCUSDT', '1m', momentumKlines(3000, 9));
+      app.nn.create(smallConfig('M1'));
+    } });
+    const { t } = h.app;
+    let screen = h.press('9');
+    expect(screen).toMatch(new RegExp(`M1 .*${t('nnPage.status.none')}`));
+    expect(screen).toContain(t('nnPage.detail.untrained'));
+    screen = h.press('t');
+    expect(screen).toContain(t('nnPage.formTrain', { name: 'M1' }));
+    expect(page().form.fields().map((f) => f.key)).toEqual(['symbol', 'interval', 'from', 'to', 'testShare']);
+    // eleven klines: no complete input with a label; the worker's user error is shown in one line
+    type('from', '2024-01-01 00:00');
+    type('to', '2024-01-01 00:10');
+    h.press('r');
+    screen = await h.until(t('nnPage.status.failed'), 30_000);
+    expect(screen).toContain('no training rows');
+    expect(screen).not.toContain('    at ');
+    expect(h.app.nn.version('M1')).toBeUndefined();
+    await waitFor(() => h.app.jobs.running().length === 0, 5000, 'the job to end');
+    // up to 2024-01-02 12:00 with nothing held out: trained, not tested
+    h.press('t');
+    type('from', '');
+    type('to', '2024-01-02 12:00');
+    type('testShare', '0');
+    h.press('r');
+    await waitFor(() => h.app.nn.version('M1')?.record.finished === true, 30_000, 'M1 to be trained');
+    screen = await h.until(new RegExp(`M1 .*${t('nnPage.status.trained')}`), 10_000);
+    const v = h.app.nn.version('M1')!;
+    expect(v.record.range).toMatchObject({ symbol: 'BTCUSDT', interval: '1m', from: T0, to: Date.UTC(2024, 0, 2, 12, 0) });
+    expect(v.test).toBeNull();
+    expect(screen).toContain(t('nnPage.detail.noTest').slice(0, 30));
+    // o: the test runs on every stored kline after the training range
+    h.press('o');
+    await waitFor(() => h.app.nn.version('M1')?.test != null, 30_000, 'the test to be stored');
+    const tested = h.app.nn.version('M1')!.test!;
+    expect(tested.range.from).toBe(v.record.range.to + MIN);
+    expect(tested.range.to).toBe(T0 + 2999 * MIN);
+    screen = await h.until(t('nnPage.detail.testFigures', { accuracy: tested.accuracy.toFixed(3), logLoss: tested.logLoss.toFixed(4) }), 5000);
+    // the momentum is learnable: out of sample, the sign is right more often than not
+    expect(tested.accuracy).toBeGreaterThan(0.55);
+    // in Korean every line still fits the terminal
+    await h.app.setLanguage('ko');
+    screen = await h.until(h.app.t('nnPage.list', { count: 1 }));
+    for (const line of h.hs.text()) expect(textWidth(line)).toBeLessThanOrEqual(120);
+  }, 90_000);
 });
