@@ -6,7 +6,7 @@ import type { NnModelInfo, NnVersion } from '../../core/nn/model.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
 import type { Page, PageContext, PageModule } from '../page.js';
 import { paint } from '../theme.js';
-import { esc, fit, panel, restyle, wrapWords } from '../widgets.js';
+import { esc, fit, formatUtc, panel, restyle, wrapWords } from '../widgets.js';
 import { completeOnTab, completeSymbol } from '../simulation/model.js';
 import { fieldLabel, formLines } from '../simulation/views.js';
 import { layersOf, ModelList, modelRows, NnForm, testRangeAfter, TrainingRuns, type DataChoice } from './model.js';
@@ -436,6 +436,14 @@ class NnPage implements Page {
     if (f.allowed) lines.push(esc(fit(t('simulation.allowed', { allowed: f.allowed }), w)));
     const error = this.errors.get(f.key);
     if (error) lines.push(...wrapWords(error, w).map((l) => paint(theme, 'error', esc(l))));
+    if (f.key === 'indicators' || f.key === 'lines') {
+      const available = this.form.availableLines();
+      if (available) lines.push(...wrapWords(t('nnPage.availableLines', { lines: available.join(' ') || '-' }), w).map((l) => paint(theme, 'muted', esc(l))));
+    }
+    const stored = this.form.series.find((x) => x.symbol === this.form.values.symbol && x.interval === this.form.values.interval);
+    if (['symbol', 'interval', 'from', 'to'].includes(f.key) && stored?.first != null && stored.last != null) {
+      lines.push(...wrapWords(t('nnPage.storedRange', { from: formatUtc(stored.first, false), to: formatUtc(stored.last, false), rows: stored.rows }), w).map((l) => paint(theme, 'muted', esc(l))));
+    }
     if (f.key === 'symbol') {
       const matches = completeSymbol(this.editing ?? '', this.form.symbols());
       lines.push(paint(theme, 'muted', esc(fit(matches.length ? t('simulation.symbols', { list: matches.join(' ') }) : t('nnPage.noSymbols'), w))));

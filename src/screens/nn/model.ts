@@ -194,6 +194,16 @@ export class NnForm {
     this.set(f.key, f.choices[(i + delta + f.choices.length) % f.choices.length] ?? f.choices[0]);
   }
 
+  /** Every line the indicators typed so far offer (undefined while they do not validate). */
+  availableLines(): string[] | undefined {
+    const indicators = this.values.indicators.split(/\s+/).filter(Boolean);
+    try {
+      return validateNnConfig({ type: 'logreg', features: { indicators, lines: [], returns: 1 } }).features.lines;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The configuration as plain data for validateNnConfig (numbers stay text: the core names bad ones). */
   private input(errors: Map<string, string>, t: TFunction): Record<string, unknown> {
     const v = this.values;

@@ -68,6 +68,11 @@ describe('Neural Network page view model', () => {
     expect(keys()).toContain('momentum');
     form.set('cac', 'trend');
     expect(form.values.indicators).toBe('SMA:n=20 MFI:n=9');
+    expect(form.availableLines()).toEqual(expect.arrayContaining(['MFI.value', 'MFI.norm']));
+    expect(form.availableLines()![0]).toMatch(/^SMA\./);
+    form.set('indicators', 'NOPE:x=1');
+    expect(form.availableLines()).toBeUndefined();
+    form.set('cac', 'trend');
     const r = form.validate(t);
     expect(r.config!.type).toBe('logreg');
     expect(r.config!.hidden).toEqual([]);

@@ -133,10 +133,22 @@ describe('Neural Network page (headless)', () => {
     const { t } = h.app;
     let screen = h.press('9');
     expect(screen).toMatch(new RegExp(`M1 .*${t('nnPage.status.none')}`));
+    // a second model of the same name: the store's refusal lands on the name field; Esc closes the form
+    h.press('n');
+    type('name', 'M1');
+    screen = h.press('r');
+    expect(screen).toContain('a model named M1 exists already');
+    expect(page().form.selectedField()?.key).toBe('name');
+    expect(h.app.nn.list().map((m) => m.name)).toEqual(['M1']);
+    toField('indicators');
+    expect(h.text()).toContain(t('nnPage.availableLines', { lines: 'MFI.value MFI.norm' }));
+    screen = h.press('\x1b');
+    expect(screen).toContain(t('nnPage.list', { count: 1 }));
     expect(screen).toContain(t('nnPage.detail.untrained'));
     screen = h.press('t');
     expect(screen).toContain(t('nnPage.formTrain', { name: 'M1' }));
     expect(page().form.fields().map((f) => f.key)).toEqual(['symbol', 'interval', 'from', 'to', 'testShare']);
+    expect(screen.replace(/[\s│]+/g, ' ')).toContain(t('nnPage.storedRange', { from: '2024-01-01 00:00', to: '2024-01-03 01:59', rows: 3000 }));
     // eleven klines: no complete input with a label; the worker's user error is shown in one line
     type('from', '2024-01-01 00:00');
     type('to', '2024-01-01 00:10');
