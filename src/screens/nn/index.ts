@@ -4,13 +4,13 @@ import type { App } from '../../core/app.js';
 import type { JobHandle } from '../../core/jobs.js';
 import type { NnModelInfo, NnVersion } from '../../core/nn/model.js';
 import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
-import type { Page, PageContext, PageModule } from '../page.js';
+import { cellIn, type Page, type PageContext, type PageModule, type PageMouse } from '../page.js';
 import { paint } from '../theme.js';
 import { esc, fit, formatUtc, panel, restyle, wrapWords } from '../widgets.js';
 import { completeOnTab, completeSymbol } from '../simulation/model.js';
 import { fieldLabel, formLines } from '../simulation/views.js';
 import { layersOf, ModelList, modelRows, NnForm, testRangeAfter, TrainingRuns, type DataChoice } from './model.js';
-import { curveLines, detailLines, listLines, structureLines } from './views.js';
+import { curveLines, detailLines, firstShown, listLines, structureLines } from './views.js';
 
 export const keys = defineKeys({
   up: { keys: ['k', 'up'], label: 'nnPage.keys.up' },
@@ -127,14 +127,15 @@ class NnPage implements Page {
     this.mode = 'form';
   }
 
-  /** Enter: edits a text field or turns a choice. */
-  private edit(): void {
+  /** Enter (or a second click): edits a text field or turns a choice. */
+  private edit(byKey = true): void {
     const f = this.form.selectedField();
     if (!f) return;
     if (f.kind === 'choice') this.form.cycle(1);
     else {
       this.editing = f.value;
-      this.skipKey = true;
+      // the key that started editing reaches our keypress listener too (after the shell's): skip it
+      this.skipKey = byKey;
     }
   }
 
@@ -450,6 +451,31 @@ class NnPage implements Page {
     }
     if (this.editing !== undefined) lines.push(paint(theme, 'muted', esc(fit(t('simulation.editHint'), w))));
     return lines;
+  }
+
+  /**
+   * A click on a model selects it; in the form, a click on a field selects it and a second click
+   * edits or turns it. The wheel moves the selection. (Same first row as the views draw.)
+   */
+  mouse(m: PageMouse): boolean {
+    const form = this.mode === 'form';
+    const box = form ? this.formBox : this.listBox;
+    const cell = this.editing === undefined ? cellIn(box, m) : undefined;
+    if (!cell) return false;
+    if (m.action !== 'click') this.move(m.action === 'wheelup' ? -1 : 1);
+    else if (form) {
+      const count = this.form.fields().length;
+      const index = firstShown(this.form.cursor, count, this.size(box).h) + cell.row;
+      if (index >= count) return false;
+      if (index === this.form.cursor) this.edit(false);
+      else this.form.cursor = index;
+    } else {
+      const index = firstShown(this.list.cursor, this.list.rows.length, Math.max(1, this.size(box).h - 1)) + cell.row - 1;
+      if (cell.row === 0 || index >= this.list.rows.length) return false;
+      this.list.cursor = index;
+    }
+    this.update();
+    return true;
   }
 
   // ---- page ----

@@ -23,14 +23,19 @@ export function listCells(r: ModelRow, t: TFunction): string[] {
   return [r.name, r.type, r.version === undefined ? '-' : `v${r.version}`, statusText(r, t), num(r.accuracy, 3), num(r.logLoss, 4), pct(r.returnPct)];
 }
 
+/** The first of `count` rows shown in `room` lines with `cursor` kept near the middle. */
+export function firstShown(cursor: number, count: number, room: number): number {
+  return Math.max(0, Math.min(cursor - Math.floor(room / 2), count - room));
+}
+
 /** The list's header and rows for `height` lines (the selection kept in view). */
 export function listLines(list: ModelList, focused: boolean, width: number, height: number, theme: Theme, t: TFunction): string[] {
   const kept = visibleColumns(LIST_COLUMNS, width);
   const heads = ['name', 'type', 'version', 'status', 'accuracy', 'logLoss', 'return'].map((c) => t(`nnPage.col.${c}`));
   const lines = [paint(theme, 'muted', esc(tableRow(LIST_COLUMNS, kept, heads)))];
   if (list.rows.length === 0) return [...lines, paint(theme, 'muted', esc(fit(t('nnPage.none'), width)))];
+  const first = firstShown(list.cursor, list.rows.length, Math.max(1, height - 1));
   const room = Math.max(1, height - 1);
-  const first = Math.max(0, Math.min(list.cursor - Math.floor(room / 2), list.rows.length - room));
   list.rows.slice(first, first + room).forEach((r, i) => {
     const text = esc(tableRow(LIST_COLUMNS, kept, listCells(r, t)));
     const role = r.status === 'failed' ? 'error' : r.status === 'running' || r.status === 'testing' ? 'accent' : r.status === 'none' ? 'muted' : 'fg';

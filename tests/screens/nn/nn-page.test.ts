@@ -184,4 +184,31 @@ describe('Neural Network page (headless)', () => {
     screen = await h.until(h.app.t('nnPage.list', { count: 1 }));
     for (const line of h.hs.text()) expect(textWidth(line)).toBeLessThanOrEqual(120);
   }, 90_000);
+  it('the mouse: a click selects a model, the wheel moves; in the form a click selects a field and a second one edits it', async () => {
+    const click = (x: number, y: number) => `\x1b[<0;${x + 1};${y + 1}M\x1b[<0;${x + 1};${y + 1}m`;
+    const wheel = (x: number, y: number, down: boolean) => `\x1b[<${down ? 65 : 64};${x + 1};${y + 1}M`;
+    h = await new ShellHarness().start({ width: 120, height: 40, seed: (app, parts) => {
+      parts.klines.insert('BTCUSDT', '1m', momentumKlines(500, 3));
+      app.nn.create(smallConfig('alpha'));
+      app.nn.create(smallConfig('beta', { type: 'logreg', hidden: [] }));
+    } });
+    const { t } = h.app;
+    h.press('9');
+    const detail = () => h.text().includes(t('nnPage.detail.model', { name: 'beta', type: 'logreg', versions: 0 }));
+    expect(detail()).toBe(false);
+    const rowOf = (name: string) => h.hs.text().findIndex((l) => l.startsWith(`│${name} `));
+    h.hs.type(click(3, rowOf('beta')));
+    await waitFor(detail, 3000, 'beta to be described');
+    h.hs.type(wheel(3, rowOf('beta'), false));
+    await waitFor(() => h.text().includes(t('nnPage.detail.model', { name: 'alpha', type: 'mlp', versions: 0 })), 3000, 'alpha to be described');
+    h.press('n');
+    const epochsRow = h.hs.text().findIndex((l) => l.includes(t('nnPage.field.epochs')));
+    h.hs.type(click(3, epochsRow));
+    await waitFor(() => page().form.selectedField()?.key === 'epochs', 3000, 'the epochs field to be selected');
+    h.hs.type(click(3, epochsRow));
+    await h.until(`${page().form.values.epochs}▏`);
+    h.press('\x15');
+    h.press('7\r');
+    expect(page().form.values.epochs).toBe('7');
+  });
 });
