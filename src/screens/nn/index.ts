@@ -211,9 +211,9 @@ class NnPage implements Page {
         },
       })
       .then(async (summary) => {
-        job.done();
         this.version = undefined;
         if (!summary.finished) {
+          job.done();
           this.runs.set(name, 'stopped');
           this.notify(t('nnPage.stopped', { name, epochs: summary.epochs }));
           return;
@@ -221,8 +221,9 @@ class NnPage implements Page {
         this.notify(t('nnPage.finished', { name, epochs: summary.epochs, valLoss: summary.bestValLoss.toFixed(4) }));
         // a resumed run (no data chosen) is tested on the klines after its range; a test share of 0 holds nothing out
         const test = data ? data.test : this.after(name);
-        if (test) await this.runTest(name, test);
+        if (test) await this.runTest(name, test); // the job lasts until the test is stored
         else this.runs.set(name, 'done');
+        job.done();
       })
       .catch((error: unknown) => this.failed(name, job, error))
       .finally(() => {
