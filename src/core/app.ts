@@ -14,6 +14,7 @@ import type { Logger, Logging } from './logging.js';
 import { homePaths, type HomePaths } from './paths.js';
 import type { PoolStats, TaskPools } from './workers/pool.js';
 import type { KlineRepository, SymbolRepository } from './market/repository.js';
+import type { DeepRepository } from './market/deep.js';
 import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
@@ -83,6 +84,8 @@ export interface AppStorage {
   simulations?: SimulationRepository;
   /** Leases: one collector per data directory, one trader per account (src/db/leaseStore.ts). */
   leases?: LeaseRepository;
+  /** Deep market data: aggTrades, book samples, gaps (src/db/deepStore.ts; `app.market.deep`). */
+  deep?: DeepRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
@@ -212,6 +215,7 @@ export class App {
       symbols: this.storage.symbols,
       log: this.log,
       exchange: () => this.exchange.port,
+      deep: this.storage.deep,
     });
     return this.marketService;
   }

@@ -80,6 +80,20 @@ export class DeepStore implements DeepRepository {
     return out;
   }
 
+  countTrades(symbol: string, from?: number, to?: number): number {
+    const row = this.db.sqlite
+      .prepare('SELECT COALESCE(SUM(count), 0) AS n FROM deep_trade_chunks WHERE symbol = ? AND last_time >= ? AND first_time <= ?')
+      .get(symbol, bound(from, MIN), bound(to, MAX)) as { n: number };
+    return row.n;
+  }
+
+  countBookSamples(symbol: string, from?: number, to?: number): number {
+    const row = this.db.sqlite
+      .prepare('SELECT COALESCE(SUM(count), 0) AS n FROM deep_book_chunks WHERE symbol = ? AND last_time >= ? AND first_time <= ?')
+      .get(symbol, bound(from, MIN), bound(to, MAX)) as { n: number };
+    return row.n;
+  }
+
   lastTrade(symbol: string): DeepTrade | undefined {
     const row = this.db.sqlite.prepare('SELECT data FROM deep_trade_chunks WHERE symbol = ? ORDER BY last_id DESC LIMIT 1').get(symbol) as { data: Buffer } | undefined;
     if (!row) return undefined;

@@ -77,9 +77,13 @@ export interface DeepRepository {
   insertTrades(symbol: string, trades: readonly DeepTrade[], options?: { source?: KlineSource }): DeepInsertReport;
   /** Trades with times in [from, to], by id. */
   loadTrades(symbol: string, from?: number, to?: number): DeepTrade[];
+  /** Trades in the chunks overlapping [from, to] (an upper bound of loadTrades' length, without decoding). */
+  countTrades(symbol: string, from?: number, to?: number): number;
   lastTrade(symbol: string): DeepTrade | undefined;
   insertBookSamples(symbol: string, samples: readonly BookSample[]): DeepInsertReport;
   loadBookSamples(symbol: string, from?: number, to?: number): BookSample[];
+  /** Samples in the chunks overlapping [from, to] (an upper bound, without decoding). */
+  countBookSamples(symbol: string, from?: number, to?: number): number;
   lastBookSampleTime(symbol: string): number | undefined;
   insertBookDepth(symbol: string, rows: readonly BookDepthRow[]): DeepInsertReport;
   loadBookDepth(symbol: string, from?: number, to?: number): BookDepthRow[];
