@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../../src/core/bus.js';
@@ -10,7 +11,7 @@ import { DeepStore } from '../../../src/db/deepStore.js';
 import { deepStripView } from '../../../src/screens/market/deep.js';
 import { openTestApp, tempHome } from '../../helpers/app.js';
 import { ShellHarness } from '../../helpers/shell.js';
-import { makeRows } from '../../core/market/fixtures.js';
+import { makeRows, toCsv, writeZip } from '../../core/market/fixtures.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
@@ -139,5 +140,32 @@ describe('the strip on the Market page (headless blessed screen)', () => {
     expect(screens.BTCUSDT).not.toContain('No deep data recorded');
     expect(screens.ETHUSDT).toContain('No deep data recorded for ETHUSDT');
     expect(screens.ETHUSDT).not.toContain('trade flow');
+  });
+
+  it('i imports aggTrades files as a job, and the strip appears for the symbol', async () => {
+    const cwd = process.cwd();
+    const tmp = tempHome('atm-deep-jobs-');
+    cleanups.push(() => {
+      process.chdir(cwd);
+      tmp.cleanup();
+    });
+    const dir = join(tmp.home, 'archive');
+    mkdirSync(dir);
+    writeZip(dir, 'XRPUSDT-1m-2024-01-01', toCsv(makeRows(T0, 30, '1m', 21), '1m', true));
+    const trades = tradesOver(30);
+    writeFileSync(join(dir, 'XRPUSDT-aggTrades-2024-01-01.csv'), trades.map((x) => `${x.id},${x.price},${x.qty},${x.firstId},${x.lastId},${x.time},${x.buyerMaker}`).join('\n') + '\n');
+    process.chdir(tmp.home);
+    h = await new ShellHarness().start({ width: 160, height: 45 });
+    h.press('6');
+    h.press('i');
+    h.press('j');
+    h.press('\r'); // into archive/
+    h.press('i'); // the whole folder
+    await h.until('done: ');
+    expect(h.app.jobs.list()[0]).toMatchObject({ state: 'done', result: `1 file(s), 30 imported, 0 already stored, 0 failed; deep data: 1 file(s), ${trades.length} rows imported, 0 refused` });
+    expect(h.app.market.deep.trades('XRPUSDT')).toEqual(trades);
+    const screen = await h.until('trade flow');
+    expect(screen).toContain('XRPUSDT · 1m');
+    expect(screen).not.toContain('No deep data recorded');
   });
 });
