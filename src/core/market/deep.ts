@@ -157,6 +157,9 @@ export function startDeepRecording(deps: DeepRecorderDeps, symbol: string, optio
   return new DeepRecorder(deps, symbol, options).start();
 }
 
+/** Rows kept in memory at most per kind while the store cannot be written. */
+const MAX_PENDING = 500_000;
+
 class DeepRecorder implements DeepRecording {
   private readonly now: () => number;
   private readonly levels: number;
@@ -289,27 +292,39 @@ class DeepRecorder implements DeepRecording {
     this.lastSampleTime = now;
   }
 
+  /** Writes what is pending; on a failed write keeps it for the next flush (bounded: the oldest go first). */
   private flush(): void {
     const { store } = this.deps;
+    const trades = this.pendingTrades;
+    const samples = this.pendingSamples;
+    this.pendingTrades = [];
+    this.pendingSamples = [];
     try {
-      if (this.pendingTrades.length > 0) {
-        const trades = this.pendingTrades;
-        this.pendingTrades = [];
+      if (trades.length > 0) {
         const report = store.insertTrades(this.symbol, trades, { source: this.source });
         this.counts.trades += report.inserted;
         this.counts.bytes += report.bytes;
       }
-      if (this.pendingSamples.length > 0) {
-        const samples = this.pendingSamples;
-        this.pendingSamples = [];
+    } catch (error) {
+      this.keep(trades, 'pendingTrades', error);
+    }
+    try {
+      if (samples.length > 0) {
         const report = store.insertBookSamples(this.symbol, samples);
         this.counts.samples += report.inserted;
         this.counts.bytes += report.bytes;
       }
     } catch (error) {
-      this.counts.errors++;
-      this.deps.log?.error({ component: 'deep', symbol: this.symbol, err: (error as Error).message }, 'cannot store deep data');
+      this.keep(samples, 'pendingSamples', error);
     }
+  }
+
+  private keep(rows: DeepTrade[] | BookSample[], key: 'pendingTrades' | 'pendingSamples', error: unknown): void {
+    this.counts.errors++;
+    this.deps.log?.error({ component: 'deep', symbol: this.symbol, err: (error as Error).message }, 'cannot store deep data; kept for the next write');
+    const bound = <T>(list: T[]): T[] => (list.length > MAX_PENDING ? list.slice(list.length - MAX_PENDING) : list);
+    if (key === 'pendingTrades') this.pendingTrades = bound([...(rows as DeepTrade[]), ...this.pendingTrades]);
+    else this.pendingSamples = bound([...(rows as BookSample[]), ...this.pendingSamples]);
   }
 
   async stop(): Promise<void> {
