@@ -178,6 +178,8 @@ class DeepRecorder implements DeepRecording {
   private bookDownSince: number | undefined;
   private bookDownCause: DeepGapCause = 'resync';
   private streamUp = true;
+  /** The market stream went down since the previous sample (a resync seen now is its doing). */
+  private downSinceSample = false;
   private fills: Promise<void> = Promise.resolve();
   private firstTrade = true;
   private tradeSub?: Subscription;
@@ -205,6 +207,7 @@ class DeepRecorder implements DeepRecording {
     this.stoppedSince = store.lastBookSampleTime(this.symbol);
     this.stateSub = port.onStreamState?.((state) => {
       this.streamUp = state.up;
+      if (!state.up) this.downSinceSample = true;
     });
     this.tradeSub = port.subscribeAggTrades(this.symbol, (e) => this.onTrade(tradeOf(e)));
     this.book = port.orderBook(this.symbol);
@@ -272,11 +275,13 @@ class DeepRecorder implements DeepRecording {
     const resyncs = this.resyncCount();
     const resynced = resyncs > this.seenResyncs;
     this.seenResyncs = resyncs;
+    const cause: DeepGapCause = this.streamUp && !this.downSinceSample ? 'resync' : 'disconnected';
+    this.downSinceSample = !this.streamUp;
     if (!view.synced) {
       if (this.bookDownSince === undefined && this.lastSampleTime !== undefined) {
         this.bookDownSince = this.lastSampleTime;
-        this.bookDownCause = this.streamUp ? 'resync' : 'disconnected';
-      }
+        this.bookDownCause = cause;
+      } else if (cause === 'disconnected') this.bookDownCause = cause;
       return;
     }
     if (this.bookDownSince !== undefined) {
@@ -284,7 +289,7 @@ class DeepRecorder implements DeepRecording {
       this.bookDownSince = undefined;
     } else if (resynced && this.lastSampleTime !== undefined) {
       // resynced between two samples: the changes in between were lost
-      this.addGap({ symbol: this.symbol, kind: 'book', from: this.lastSampleTime, to: now, cause: this.streamUp ? 'resync' : 'disconnected' });
+      this.addGap({ symbol: this.symbol, kind: 'book', from: this.lastSampleTime, to: now, cause });
     } else if (this.lastSampleTime === undefined && this.stoppedSince !== undefined && now - this.stoppedSince > 2 * this.sampleMs) {
       this.addGap({ symbol: this.symbol, kind: 'book', from: this.stoppedSince, to: now, cause: 'recorder_stopped' });
     }

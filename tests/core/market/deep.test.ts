@@ -111,4 +111,20 @@ describe('deep data recording from the local exchange', () => {
     expect(stopped[0].from).toBe(first.stats().lastSampleTime);
     expect(stopped[0].to).toBe(store.loadBookSamples(symbol).find((s) => s.time > stopped[0].from)?.time);
   });
+
+  it('keeps trade ids continuous across dropped aggTrade connections (the missed ids fetched from REST)', async () => {
+    const { ex, client, store } = await setup('drop=150');
+    const symbol = 'ETHUSDT';
+    const recording = startDeepRecording({ port: client, store }, symbol, { sampleMs: 50, flushMs: 100 });
+    cleanups.push(() => recording.stop());
+    await until(() => (ex.faults.firedCounts()['drop'] ?? 0) >= 3 && recording.stats().trades > 300, 'three dropped connections');
+    await recording.stop();
+    const trades = store.loadTrades(symbol);
+    expectContiguous(trades.map((t) => t.id));
+    expect(store.gaps(symbol).filter((g) => g.kind === 'trades')).toEqual([]);
+    const served = (await client.aggTrades(symbol, { fromId: trades[0].id, limit: 1000 })).map(tradeOf);
+    expect(trades.slice(0, served.length)).toEqual(served.slice(0, trades.length));
+    expect(recording.stats().refetched).toBeGreaterThan(0);
+    // (the local exchange's drop fault hits the aggTrade connection; the depth one stays up)
+  });
 });
