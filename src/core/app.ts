@@ -183,6 +183,7 @@ export class App {
       market: this.givenMarketInputs ?? this.backtestInputs(),
       simulations: this.storage.simulations,
       temporaryKlines: this.storage.temporaryKlines,
+      deep: this.storage.deep,
       strategiesDir: join(this.paths.home, 'strategies'),
       now: () => this.clock.now(),
     });
