@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,5 +72,12 @@ describe('backtests along stored aggTrades (intrabar: trades)', () => {
 
   it('refuses a range without stored trades, saying how to get them', async () => {
     await expect(t.app.backtest.run(cfg, { inProcess: true, intrabar: 'trades', to: T0 + 500 * MIN })).rejects.toThrow(/no aggTrades of BTCUSDT are stored in the range; record them \(market.collect.deep\) or import SYMBOL-aggTrades files/);
+  });
+
+  it('atm backtest names a bad --intrabar value in one line (exit status 2)', () => {
+    const r = spawnSync(process.execPath, ['bin/atm.js', '--home', t.home, 'backtest', '--config', join(t.home, 'none.yaml'), '--intrabar', 'ticks'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('--intrabar ticks: expected ohlc or trades');
   });
 });
