@@ -1,6 +1,9 @@
 import { AtmError } from '../core/errors.js';
 import type { BookDepthRow, DeepGap, DeepInsertReport, DeepRepository, DeepSeriesInfo } from '../core/market/deep.js';
-import { BOOK_CODEC, TRADE_CODEC, decodeBookSamples, decodeTrades, encodeBookSamples, encodeTrades, type BookSample, type DeepTrade } from '../core/market/deepCodec.js';
+import {
+  BOOK_CODEC, TRADE_CODEC, allocTradeColumns, decodeBookSamples, decodeTradeColumns, decodeTrades, encodeBookSamples, encodeTrades,
+  type BookSample, type DeepTrade, type TradeColumns,
+} from '../core/market/deepCodec.js';
 import type { KlineSource } from '../core/market/repository.js';
 import { writeTransaction, type Database } from './database.js';
 
@@ -78,6 +81,45 @@ export class DeepStore implements DeepRepository {
       if (out[i].id < out[i - 1].id) return out.sort((a, b) => a.id - b.id);
     }
     return out;
+  }
+
+  loadTradeColumns(symbol: string, from?: number, to?: number): TradeColumns {
+    const lo = bound(from, MIN);
+    const hi = bound(to, MAX);
+    const rows = this.db.sqlite
+      .prepare('SELECT data FROM deep_trade_chunks WHERE symbol = ? AND last_time >= ? AND first_time <= ? ORDER BY first_id')
+      .all(symbol, lo, hi) as { data: Buffer }[];
+    const parts = rows.map((row) => decodeTradeColumns(row.data));
+    const out = allocTradeColumns(parts.reduce((a, p) => a + p.length, 0));
+    let n = 0;
+    let sorted = true;
+    for (const p of parts) {
+      for (let i = 0; i < p.length; i++) {
+        const t = p.time[i];
+        if (t < lo || t > hi) continue;
+        if (n > 0 && p.id[i] < out.id[n - 1]) sorted = false;
+        out.id[n] = p.id[i];
+        out.time[n] = t;
+        out.price[n] = p.price[i];
+        out.qty[n] = p.qty[i];
+        out.buyerMaker[n] = p.buyerMaker[i];
+        n++;
+      }
+    }
+    out.length = n;
+    if (sorted) return out;
+    // chunks of a later import may interleave by id with earlier ones
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => out.id[a] - out.id[b]);
+    const s = allocTradeColumns(n);
+    order.forEach((k, i) => {
+      s.id[i] = out.id[k];
+      s.time[i] = out.time[k];
+      s.price[i] = out.price[k];
+      s.qty[i] = out.qty[k];
+      s.buyerMaker[i] = out.buyerMaker[k];
+    });
+    s.length = n;
+    return s;
   }
 
   countTrades(symbol: string, from?: number, to?: number): number {

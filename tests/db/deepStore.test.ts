@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeBookSamples, decodeTrades, encodeBookSamples, encodeTrades, scaledInt, scaledText, type BookSample, type DeepTrade } from '../../src/core/market/deepCodec.js';
+import { decodeBookSamples, decodeTradeColumns, decodeTrades, encodeBookSamples, encodeTrades, scaledInt, scaledText, type BookSample, type DeepTrade } from '../../src/core/market/deepCodec.js';
 import { migrate, openDatabase, type Database } from '../../src/db/database.js';
 import { DeepStore } from '../../src/db/deepStore.js';
 import { tempHome } from '../helpers/app.js';
@@ -70,6 +70,7 @@ describe('deep codec', () => {
   it('stores values too large for scaled integers as text, still exact', () => {
     const t: DeepTrade[] = [{ id: 1, price: '123456789.12345678', qty: '0.001', firstId: 1, lastId: 1, time: 5, buyerMaker: true }];
     expect(decodeTrades(encodeTrades(t))).toEqual(t);
+    expect(decodeTradeColumns(encodeTrades(t))).toMatchObject({ length: 1, price: Float64Array.from([123456789.12345678]), buyerMaker: Uint8Array.from([1]) });
     const s: BookSample[] = [{ time: 1, bids: [['99999999999.123456', '1']], asks: [] }];
     expect(decodeBookSamples(encodeBookSamples(s))).toEqual(s);
   });
@@ -126,6 +127,15 @@ describe('DeepStore', () => {
     expect(report.duplicates).toBe(10_000);
     expect(store.loadTrades('BTCUSDT')).toEqual(all);
     expect(store.lastTrade('BTCUSDT')).toEqual(all[all.length - 1]);
+    // the same trades as numeric columns (the chart strip's read), in id order too
+    const columns = store.loadTradeColumns('BTCUSDT');
+    expect(columns.length).toBe(all.length);
+    expect(Array.from(columns.id)).toEqual(all.map((t) => t.id));
+    expect(Array.from(columns.time)).toEqual(all.map((t) => t.time));
+    expect(Array.from(columns.price)).toEqual(all.map((t) => Number(t.price)));
+    expect(Array.from(columns.qty)).toEqual(all.map((t) => Number(t.qty)));
+    expect(Array.from(columns.buyerMaker)).toEqual(all.map((t) => (t.buyerMaker ? 1 : 0)));
+    expect(store.loadTradeColumns('BTCUSDT', all[100].time, all[200].time).length).toBe(all.filter((t) => t.time >= all[100].time && t.time <= all[200].time).length);
     // a time range
     const from = all[12_345].time;
     const to = all[33_333].time;

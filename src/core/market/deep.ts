@@ -1,6 +1,6 @@
 import type { AggTrade, ExchangePort, OrderBookHandle, Subscription } from '../exchange/port.js';
 import type { Logger } from '../logging.js';
-import type { BookSample, DeepTrade } from './deepCodec.js';
+import type { BookSample, DeepTrade, TradeColumns } from './deepCodec.js';
 import { sourceOfPort } from './download.js';
 import type { KlineSource } from './repository.js';
 
@@ -77,6 +77,8 @@ export interface DeepRepository {
   insertTrades(symbol: string, trades: readonly DeepTrade[], options?: { source?: KlineSource }): DeepInsertReport;
   /** Trades with times in [from, to], by id. */
   loadTrades(symbol: string, from?: number, to?: number): DeepTrade[];
+  /** The same trades as columns of numbers (charts and sums: decodes without building text). */
+  loadTradeColumns(symbol: string, from?: number, to?: number): TradeColumns;
   /** Trades in the chunks overlapping [from, to] (an upper bound of loadTrades' length, without decoding). */
   countTrades(symbol: string, from?: number, to?: number): number;
   lastTrade(symbol: string): DeepTrade | undefined;

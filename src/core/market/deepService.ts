@@ -29,7 +29,7 @@ export interface DeepStrip {
 export interface StripOptions {
   /** Depth band around the mid price, % (default 1). */
   depthPercent?: number;
-  /** Trades decoded at most (default 400 000): only the latest candles are covered beyond that. */
+  /** Trades decoded at most (default 300 000, about 0.1 s): only the latest candles are covered beyond that. */
   maxTrades?: number;
   /** Book samples decoded at most (default 50 000). */
   maxSamples?: number;
@@ -97,19 +97,19 @@ export class DeepDataService {
       for (let i = 0; i < 20 && lo < n - 1 && count(openTimes[lo]) > max; i++) lo = Math.floor((lo + n) / 2);
       return lo;
     };
-    const tradesFrom = startIndex((from) => store.countTrades(symbol, from, end), options.maxTrades ?? 400_000);
-    const trades = store.loadTrades(symbol, openTimes[tradesFrom], end);
+    const tradesFrom = startIndex((from) => store.countTrades(symbol, from, end), options.maxTrades ?? 300_000);
+    const trades = store.loadTradeColumns(symbol, openTimes[tradesFrom], end);
     let c = tradesFrom;
-    for (const t of trades) {
-      while (c + 1 < n && t.time >= openTimes[c + 1]) c++;
-      if (t.time < openTimes[c] || t.time >= openTimes[c] + intervalMs) continue;
-      const q = Number(t.qty);
+    for (let k = 0; k < trades.length; k++) {
+      const time = trades.time[k];
+      while (c + 1 < n && time >= openTimes[c + 1]) c++;
+      if (time < openTimes[c] || time >= openTimes[c] + intervalMs) continue;
       if (Number.isNaN(strip.buy[c])) {
         strip.buy[c] = 0;
         strip.sell[c] = 0;
       }
-      if (t.buyerMaker) strip.sell[c] += q;
-      else strip.buy[c] += q;
+      if (trades.buyerMaker[k] === 1) strip.sell[c] += trades.qty[k];
+      else strip.buy[c] += trades.qty[k];
       strip.hasTrades = true;
     }
     const samplesFrom = startIndex((from) => store.countBookSamples(symbol, from, end), options.maxSamples ?? 50_000);
