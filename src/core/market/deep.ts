@@ -1,4 +1,5 @@
 import type { AggTrade, ExchangePort, OrderBookHandle, Subscription } from '../exchange/port.js';
+import { RealClock, type Clock } from '../clock.js';
 import type { Logger } from '../logging.js';
 import type { BookSample, DeepTrade, TradeColumns } from './deepCodec.js';
 import { sourceOfPort } from './download.js';
@@ -107,8 +108,8 @@ export function tradeOf(t: AggTrade): DeepTrade {
 export interface DeepRecorderDeps {
   port: ExchangePort;
   store: DeepRepository;
-  /** Wall clock for sample times (default Date.now). */
-  now?: () => number;
+  /** Sample times and the sample and flush timers (default: the real clock). */
+  clock?: Clock;
   log?: Logger;
 }
 
@@ -187,13 +188,14 @@ class DeepRecorder implements DeepRecording {
   private tradeSub?: Subscription;
   private stateSub?: Subscription;
   private book?: OrderBookHandle;
-  private sampleTimer?: ReturnType<typeof setInterval>;
-  private flushTimer?: ReturnType<typeof setInterval>;
+  private readonly clock: Clock;
+  private readonly timers: (() => void)[] = [];
   private stopped = false;
   private readonly counts = { trades: 0, refetched: 0, samples: 0, gaps: 0, bytes: 0, errors: 0 };
 
   constructor(private readonly deps: DeepRecorderDeps, readonly symbol: string, options: DeepRecorderOptions) {
-    this.now = deps.now ?? Date.now;
+    this.clock = deps.clock ?? new RealClock();
+    this.now = () => this.clock.now();
     this.levels = options.levels ?? 20;
     this.sampleMs = options.sampleMs ?? 1000;
     this.flushMs = options.flushMs ?? 10_000;
@@ -213,9 +215,22 @@ class DeepRecorder implements DeepRecording {
     });
     this.tradeSub = port.subscribeAggTrades(this.symbol, (e) => this.onTrade(tradeOf(e)));
     this.book = port.orderBook(this.symbol);
-    this.sampleTimer = setInterval(() => this.sample(), this.sampleMs);
-    this.flushTimer = setInterval(() => this.flush(), this.flushMs);
+    this.every(this.sampleMs, () => this.sample());
+    this.every(this.flushMs, () => this.flush());
     return this;
+  }
+
+  /** Runs `fn` every `ms` until stop (a timer that keeps the process alive: recording is work). */
+  private every(ms: number, fn: () => void): void {
+    const slot = this.timers.length;
+    const arm = () => {
+      this.timers[slot] = this.clock.setTimer(ms, () => {
+        if (this.stopped) return;
+        fn();
+        arm();
+      });
+    };
+    arm();
   }
 
   private onTrade(t: DeepTrade): void {
@@ -337,8 +352,7 @@ class DeepRecorder implements DeepRecording {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.sampleTimer);
-    clearInterval(this.flushTimer);
+    for (const cancel of this.timers) cancel();
     this.tradeSub?.unsubscribe();
     this.stateSub?.unsubscribe();
     this.book?.unsubscribe();
