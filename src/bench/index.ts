@@ -19,6 +19,7 @@ const SECTIONS: (() => Promise<BenchSection>)[] = [
   async () => (await import('./backtest.js')).section,
   async () => (await import('./sweep.js')).section,
   async () => (await import('./nn.js')).section,
+  async () => (await import('./deep.js')).section,
 ];
 
 /**

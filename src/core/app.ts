@@ -17,6 +17,7 @@ import type { Logger, Logging } from './logging.js';
 import { homePaths, type HomePaths } from './paths.js';
 import type { PoolStats, TaskPools } from './workers/pool.js';
 import type { KlineRepository, SymbolRepository } from './market/repository.js';
+import type { DeepRepository } from './market/deep.js';
 import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
@@ -95,6 +96,8 @@ export interface AppStorage {
   accounts?: AccountRepository;
   /** Neural network models and their versions (src/db/nnStore.ts; absent: `app.nn` is refused). */
   nn?: NnRepository;
+  /** Deep market data: aggTrades, book samples, gaps (src/db/deepStore.ts; `app.market.deep`). */
+  deep?: DeepRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
@@ -208,6 +211,7 @@ export class App {
       market: this.givenMarketInputs ?? this.backtestInputs(),
       simulations: this.storage.simulations,
       temporaryKlines: this.storage.temporaryKlines,
+      deep: this.storage.deep,
       strategiesDir: join(this.paths.home, 'strategies'),
       nnModels: this.nnModels,
       now: () => this.clock.now(),
@@ -254,6 +258,7 @@ export class App {
       symbols: this.storage.symbols,
       log: this.log,
       exchange: () => this.exchange.port,
+      deep: this.storage.deep,
     });
     return this.marketService;
   }

@@ -1,6 +1,7 @@
 import { LeaseStore } from '../db/leaseStore.js';
 import { OrderStore } from '../db/orderStore.js';
 import { AccountStore } from '../db/accountStore.js';
+import { DeepStore } from '../db/deepStore.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App, type AppOptions } from '../core/app.js';
@@ -33,6 +34,7 @@ export interface Composition {
   parts: {
     db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService;
     funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore; orders: OrderStore; accounts: AccountStore; nn: NnStore;
+    deep: DeepStore;
   };
 }
 
@@ -78,6 +80,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const orders = new OrderStore(db);
   const accounts = new AccountStore(db, clockNow);
   const nn = new NnStore(db, clockNow);
+  const deep = new DeepStore(db, clockNow);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -99,11 +102,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, funding, rules, simulations, leases, orders, accounts, nn, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, funding, rules, simulations, leases, orders, accounts, nn, deep, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders, accounts, nn } };
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders, accounts, nn, deep } };
 }
 
 /**

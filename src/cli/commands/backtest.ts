@@ -24,6 +24,7 @@ interface BacktestOptions {
   save?: string | boolean;
   lookaheadCheck?: boolean;
   checks?: string;
+  intrabar?: string;
 }
 
 type T = (key: string, o?: Record<string, unknown>) => string;
@@ -85,6 +86,7 @@ export function summaryTable(s: BacktestSummary, t: T): string {
     [t('backtest.key.liquidations'), String(s.liquidations)],
     [t('backtest.key.rejections'), String(s.rejections) + (s.rejections > 0 ? ` (${Object.entries(s.rejectionCodes).map(([c, n]) => `${c}: ${n}`).join(', ')})` : '')],
     [t('backtest.key.ambiguousBars'), String(s.ambiguousBars)],
+    ...(s.intrabarTrades ? [[t('deep.intrabarKey'), t('deep.intrabarValue', s.intrabarTrades)] as [string, string]] : []),
     [t('backtest.key.klines'), String(s.klines)],
     [t('backtest.key.elapsedMs'), `${s.elapsedMs} ms`],
     [t('backtest.key.tradeListHash'), s.tradeListHash.slice(0, 16)],
@@ -130,6 +132,7 @@ export function register(program: Command): void {
     .option('--save [name]', 'store the simulation in the database (default name: the configuration file and the time)')
     .option('--lookahead-check', 're-run each strategy on truncated ranges and report any indicator value or decision that changes (exit 2 when one does)')
     .option('--checks <n>', 'truncated ranges for --lookahead-check (default 5)')
+    .option('--intrabar <path>', 'the price path inside a 1m kline: ohlc (default) or trades (along the stored aggTrades, where there are some)')
     .action(async (options: BacktestOptions, command: Command) => {
       if (options.example) {
         process.stdout.write(EXAMPLE_CONFIG);
@@ -144,6 +147,8 @@ export function register(program: Command): void {
       const from = options.from === undefined ? undefined : parseTime(options.from, '--from');
       const to = options.to === undefined ? undefined : parseTime(options.to, '--to');
       if (from !== undefined && to !== undefined && from > to) throw new UserError(`--from ${options.from} is after --to ${options.to}`);
+      if (options.intrabar !== undefined && options.intrabar !== 'ohlc' && options.intrabar !== 'trades') throw new UserError(`--intrabar ${options.intrabar}: expected ohlc or trades`);
+      const intrabar = options.intrabar as 'ohlc' | 'trades' | undefined;
       const withBacktestApp = async (fn: (app: App) => Promise<void>) => {
         const app = await openApp(appOptions({ ...globals, config: undefined }, { logSync: true }));
         try {
@@ -183,7 +188,7 @@ export function register(program: Command): void {
         let result: BacktestResult;
         try {
           result = await app.backtest.run(loaded.config, {
-            from, to, signal: controller.signal,
+            from, to, signal: controller.signal, intrabar,
             input: options.input?.map((p) => resolve(p)),
             onImportProgress: (done, total) => importBar.update(done, total),
             onProgress: (done, total) => bar.update(done, total, t('backtest.klines', { done, total })),

@@ -9,6 +9,7 @@ import { isoMinute, parseInterval, type Interval } from '../../core/market/kline
 import { verifyKlines } from '../../core/market/verify.js';
 import { AtmError, EXIT_STATUS } from '../../core/errors.js';
 import { confirmDestructive, UserError, withApp } from '../context.js';
+import { importDeepFiles } from './deepImport.js';
 
 /**
  * `atm data download|import|status|export|verify`: the market data store, headless. The same
@@ -103,7 +104,7 @@ export function register(program: Command): void {
 
   data
     .command('import')
-    .description('import Binance public-archive kline files (.zip or .csv, monthly or daily, header or not; folders are searched)')
+    .description('import Binance public-archive kline, funding-rate, aggTrades and bookDepth files (.zip or .csv, monthly or daily, header or not; folders are searched)')
     .argument('<paths...>', 'files or folders')
     .option('--symbol <symbol>', 'symbol, instead of the one in the file name')
     .option('--interval <interval>', 'interval, instead of the one in the file name')
@@ -113,8 +114,11 @@ export function register(program: Command): void {
       const symbol = symbolOption(options.symbol);
       const interval = intervalOption(options.interval);
       await withApp(command, async (app) => {
+        // aggTrades and bookDepth archive files go to the deep store (deepImport.ts)
+        const deep = importDeepFiles(app, paths.map((p) => resolve(p)), { symbol, json: options.json });
+        if (deep.imported && deep.rest.length === 0) return;
         // funding-rate archive files (SYMBOL-fundingRate-YYYY-MM) go to the funding store, the rest are klines
-        const split = splitFundingFiles(paths.map((p) => resolve(p)));
+        const split = splitFundingFiles(deep.rest);
         const funding = split.funding.length > 0 ? app.funding.importArchives(split.funding, { symbol, replace: options.replace }) : undefined;
         if (funding) {
           if (funding.failed > 0) process.exitCode = EXIT_STATUS.user;

@@ -1,3 +1,4 @@
+import type { IntrabarPaths } from '../market/tradePath.js';
 import { createHash, type Hash } from 'node:crypto';
 import { AtmError } from '../errors.js';
 import type { KlineColumns } from '../analysis/indicators/index.js';
@@ -36,6 +37,11 @@ export interface EngineInput {
   rules: SymbolRules[];
   /** Per position: funding times and rates (empty: none for the range). */
   funding: FundingSeries[];
+  /**
+   * Per position, when the run resolves klines along recorded trades (`intrabar: 'trades'`): each
+   * kline's path from its aggTrades (core/market/tradePath.ts); klines without one use the OHLC path.
+   */
+  paths?: (IntrabarPaths | undefined)[];
 }
 
 /** Finds a strategy by name and validates its parameters (StrategyRegistry does this). */
@@ -90,6 +96,8 @@ export interface BacktestSummary extends Metrics {
   fundingDataMissing: boolean;
   liquidations: number;
   ambiguousBars: number;
+  /** With `intrabar: 'trades'`: klines that had recorded trades, and of those the ones the fill model walked along them. */
+  intrabarTrades?: { klines: number; walked: number };
   rejections: number;
   /** Rejections by Binance error code. */
   rejectionCodes: Record<string, number>;
@@ -374,7 +382,9 @@ class Engine {
           const k = klines[s];
           const j = ptr[s];
           if (j >= k.length || k.openTime[j] !== t) continue;
-          this.sim.onKline(s, t, k.open[j], k.high[j], k.low[j], k.close[j]);
+          const paths = this.input.paths?.[s];
+          const path = paths !== undefined && paths.offsets[j + 1] > paths.offsets[j] ? paths.points.subarray(paths.offsets[j], paths.offsets[j + 1]) : undefined;
+          this.sim.onKline(s, t, k.open[j], k.high[j], k.low[j], k.close[j], path);
           const agg = this.aggregated[s];
           const idx = agg === undefined ? j : agg.closes[j];
           if (idx >= 0) this.decide(s, idx);
@@ -773,6 +783,7 @@ class Engine {
       fundingDataMissing: funding.every((f) => !f || f.times.filter((t) => t >= r.tStart && t < r.tEnd).length === 0),
       liquidations: this.account.liquidations,
       ambiguousBars: this.sim.ambiguousBars,
+      ...(this.input.paths ? { intrabarTrades: { klines: this.input.paths.reduce((a, p) => a + (p?.klines ?? 0), 0), walked: this.sim.tradePathWalks } } : {}),
       rejections: this.rejections,
       rejectionCodes: this.rejectionCodes,
       klines: r.total,

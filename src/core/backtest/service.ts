@@ -1,3 +1,5 @@
+import type { DeepRepository } from '../market/deep.js';
+import { buildTradePaths, type IntrabarPaths } from '../market/tradePath.js';
 import { priceReference, type MarketInputs } from './inputs.js';
 import { AtmError, UserError } from '../errors.js';
 import { importArchives } from '../market/importer.js';
@@ -11,6 +13,9 @@ import type { SimulationRepository, StoredSimulation, StoredSweep } from './repo
 import type { SweepPlan, SweepReport } from './sweep.js';
 import type { BacktestTask } from './tasks.js';
 import type { LookaheadOptions, LookaheadReport } from './lookahead.js';
+
+/** Trades turned into intrabar paths at most per run (`intrabar: 'trades'`). */
+export const MAX_PATH_TRADES = 20_000_000;
 
 export interface BacktestRunOptions {
   /** Open-time range of the 1m klines (inclusive; default: everything stored). */
@@ -31,12 +36,19 @@ export interface BacktestRunOptions {
   signal?: AbortSignal;
   /** Run on this thread instead of the simulation pool (tests, the bench). */
   inProcess?: boolean;
+  /**
+   * The path inside each 1m kline: `ohlc` (default: open, nearer extreme, other extreme, close) or
+   * `trades`: along the stored aggTrades of the kline where there are some (app.market.deep).
+   */
+  intrabar?: 'ohlc' | 'trades';
 }
 
 export interface BacktestServiceDeps {
   pool: () => TaskPool;
   klines: KlineRepository;
   market: MarketInputs;
+  /** Stored aggTrades, for `intrabar: 'trades'`. */
+  deep?: DeepRepository;
   simulations?: SimulationRepository;
   /** Opens an empty temporary kline store (an in-memory SQLite database) for `input`. */
   temporaryKlines?: () => Promise<TemporaryKlines>;
@@ -64,7 +76,7 @@ export class BacktestService {
   constructor(private readonly deps: BacktestServiceDeps) {}
 
   /** The engine's input for a configuration: 1m klines per position, rules, funding. */
-  prepare(config: BacktestConfig, options: Pick<BacktestRunOptions, 'from' | 'to' | 'klines'> = {}): EngineInput {
+  prepare(config: BacktestConfig, options: Pick<BacktestRunOptions, 'from' | 'to' | 'klines' | 'intrabar'> = {}): EngineInput {
     const store = options.klines ?? this.deps.klines;
     const seen = new Set<string>();
     const klines: BacktestKlines[] = config.positions.map((p) => {
@@ -85,7 +97,9 @@ export class BacktestService {
     });
     const rules = config.positions.map((p, i) => this.deps.market.rules(p.symbol, p.rules, priceReference(klines[i])));
     const funding = config.positions.map((p, i) => this.deps.market.funding(p.symbol, klines[i].openTime[0], klines[i].openTime[klines[i].length - 1] + 60_000));
-    return { config: this.withModels(config), klines, rules, funding };
+    const withModels = this.withModels(config);
+    if (options.intrabar === 'trades') return { config: withModels, klines, rules, funding, paths: this.tradePaths(config, klines) };
+    return { config: withModels, klines, rules, funding };
   }
 
   /** The configuration with each CAC's neural network model attached (see core/nn/attach.ts). */
@@ -93,6 +107,22 @@ export class BacktestService {
     const lookup = this.deps.nnModels ?? (() => undefined);
     if (!config.positions.some((p) => p.strategy.cac !== undefined)) return config;
     return { ...config, positions: config.positions.map((p) => (p.strategy.cac === undefined ? p : { ...p, strategy: { ...p.strategy, cac: attachNnModelPlain(p.strategy.cac, lookup) as typeof p.strategy.cac } })) };
+  }
+
+  /** Each position's intrabar paths from its stored aggTrades (bounded; a user error when there are none). */
+  private tradePaths(config: BacktestConfig, klines: BacktestKlines[]): (IntrabarPaths | undefined)[] {
+    const deep = this.deps.deep;
+    if (!deep) throw new UserError('--intrabar trades: no deep data store is open');
+    const ranges = config.positions.map((p, i) => ({ symbol: p.symbol, from: klines[i].openTime[0], to: klines[i].openTime[klines[i].length - 1] + 60_000 - 1 }));
+    const counts = ranges.map((r) => deep.countTrades(r.symbol, r.from, r.to));
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (total === 0) {
+      throw new UserError(`--intrabar trades: no aggTrades of ${ranges.map((r) => r.symbol).join(', ')} are stored in the range; record them (market.collect.deep) or import SYMBOL-aggTrades files (atm data import)`);
+    }
+    if (total > MAX_PATH_TRADES) {
+      throw new UserError(`--intrabar trades: ${total} stored aggTrades in the range, more than ${MAX_PATH_TRADES} at once; shorten the range (--from, --to)`);
+    }
+    return ranges.map((r, i) => (counts[i] === 0 ? undefined : buildTradePaths(klines[i], deep.loadTrades(r.symbol, r.from, r.to))));
   }
 
   /**
@@ -138,6 +168,7 @@ export class BacktestService {
     }
     try {
       const transfer = input.klines.flatMap((k) => [k.openTime, k.open, k.high, k.low, k.close, k.volume, k.takerBuyVolume].map((a) => a.buffer as ArrayBuffer));
+      for (const p of input.paths ?? []) if (p) transfer.push(p.offsets.buffer as ArrayBuffer, p.points.buffer as ArrayBuffer);
       const out = options.inProcess ? runBacktestTask(task) : await this.deps.pool().run(task, { transfer });
       if (!out.ok) throw fromFailure(out.error);
       options.onProgress?.(out.result.summary.klines, out.result.summary.klines);

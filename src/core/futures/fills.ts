@@ -24,6 +24,9 @@ import { Dec } from './decimal.js';
  *   to the low first). Events along each leg happen in the order the price reaches them; at one
  *   price, stops and take-profits first, then liquidation, then limits (which need the price
  *   through). Liquidation is checked along the same path at the mark = the path's price.
+ *   With recorded trades (a backtest run with `intrabar: 'trades'`), a kline that has them follows
+ *   its trades instead: open, the turning points of the trade prices, close
+ *   (core/market/tradePath.ts); such a kline is never ambiguous.
  * - A kline where a position's stop (loss) and take-profit could both trigger (both triggers inside
  *   [low, high]) counts in `ambiguousBars`; the path above decides which fires first.
  * - Funding: at each funding time T the position pays amt × mark × rate, with the mark = the open
@@ -122,6 +125,8 @@ export class FillSimulator {
   fillCount = 0;
   /** Klines that left the hot path (something was reached: an order, a threshold). */
   walks = 0;
+  /** Of those, klines walked along their recorded trades instead of the OHLC path. */
+  tradePathWalks = 0;
   private nextId = 1;
   private readonly orders: SimOrder[][];
   private readonly pending: SimOrder[][];
@@ -257,14 +262,14 @@ export class FillSimulator {
    * open, market orders at the open, then the intrabar path with every order and liquidation on it;
    * the mark ends at the close.
    */
-  onKline(i: number, openTime: number, open: number, high: number, low: number, close: number): void {
+  onKline(i: number, openTime: number, open: number, high: number, low: number, close: number, path?: ArrayLike<number>): void {
     const acc = this.account;
     if (openTime >= this.nextFunding[i]) this.settleFunding(i, openTime, open);
     this.started[i] = 1;
     if (this.pending[i].length > 0) this.fillMarkets(i, openTime, open);
     if (low > this.orderLow[i] && low > acc.liqBelow[i] && high < this.orderHigh[i] && high < acc.liqAbove[i]) {
       acc.marks[i] = close;
-    } else this.walk(i, openTime, open, high, low, close);
+    } else this.walk(i, openTime, open, high, low, close, path);
     if (this.fresh[i] !== 0) {
       this.fresh[i] = 0;
       for (const o of this.orders[i]) o.fresh = false;
@@ -361,15 +366,24 @@ export class FillSimulator {
     if (stop && take) this.ambiguousBars++;
   }
 
-  private walk(i: number, time: number, open: number, high: number, low: number, close: number): void {
+  /**
+   * The kline's path: `traded` when given (the turning points of its recorded trades, open first,
+   * close last: see core/market/tradePath.ts), else the OHLC path above.
+   */
+  private walk(i: number, time: number, open: number, high: number, low: number, close: number, traded?: ArrayLike<number>): void {
     this.walks++;
-    this.countAmbiguous(i, high, low);
-    const path = intrabarPath(open, high, low, close);
     // the open itself: anything already beyond it fires there (a gap)
     this.leg(i, time, open, open, true);
-    this.leg(i, time, open, path[1], false);
-    this.leg(i, time, path[1], path[2], false);
-    this.leg(i, time, path[2], close, false);
+    if (traded !== undefined && traded.length >= 2) {
+      this.tradePathWalks++;
+      for (let k = 1; k < traded.length; k++) this.leg(i, time, traded[k - 1], traded[k], false);
+    } else {
+      this.countAmbiguous(i, high, low);
+      const path = intrabarPath(open, high, low, close);
+      this.leg(i, time, open, path[1], false);
+      this.leg(i, time, path[1], path[2], false);
+      this.leg(i, time, path[2], close, false);
+    }
     this.account.marks[i] = close;
     if (this.account.crossDirty) this.account.refreshThresholds();
   }

@@ -8,6 +8,8 @@ import { statSync } from 'node:fs';
 import { importArchives, listArchiveFiles, type ImportOptions, type ImportSummary } from './importer.js';
 import { INTERVAL_MS, klinesFromRows, nextOpenTime, previousOpenTime, type Gap, type Interval, type Kline, type Klines } from './klines.js';
 import type { KlineRepository, SeriesInfo, StoredSymbol, SymbolRepository } from './repository.js';
+import type { DeepRepository } from './deep.js';
+import { DeepDataService } from './deepService.js';
 
 /** Events of the market data service. */
 export interface MarketKlineEvent {
@@ -85,6 +87,8 @@ export interface MarketDataDeps {
   initialKlines?: number;
   /** The connected exchange, if any: attached now and whenever 'exchange.state' says connected. */
   exchange?: () => ExchangePort | undefined;
+  /** Deep data (aggTrades, book samples): `deep` answers empty without it. */
+  deep?: DeepRepository;
 }
 
 interface Watch {
@@ -142,6 +146,14 @@ export class MarketDataService {
   private listed?: Set<string>;
   private readonly watches = new Map<string, Watch>();
   private readonly offState: () => void;
+
+  private deepService?: DeepDataService;
+
+  /** Deep data: stored aggTrades, book samples and gaps, archive import, the chart strip (deepService.ts). */
+  get deep(): DeepDataService {
+    this.deepService ??= new DeepDataService({ store: this.deps.deep, bus: this.deps.bus });
+    return this.deepService;
+  }
 
   constructor(private readonly deps: MarketDataDeps) {
     this.offState = deps.bus.on('exchange.state', (state) => {

@@ -13,6 +13,7 @@ import { panel, restyle } from '../widgets.js';
 import { LiveFeeds } from './live.js';
 import { ChartSeries, SymbolList, symbolRows } from './model.js';
 import { TempAnalysisState } from './temp.js';
+import { deepStripView, type DeepStripView } from './deep.js';
 import { pickerLines, sideLines, symbolListLines, symbolListTop, tempStatusLine } from './views.js';
 import { DOWNLOAD_FIELDS, DownloadForm, startDownload, startImport } from './jobs.js';
 import { FileBrowser } from '../widgets/file-browser.js';
@@ -69,6 +70,10 @@ class MarketPage implements Page {
   private readonly sideBox: Widgets.BoxElement;
   /** One line under the chart: the temporary analysis' state in words. */
   private readonly tempLine: Widgets.BoxElement;
+  /** One dim line under the chart when no deep data (trades, book) is stored for the symbol. */
+  private readonly deepLine: Widgets.BoxElement;
+  /** The trade-flow and depth sub-panels from stored deep data (app.market.deep). */
+  private deepView: DeepStripView = { panels: [] };
   private readonly pickerBox: Widgets.BoxElement;
   private readonly chart: CandleChart;
   private readonly list = new SymbolList();
@@ -101,6 +106,7 @@ class MarketPage implements Page {
     // inside the border: blessed positions children from the parent's outer edge
     this.chart.attach(this.chartBox, { top: 1, left: 1, right: 1, bottom: 1, wrap: false } as Widgets.BoxOptions);
     this.tempLine = blessed.box({ parent: this.chartBox, left: 1, right: 1, bottom: 1, height: 1, tags: true, wrap: false, hidden: true } as Widgets.BoxOptions);
+    this.deepLine = blessed.box({ parent: this.chartBox, left: 1, right: 1, bottom: 1, height: 1, tags: true, wrap: false, hidden: true } as Widgets.BoxOptions);
     this.pickerBox = panel(this.chartBox, { top: 'center', left: 'center', width: 70, height: 10, theme, hidden: true, wrap: true } as PanelOptions);
     this.jobBox = blessed.box({ parent: this.listBox, left: 1, right: 1, bottom: 1, height: 2, tags: true, wrap: false, hidden: true } as Widgets.BoxOptions);
     this.formBox = panel(this.root, { top: 'center', left: 'center', width: 64, height: 16, theme, hidden: true, wrap: false } as PanelOptions);
@@ -318,7 +324,17 @@ class MarketPage implements Page {
     this.chart.title = s.symbol ? `${s.symbol} ${s.interval}` : '';
     this.chart.setData(s.closed());
     this.chart.setForming(s.forming());
+    this.loadDeep();
     this.applyTemp();
+  }
+
+  /** The deep data strip for the chart's candles (bounded reads: see DeepDataService.strip). */
+  private loadDeep(): void {
+    const { symbol, interval } = this.series;
+    const k = this.series.closed();
+    const strip = symbol && k.length > 0 ? this.app.market.deep.strip(symbol, k.openTime.subarray(0, k.length), INTERVAL_MS[interval]) : undefined;
+    const room = Math.max(0, (this.chartBox.height as number) - 3 - 12);
+    this.deepView = deepStripView(strip, symbol, this.ctx.t, room);
   }
 
   /** Draws the temporary analysis on the chart, or clears it when it belongs to another series. */
@@ -327,7 +343,7 @@ class MarketPage implements Page {
     const temp = this.temp.temp;
     if (!temp) {
       this.chart.setOverlays([]);
-      this.chart.setPanels([]);
+      this.chart.setPanels(this.deepView.panels);
       this.chart.setMarkers([]);
       return;
     }
@@ -342,7 +358,7 @@ class MarketPage implements Page {
     temp.from = from;
     temp.to = to;
     this.chart.setOverlays(layers.overlays);
-    this.chart.setPanels(layers.panels);
+    this.chart.setPanels([...layers.panels, ...this.deepView.panels]);
     this.chart.setMarkers(layers.markers);
   }
 
@@ -395,6 +411,12 @@ class MarketPage implements Page {
         this.redraw(() => this.renderChart());
       }),
       bus.on('market.symbols', () => this.onSymbols()),
+      bus.on('market.deep.stored', (e) => {
+        if (e.symbol !== this.series.symbol) return;
+        this.loadDeep();
+        this.applyTemp();
+        this.redraw(() => this.renderChart());
+      }),
       bus.on('exchange.state', () => {
         if (!this.visible) return;
         this.live.start(this.series.symbol, this.series.baseInterval);
@@ -522,8 +544,14 @@ class MarketPage implements Page {
     this.chartBox.setLabel(` ${symbol ? `${symbol} · ${interval}${perColumn}` : t('market.chart.title')} `);
     // a line under the chart tells the temporary analysis' state (it needs the rendered view)
     const withStatus = this.temp.shown;
-    (chart.element as Widgets.BoxElement & { bottom: number }).bottom = withStatus ? 2 : 1; // blessed ignores an unchanged position
+    const deepLine = this.deepView.line;
+    (chart.element as Widgets.BoxElement & { bottom: number }).bottom = 1 + (withStatus ? 1 : 0) + (deepLine ? 1 : 0); // blessed ignores an unchanged position
+    (this.tempLine as Widgets.BoxElement & { bottom: number }).bottom = deepLine ? 2 : 1;
     chart.render();
+    if (deepLine) {
+      this.deepLine.setContent(paint(this.ctx.theme(), 'muted', esc(fit(deepLine, Math.max(10, (this.chartBox.width as number) - 4)))));
+      this.deepLine.show();
+    } else this.deepLine.hide();
     if (withStatus) {
       const width = Math.max(10, (this.chartBox.width as number) - 4);
       this.tempLine.setContent(tempStatusLine(this.temp, this.temp.outside(chart.visibleRange()), t, this.ctx.theme(), width));

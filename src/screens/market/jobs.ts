@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { App } from '../../core/app.js';
 import type { TFunction } from '../../core/i18n.js';
+import { DeepDataService } from '../../core/market/deepService.js';
 import { FundingService } from '../../core/market/funding.js';
 import { listArchiveFiles } from '../../core/market/importer.js';
 import { parseInterval, type Interval } from '../../core/market/klines.js';
@@ -22,17 +23,32 @@ export function startImport(app: App, paths: readonly string[], t: TFunction): s
       // `atm data import` does; they are small (a month is about 90 rows): one step, first
       const files = listArchiveFiles(paths);
       const fundingFiles = files.filter((f) => FundingService.isFundingFile(f));
-      const klineFiles = files.filter((f) => !FundingService.isFundingFile(f));
+      // aggTrades and bookDepth files go to the deep store, one file per turn of the event loop
+      const deepFiles = files.filter((f) => DeepDataService.isDeepFile(f));
+      const klineFiles = files.filter((f) => !FundingService.isFundingFile(f) && !DeepDataService.isDeepFile(f));
       const funding = fundingFiles.length > 0 ? app.funding.importArchives(fundingFiles) : undefined;
+      let deep: { files: number; inserted: number; duplicates: number; failed: number; error?: string } | undefined;
+      for (const file of deepFiles) {
+        if (job.signal.aborted) break;
+        const one = app.market.deep.importArchives([file]);
+        deep ??= { files: 0, inserted: 0, duplicates: 0, failed: 0 };
+        deep.files++;
+        deep.inserted += one.inserted;
+        deep.duplicates += one.duplicates;
+        deep.failed += one.failed;
+        deep.error ??= one.files.find((f) => f.error)?.error;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const summary = klineFiles.length > 0
         ? await app.market.importArchivesInSlices(klineFiles, { signal: job.signal, onProgress: (done, total) => job.progress(done, total) })
         : undefined;
       let result = summary ? t('market.jobs.importResult', { files: summary.files.length, inserted: summary.inserted, duplicates: summary.duplicates, failed: summary.failed }) : '';
       if (funding) result = [result, t('market.jobs.fundingResult', { files: funding.files.length, inserted: funding.inserted, failed: funding.failed })].filter(Boolean).join('; ');
-      const stored = (summary ? summary.inserted + summary.duplicates : 0) + (funding ? funding.inserted + funding.duplicates : 0);
-      const failed = (summary?.failed ?? 0) + (funding?.failed ?? 0);
-      if (summary?.cancelled) job.cancel();
-      else if (failed > 0 && stored === 0) job.fail(summary?.files.find((f) => f.error)?.error ?? funding?.files.find((f) => f.error)?.error ?? result);
+      if (deep) result = [result, t('deep.jobResult', { files: deep.files, inserted: deep.inserted, failed: deep.failed })].filter(Boolean).join('; ');
+      const stored = (summary ? summary.inserted + summary.duplicates : 0) + (funding ? funding.inserted + funding.duplicates : 0) + (deep ? deep.inserted + deep.duplicates : 0);
+      const failed = (summary?.failed ?? 0) + (funding?.failed ?? 0) + (deep?.failed ?? 0);
+      if (summary?.cancelled || (deep && job.signal.aborted)) job.cancel();
+      else if (failed > 0 && stored === 0) job.fail(summary?.files.find((f) => f.error)?.error ?? funding?.files.find((f) => f.error)?.error ?? deep?.error ?? result);
       else job.done(result);
     } catch (error) {
       job.fail(error);
