@@ -24,6 +24,8 @@ import { BacktestService, type TemporaryKlines } from './backtest/service.js';
 import { applyRulesConfig, inferRules, type MarketInputs } from './backtest/inputs.js';
 import type { SimulationRepository } from './backtest/repository.js';
 import type { ParamInfo } from './strategy/registry.js';
+import type { AccountRepository } from './accounts/types.js';
+import { TradingService } from './trading/service.js';
 
 export type { PoolStats };
 
@@ -83,6 +85,8 @@ export interface AppStorage {
   simulations?: SimulationRepository;
   /** Leases: one collector per data directory, one trader per account (src/db/leaseStore.ts). */
   leases?: LeaseRepository;
+  /** Trading accounts (src/db/accountStore.ts; absent: trading is refused). */
+  accounts?: AccountRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
@@ -171,6 +175,23 @@ export class App {
   }
 
   private marketService?: MarketDataService;
+  private tradingService?: TradingService;
+
+  /** Trading (src/core/trading): traders of this process, accounts traded anywhere, the kill switch. */
+  get trading(): TradingService {
+    this.tradingService ??= new TradingService({
+      accounts: this.storage.accounts,
+      leases: this.storage.leases,
+      market: () => this.market,
+      bus: this.bus,
+      inputs: () => this.givenMarketInputs ?? this.backtestInputs(),
+      strategies: async () => new (await import('./strategy/registry.js')).StrategyRegistry(join(this.paths.home, 'strategies')),
+      clock: this.clock,
+      log: this.log,
+      readonly: this.readonly,
+    });
+    return this.tradingService;
+  }
 
   /** Backtests (src/core/backtest): run in the simulation pool, save to the database. */
   get backtest(): BacktestService {
@@ -397,6 +418,7 @@ export class App {
     if (this.closed) return;
     this.closed = true;
     this.jobs.cancelAll();
+    this.tradingService?.stopAll();
     this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();
