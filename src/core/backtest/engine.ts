@@ -262,18 +262,27 @@ export interface EngineObserver {
   decision?(s: number, index: number, changed: boolean): void;
 }
 
-/** Per position, the 1m kline of the minute being stepped (see TradingEngine.stepMinute). */
-export interface MinuteBars {
+/** One position's 1m kline columns as stepMinute reads them. */
+export interface MinuteColumns {
+  length: number;
+  openTime: Float64Array;
   open: Float64Array;
   high: Float64Array;
   low: Float64Array;
   close: Float64Array;
-  /** The strategy kline this 1m kline closes (≥ 0), −1 when it closes none, NO_KLINE when the position has no kline at this minute. */
-  closes: Int32Array;
 }
 
-/** MinuteBars.closes: the position has no kline at this minute. */
-export const NO_KLINE = -2;
+/**
+ * Where stepMinute reads each position's 1m kline of the minute: row `row[s]` of `klines[s]` when
+ * its open time is the minute's (else the position has no kline then). A backtest points `klines`
+ * at its whole input and `row` is its read position; a trader writes one-row buffers.
+ */
+export interface MinuteBars {
+  klines: MinuteColumns[];
+  row: Int32Array;
+  /** Per position: the strategy kline each 1m row closes (−1: none); undefined: the strategy is on 1m (row = index). */
+  closes: (Int32Array | undefined)[];
+}
 
 /** Runs a backtest. Throws BacktestCancelled, StrategyError (the strategy failed) or AtmError (bad input). */
 export function runBacktest(input: EngineInput, options: EngineOptions): BacktestResult {
@@ -376,7 +385,8 @@ export class TradingEngine {
     this.pendingMarkets = new Int32Array(n);
     this.slId = new Int32Array(n);
     this.tpId = new Int32Array(n);
-    this.minute = { open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), closes: new Int32Array(n).fill(NO_KLINE) };
+    const oneRow = (): MinuteColumns => ({ length: 1, openTime: new Float64Array(1).fill(NaN), open: new Float64Array(1), high: new Float64Array(1), low: new Float64Array(1), close: new Float64Array(1) });
+    this.minute = { klines: Array.from({ length: n }, oneRow), row: new Int32Array(n), closes: Array.from({ length: n }, () => new Int32Array(1).fill(-1)) };
     this.ratios = effectiveRatios(config);
     this.steps = rules.map((r) => Dec.parse(r.info.marketStepSize));
     this.ticks = rules.map((r) => Dec.parse(r.info.tickSize));
@@ -400,21 +410,37 @@ export class TradingEngine {
   }
 
   /**
-   * One minute at open time `t`, from `minute` (each position's 1m kline, or NO_KLINE): the orders
-   * decided on the last closes are placed at this open, every symbol before any fills; then each
-   * kline goes to the venue and, when it closes a strategy kline, to the strategy.
+   * One minute at open time `t`, from `minute` (each position's 1m kline, where it has one): the
+   * orders decided on the last closes are placed at this open, every symbol before any fills; then
+   * each kline goes to the venue and, when it closes a strategy kline, to the strategy. Each
+   * position's row read advances by one. Returns the klines consumed.
    */
-  stepMinute(t: number): void {
+  stepMinute(t: number): number {
     const n = this.n;
     const m = this.minute;
-    const closes = m.closes;
-    if (this.ordersEnabled) for (let s = 0; s < n; s++) if (this.pending[s] !== 0 && closes[s] !== NO_KLINE) this.apply(s, m.open[s]);
-    for (let s = 0; s < n; s++) {
-      const idx = closes[s];
-      if (idx === NO_KLINE) continue;
-      this.sim.onKline(s, t, m.open[s], m.high[s], m.low[s], m.close[s]);
-      if (idx >= 0) this.decide(s, idx);
+    const ks = m.klines;
+    const row = m.row;
+    if (this.ordersEnabled) {
+      for (let s = 0; s < n; s++) {
+        if (this.pending[s] === 0) continue;
+        const k = ks[s];
+        const j = row[s];
+        if (j < k.length && k.openTime[j] === t) this.apply(s, k.open[j]);
+      }
     }
+    let consumed = 0;
+    for (let s = 0; s < n; s++) {
+      const k = ks[s];
+      const j = row[s];
+      if (j >= k.length || k.openTime[j] !== t) continue;
+      this.sim.onKline(s, t, k.open[j], k.high[j], k.low[j], k.close[j]);
+      const closes = m.closes[s];
+      const idx = closes === undefined ? j : closes[j];
+      if (idx >= 0) this.decide(s, idx);
+      row[s] = j + 1;
+      consumed++;
+    }
+    return consumed;
   }
 
   /** The hash of the fills so far (the backtest summary's tradeListHash at the end). */
@@ -485,7 +511,12 @@ export class TradingEngine {
     const { klines } = input;
     const n = this.n;
     const m = this.minute;
-    const ptr = new Int32Array(n);
+    for (let s = 0; s < n; s++) {
+      m.klines[s] = klines[s];
+      m.closes[s] = aggregated[s]?.closes;
+    }
+    const ptr = m.row;
+    ptr.fill(0);
     let total = 0;
     let tStart = Infinity;
     let tEnd = -Infinity;
@@ -531,24 +562,9 @@ export class TradingEngine {
           daily.push(lastEquity);
           day = d;
         }
-        for (let s = 0; s < n; s++) {
-          const k = klines[s];
-          const j = ptr[s];
-          if (j >= k.length || k.openTime[j] !== t) {
-            m.closes[s] = NO_KLINE;
-            continue;
-          }
-          m.open[s] = k.open[j];
-          m.high[s] = k.high[j];
-          m.low[s] = k.low[j];
-          m.close[s] = k.close[j];
-          const agg = aggregated[s];
-          m.closes[s] = agg === undefined ? j : agg.closes[j];
-          ptr[s] = j + 1;
-          done++;
-          budget--;
-        }
-        this.stepMinute(t);
+        const consumed = this.stepMinute(t);
+        done += consumed;
+        budget -= consumed;
         const e = this.account.equityFloat();
         lastEquity = e;
         if (e > peak) peak = e;

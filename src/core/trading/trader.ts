@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { AccountRepository, AccountSnapshot, AutomationState, PositionSnapshot, StoredAccount, TradeLogEntry } from '../accounts/types.js';
-import { NO_KLINE, TradingEngine, type FillRecord, type StrategyResolver } from '../backtest/engine.js';
+import { TradingEngine, type FillRecord, type StrategyResolver } from '../backtest/engine.js';
 import { priceReference, type MarketInputs, type SymbolRules } from '../backtest/inputs.js';
 import type { KlineColumns } from '../analysis/indicators/index.js';
 import { emptyBar } from '../analysis/indicators/index.js';
@@ -133,6 +133,8 @@ export class Trader {
   readonly runs: LiveRun[];
   private readonly queues: QueuedBar[][];
   private readonly lastQueued: Float64Array;
+  /** Per position: the strategy kline the last stepped minute closed (−1: none). */
+  private readonly closedNow: Int32Array;
   private readonly chainState: PositionChain[];
   private readonly unwatch: (() => void)[] = [];
   private readonly offStored: () => void;
@@ -191,6 +193,7 @@ export class Trader {
     );
     this.queues = config.positions.map(() => []);
     this.lastQueued = new Float64Array(n).fill(-Infinity);
+    this.closedNow = new Int32Array(n).fill(-1);
     this.chainState = config.positions.map((p) => ({
       symbol: p.symbol, interval: p.interval, strategy: p.strategy.name, values: [], decided: 0, held: 0, pending: false, orders: [], fills: [], updatedAt: this.startedAt,
     }));
@@ -305,8 +308,11 @@ export class Trader {
         this.cancelGrace = undefined;
         for (let s = 0; s < n; s++) {
           const q = this.queues[s];
+          const row = m.klines[s];
+          m.row[s] = 0;
           if (q.length === 0 || q[0].openTime !== t) {
-            m.closes[s] = NO_KLINE;
+            row.openTime[0] = NaN;
+            this.closedNow[s] = -1;
             continue;
           }
           const b = q.shift()!;
@@ -317,11 +323,14 @@ export class Trader {
           bar.close = b.close;
           bar.volume = b.volume;
           bar.takerBuyVolume = b.takerBuyVolume;
-          m.open[s] = b.open;
-          m.high[s] = b.high;
-          m.low[s] = b.low;
-          m.close[s] = b.close;
-          m.closes[s] = this.runs[s].append1m(bar);
+          row.openTime[0] = t;
+          row.open[0] = b.open;
+          row.high[0] = b.high;
+          row.low[0] = b.low;
+          row.close[0] = b.close;
+          const idx = this.runs[s].append1m(bar);
+          m.closes[s]![0] = idx;
+          this.closedNow[s] = idx;
         }
         this.liveStarted = true;
         this.step(t);
@@ -349,9 +358,8 @@ export class Trader {
     this.minutes++;
     this.lastMinute = t;
     const now = this.deps.clock.now();
-    const m = this.engine.minute;
     this.positions.forEach((_, s) => {
-      const idx = m.closes[s];
+      const idx = this.closedNow[s];
       if (idx < 0) return;
       const run = this.runs[s];
       const c = this.chainState[s];
