@@ -77,9 +77,18 @@ export class TradingService {
     return {
       storedKlines: (symbol, from, to) => market.storedKlines(symbol, '1m', from, to),
       watch: (symbol) => market.watch(symbol, '1m'),
-      onStored: (listener) => this.deps.bus.on('market.stored', (e) => {
-        if (e.interval === '1m') listener(e.symbol);
-      }),
+      onStored: (listener) => {
+        const offKline = this.deps.bus.on('market.kline', (e) => {
+          if (e.closed && e.interval === '1m') listener(e.symbol, e.kline);
+        });
+        const offFilled = this.deps.bus.on('market.filled', (e) => {
+          if (e.interval === '1m') listener(e.symbol);
+        });
+        return () => {
+          offKline();
+          offFilled();
+        };
+      },
     };
   }
 

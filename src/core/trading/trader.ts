@@ -41,8 +41,12 @@ export interface TraderMarket {
   storedKlines(symbol: string, from?: number, to?: number): KlineColumns & { length: number };
   /** Keeps the symbol's 1m klines current and gap-filled until the returned function is called. */
   watch(symbol: string): () => void;
-  /** Calls `listener(symbol)` whenever closed 1m klines of a symbol were stored (live or filled). */
-  onStored(listener: (symbol: string) => void): () => void;
+  /**
+   * Calls `listener(symbol, kline)` whenever closed 1m klines of a symbol were stored: with the
+   * kline for a live close (the store is not read again when it follows the last one), without it
+   * for a fill of missing klines (read from the store).
+   */
+  onStored(listener: (symbol: string, kline?: ClosedKline) => void): () => void;
 }
 
 export interface TraderDeps {
@@ -118,7 +122,8 @@ export function traderLeaseName(accountId: number): string {
   return `trader:${accountId}`;
 }
 
-interface QueuedBar {
+/** A closed 1m kline as the trader queues it. */
+export interface ClosedKline {
   openTime: number;
   open: number;
   high: number;
@@ -131,7 +136,7 @@ interface QueuedBar {
 export class Trader {
   readonly engine: TradingEngine;
   readonly runs: LiveRun[];
-  private readonly queues: QueuedBar[][];
+  private readonly queues: ClosedKline[][];
   private readonly lastQueued: Float64Array;
   /** Per position: the strategy kline the last stepped minute closed (−1: none). */
   private readonly closedNow: Int32Array;
@@ -203,7 +208,7 @@ export class Trader {
       decision: (s, index, changed) => this.onDecision(s, index, changed),
     };
     this.applyAutomation();
-    this.offStored = deps.market.onStored((symbol) => this.pump(symbol));
+    this.offStored = deps.market.onStored((symbol, kline) => this.pump(symbol, kline));
   }
 
   /**
@@ -261,11 +266,19 @@ export class Trader {
 
   // ---- klines in ----
 
-  /** New stored klines of `symbol`: queue them per position, then step the minutes that are ready. */
-  pump(symbol: string): void {
+  /**
+   * New stored klines of `symbol`: queue them per position, then step the minutes that are ready.
+   * `kline`, when given, is the one just stored: queued directly when it follows the last one.
+   */
+  pump(symbol: string, kline?: ClosedKline): void {
     if (this.stopped) return;
     this.positions.forEach((p, s) => {
       if (p.symbol !== symbol) return;
+      if (kline && this.liveStarted && kline.openTime === this.lastQueued[s] + MIN) {
+        this.queues[s].push({ openTime: kline.openTime, open: kline.open, high: kline.high, low: kline.low, close: kline.close, volume: kline.volume, takerBuyVolume: kline.takerBuyVolume });
+        this.lastQueued[s] = kline.openTime;
+        return;
+      }
       const from = this.lastQueued[s] === -Infinity ? undefined : this.lastQueued[s] + MIN;
       const k = this.deps.market.storedKlines(symbol, from);
       for (let j = 0; j < k.length; j++) {

@@ -5,7 +5,7 @@ import { defaultMarketInputs } from '../../../src/core/backtest/inputs.js';
 import { SimulatedClock } from '../../../src/core/clock.js';
 import { LeaseHeldError } from '../../../src/core/leases.js';
 import { pino } from 'pino';
-import { Trader, traderLeaseName, type TraderDeps, type TraderEvent } from '../../../src/core/trading/trader.js';
+import { Trader, traderLeaseName, type ClosedKline, type TraderDeps, type TraderEvent } from '../../../src/core/trading/trader.js';
 import { migrate, openDatabase, type Database } from '../../../src/db/database.js';
 import { KlineStore } from '../../../src/db/klineStore.js';
 import { LeaseStore } from '../../../src/db/leaseStore.js';
@@ -34,7 +34,7 @@ describe('Trader (virtual account on real SQLite klines and leases)', () => {
     const store = new KlineStore(db);
     const leases = new LeaseStore(db, () => clock.now());
     const accounts = new MemoryAccounts();
-    const listeners = new Set<(symbol: string) => void>();
+    const listeners = new Set<(symbol: string, kline?: ClosedKline) => void>();
     const watched: string[] = [];
     const events: TraderEvent[] = [];
     const deps: TraderDeps = {
@@ -52,10 +52,14 @@ describe('Trader (virtual account on real SQLite klines and leases)', () => {
       },
       onEvent: (e) => events.push(e),
     };
-    /** Stores kline j of `k` as the market data service would, and tells the listeners. */
-    const publish = (symbol: string, k: BacktestKlines, j: number) => {
+    /**
+     * Stores kline j of `k` as the market data service would, and tells the listeners with the
+     * kline (a live close) or, `filled`, without it (a gap fill: the trader reads the store).
+     */
+    const publish = (symbol: string, k: BacktestKlines, j: number, filled = j % 7 === 3) => {
       store.insert(symbol, '1m', row(k, j));
-      for (const l of listeners) l(symbol);
+      const kline: ClosedKline = { openTime: k.openTime[j], open: k.open[j], high: k.high[j], low: k.low[j], close: k.close[j], volume: k.volume[j], takerBuyVolume: k.takerBuyVolume[j] };
+      for (const l of listeners) l(symbol, filled ? undefined : kline);
     };
     return { clock, store, leases, accounts, deps, publish, watched, events, listeners };
   }
