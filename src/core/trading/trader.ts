@@ -345,7 +345,11 @@ export class Trader {
           m.closes[s]![0] = idx;
           this.closedNow[s] = idx;
         }
-        this.liveStarted = true;
+        if (!this.liveStarted) {
+          // history stored after the start warmed the strategies up too: move to their decisions now
+          this.liveStarted = true;
+          this.engine.syncTargets();
+        }
         this.step(t);
       }
       // more than a burst queued: the rest on the next turn

@@ -41,7 +41,7 @@ export function mount(ctx: PageContext): Page {
   const root = blessed.box({ parent: ctx.body, top: 0, left: 0, width: '100%', height: '100%', hidden: true });
   const note = panel(root, { top: 0, left: 0, width: '100%', height: 7, theme: ctx.theme() });
   const chain = panel(root, { top: 7, left: 0, width: '100%', height: '50%-7', theme: ctx.theme() });
-  const table = panel(root, { top: '50%', left: 0, width: '100%', height: '50%', theme: ctx.theme() });
+  const table = panel(root, { top: '50%', left: 0, width: '100%', bottom: 0, theme: ctx.theme() });
   let rows: AnalysisView[] = [];
   let accounts: TradedAccount[] = [];
   let selected = 0;
