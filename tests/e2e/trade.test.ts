@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/app.js';
+import { openApp } from '../../src/main/compose.js';
 import { waitFor } from '../helpers/wait.js';
 import { finish, simConfig, startAtm, startSim, type Running, type SimProcess } from './processes.js';
 
@@ -58,6 +59,21 @@ describe.skipIf(!haveAccounts)('atm trade (real processes, local exchange)', () 
     await waitFor(() => /\bfill\b/.test(first.stdout()) || first.child.exitCode !== null, 90_000, 'a fill line from atm trade');
     expect(first.stdout()).toMatch(/trading paper \(virtual\)/);
     expect(first.stdout()).toMatch(/paper\s+fill\s+(BTCUSDT|ETHUSDT) (BUY|SELL) /);
+
+    // another atm process (the TUI's facade) sees the account traded by the first, with its chains
+    const viewer = await openApp({ home: tmp.home, configFile: cfg, logSync: true });
+    try {
+      let seen = viewer.trading.accounts().find((a) => a.name === 'paper');
+      await waitFor(() => {
+        seen = viewer.trading.accounts().find((a) => a.name === 'paper');
+        return (seen?.chains.some((c) => c.kline !== undefined) ?? false) && seen?.snapshot !== undefined;
+      }, 20_000, 'the trader\'s heartbeat with its chains');
+      expect(seen?.trader).toMatchObject({ pid: first.child.pid, label: 'atm trade --account paper', here: false });
+      expect(seen?.chains.map((c) => c.symbol).sort()).toEqual(['BTCUSDT', 'ETHUSDT']);
+      expect(seen?.snapshot?.trader?.pid).toBe(first.child.pid);
+    } finally {
+      await viewer.close();
+    }
 
     const second = await run(['trade', '--account', 'paper'], 'second atm trade');
     expect(second.code).toBe(2);
