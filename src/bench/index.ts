@@ -20,6 +20,7 @@ const SECTIONS: (() => Promise<BenchSection>)[] = [
   async () => (await import('./sweep.js')).section,
   async () => (await import('./nn.js')).section,
   async () => (await import('./deep.js')).section,
+  async () => (await import('./trade.js')).section,
 ];
 
 /**

@@ -31,6 +31,7 @@ import { NnService } from './nn/service.js';
 import { AtmError } from './errors.js';
 import type { NnRepository } from './nn/model.js';
 import type { ParamInfo } from './strategy/registry.js';
+import { TradingService } from './trading/service.js';
 
 export type { PoolStats };
 
@@ -92,7 +93,7 @@ export interface AppStorage {
   leases?: LeaseRepository;
   /** The order journal and audit log of the order manager (src/db/orderStore.ts). */
   orders?: OrderJournal;
-  /** Accounts, their secrets, snapshots, balance history and trade logs (src/db/accountStore.ts). */
+  /** Accounts, their secrets, snapshots, balance history and trade logs (src/db/accountStore.ts; absent: trading is refused). */
   accounts?: AccountRepository;
   /** Neural network models and their versions (src/db/nnStore.ts; absent: `app.nn` is refused). */
   nn?: NnRepository;
@@ -201,6 +202,24 @@ export class App {
       exportsDir: join(this.paths.home, 'exports'),
     });
     return this.accountService;
+  }
+
+  private tradingService?: TradingService;
+
+  /** Trading (src/core/trading): traders of this process, accounts traded anywhere, the kill switch. */
+  get trading(): TradingService {
+    this.tradingService ??= new TradingService({
+      accounts: this.storage.accounts,
+      leases: this.storage.leases,
+      market: () => this.market,
+      bus: this.bus,
+      inputs: () => this.givenMarketInputs ?? this.backtestInputs(),
+      strategies: async () => new (await import('./strategy/registry.js')).StrategyRegistry(join(this.paths.home, 'strategies')),
+      clock: this.clock,
+      log: this.log,
+      readonly: this.readonly,
+    });
+    return this.tradingService;
   }
 
   /** Backtests (src/core/backtest): run in the simulation pool, save to the database. */
@@ -445,6 +464,7 @@ export class App {
     if (this.closed) return;
     this.closed = true;
     this.jobs.cancelAll();
+    this.tradingService?.stopAll();
     this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();
