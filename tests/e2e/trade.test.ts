@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/app.js';
@@ -10,11 +10,9 @@ import { finish, simConfig, startAtm, startSim, type Running, type SimProcess } 
  * `atm trade` as real processes against a local exchange process at 60x speed (a minute a second):
  * a virtual account trades, a second trader on it is refused naming the first, SIGTERM stops it
  * cleanly (exit 0, final snapshot, lease released), and `atm trade --kill` from another process is
- * acted on by the running trader. Needs the account store and `atm account` (g-acct's branch).
+ * acted on by the running trader.
  */
-const haveAccounts = existsSync(join(process.cwd(), 'src/db/accountStore.ts'));
-
-describe.skipIf(!haveAccounts)('atm trade (real processes, local exchange)', () => {
+describe('atm trade (real processes, local exchange)', () => {
   let sim: SimProcess;
   const tmp = tempHome();
   const cfg = join(tmp.home, 'config.yaml');
