@@ -16,6 +16,7 @@ import type { PoolStats, TaskPools } from './workers/pool.js';
 import type { KlineRepository, SymbolRepository } from './market/repository.js';
 import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
+import { CollectorService, type CollectorGapRepository } from './market/collector.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
 import { FundingService, type FundingRepository } from './market/funding.js';
@@ -83,6 +84,8 @@ export interface AppStorage {
   simulations?: SimulationRepository;
   /** Leases: one collector per data directory, one trader per account (src/db/leaseStore.ts). */
   leases?: LeaseRepository;
+  /** The collector's gaps (src/db/collectorStore.ts; absent: no collector). */
+  collectorGaps?: CollectorGapRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
@@ -217,6 +220,28 @@ export class App {
   }
 
   private fundingService?: FundingService;
+
+  private collectorService?: CollectorService;
+
+  /** The collector (src/core/market/collector.ts): collects here, or shows who does. */
+  get collector(): CollectorService {
+    const gaps = this.storage.collectorGaps;
+    if (!gaps) throw new Error('no collector storage');
+    this.collectorService ??= new CollectorService({
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      market: this.market,
+      store: this.storage.klines,
+      gaps,
+      leases: this.storage.leases,
+      config: this.config.market.collect,
+      stats: () => this.exchange.stats(),
+      connect: () => this.connectExchange(),
+      listedSymbols: () => this.market.symbols().filter((s) => s.status === 'TRADING' && s.quoteAsset === 'USDT' && this.market.isListed(s.symbol) === true).map((s) => s.symbol),
+    });
+    return this.collectorService;
+  }
 
   /** Funding rates: archive import, download, coverage and rates (src/core/market/funding.ts). */
   get funding(): FundingService {
@@ -397,6 +422,7 @@ export class App {
     if (this.closed) return;
     this.closed = true;
     this.jobs.cancelAll();
+    await this.collectorService?.close();
     this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();

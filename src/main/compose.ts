@@ -1,4 +1,5 @@
 import { LeaseStore } from '../db/leaseStore.js';
+import { CollectorGapStore } from '../db/collectorStore.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App, type AppOptions } from '../core/app.js';
@@ -29,7 +30,7 @@ export interface Composition {
   /** The parts, for tests and benchmarks that need to reach below the facade. */
   parts: {
     db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService;
-    funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore;
+    funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore; collectorGaps: CollectorGapStore;
   };
 }
 
@@ -72,6 +73,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const rules = new RulesStore(db);
   const simulations = new SimulationStore(db, clockNow);
   const leases = new LeaseStore(db, clockNow);
+  const collectorGaps = new CollectorGapStore(db);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -93,11 +95,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, funding, rules, simulations, leases, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, funding, rules, simulations, leases, collectorGaps, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases } };
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, collectorGaps } };
 }
 
 /**

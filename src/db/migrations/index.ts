@@ -6,6 +6,7 @@ import * as m0004 from './0004_funding.js';
 import * as m0005 from './0005_sweeps.js';
 import * as m0006 from './0006_series_decimals.js';
 import * as m0007 from './0007_leases.js';
+import * as m0009 from './0009_collector.js';
 
 /**
  * Every migration, in order. Names sort in version order and are never renamed or removed: a
@@ -19,4 +20,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005_sweeps': m0005,
   '0006_series_decimals': m0006,
   '0007_leases': m0007,
+  '0009_collector': m0009,
 };
