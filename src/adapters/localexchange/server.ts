@@ -10,7 +10,7 @@ import { AlgoOrders } from './algo.js';
 import { Engine, SimError, intParam, limitParam, type SimAccount } from './engine.js';
 import { Faults } from './faults.js';
 import { SymbolMarket, type AggTradeRec, type DepthChange, type KlineAgg, type OpenKline } from './market.js';
-import { SIM_SYMBOLS, symbolJson, type SimSymbol } from './symbols.js';
+import { generatedSymbol, SIM_SYMBOLS, symbolJson, type SimSymbol } from './symbols.js';
 import { loadReplay, type ReplaySource } from './replay.js';
 
 /**
@@ -231,6 +231,11 @@ export class LocalExchange {
     const history = Math.round((this.options.historyDays ?? 3) * 1440);
     const now = this.clockStart;
     let specs: SimSymbol[] = SIM_SYMBOLS.filter((s) => !this.options.symbols || this.options.symbols.includes(s.symbol));
+    // named symbols the built-in list lacks are generated (generatedSymbol), after the built-in ones
+    for (const name of new Set(this.options.symbols ?? [])) {
+      const generated = SIM_SYMBOLS.some((s) => s.symbol === name) ? undefined : generatedSymbol(name);
+      if (generated) specs.push(generated);
+    }
     if (this.options.replay || this.options.dataDir) {
       this.replay = this.options.replay ?? (await loadReplay(this.options.dataDir!));
       specs = this.replay.apply(specs);
