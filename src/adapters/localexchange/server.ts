@@ -182,6 +182,8 @@ export class LocalExchange {
     http5xx: 0,
     wsMessagesSent: 0,
     wsConnections: 0,
+    /** The weight booked per request (the last 20 000): time, path, weight, for tests of pacing. */
+    weightLog: [] as { t: number; path: string; query: string; weight: number }[],
     /** Arrival times (ms) of the last requests, for tests of the governor. */
     arrivals: [] as number[],
     /** Generator steps done (every market steps once per step). */
@@ -1005,6 +1007,8 @@ export class LocalExchange {
       return send(429, { code: -1003, msg: `Too many requests; current limit is ${this.weightLimit.limit} requests per minute. Please use the websocket for live updates to avoid polling the API.` });
     }
     this.weightUsed += weight;
+    this.metrics.weightLog.push({ t: now, path: url.pathname, query: url.search, weight });
+    if (this.metrics.weightLog.length > 20_000) this.metrics.weightLog.splice(0, 10_000);
     if (this.weightUsed > this.metrics.maxWeightInWindow) this.metrics.maxWeightInWindow = this.weightUsed;
     headers[`X-MBX-USED-WEIGHT-${this.weightLimit.tag}`] = String(this.weightUsed);
     try {

@@ -271,7 +271,9 @@ export class Collector {
     const s = this.series.get(e.symbol);
     if (!s) return;
     this.count(e.stored, false);
-    if (s.gap) s.gap.to = Math.max(s.gap.to ?? e.to, e.to);
+    // the fill stored up to the exchange's last closed kline (live events wait meanwhile)
+    const last = this.deps.store.lastOpenTime(s.symbol, INTERVAL);
+    if (s.gap && last !== undefined && last >= s.gap.from) s.gap.to = Math.max(s.gap.to ?? last, last);
   }
 
   private closeGap(s: SeriesState): void {
