@@ -16,7 +16,7 @@ import type { PoolStats, TaskPools } from './workers/pool.js';
 import type { KlineRepository, SymbolRepository } from './market/repository.js';
 import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
-import { CollectorService, type CollectorGapRepository } from './market/collector.js';
+import { CollectorService, MemoryGapRepository, type CollectorGapRepository } from './market/collector.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
 import { FundingService, type FundingRepository } from './market/funding.js';
@@ -225,8 +225,7 @@ export class App {
 
   /** The collector (src/core/market/collector.ts): collects here, or shows who does. */
   get collector(): CollectorService {
-    const gaps = this.storage.collectorGaps;
-    if (!gaps) throw new Error('no collector storage');
+    const gaps = this.storage.collectorGaps ?? new MemoryGapRepository();
     this.collectorService ??= new CollectorService({
       bus: this.bus,
       clock: this.clock,

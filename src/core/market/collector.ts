@@ -57,6 +57,34 @@ export interface CollectorGapRepository {
   list(options?: { symbol?: string; open?: boolean; limit?: number }): CollectorGap[];
 }
 
+/** Gaps kept in memory (an App built without the database's collector store, e.g. in tests). */
+export class MemoryGapRepository implements CollectorGapRepository {
+  private readonly rows: CollectorGap[] = [];
+  private nextId = 1;
+  open(gap: { symbol: string; interval: Interval; from: number; cause: GapCause; openedAt: number }): number {
+    this.rows.push({ ...gap, id: this.nextId });
+    return this.nextId++;
+  }
+  update(id: number, to: number, filledAt?: number): void {
+    const row = this.rows.find((r) => r.id === id);
+    if (row) Object.assign(row, { to, filledAt });
+  }
+  remove(id: number): void {
+    const i = this.rows.findIndex((r) => r.id === id);
+    if (i >= 0) this.rows.splice(i, 1);
+  }
+  record(gap: Omit<CollectorGap, 'id'>): number {
+    this.rows.push({ ...gap, id: this.nextId });
+    return this.nextId++;
+  }
+  list(options: { symbol?: string; open?: boolean; limit?: number } = {}): CollectorGap[] {
+    const out = this.rows
+      .filter((r) => (!options.symbol || r.symbol === options.symbol) && (!options.open || r.filledAt === undefined))
+      .sort((a, b) => b.from - a.from || b.id - a.id);
+    return options.limit ? out.slice(0, options.limit) : out;
+  }
+}
+
 /** The deep data recorder of one symbol (aggTrades + order book; issue 14 part B). */
 export interface DeepRecorder {
   stop(): void | Promise<void>;
@@ -504,7 +532,7 @@ export class CollectorService {
    * and takes over when its holder is gone.
    */
   autoStart(label: string): void {
-    if (!this.deps.config.enabled || this.closed || this.collector) return;
+    if (!this.deps.config.enabled || this.closed || this.collector || !this.deps.leases) return;
     this.start(label).catch((error: unknown) => {
       if (!(error instanceof LeaseHeldError)) this.deps.log.warn({ component: 'collector', err: (error as Error).message }, `collector not started: ${(error as Error).message}`);
       if (this.closed) return;
