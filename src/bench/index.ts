@@ -18,6 +18,7 @@ const SECTIONS: (() => Promise<BenchSection>)[] = [
   async () => (await import('./account.js')).section,
   async () => (await import('./backtest.js')).section,
   async () => (await import('./sweep.js')).section,
+  async () => (await import('./collect.js')).section,
 ];
 
 /**

@@ -508,6 +508,10 @@ export class CollectorService {
     try {
       await this.deps.connect();
       if (this.closed || this.lease !== lease) throw new Error('stopped');
+      // the exchange's symbols stored once, before the watches: otherwise each watch's first fill
+      // asks exchangeInfo for itself (200 symbols: 200 large answers at once)
+      const known = new Set(this.deps.market.symbols().map((s) => s.symbol));
+      if (this.deps.config.symbols === 'all' || this.deps.config.symbols.some((s) => !known.has(s))) await this.deps.market.refreshSymbols();
       let symbols = this.resolveSymbols();
       if (this.deps.config.symbols === 'all') {
         for (let i = 0; i < 40 && symbols.length === 0; i++) {
