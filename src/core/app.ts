@@ -237,6 +237,7 @@ export class App {
       config: this.config.market.collect,
       stats: () => this.exchange.stats(),
       connect: () => this.connectExchange(),
+      disconnectReason: () => (this.exchangeState.kind === 'disconnected' ? this.exchangeState.reason : undefined),
       listedSymbols: () => this.market.symbols().filter((s) => s.status === 'TRADING' && s.quoteAsset === 'USDT' && this.market.isListed(s.symbol) === true).map((s) => s.symbol),
     });
     return this.collectorService;

@@ -131,6 +131,8 @@ export interface CollectorDeps {
   /** Connection figures (messages/s, lag, the used weight and its limit). */
   stats: () => ExchangeStats | undefined;
   deep?: DeepRecorderFactory;
+  /** Why the exchange is disconnected right now (a reason naming maintenance gives that cause). */
+  disconnectReason?: () => string | undefined;
   label: string;
   pid?: number;
 }
@@ -155,7 +157,8 @@ interface SeriesState {
   done: boolean;
 }
 
-function causeOf(reason: string | undefined): GapCause | undefined {
+/** The cause of a gap from a stale reason or a disconnect reason (undefined: no gap to record). */
+export function gapCauseOf(reason: string | undefined): GapCause | undefined {
   if (!reason || reason === 'source' || reason === 'starting') return undefined;
   if (/maint/i.test(reason)) return 'maintenance';
   return 'disconnected';
@@ -286,7 +289,9 @@ export class Collector {
       return;
     }
     if (s.gap) return;
-    const cause = causeOf(e.reason === 'disconnected' && this.lastDisconnectReason ? this.lastDisconnectReason : e.reason) ?? causeOf(e.reason);
+    // the service hears of a disconnection first: the reason comes from the app's connection state
+    const reason = e.reason === 'disconnected' ? (this.deps.disconnectReason?.() ?? this.lastDisconnectReason) : undefined;
+    const cause = gapCauseOf(reason) ?? gapCauseOf(e.reason);
     if (!cause) return;
     const last = this.deps.store.lastOpenTime(s.symbol, INTERVAL);
     if (last === undefined) return;

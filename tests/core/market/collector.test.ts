@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalExchange } from '../../../src/adapters/localexchange/server.js';
 import { LeaseHeldError } from '../../../src/core/leases.js';
+import { gapCauseOf } from '../../../src/core/market/collector.js';
 import { compose, type Composition } from '../../../src/main/compose.js';
 import { tempHome } from '../../helpers/app.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -115,4 +116,14 @@ describe('collector', () => {
     }
     for (const symbol of ['BTCUSDT', 'ETHUSDT']) expect(c.app.market.series(symbol).find((s) => s.interval === '1m')!.missing).toBe(0);
   }, 90_000);
+
+  it('names a gap\'s cause from why the series fell behind', () => {
+    expect(gapCauseOf('silent')).toBe('disconnected');
+    expect(gapCauseOf('gap')).toBe('disconnected');
+    expect(gapCauseOf('market stream connection lost: closed 1006')).toBe('disconnected');
+    expect(gapCauseOf('system maintenance (code -1008)')).toBe('maintenance');
+    // a series of another source is never written, and a start is the collector's own gap
+    expect(gapCauseOf('source')).toBeUndefined();
+    expect(gapCauseOf('starting')).toBeUndefined();
+  });
 });
