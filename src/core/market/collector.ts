@@ -143,7 +143,6 @@ const DAY = 86_400_000;
 const PAGE_WEIGHT = 5;
 /** Pauses of the backfill loop when the budget is used up or nothing is left (ms). */
 const BACKFILL_WAIT_MS = 500;
-const BACKFILL_IDLE_MS = 30_000;
 
 interface SeriesState {
   symbol: string;
@@ -397,6 +396,7 @@ export class Collector {
     }
     while (!this.stopped) {
       let worked = false;
+      let moved = false;
       let pending = 0;
       for (const s of this.series.values()) {
         if (this.stopped) return;
@@ -430,7 +430,7 @@ export class Collector {
             break;
           }
           worked = true;
-        }
+        } else moved = true;
         s.cursor = from;
         if (s.cursor <= s.target!) s.done = true;
       }
@@ -439,7 +439,9 @@ export class Collector {
         this.deps.log.info({ component: 'collector' }, `backfill done: ${days} days behind the live edge of ${this.series.size} symbols`);
         return;
       }
-      if (!worked) await this.sleep(pending > 0 ? BACKFILL_WAIT_MS * 4 : BACKFILL_IDLE_MS);
+      // stretches already stored cost no request: walk on at once (yielding), else wait a little
+      if (worked || moved) await new Promise<void>((resolve) => setImmediate(resolve));
+      else await this.sleep(BACKFILL_WAIT_MS * 4);
     }
   }
 }
@@ -486,6 +488,8 @@ export class CollectorService {
   private cancelHeartbeat?: () => void;
   private cancelPoll?: () => void;
   private closed = false;
+  private warned = false;
+  /** The deep data recorder (aggTrades + book) for `market.collect.deep` symbols, once wired. */
   deepFactory?: DeepRecorderFactory;
 
   constructor(private readonly deps: CollectorServiceDeps) {}
@@ -543,7 +547,11 @@ export class CollectorService {
   autoStart(label: string): void {
     if (!this.deps.config.enabled || this.closed || this.collector || !this.deps.leases) return;
     this.start(label).catch((error: unknown) => {
-      if (!(error instanceof LeaseHeldError)) this.deps.log.warn({ component: 'collector', err: (error as Error).message }, `collector not started: ${(error as Error).message}`);
+      // said once, not at every retry (an unreachable exchange would repeat it every 10 s)
+      if (!(error instanceof LeaseHeldError) && !this.warned) {
+        this.warned = true;
+        this.deps.log.warn({ component: 'collector', err: (error as Error).message }, `collector not started: ${(error as Error).message}; retrying every ${TAKEOVER_POLL_MS / 1000} s`);
+      }
       if (this.closed) return;
       this.cancelPoll = this.deps.clock.setTimer(TAKEOVER_POLL_MS, () => this.autoStart(label), { background: true });
     });
