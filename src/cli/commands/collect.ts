@@ -24,7 +24,10 @@ export function register(program: Command): void {
       // a pending promise does not keep Node alive: this timer does, until stopped
       const keepAlive = setInterval(() => undefined, 60_000);
       try {
-        const status = await Promise.race([app.collector.start('atm collect'), stopped.then(() => undefined)]);
+        const starting = app.collector.start('atm collect');
+        // stopped during startup: the start then fails with 'stopped', which nobody awaits
+        starting.catch(() => undefined);
+        const status = await Promise.race([starting, stopped.then(() => undefined)]);
         if (status) {
           process.stdout.write(app.t('collector.started', { symbols: status.symbols, venue: status.venue ?? '-', pid: process.pid }) + '\n');
           const off = app.bus.on('collector.status', (s) => process.stdout.write(statusLine(app, s) + '\n'));

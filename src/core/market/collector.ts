@@ -144,6 +144,9 @@ const PAGE_WEIGHT = 5;
 /** Pauses of the backfill loop when the budget is used up or nothing is left (ms). */
 const BACKFILL_WAIT_MS = 500;
 
+/** The first minute at or after `t` (backfillDays may be any fraction of a day). */
+const minuteCeil = (t: number) => Math.ceil(t / INTERVAL_MS[INTERVAL]) * INTERVAL_MS[INTERVAL];
+
 interface SeriesState {
   symbol: string;
   release?: () => void;
@@ -409,7 +412,7 @@ export class Collector {
           s.edge = last;
           s.cursor = last;
           const first = this.deps.market.symbols().find((x) => x.symbol === s.symbol)?.firstKlineTime ?? undefined;
-          s.target = Math.max(last - days * DAY + INTERVAL_MS[INTERVAL], first ?? -Infinity);
+          s.target = Math.max(minuteCeil(last - days * DAY + INTERVAL_MS[INTERVAL]), first ?? -Infinity);
         }
         if (s.cursor <= s.target!) {
           s.done = true;
@@ -610,20 +613,20 @@ export class CollectorService {
     const configured = this.deps.config.symbols === 'all' ? [] : this.deps.config.symbols;
     const names = new Set<string>(symbol ? [symbol] : [...configured, ...this.deps.store.symbols()]);
     const allGaps = this.deps.gaps.list({ symbol });
-    const view = this.view();
+    const listed = new Map(this.deps.market.symbols().map((x) => [x.symbol, x]));
     return [...names].sort().map((name) => {
       const info = this.deps.store.series(name).find((s) => s.interval === INTERVAL);
       const own = this.collector?.backfillOf(name);
       let backfill = own && { fraction: own.fraction, done: own.done };
       if (!backfill && info?.first != null && info.last != null && this.deps.config.backfillDays > 0) {
-        // from the stored range: how much of backfillDays behind the live edge is stored
-        const want = this.deps.config.backfillDays * DAY;
-        const first = this.deps.market.symbols().find((x) => x.symbol === name)?.firstKlineTime ?? undefined;
-        const span = first !== undefined ? Math.min(want, info.last - first + INTERVAL_MS[INTERVAL]) : want;
-        backfill = { fraction: Math.min(1, (info.rows * INTERVAL_MS[INTERVAL]) / Math.max(span, INTERVAL_MS[INTERVAL])), done: false };
-        backfill.done = backfill.fraction >= 1;
+        // not collecting here: how much of backfillDays behind the live edge is stored
+        const first = listed.get(name)?.firstKlineTime ?? undefined;
+        const from = Math.max(minuteCeil(info.last - this.deps.config.backfillDays * DAY + INTERVAL_MS[INTERVAL]), first ?? -Infinity);
+        const span = info.last - from + INTERVAL_MS[INTERVAL];
+        const missing = missingRanges(this.deps.store, name, INTERVAL, from, info.last).reduce((a, r) => a + r.to - r.from + INTERVAL_MS[INTERVAL], 0);
+        const fraction = span > 0 ? Math.max(0, 1 - missing / span) : 1;
+        backfill = { fraction, done: missing === 0 };
       }
-      void view;
       return {
         symbol: name,
         first: info?.first ?? undefined,
