@@ -23,6 +23,10 @@ export function register(program: Command): void {
       process.once('SIGINT', stop);
       // a pending promise does not keep Node alive: this timer does, until stopped
       const keepAlive = setInterval(() => undefined, 60_000);
+      // an exchange that cannot be reached is waited for (the service retries), and said
+      const offState = app.bus.on('exchange.state', (s) => {
+        if (s.kind === 'disconnected') process.stdout.write(app.t('collector.waiting', { reason: s.reason }) + '\n');
+      });
       try {
         const starting = app.collector.start('atm collect');
         // stopped during startup: the start then fails with 'stopped', which nobody awaits
@@ -37,6 +41,7 @@ export function register(program: Command): void {
         await app.collector.stop();
         process.stdout.write(app.t('collector.stopped') + '\n');
       } finally {
+        offState();
         clearInterval(keepAlive);
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);

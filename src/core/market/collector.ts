@@ -517,6 +517,13 @@ export class CollectorService {
     if (!this.deps.leases) throw new Error('no lease store: cannot collect');
     const lease = this.deps.leases.acquire('collector', { label });
     this.lease = lease;
+    // kept alive while the exchange is awaited (it may take long): a stale heartbeat frees the lease
+    const keep = () => {
+      if (this.lease !== lease || this.collector) return;
+      lease.heartbeat();
+      this.cancelHeartbeat = this.deps.clock.setTimer(HEARTBEAT_MS, keep, { background: true });
+    };
+    this.cancelHeartbeat = this.deps.clock.setTimer(HEARTBEAT_MS, keep, { background: true });
     try {
       await this.deps.connect();
       if (this.closed || this.lease !== lease) throw new Error('stopped');
@@ -534,9 +541,11 @@ export class CollectorService {
       const collector = new Collector({ ...this.deps, deep: this.deepFactory ?? this.deps.deep, label, pid: process.pid }, symbols);
       this.collector = collector;
       collector.start();
+      this.cancelHeartbeat?.();
       this.beat();
       return collector.status();
     } catch (error) {
+      this.cancelHeartbeat?.();
       this.lease = undefined;
       lease.release();
       throw error;
