@@ -145,4 +145,25 @@ describe('atm collect: 20 symbols through faults, SIGKILL and restart, one colle
     expect(text.stdout).toContain('collector: none running');
     expect(text.stdout).toMatch(/S007USDT \d{4}-\d\d-\d\d \d\d:\d\d \.\. \d{4}-\d\d-\d\d \d\d:\d\d \(\d+ klines\) collector stopped, filled/);
   }, 300_000);
+
+  it('waits for an exchange that cannot be reached, saying so, holding the lease; SIGTERM stops it (exit 0, lease released)', async () => {
+    const away = join(tmp.home, 'away');
+    const cfg = join(tmp.home, 'away.yaml');
+    // port 9 (discard): nothing listens there on a test machine
+    writeFileSync(cfg, simConfig({ restUrl: 'http://127.0.0.1:9', wsUrl: 'ws://127.0.0.1:9' }));
+    const waiting = startAtm(['--home', away, '--config', cfg, 'collect']);
+    await waitFor(() => /the exchange cannot be reached \(.+\); collecting as soon as it can/.test(waiting.stdout()) || waiting.child.exitCode !== null, 60_000, 'the waiting line');
+    const second = await finish(startAtm(['--home', away, '--config', cfg, 'collect']), 60_000, 'a second collector');
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`pid ${waiting.child.pid}`);
+    waiting.child.kill('SIGTERM');
+    const stopped = await finish(waiting, 30_000, 'the waiting collector');
+    expect({ code: stopped.code, stderr: stopped.stderr }).toEqual({ code: 0, stderr: '' });
+    const db = openDatabase(join(away, 'atm.sqlite'), { readonly: true });
+    try {
+      expect((db.sqlite.prepare("SELECT COUNT(*) AS n FROM leases WHERE name = 'collector'").get() as { n: number }).n).toBe(0);
+    } finally {
+      await db.close();
+    }
+  }, 180_000);
 });
