@@ -21,6 +21,7 @@ const SECTIONS: (() => Promise<BenchSection>)[] = [
   async () => (await import('./nn.js')).section,
   async () => (await import('./deep.js')).section,
   async () => (await import('./trade.js')).section,
+  async () => (await import('./collect.js')).section,
 ];
 
 /**

@@ -1,4 +1,6 @@
 import type { LeaseRepository } from './leases.js';
+import { startDeepRecording } from './market/deep.js';
+import type { DeepRecorderFactory } from './market/collector.js';
 import type { OrderJournal } from './trading/journal.js';
 import { AccountService } from './accounts/service.js';
 import type { AccountRepository } from './accounts/types.js';
@@ -20,6 +22,7 @@ import type { KlineRepository, SymbolRepository } from './market/repository.js';
 import type { DeepRepository } from './market/deep.js';
 import type { AnalysisRepository } from './analysis/repository.js';
 import { MarketDataService } from './market/service.js';
+import { CollectorService, MemoryGapRepository, type CollectorGapRepository } from './market/collector.js';
 import { AnalysisService, bookFromLevels } from './analysis/service.js';
 import { parseInterval } from './market/klines.js';
 import { FundingService, type FundingRepository } from './market/funding.js';
@@ -99,6 +102,8 @@ export interface AppStorage {
   nn?: NnRepository;
   /** Deep market data: aggTrades, book samples, gaps (src/db/deepStore.ts; `app.market.deep`). */
   deep?: DeepRepository;
+  /** The collector's gaps (src/db/collectorStore.ts; absent: no collector). */
+  collectorGaps?: CollectorGapRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
@@ -284,6 +289,40 @@ export class App {
 
   private fundingService?: FundingService;
 
+  private collectorService?: CollectorService;
+
+  /** The collector (src/core/market/collector.ts): collects here, or shows who does. */
+  get collector(): CollectorService {
+    const gaps = this.storage.collectorGaps ?? new MemoryGapRepository();
+    this.collectorService ??= new CollectorService({
+      bus: this.bus,
+      clock: this.clock,
+      log: this.log,
+      market: this.market,
+      store: this.storage.klines,
+      gaps,
+      leases: this.storage.leases,
+      config: this.config.market.collect,
+      stats: () => this.exchange.stats(),
+      connect: () => this.connectExchange(),
+      disconnectReason: () => (this.exchangeState.kind === 'disconnected' ? this.exchangeState.reason : undefined),
+      listedSymbols: () => this.market.symbols().filter((s) => s.status === 'TRADING' && s.quoteAsset === 'USDT' && this.market.isListed(s.symbol) === true).map((s) => s.symbol),
+      deep: this.deepRecorderFactory(),
+    });
+    return this.collectorService;
+  }
+
+  /** Deep data (aggTrades + book samples) of one `market.collect.deep` symbol, recorded into the deep store. */
+  private deepRecorderFactory(): DeepRecorderFactory | undefined {
+    const store = this.storage.deep;
+    if (!store) return undefined;
+    return (symbol) => {
+      const port = this.exchange.port;
+      if (!port) throw new AtmError('exchange', `cannot record deep data of ${symbol}: the exchange is not connected`);
+      return startDeepRecording({ port, store, clock: this.clock, log: this.log }, symbol);
+    };
+  }
+
   /** Funding rates: archive import, download, coverage and rates (src/core/market/funding.ts). */
   get funding(): FundingService {
     this.fundingService ??= new FundingService({
@@ -465,6 +504,7 @@ export class App {
     this.closed = true;
     this.jobs.cancelAll();
     this.tradingService?.stopAll();
+    await this.collectorService?.close();
     this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();

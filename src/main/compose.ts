@@ -2,6 +2,7 @@ import { LeaseStore } from '../db/leaseStore.js';
 import { OrderStore } from '../db/orderStore.js';
 import { AccountStore } from '../db/accountStore.js';
 import { DeepStore } from '../db/deepStore.js';
+import { CollectorGapStore } from '../db/collectorStore.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App, type AppOptions } from '../core/app.js';
@@ -34,7 +35,7 @@ export interface Composition {
   parts: {
     db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService;
     funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore; orders: OrderStore; accounts: AccountStore; nn: NnStore;
-    deep: DeepStore;
+    deep: DeepStore; collectorGaps: CollectorGapStore;
   };
 }
 
@@ -81,6 +82,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const accounts = new AccountStore(db, clockNow);
   const nn = new NnStore(db, clockNow);
   const deep = new DeepStore(db, clockNow);
+  const collectorGaps = new CollectorGapStore(db);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -102,11 +104,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, funding, rules, simulations, leases, orders, accounts, nn, deep, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, funding, rules, simulations, leases, orders, accounts, nn, deep, collectorGaps, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders, accounts, nn, deep } };
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders, accounts, nn, deep, collectorGaps } };
 }
 
 /**

@@ -60,7 +60,7 @@ function int(name: string, value: string, min: number, max: number): number {
 export async function startExchangeSim(options: SimOptions): Promise<{ banner: string[]; close(): Promise<void> }> {
   const { LocalExchange, DEMO_API_KEY, DEMO_API_SECRET } = await import('../adapters/localexchange/server.js');
   const { parseFaultSpec, FaultSpecError } = await import('../adapters/localexchange/faults.js');
-  const { SIM_SYMBOLS } = await import('../adapters/localexchange/symbols.js');
+  const { SIM_SYMBOLS, generatedSymbol } = await import('../adapters/localexchange/symbols.js');
   const port = int('port', options.port, 0, 65_535);
   const seed = int('seed', options.seed ?? '1', -2_147_483_648, 2_147_483_647);
   const speed = Number(options.speed ?? '1');
@@ -79,7 +79,7 @@ export async function startExchangeSim(options: SimOptions): Promise<{ banner: s
   }
   const symbols = options.symbols?.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
   for (const s of symbols ?? []) {
-    if (!options.data && !SIM_SYMBOLS.some((x) => x.symbol === s)) throw new UserError(`--symbols: ${s} is not listed; available: ${SIM_SYMBOLS.map((x) => x.symbol).join(', ')}`);
+    if (!options.data && !SIM_SYMBOLS.some((x) => x.symbol === s) && !generatedSymbol(s)) throw new UserError(`--symbols: ${s} is not listed; available: ${SIM_SYMBOLS.map((x) => x.symbol).join(', ')}, or any <NAME>USDT (generated)`);
   }
   const replay = options.data ? await replayFromDatabase(options.data, symbols, history) : undefined;
   const apiKey = options.apiKey ?? DEMO_API_KEY;

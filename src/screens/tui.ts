@@ -86,6 +86,8 @@ export async function startTui(app: App, options: { initialPage?: string } = {})
     shell.renderNow();
     // After the first frame: connect the exchange and restart the analyses left running.
     void app.connectExchange().catch((error) => app.reportError('exchange', error));
+    // collects as configured, unless `atm collect` (or another TUI) does: then its status is shown
+    app.collector.autoStart('atm (TUI)');
     void app.analysis.resume().catch((error) => app.reportError('analysis', error));
   });
   process.exit(0);

@@ -469,6 +469,7 @@ export class BinanceExchange implements ExchangePort {
       reconnects: s.reconnects,
       usedWeight: g.usedWeight,
       weightLimit: g.weightLimit,
+      weightWindowMs: g.weightWindowMs,
       timeOffsetMs: this.rest.timeOffsetMs,
       books: [...this.books.values()].map(({ book }) => ({
         symbol: book.symbol, state: book.status, lastUpdateId: book.lastUpdateId, bestBid: book.bestBid()?.[0], bestAsk: book.bestAsk()?.[0], resyncs: book.resyncs,

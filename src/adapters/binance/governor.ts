@@ -52,6 +52,8 @@ const UNIT_TAG: Record<RateLimitInfo['interval'], string> = { SECOND: 'S', MINUT
 export interface GovernorStats {
   usedWeight: number;
   weightLimit: number;
+  /** Length of the request-weight window, ms. */
+  weightWindowMs: number;
   pausedUntil: number;
   banned: boolean;
   waiting: number;
@@ -191,6 +193,7 @@ export class RateGovernor {
     return {
       usedWeight: w?.used ?? 0,
       weightLimit: w?.limit ?? 0,
+      weightWindowMs: w?.intervalMs ?? 60_000,
       pausedUntil: Math.max(this.pausedUntil, this.banUntil),
       banned: this.banUntil > now,
       waiting: this.queue.length,

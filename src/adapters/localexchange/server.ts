@@ -10,7 +10,7 @@ import { AlgoOrders } from './algo.js';
 import { Engine, SimError, intParam, limitParam, type SimAccount } from './engine.js';
 import { Faults } from './faults.js';
 import { SymbolMarket, type AggTradeRec, type DepthChange, type KlineAgg, type OpenKline } from './market.js';
-import { SIM_SYMBOLS, symbolJson, type SimSymbol } from './symbols.js';
+import { generatedSymbol, SIM_SYMBOLS, symbolJson, type SimSymbol } from './symbols.js';
 import { loadReplay, type ReplaySource } from './replay.js';
 
 /**
@@ -192,6 +192,8 @@ export class LocalExchange {
     http5xx: 0,
     wsMessagesSent: 0,
     wsConnections: 0,
+    /** The weight booked per request (the last 20 000): time, path, weight, for tests of pacing. */
+    weightLog: [] as { t: number; path: string; query: string; weight: number }[],
     /** Arrival times (ms) of the last requests, for tests of the governor. */
     arrivals: [] as number[],
     /** Generator steps done (every market steps once per step). */
@@ -241,6 +243,11 @@ export class LocalExchange {
     const history = Math.round((this.options.historyDays ?? 3) * 1440);
     const now = this.clockStart;
     let specs: SimSymbol[] = SIM_SYMBOLS.filter((s) => !this.options.symbols || this.options.symbols.includes(s.symbol));
+    // named symbols the built-in list lacks are generated (generatedSymbol), after the built-in ones
+    for (const name of new Set(this.options.symbols ?? [])) {
+      const generated = SIM_SYMBOLS.some((s) => s.symbol === name) ? undefined : generatedSymbol(name);
+      if (generated) specs.push(generated);
+    }
     if (this.options.replay || this.options.dataDir) {
       this.replay = this.options.replay ?? (await loadReplay(this.options.dataDir!));
       specs = this.replay.apply(specs);
@@ -1015,6 +1022,8 @@ export class LocalExchange {
       return send(429, { code: -1003, msg: `Too many requests; current limit is ${this.weightLimit.limit} requests per minute. Please use the websocket for live updates to avoid polling the API.` });
     }
     this.weightUsed += weight;
+    this.metrics.weightLog.push({ t: now, path: url.pathname, query: url.search, weight });
+    if (this.metrics.weightLog.length > 20_000) this.metrics.weightLog.splice(0, 10_000);
     if (this.weightUsed > this.metrics.maxWeightInWindow) this.metrics.maxWeightInWindow = this.weightUsed;
     headers[`X-MBX-USED-WEIGHT-${this.weightLimit.tag}`] = String(this.weightUsed);
     try {

@@ -34,6 +34,24 @@ export const SIM_SYMBOLS: SimSymbol[] = [
   { symbol: 'XRPUSDT', baseAsset: 'XRP', tickSize: '0.0001', stepSize: '0.1', priceDecimals: 4, qtyDecimals: 1, minQty: '0.1', maxQty: '10000000', marketMaxQty: '2000000', minNotional: '5', startPrice: 0.6, annualVol: 0.8, tradeRate: 10, tradeSize: 3000, onboardDate: ONBOARD },
 ];
 
+/**
+ * A generated contract for a USDT symbol the list above lacks (`--symbols S001USDT,...`), so tests
+ * and benchmarks can list many symbols (the collector's 200): XRP-like filters, a start price,
+ * volatility and a low trade rate (0.5 to 1.5 a second, so hundreds stay cheap to generate) derived
+ * from the name (the same name always gives the same market).
+ */
+export function generatedSymbol(symbol: string): SimSymbol | undefined {
+  const m = /^([A-Z0-9]{2,20})USDT$/.exec(symbol);
+  if (!m) return undefined;
+  let h = 2166136261;
+  for (let i = 0; i < symbol.length; i++) h = Math.imul(h ^ symbol.charCodeAt(i), 16777619) >>> 0;
+  const unit = (h % 10_000) / 10_000;
+  return {
+    symbol, baseAsset: m[1], tickSize: '0.0001', stepSize: '0.1', priceDecimals: 4, qtyDecimals: 1, minQty: '0.1', maxQty: '10000000', marketMaxQty: '2000000', minNotional: '5',
+    startPrice: Number((1 + 99 * unit).toFixed(4)), annualVol: 0.5 + unit, tradeRate: Math.round((0.5 + unit) * 10) / 10, tradeSize: Math.round(100 / (1 + 99 * unit)) + 1, onboardDate: ONBOARD,
+  };
+}
+
 /** Formats an integer count of units with `decimals` decimals exactly ("12345", 2 → "123.45"). */
 export function fmtUnits(units: number, decimals: number): string {
   if (decimals === 0) return String(units);

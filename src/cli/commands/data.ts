@@ -10,6 +10,7 @@ import { verifyKlines } from '../../core/market/verify.js';
 import { AtmError, EXIT_STATUS } from '../../core/errors.js';
 import { confirmDestructive, UserError, withApp } from '../context.js';
 import { importDeepFiles } from './deepImport.js';
+import { gapLine, viewLine } from './collect.js';
 
 /**
  * `atm data download|import|status|export|verify`: the market data store, headless. The same
@@ -206,22 +207,39 @@ export function register(program: Command): void {
         }
         const fundingCoverage = options.json ? [] : app.funding.coverage(symbol);
         if (fundingCoverage.length > 0) process.stdout.write(fundingStatusText(app, fundingCoverage) + '\n\n');
-        const series = app.market.series(symbol).map((s) => ({
-          ...s,
-          gaps: s.missing > 0 ? app.market.gaps(s.symbol, s.interval).length : 0,
-        }));
+        // the collector's view of each 1m series: the live edge, backfill progress, every gap with its cause
+        const collected = new Map(app.collector.dataStatus(symbol).map((c) => [c.symbol, c]));
+        const series = app.market.series(symbol).map((s) => {
+          const c = s.interval === '1m' ? collected.get(s.symbol) : undefined;
+          return {
+            ...s,
+            gaps: s.missing > 0 ? app.market.gaps(s.symbol, s.interval).length : 0,
+            ...(c ? { liveEdge: c.last ?? null, backfill: c.backfill ?? null, collectorGaps: c.gaps.map((g) => withIsoTimes({ ...g, to: g.to ?? null, filledAt: g.filledAt ?? null }, ['from', 'to', 'filledAt'])) } : {}),
+          };
+        });
         if (options.json) {
           process.stdout.write(JSON.stringify(series.map((s) => withIsoTimes(s, ['first', 'last'])), null, 2) + '\n');
           return;
         }
+        const view = app.collector.view();
+        const withGaps = [...collected.values()].filter((c) => c.gaps.length > 0 || (c.rows > 0 && c.backfill));
         if (series.length === 0) {
           process.stdout.write(app.t('data.nothingStored') + '\n');
+          if (view.role !== 'none') process.stdout.write(viewLine(app, view) + '\n');
           return;
         }
         const t = app.t;
         const header = [t('data.col.symbol'), t('data.col.interval'), t('data.col.source'), t('data.col.first'), t('data.col.last'), t('data.col.rows'), t('data.col.gaps'), t('data.col.missing'), t('data.col.size')];
         const rows = series.map((s) => [s.symbol, s.interval, s.source, time(s.first), time(s.last), String(s.rows), String(s.gaps), String(s.missing), bytes(s.bytes)]);
         process.stdout.write(table([header, ...rows]) + '\n');
+        if (view.role === 'none' && withGaps.length === 0) return;
+        process.stdout.write('\n' + viewLine(app, view) + '\n');
+        if (withGaps.length === 0) return;
+        const cHeader = [t('collector.col.symbol'), t('collector.col.liveEdge'), t('collector.col.backfill'), t('collector.col.gaps'), t('collector.col.open')];
+        const cRows = withGaps.map((c) => [c.symbol, time(c.last), c.backfill ? `${(c.backfill.fraction * 100).toFixed(1)}%` : '-', String(c.gaps.length), String(c.gaps.filter((g) => g.filledAt === undefined).length)]);
+        process.stdout.write(table([cHeader, ...cRows]) + '\n');
+        const allGaps = withGaps.flatMap((c) => c.gaps);
+        if (allGaps.length > 0) process.stdout.write(t('collector.gapsTitle') + '\n' + allGaps.map((g) => '  ' + gapLine(app, g)).join('\n') + '\n');
       });
     });
 

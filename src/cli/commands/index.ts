@@ -14,9 +14,10 @@ import * as sweep from './sweep.js';
 import * as account from './account.js';
 import * as nn from './nn.js';
 import * as trade from './trade.js';
+import * as collect from './collect.js';
 
 /**
  * Every `atm` subcommand. Each module exports `register(program)`; add yours here. Commands call
  * the same App facade the TUI uses.
  */
-export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim, strategy, backtest, sim, sweep, account, trade, nn];
+export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim, strategy, backtest, sim, sweep, collect, account, trade, nn];

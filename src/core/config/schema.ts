@@ -46,6 +46,10 @@ export const symbolRulesSchema = z.strictObject({
 });
 export type SymbolRulesConfig = z.infer<typeof symbolRulesSchema>;
 
+const symbolName = z.string().regex(/^[A-Z0-9_]{2,30}$/, 'a symbol such as BTCUSDT');
+/** Intervals the collector keeps: 1m is collected, the others are aggregated from it. */
+export const COLLECT_INTERVALS = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d'] as const;
+
 export const configSchema = z.strictObject({
   language: z.enum(LANGUAGES),
   theme: z.enum(THEMES),
@@ -76,6 +80,16 @@ export const configSchema = z.strictObject({
     }),
   }),
   symbolRules: symbolRulesSchema,
+  market: z.strictObject({
+    collect: z.strictObject({
+      enabled: z.boolean(),
+      symbols: z.union([z.literal('all'), z.array(symbolName).min(1)], { error: 'expected "all" or a list of symbols such as [BTCUSDT, ETHUSDT]' }),
+      intervals: z.array(z.enum(COLLECT_INTERVALS)).min(1).refine((list) => list.includes('1m'), { message: 'must include 1m (higher intervals are aggregated from it)' }),
+      backfillDays: z.number().min(0).max(3650),
+      weightShare: z.number().gt(0).max(0.8),
+      deep: z.array(symbolName),
+    }),
+  }),
   ui: z.strictObject({
     maxFps: z.number().int().min(1).max(60),
     logPanel: z.boolean(),

@@ -686,6 +686,8 @@ export interface ExchangeStats {
   /** REST used weight in the current minute, and the limit. */
   usedWeight: number;
   weightLimit: number;
+  /** Length of the request-weight window, ms (Binance: 60 000; absent: a minute). */
+  weightWindowMs?: number;
   /** Server time − local time, ms. */
   timeOffsetMs: number;
   books: OrderBookState[];

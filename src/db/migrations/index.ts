@@ -7,6 +7,7 @@ import * as m0005 from './0005_sweeps.js';
 import * as m0006 from './0006_series_decimals.js';
 import * as m0007 from './0007_leases.js';
 import * as m0008 from './0008_orders.js';
+import * as m0009 from './0009_collector.js';
 import * as m0010 from './0010_nn.js';
 import * as m0011 from './0011_deep.js';
 import * as m0012 from './0012_accounts.js';
@@ -24,6 +25,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_series_decimals': m0006,
   '0007_leases': m0007,
   '0008_orders': m0008,
+  '0009_collector': m0009,
   '0010_nn': m0010,
   '0011_deep': m0011,
   '0012_accounts': m0012,

@@ -5,7 +5,7 @@ import { bindKeys, defineKeys, type KeyBinding } from '../keys.js';
 import type { Page, PageContext, PageModule } from '../page.js';
 import { paint } from '../theme.js';
 import { esc, fit, panel, restyle, tableRow, visibleColumns, type Column } from '../widgets.js';
-import { exchangeLines, jobRows, LogPanelState, logRow, poolRows, processRows } from './model.js';
+import { collectorLines, exchangeLines, jobRows, LogPanelState, logRow, poolRows, processRows } from './model.js';
 
 export const keys = defineKeys({
   toggleLog: { keys: ['l'], label: 'keys.toggleLog', hint: true },
@@ -42,6 +42,7 @@ class DashboardPage implements Page {
   private readonly processBox: Widgets.BoxElement;
   private readonly poolsBox: Widgets.BoxElement;
   private readonly exchangeBox: Widgets.BoxElement;
+  private readonly collectorBox: Widgets.BoxElement;
   private readonly logBox: Widgets.BoxElement;
   private readonly log: LogPanelState;
   private readonly offs: (() => void)[];
@@ -54,8 +55,9 @@ class DashboardPage implements Page {
     this.root = blessed.box({ parent: ctx.body, top: 0, left: 0, width: '100%', height: '100%', hidden: true });
     this.processBox = panel(this.root, { top: 0, left: 0, width: '50%', height: 12, theme });
     this.poolsBox = panel(this.root, { top: 0, left: '50%', width: '50%', height: 12, theme });
-    this.exchangeBox = panel(this.root, { top: 12, left: 0, width: '100%', height: 4, theme });
-    this.logBox = panel(this.root, { top: 16, left: 0, width: '100%', height: '100%-16', theme, scrollable: true, alwaysScroll: true });
+    this.exchangeBox = panel(this.root, { top: 12, left: 0, width: '55%', height: 5, theme });
+    this.collectorBox = panel(this.root, { top: 12, left: '55%', width: '45%', height: 5, theme });
+    this.logBox = panel(this.root, { top: 17, left: 0, width: '100%', height: '100%-17', theme, scrollable: true, alwaysScroll: true });
     this.log = new LogPanelState(app.config.ui.logPanel);
     const whenVisible = (render: () => void, also = true) => () => {
       if (!this.visible || !also) return;
@@ -66,6 +68,7 @@ class DashboardPage implements Page {
       app.bus.on('log.line', () => whenVisible(() => this.renderLog(), this.log.shown)()),
       app.bus.on('workers.changed', whenVisible(() => this.renderPools())),
       app.bus.on('exchange.state', whenVisible(() => this.renderExchange())),
+      app.bus.on('collector.status', whenVisible(() => this.renderCollector())),
       app.bus.on('job.state', whenVisible(() => this.renderPools())),
       app.bus.on('job.progress', whenVisible(() => this.renderPools())),
     ];
@@ -147,6 +150,17 @@ class DashboardPage implements Page {
     else setText(this.exchangeBox, lines.map((l) => esc(fit(l, width))).join('\n'));
   }
 
+  /** The Collector block: who collects (here or `atm collect`) and the figures it published. */
+  private renderCollector(): void {
+    const { t } = this.ctx;
+    const width = (this.collectorBox.width as number) - 2;
+    setLabel(this.collectorBox, ` ${t('collector.panel.title')} `);
+    const view = this.app.collector.view();
+    const lines = collectorLines(view, t);
+    const role = view.role === 'none' ? 'muted' : 'fg';
+    setText(this.collectorBox, lines.map((l) => paint(this.ctx.theme(), role, esc(fit(l, width)))).join('\n'));
+  }
+
   private renderLog(): void {
     const { t } = this.ctx;
     const theme = this.ctx.theme();
@@ -173,12 +187,13 @@ class DashboardPage implements Page {
 
   update(): void {
     const theme = this.ctx.theme();
-    for (const box of [this.processBox, this.poolsBox, this.exchangeBox, this.logBox]) restyle(box, theme);
+    for (const box of [this.processBox, this.poolsBox, this.exchangeBox, this.collectorBox, this.logBox]) restyle(box, theme);
     if (this.log.shown) this.logBox.show();
     else this.logBox.hide();
     this.renderProcess();
     this.renderPools();
     this.renderExchange();
+    this.renderCollector();
     if (this.log.shown) this.renderLog();
   }
 
@@ -191,6 +206,8 @@ class DashboardPage implements Page {
     const changed: Widgets.BlessedElement[] = [];
     if (++this.ticks % 5 === 0 && setIfChanged(this.processBox, () => this.renderProcess())) changed.push(this.processBox);
     if (setIfChanged(this.exchangeBox, () => this.renderExchange())) changed.push(this.exchangeBox);
+    // the collector's last heartbeat ages with the clock (another process's status is read from its lease)
+    if (setIfChanged(this.collectorBox, () => this.renderCollector())) changed.push(this.collectorBox);
     // the ETA of running jobs moves with the clock
     if (this.app.jobs.running().length > 0 && setIfChanged(this.poolsBox, () => this.renderPools())) changed.push(this.poolsBox);
     return changed;

@@ -1,5 +1,6 @@
 import type { SystemStatus } from '../../core/app.js';
 import type { ExchangeStats } from '../../core/exchange/port.js';
+import type { CollectorView } from '../../core/market/collector.js';
 import type { LogRecord } from '../../core/events.js';
 import { exchangeStateText } from '../exchange.js';
 import type { TFunction } from '../../core/i18n.js';
@@ -66,6 +67,25 @@ export function exchangeLines(st: ExchangeStats | undefined, t: TFunction): [str
     ? t('exchange.dashboard.noBooks')
     : st.books.map((b) => t('exchange.dashboard.book', { symbol: b.symbol, state: t(`exchange.dashboard.bookState.${b.state}`), bid: b.bestBid ?? '-', ask: b.bestAsk ?? '-', resyncs: b.resyncs })).join('  ');
   return [line, books];
+}
+
+/**
+ * The Collector block's three lines: who collects (this process, `atm collect` with its pid and
+ * the age of its last heartbeat, or nobody), then the figures it published: symbols and how many
+ * are behind, messages/s and lag, rows stored today, open gaps and backfill progress.
+ */
+export function collectorLines(v: CollectorView, t: TFunction): string[] {
+  if (v.role === 'none') return [t('collector.panel.none')];
+  const who = v.role === 'self'
+    ? t('collector.panel.self')
+    : `${t('collector.panel.other', { label: v.holder?.label ?? '?', pid: v.holder?.pid ?? '?' })} · ${t('collector.panel.heartbeat', { age: Math.round((v.heartbeatAgeMs ?? 0) / 1000) })}`;
+  const s = v.status;
+  if (!s) return [who];
+  return [
+    who,
+    `${t('collector.panel.symbols', { symbols: s.symbols, stale: s.stale })} · ${t('collector.panel.gaps', { gaps: s.openGaps })} · ${t('collector.panel.backfill', { pct: (s.backfill.fraction * 100).toFixed(0), done: s.backfill.symbolsDone, symbols: s.backfill.symbols })}`,
+    `${t('collector.panel.rate', { rate: s.messagesPerSecond.toFixed(0), lag: Math.round(s.lagMs) })} · ${t('collector.panel.rows', { rows: s.rowsToday, backfilled: s.backfilledToday })}`,
+  ];
 }
 
 const LEVEL_ROLE: Record<string, ThemeRole> = { trace: 'muted', debug: 'muted', info: 'fg', warn: 'warn', error: 'error', fatal: 'error' };
