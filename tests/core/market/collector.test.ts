@@ -117,6 +117,22 @@ describe('collector', () => {
     for (const symbol of ['BTCUSDT', 'ETHUSDT']) expect(c.app.market.series(symbol).find((s) => s.interval === '1m')!.missing).toBe(0);
   }, 90_000);
 
+  it('records aggTrades and book samples of its market.collect.deep symbols into the deep store, and stops them with itself', async () => {
+    const { c } = await setup({ limit: 2400, interval: 'MINUTE', intervalNum: 1 }, ['symbols: [BTCUSDT, ETHUSDT]', 'backfillDays: 0', 'deep: [ETHUSDT]']);
+    await c.app.collector.start('test collector');
+    const deep = c.parts.deep;
+    await waitFor(() => deep.countTrades('ETHUSDT') > 0 && deep.countBookSamples('ETHUSDT') >= 2, 40_000, 'ETHUSDT trades and book samples stored');
+    const status = c.app.collector.view().status;
+    expect(status?.deep.map((d) => d.symbol)).toEqual(['ETHUSDT']);
+    expect(deep.countTrades('BTCUSDT')).toBe(0); // collected, but not a deep symbol
+    const trades = deep.loadTrades('ETHUSDT');
+    for (let i = 1; i < trades.length; i++) expect(trades[i].id).toBeGreaterThan(trades[i - 1].id);
+    await c.app.collector.stop();
+    const after = deep.countTrades('ETHUSDT');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(deep.countTrades('ETHUSDT')).toBe(after);
+  }, 60_000);
+
   it('names a gap\'s cause from why the series fell behind', () => {
     expect(gapCauseOf('silent')).toBe('disconnected');
     expect(gapCauseOf('gap')).toBe('disconnected');
