@@ -4,7 +4,6 @@ import { settings } from './settings.js';
 import { market } from './market/index.js';
 import { analysis } from './analysis/index.js';
 import { autotrade } from './autotrade/index.js';
-import { placeholderPage } from './placeholder.js';
 import { result } from './result/index.js';
 import { simulation } from './simulation/index.js';
 import { accounts } from './accounts/index.js';
@@ -12,8 +11,7 @@ import { history } from './history/index.js';
 import { neural } from './nn/index.js';
 
 /**
- * Every page, in tab order (keys 1..9, 0). A page whose feature is not built yet is a placeholder
- * that says so; replace its line with the real module when the feature lands.
+ * Every page, in tab order (keys 1..9, 0).
  *
  * A page is a folder, as `market/`, `analysis/` and `dashboard/` are:
  * - `index.ts`: its `keys` (data), a class implementing `Page` that builds the widgets once and

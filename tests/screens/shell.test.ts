@@ -52,13 +52,6 @@ describe('TUI shell (headless, real blessed screen)', () => {
     expect(shell.currentPage).toBe('settings');
   });
 
-  it('says plainly when a page has no backend yet, with no numbers', async () => {
-    await start();
-    const text = press('9');
-    expect(text).toContain('Not built yet');
-    expect(text).toContain('shows no data rather than invented numbers');
-  });
-
   it('opens the help overlay generated from the bindings and closes it with q or Esc', async () => {
     await start();
     let text = press('?');

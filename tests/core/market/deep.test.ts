@@ -47,7 +47,8 @@ describe('deep data recording from the local exchange', () => {
       for (const r of recordings) await r.stop();
     });
     await until(
-      () => SYMBOLS.every((s) => store.gaps(s).some((g) => g.kind === 'book' && g.cause === 'resync') && store.loadBookSamples(s).length > 20 && store.loadTrades(s).length > 50),
+      // the book also resyncs on its own while starting: wait for the injected fault to have fired too
+      () => (ex.faults.firedCounts()['depth-gap'] ?? 0) > 0 && SYMBOLS.every((s) => store.gaps(s).some((g) => g.kind === 'book' && g.cause === 'resync') && store.loadBookSamples(s).length > 20 && store.loadTrades(s).length > 50),
       'a resync gap, samples and trades for both symbols',
     );
     for (const r of recordings) await r.stop();
