@@ -1,5 +1,7 @@
 import type { LeaseRepository } from './leases.js';
 import type { OrderJournal } from './trading/journal.js';
+import { AccountService } from './accounts/service.js';
+import type { AccountRepository } from './accounts/types.js';
 import { join } from 'node:path';
 import type { i18n } from 'i18next';
 import { EventBus } from './bus.js';
@@ -86,6 +88,8 @@ export interface AppStorage {
   leases?: LeaseRepository;
   /** The order journal and audit log of the order manager (src/db/orderStore.ts). */
   orders?: OrderJournal;
+  /** Accounts, their secrets, snapshots, balance history and trade logs (src/db/accountStore.ts). */
+  accounts?: AccountRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
   /** The newest migration applied to the database. */
@@ -174,6 +178,22 @@ export class App {
   }
 
   private marketService?: MarketDataService;
+  private accountService?: AccountService;
+
+  /** Accounts (src/core/accounts): create, configure, activate, automation, risk, history. */
+  get accounts(): AccountService {
+    this.accountService ??= new AccountService({
+      repo: this.storage.accounts,
+      simulations: this.storage.simulations,
+      leases: this.storage.leases,
+      readonly: this.readonly,
+      now: () => this.clock.now(),
+      log: this.log,
+      strategiesDir: join(this.paths.home, 'strategies'),
+      exportsDir: join(this.paths.home, 'exports'),
+    });
+    return this.accountService;
+  }
 
   /** Backtests (src/core/backtest): run in the simulation pool, save to the database. */
   get backtest(): BacktestService {

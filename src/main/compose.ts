@@ -1,5 +1,6 @@
 import { LeaseStore } from '../db/leaseStore.js';
 import { OrderStore } from '../db/orderStore.js';
+import { AccountStore } from '../db/accountStore.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App, type AppOptions } from '../core/app.js';
@@ -30,7 +31,7 @@ export interface Composition {
   /** The parts, for tests and benchmarks that need to reach below the facade. */
   parts: {
     db: Database; klines: KlineStore; symbols: SymbolStore; analyses: AnalysisStore; pools: TaskPools; exchange: ExchangeService;
-    funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore; orders: OrderStore;
+    funding: FundingStore; rules: RulesStore; simulations: SimulationStore; leases: LeaseStore; orders: OrderStore; accounts: AccountStore;
   };
 }
 
@@ -74,6 +75,7 @@ export async function compose(options: AppOptions): Promise<Composition> {
   const simulations = new SimulationStore(db, clockNow);
   const leases = new LeaseStore(db, clockNow);
   const orders = new OrderStore(db);
+  const accounts = new AccountStore(db, clockNow);
   const { workers } = loaded.config;
   const sizing = sizePools(workers.threads, workers.analyzerRatio);
   const changed = (pool: 'analysis' | 'simulation') => () => bus.emit('workers.changed', { pool });
@@ -95,11 +97,11 @@ export async function compose(options: AppOptions): Promise<Composition> {
     loaded,
     logging,
     bus,
-    storage: { klines, symbols, analyses, funding, rules, simulations, leases, orders, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
+    storage: { klines, symbols, analyses, funding, rules, simulations, leases, orders, accounts, temporaryKlines: openTemporaryKlineStore, schemaVersion: report.current, close: () => db.close() },
     pools,
     exchange,
   });
-  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders } };
+  return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders, accounts } };
 }
 
 /**

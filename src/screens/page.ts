@@ -61,6 +61,8 @@ export interface PageTarget {
   simulationId?: number;
   /** The Simulation page starts a new simulation from this configuration. */
   simulationConfig?: BacktestConfig;
+  /** The Account History page opens on this account. */
+  accountId?: number;
 }
 
 export interface Page {

@@ -7,6 +7,8 @@ import { autotrade } from './autotrade.js';
 import { placeholderPage } from './placeholder.js';
 import { result } from './result/index.js';
 import { simulation } from './simulation/index.js';
+import { accounts } from './accounts/index.js';
+import { history } from './history/index.js';
 
 /**
  * Every page, in tab order (keys 1..9, 0). A page whose feature is not built yet is a placeholder
@@ -23,10 +25,10 @@ import { simulation } from './simulation/index.js';
  */
 export const PAGES: PageModule[] = [
   dashboard,
-  placeholderPage('accounts', 'atm accounts'),
+  accounts,
   autotrade,
   analysis,
-  placeholderPage('history', 'atm history'),
+  history,
   market,
   simulation,
   result,

@@ -54,7 +54,7 @@ describe('TUI shell (headless, real blessed screen)', () => {
 
   it('says plainly when a page has no backend yet, with no numbers', async () => {
     await start();
-    const text = press('2');
+    const text = press('9');
     expect(text).toContain('Not built yet');
     expect(text).toContain('shows no data rather than invented numbers');
   });

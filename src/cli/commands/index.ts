@@ -11,9 +11,10 @@ import * as strategy from './strategy.js';
 import * as backtest from './backtest.js';
 import * as sim from './sim.js';
 import * as sweep from './sweep.js';
+import * as account from './account.js';
 
 /**
  * Every `atm` subcommand. Each module exports `register(program)`; add yours here. Commands call
  * the same App facade the TUI uses.
  */
-export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim, strategy, backtest, sim, sweep];
+export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim, strategy, backtest, sim, sweep, account];

@@ -125,6 +125,13 @@ export interface TradeLogEntry {
   reason?: string;
 }
 
+/** A change to an account (table account_audit): created, configured, credentials, automation, risk, removed. Never a secret. */
+export interface AuditEntry {
+  time: number;
+  action: string;
+  detail: Record<string, unknown>;
+}
+
 /** The storage port of accounts (src/db/accountStore.ts). */
 export interface AccountRepository {
   list(): StoredAccount[];
@@ -143,4 +150,8 @@ export interface AccountRepository {
   balanceHistory(id: number, range?: { from?: number; to?: number }): BalancePoint[];
   appendTrade(id: number, trade: TradeLogEntry): void;
   trades(id: number, range?: { from?: number; to?: number; limit?: number }): TradeLogEntry[];
+  /** Records a change to the account (kept after the account is removed). */
+  audit?(id: number, action: string, detail?: Record<string, unknown>): void;
+  /** The newest `limit` changes, oldest first. */
+  auditLog?(id: number, limit?: number): AuditEntry[];
 }

@@ -7,6 +7,7 @@ import * as m0005 from './0005_sweeps.js';
 import * as m0006 from './0006_series_decimals.js';
 import * as m0007 from './0007_leases.js';
 import * as m0008 from './0008_orders.js';
+import * as m0012 from './0012_accounts.js';
 
 /**
  * Every migration, in order. Names sort in version order and are never renamed or removed: a
@@ -21,4 +22,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_series_decimals': m0006,
   '0007_leases': m0007,
   '0008_orders': m0008,
+  '0012_accounts': m0012,
 };
