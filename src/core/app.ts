@@ -27,6 +27,7 @@ import { BacktestService, type TemporaryKlines } from './backtest/service.js';
 import { applyRulesConfig, inferRules, type MarketInputs } from './backtest/inputs.js';
 import type { SimulationRepository } from './backtest/repository.js';
 import type { ParamInfo } from './strategy/registry.js';
+import { TradingService } from './trading/service.js';
 
 export type { PoolStats };
 
@@ -88,7 +89,7 @@ export interface AppStorage {
   leases?: LeaseRepository;
   /** The order journal and audit log of the order manager (src/db/orderStore.ts). */
   orders?: OrderJournal;
-  /** Accounts, their secrets, snapshots, balance history and trade logs (src/db/accountStore.ts). */
+  /** Accounts, their secrets, snapshots, balance history and trade logs (src/db/accountStore.ts; absent: trading is refused). */
   accounts?: AccountRepository;
   /** Opens an empty in-memory kline store (backtests over `--input` archives). */
   temporaryKlines?: () => Promise<TemporaryKlines>;
@@ -193,6 +194,24 @@ export class App {
       exportsDir: join(this.paths.home, 'exports'),
     });
     return this.accountService;
+  }
+
+  private tradingService?: TradingService;
+
+  /** Trading (src/core/trading): traders of this process, accounts traded anywhere, the kill switch. */
+  get trading(): TradingService {
+    this.tradingService ??= new TradingService({
+      accounts: this.storage.accounts,
+      leases: this.storage.leases,
+      market: () => this.market,
+      bus: this.bus,
+      inputs: () => this.givenMarketInputs ?? this.backtestInputs(),
+      strategies: async () => new (await import('./strategy/registry.js')).StrategyRegistry(join(this.paths.home, 'strategies')),
+      clock: this.clock,
+      log: this.log,
+      readonly: this.readonly,
+    });
+    return this.tradingService;
   }
 
   /** Backtests (src/core/backtest): run in the simulation pool, save to the database. */
@@ -420,6 +439,7 @@ export class App {
     if (this.closed) return;
     this.closed = true;
     this.jobs.cancelAll();
+    this.tradingService?.stopAll();
     this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();

@@ -3,7 +3,7 @@ import { dashboard } from './dashboard/index.js';
 import { settings } from './settings.js';
 import { market } from './market/index.js';
 import { analysis } from './analysis/index.js';
-import { autotrade } from './autotrade.js';
+import { autotrade } from './autotrade/index.js';
 import { placeholderPage } from './placeholder.js';
 import { result } from './result/index.js';
 import { simulation } from './simulation/index.js';

@@ -76,9 +76,9 @@ describe('Currency Analysis and AutoTrade pages (headless)', () => {
     expect(text).not.toContain('no output yet');
     if (process.env.ATM_SHOW) console.log(text);
 
-    // AutoTrade: the analysis with its worker, state and last update; trade control is not built.
+    // AutoTrade: the accounts (none here) and the analysis with its worker, state and last update.
     shell.goTo('autotrade');
-    await until('Automated trading (accounts and orders) is not built yet');
+    await until('No accounts.');
     await until(/CAC_1\s+BTCUSDT\s+1m\s+#1 \(thread \d+\)\s+running\s+600/);
     const last = new Date(k.openTime[599]).toISOString().slice(0, 16).replace('T', ' ');
     expect(screenText()).toContain(last);
@@ -115,7 +115,7 @@ describe('Currency Analysis and AutoTrade pages (headless)', () => {
     hs = headlessScreen(140, 40);
     shell = new Shell(app, hs.screen);
     shell.goTo('autotrade');
-    await until('자동매매(계좌와 주문)는 아직 만들어지지 않았습니다');
+    await until('계좌가 없습니다');
     shell.goTo('analysis');
     await until('CAC가 없습니다');
   });

@@ -12,9 +12,10 @@ import * as backtest from './backtest.js';
 import * as sim from './sim.js';
 import * as sweep from './sweep.js';
 import * as account from './account.js';
+import * as trade from './trade.js';
 
 /**
  * Every `atm` subcommand. Each module exports `register(program)`; add yours here. Commands call
  * the same App facade the TUI uses.
  */
-export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim, strategy, backtest, sim, sweep, account];
+export const COMMANDS: { register(program: Command): void }[] = [tui, status, config, settings, keys, analyze, data, exchangeSim, strategy, backtest, sim, sweep, account, trade];

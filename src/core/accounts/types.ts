@@ -41,6 +41,12 @@ export interface AccountSettings {
   automation: AutomationState;
   /** Where the settings came from, for people: "simulation #12", "file positions.yaml". */
   source?: string;
+  /**
+   * The last kill-switch request (`atm trade --kill`, a page's kill key): the trader running the
+   * account acts on it within a second and sets `handledAt`; a trader started later sees
+   * automation 'killed' and sends nothing.
+   */
+  kill?: { at: number; closePositions: boolean; handledAt?: number };
 }
 
 /** What is known of an actual account's credentials (never the secret itself). */

@@ -2,9 +2,9 @@ import { createHash, type Hash } from 'node:crypto';
 import { AtmError } from '../errors.js';
 import type { KlineColumns } from '../analysis/indicators/index.js';
 import { validateCac, type Cac } from '../analysis/cac.js';
-import { FuturesAccount, type Fill, type SymbolSetup } from '../futures/account.js';
+import { FuturesAccount, type Fill, type Rejection, type SymbolSetup } from '../futures/account.js';
 import { Dec } from '../futures/decimal.js';
-import { FILL_MODEL, FillSimulator, type SimOrderType, type VenueEvent } from '../futures/fills.js';
+import { FILL_MODEL, FillSimulator, type OrderRequest, type SimOrderType, type VenueEvent } from '../futures/fills.js';
 import { INTERVAL_MS, alignOpenTime, nextOpenTime, type Interval } from '../market/klines.js';
 import { prepareRun, strategyFailure, withTimeLimit, type LoadedStrategy, type StrategyRunner } from '../strategy/runtime.js';
 import type { ParamValues, Result, StrategyEvent } from '../strategy/types.js';
@@ -53,6 +53,8 @@ export interface EngineOptions {
   balancePoints?: number;
   /** Wall-time limit of a chunk of CHECK_EVERY klines for user-file strategies (default 10 s). */
   chunkTimeLimitMs?: number;
+  /** Keep every fill in memory for the result (default true; a long-running trader keeps none). */
+  keepFills?: boolean;
 }
 
 export interface FillRecord {
@@ -222,17 +224,101 @@ function fail(message: string): never {
   throw new AtmError('user', message);
 }
 
-/** Runs a backtest. Throws BacktestCancelled, StrategyError (the strategy failed) or AtmError (bad input). */
-export function runBacktest(input: EngineInput, options: EngineOptions): BacktestResult {
-  return new Engine(input, options).run();
+/**
+ * Where the engine's orders go: the FillSimulator on the engine's FuturesAccount (backtests and
+ * virtual accounts), or an actual account's order manager behind the same calls (src/core/trading/venue.ts).
+ * `submit` answers at once (an order id or a rejection); fills, rejections, cancellations,
+ * liquidations and funding come back as VenueEvents to the listener the engine gave.
+ */
+export interface EngineVenue {
+  submit(req: OrderRequest): { orderId: number } | Rejection;
+  cancel(orderId: number): boolean;
+  /** Position s's 1m kline closed: a simulated venue walks its orders over it; an actual one may ignore it. */
+  onKline(s: number, openTime: number, open: number, high: number, low: number, close: number): void;
+  setFunding?(symbol: string, times: readonly number[], rates: readonly string[]): void;
+  readonly fillCount: number;
+  readonly ambiguousBars: number;
 }
 
-class Engine {
+/** What a TradingEngine is built from: the account's configuration, rules, funding, and how its runners and venue are made. */
+export interface EngineSetup {
+  config: BacktestConfig;
+  rules: SymbolRules[];
+  /** Per position: funding times and rates (empty: none). */
+  funding: FundingSeries[];
+  /** Position s's strategy runner over its klines (batch for a backtest, growable for live trading). */
+  runner(s: number, strategy: LoadedStrategy, params: ParamValues, cac: Cac | undefined): StrategyRunner;
+  /** The venue (default: a FillSimulator on the engine's account). */
+  venue?(account: FuturesAccount, listener: (e: VenueEvent) => void): EngineVenue;
+}
+
+/** What a TradingEngine reports as it goes (the trader's bookkeeping; unused by backtests). */
+export interface EngineObserver {
+  /** A fill (or a liquidation close) recorded for position s. */
+  fill?(s: number, fill: FillRecord): void;
+  /** An order the engine sent for position s, with the venue's answer. */
+  order?(s: number, req: OrderRequest, result: { orderId: number } | Rejection): void;
+  /** Position s's strategy took a decision on its closed kline `index` (changed: it asks for new orders). */
+  decision?(s: number, index: number, changed: boolean): void;
+}
+
+/** One position's 1m kline columns as stepMinute reads them. */
+export interface MinuteColumns {
+  length: number;
+  openTime: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+}
+
+/**
+ * Where stepMinute reads each position's 1m kline of the minute: row `row[s]` of `klines[s]` when
+ * its open time is the minute's (else the position has no kline then). A backtest points `klines`
+ * at its whole input and `row` is its read position; a trader writes one-row buffers.
+ */
+export interface MinuteBars {
+  klines: MinuteColumns[];
+  row: Int32Array;
+  /** Per position: the strategy kline each 1m row closes (−1: none); undefined: the strategy is on 1m (row = index). */
+  closes: (Int32Array | undefined)[];
+}
+
+/** Runs a backtest. Throws BacktestCancelled, StrategyError (the strategy failed) or AtmError (bad input). */
+export function runBacktest(input: EngineInput, options: EngineOptions): BacktestResult {
+  const { config, klines, rules } = input;
+  if (klines.length !== config.positions.length || rules.length !== config.positions.length) fail('backtest input: one kline set and one rule set per position are needed');
+  const aggregated: (Aggregated | undefined)[] = [];
+  const engine = new TradingEngine(
+    {
+      config,
+      rules,
+      funding: input.funding,
+      runner: (i, strategy, params, cac) => {
+        const p = config.positions[i];
+        const agg = p.interval === '1m' ? undefined : aggregateForStrategy(klines[i], p.interval);
+        aggregated[i] = agg;
+        const prepared = prepareRun(strategy, params, agg ? agg.columns : klines[i], { symbol: p.symbol, interval: p.interval, cac });
+        if (!prepared.ok) throw prepared.error;
+        return prepared.value;
+      },
+    },
+    options,
+  );
+  return engine.run(input, aggregated);
+}
+
+/**
+ * The per-minute engine of one account: strategy decisions → targets → orders → the venue, and the
+ * venue's events → records and the strategies. A backtest feeds it every minute of stored klines
+ * (`run`); a trader feeds it one live minute at a time (`stepMinute`). Both take the same path, so a
+ * virtual account and a backtest over the same klines give the same fills.
+ */
+export class TradingEngine {
   private readonly n: number;
-  private readonly account: FuturesAccount;
-  private readonly sim: FillSimulator;
-  private readonly runners: StrategyRunner[] = [];
-  private readonly aggregated: (Aggregated | undefined)[] = [];
+  readonly account: FuturesAccount;
+  private readonly sim: EngineVenue;
+  readonly runners: StrategyRunner[] = [];
   private readonly held: Float64Array;
   private readonly heldSL: Float64Array;
   private readonly heldTP: Float64Array;
@@ -262,21 +348,31 @@ class Engine {
   private readonly started = performance.now();
   private readonly slipUp: Dec;
   private readonly slipDown: Dec;
+  private readonly config: BacktestConfig;
+  private readonly rules: SymbolRules[];
+  /** The minute being stepped: each position's 1m kline (written by the caller before stepMinute). */
+  readonly minute: MinuteBars;
+  /** When false, decisions still run but no order is sent (automation off, killed, or read-only). */
+  ordersEnabled = true;
+  observer: EngineObserver | undefined;
 
   constructor(
-    private readonly input: EngineInput,
+    setup: EngineSetup,
     private readonly options: EngineOptions,
   ) {
-    const { config, klines, rules } = input;
+    const { config, rules } = setup;
+    this.config = config;
+    this.rules = rules;
     this.n = config.positions.length;
-    if (klines.length !== this.n || rules.length !== this.n) fail('backtest input: one kline set and one rule set per position are needed');
+    if (rules.length !== this.n) fail('backtest input: one kline set and one rule set per position are needed');
     const setups: SymbolSetup[] = config.positions.map((p, i) => ({ info: rules[i].info, brackets: rules[i].brackets, leverage: p.leverage, marginType: config.account.marginType }));
     try {
       this.account = new FuturesAccount({ initialBalance: config.account.initialBalance, makerFeeRate: config.account.makerFeeRate, takerFeeRate: config.account.takerFeeRate }, setups);
     } catch (error) {
       throw new AtmError('user', `backtest configuration: ${(error as Error).message}`);
     }
-    this.sim = new FillSimulator(this.account, { slippageBps: config.account.slippageBps }, (e) => this.onVenue(e));
+    const listener = (e: VenueEvent) => this.onVenue(e);
+    this.sim = setup.venue ? setup.venue(this.account, listener) : new FillSimulator(this.account, { slippageBps: config.account.slippageBps }, listener);
     const bps = Dec.fromNumber(config.account.slippageBps).div(Dec.fromInt(10_000));
     this.slipUp = Dec.ONE.add(bps);
     this.slipDown = Dec.ONE.sub(bps);
@@ -289,6 +385,8 @@ class Engine {
     this.pendingMarkets = new Int32Array(n);
     this.slId = new Int32Array(n);
     this.tpId = new Int32Array(n);
+    const oneRow = (): MinuteColumns => ({ length: 1, openTime: new Float64Array(1).fill(NaN), open: new Float64Array(1), high: new Float64Array(1), low: new Float64Array(1), close: new Float64Array(1) });
+    this.minute = { klines: Array.from({ length: n }, oneRow), row: new Int32Array(n), closes: Array.from({ length: n }, () => new Int32Array(1).fill(-1)) };
     this.ratios = effectiveRatios(config);
     this.steps = rules.map((r) => Dec.parse(r.info.marketStepSize));
     this.ticks = rules.map((r) => Dec.parse(r.info.tickSize));
@@ -298,31 +396,127 @@ class Engine {
     this.openTrades = new Array(n).fill(undefined);
     let user = false;
     config.positions.forEach((p, i) => {
-      const f = input.funding[i];
-      if (f && f.times.length > 0) this.sim.setFunding(p.symbol, f.times, f.rates);
+      const f = setup.funding[i];
+      if (f && f.times.length > 0) this.sim.setFunding?.(p.symbol, f.times, f.rates);
       const resolved = options.strategies.validateParams(p.strategy.name, p.strategy.params);
       if (!resolved.ok) throw resolved.error;
       const { strategy, params } = resolved.value;
       if (strategy.source !== 'builtin') user = true;
-      const agg = p.interval === '1m' ? undefined : aggregateForStrategy(klines[i], p.interval);
-      this.aggregated.push(agg);
       let cac: Cac | undefined;
       if (p.strategy.cac !== undefined) cac = validateCac(p.strategy.cac, `positions[${i}].strategy.cac`);
-      const prepared = prepareRun(strategy, params, agg ? agg.columns : klines[i], { symbol: p.symbol, interval: p.interval, cac });
-      if (!prepared.ok) throw prepared.error;
-      this.runners.push(prepared.value);
+      this.runners.push(setup.runner(i, strategy, params, cac));
     });
     this.userStrategies = user;
+  }
+
+  /**
+   * One minute at open time `t`, from `minute` (each position's 1m kline, where it has one): the
+   * orders decided on the last closes are placed at this open, every symbol before any fills; then
+   * each kline goes to the venue and, when it closes a strategy kline, to the strategy. Each
+   * position's row read advances by one. Returns the klines consumed.
+   */
+  stepMinute(t: number): number {
+    const n = this.n;
+    const m = this.minute;
+    const ks = m.klines;
+    const row = m.row;
+    if (this.ordersEnabled) {
+      for (let s = 0; s < n; s++) {
+        if (this.pending[s] === 0) continue;
+        const k = ks[s];
+        const j = row[s];
+        if (j < k.length && k.openTime[j] === t) this.apply(s, k.open[j]);
+      }
+    }
+    let consumed = 0;
+    for (let s = 0; s < n; s++) {
+      const k = ks[s];
+      const j = row[s];
+      if (j >= k.length || k.openTime[j] !== t) continue;
+      this.sim.onKline(s, t, k.open[j], k.high[j], k.low[j], k.close[j]);
+      const closes = m.closes[s];
+      const idx = closes === undefined ? j : closes[j];
+      if (idx >= 0) this.decide(s, idx);
+      row[s] = j + 1;
+      consumed++;
+    }
+    return consumed;
+  }
+
+  /** The hash of the fills so far (the backtest summary's tradeListHash at the end). */
+  tradeListHash(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  /** The target in force, stops, and whether new orders wait for the next open, of position s. */
+  positionState(s: number): { target: number; stopLoss: number; takeProfit: number; pending: boolean; openOrders: number } {
+    return { target: this.held[s], stopLoss: this.heldSL[s], takeProfit: this.heldTP[s], pending: this.pending[s] !== 0, openOrders: [...this.orders.values()].filter((o) => o.p === s).length };
+  }
+
+  /** Orders the engine placed that are still open. */
+  get openOrderCount(): number {
+    return this.orders.size;
+  }
+
+  /**
+   * Makes each position move to its strategy's current decision at the next open (after a warm-up
+   * that stepped the strategies without orders, or when automation is turned back on).
+   */
+  syncTargets(): void {
+    for (let s = 0; s < this.n; s++) {
+      const r = this.runners[s];
+      if (r.target !== this.held[s] || !sameStop(r.stopLoss, this.heldSL[s]) || !sameStop(r.takeProfit, this.heldTP[s])) this.pending[s] = 1;
+    }
+  }
+
+  /** Cancels every open order the engine placed (the kill switch); returns how many. */
+  cancelAll(): number {
+    let count = 0;
+    for (const id of [...this.orders.keys()]) if (this.sim.cancel(id)) count++;
+    for (let s = 0; s < this.n; s++) this.pending[s] = 0;
+    return count;
+  }
+
+  /**
+   * Closes every open position with a reduce-only market order (filled at the next open on a
+   * simulated venue) and sets each target to 0; the strategies are told nothing until they decide
+   * again. Returns the orders sent.
+   */
+  closePositions(): number {
+    let sent = 0;
+    for (let s = 0; s < this.n; s++) {
+      this.cancelStops(s);
+      this.flat(s);
+      this.pending[s] = 0;
+      const amt = this.account.positionAmt(s);
+      if (amt.isZero()) continue;
+      const req: OrderRequest = { symbol: this.config.positions[s].symbol, side: amt.sign() > 0 ? 'SELL' : 'BUY', type: 'MARKET', quantity: amt.abs().toString(), reduceOnly: true, tag: 'kill' };
+      const res = this.sim.submit(req);
+      this.observer?.order?.(s, req, res);
+      if ('orderId' in res) {
+        this.orders.set(res.orderId, { p: s, type: 'MARKET', reason: 'kill', heldIfRejected: 0, engineMarket: true });
+        this.pendingMarkets[s]++;
+        sent++;
+      } else this.rejected(s, res.code, res.msg, this.account.marks[s], 0);
+    }
+    return sent;
   }
 
   // ---------------------------------------------------------------------------------------
   // the loop
   // ---------------------------------------------------------------------------------------
 
-  run(): BacktestResult {
-    const { klines } = this.input;
+  /** The backtest: every minute of `input.klines` in time order, with the run's figures and summary. */
+  run(input: EngineInput, aggregated: readonly (Aggregated | undefined)[]): BacktestResult {
+    const { klines } = input;
     const n = this.n;
-    const ptr = new Int32Array(n);
+    const m = this.minute;
+    for (let s = 0; s < n; s++) {
+      m.klines[s] = klines[s];
+      m.closes[s] = aggregated[s]?.closes;
+    }
+    const ptr = m.row;
+    ptr.fill(0);
     let total = 0;
     let tStart = Infinity;
     let tEnd = -Infinity;
@@ -368,20 +562,9 @@ class Engine {
           daily.push(lastEquity);
           day = d;
         }
-        // orders decided on the last closes are placed at this open, every symbol before any fills
-        for (let s = 0; s < n; s++) if (this.pending[s] !== 0 && ptr[s] < klines[s].length && klines[s].openTime[ptr[s]] === t) this.apply(s, klines[s].open[ptr[s]]);
-        for (let s = 0; s < n; s++) {
-          const k = klines[s];
-          const j = ptr[s];
-          if (j >= k.length || k.openTime[j] !== t) continue;
-          this.sim.onKline(s, t, k.open[j], k.high[j], k.low[j], k.close[j]);
-          const agg = this.aggregated[s];
-          const idx = agg === undefined ? j : agg.closes[j];
-          if (idx >= 0) this.decide(s, idx);
-          ptr[s] = j + 1;
-          done++;
-          budget--;
-        }
+        const consumed = this.stepMinute(t);
+        done += consumed;
+        budget -= consumed;
         const e = this.account.equityFloat();
         lastEquity = e;
         if (e > peak) peak = e;
@@ -424,7 +607,7 @@ class Engine {
       hWallet[h] = this.account.walletF;
       h++;
     }
-    return this.finish({ tStart, tEnd: lastClose, total, maxDd, exposed, stepsDone, daily, balance: { time: hTime.slice(0, h), equity: hEquity.slice(0, h), wallet: hWallet.slice(0, h) } });
+    return this.finish(input, { tStart, tEnd: lastClose, total, maxDd, exposed, stepsDone, daily, balance: { time: hTime.slice(0, h), equity: hEquity.slice(0, h), wallet: hWallet.slice(0, h) } });
   }
 
   private limited(ms: number, chunk: () => boolean): boolean {
@@ -442,9 +625,13 @@ class Engine {
   /** Strategy `s` on its closed kline `idx`: a changed decision is applied at the next 1m open. */
   private decide(s: number, idx: number): void {
     const r = this.runners[s];
-    if (!r.step(idx)) return;
+    if (!r.step(idx)) {
+      this.observer?.decision?.(s, idx, false);
+      return;
+    }
     const t = r.target;
     if (t !== this.held[s] || !sameStop(r.stopLoss, this.heldSL[s]) || !sameStop(r.takeProfit, this.heldTP[s])) this.pending[s] = 1;
+    this.observer?.decision?.(s, idx, this.pending[s] !== 0);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -502,11 +689,13 @@ class Engine {
     this.cancelStops(s);
     this.heldSL[s] = r.stopLoss;
     this.heldTP[s] = r.takeProfit;
-    const symbol = this.input.config.positions[s].symbol;
+    const symbol = this.config.positions[s].symbol;
     const amt = acc.positionAmt(s);
     const step = this.steps[s];
     const submit = (side: 'BUY' | 'SELL', qty: Dec, reduceOnly: boolean, reason: string, heldIfRejected: number) => {
-      const res = this.sim.submit({ symbol, side, type: 'MARKET', quantity: qty.toString(), reduceOnly: reduceOnly || undefined, tag: reason });
+      const req: OrderRequest = { symbol, side, type: 'MARKET', quantity: qty.toString(), reduceOnly: reduceOnly || undefined, tag: reason };
+      const res = this.sim.submit(req);
+      this.observer?.order?.(s, req, res);
       if ('orderId' in res) {
         this.orders.set(res.orderId, { p: s, type: 'MARKET', reason, heldIfRejected, engineMarket: true });
         this.pendingMarkets[s]++;
@@ -559,12 +748,14 @@ class Engine {
     const sl = this.heldSL[s];
     const tp = this.heldTP[s];
     if (amtF === 0 || (sl !== sl && tp !== tp)) return;
-    const symbol = this.input.config.positions[s].symbol;
+    const symbol = this.config.positions[s].symbol;
     const side = amtF > 0 ? 'SELL' : 'BUY';
-    const tick = this.input.rules[s].info.tickSize;
+    const tick = this.rules[s].info.tickSize;
     const place = (type: 'STOP_MARKET' | 'TAKE_PROFIT_MARKET', level: number): number => {
       const stopPrice = Dec.fromNumber(level).floorTo(tick).toString();
-      const res = this.sim.submit({ symbol, side, type, stopPrice, closePosition: true, tag: type === 'STOP_MARKET' ? 'stopLoss' : 'takeProfit' });
+      const req: OrderRequest = { symbol, side, type, stopPrice, closePosition: true, tag: type === 'STOP_MARKET' ? 'stopLoss' : 'takeProfit' };
+      const res = this.sim.submit(req);
+      this.observer?.order?.(s, req, res);
       if ('orderId' in res) {
         this.orders.set(res.orderId, { p: s, type, reason: type === 'STOP_MARKET' ? 'stopLoss' : 'takeProfit', heldIfRejected: this.held[s], engineMarket: false });
         return res.orderId;
@@ -676,7 +867,8 @@ class Engine {
       time: f.time, symbol: f.symbol, side: f.side, type, qty: f.qty.toString(), price: f.price.toString(), fee: f.fee.toString(),
       realizedPnl: f.realizedPnl.toString(), positionAfter: f.positionAfter.toString(), reason,
     };
-    this.fills.push(rec);
+    if (this.options.keepFills !== false) this.fills.push(rec);
+    this.observer?.fill?.(this.account.index(f.symbol), rec);
     this.hash.update(`${rec.time},${rec.symbol},${rec.side},${rec.type},${rec.qty},${rec.price},${rec.fee},${rec.realizedPnl}\n`);
     this.fees = this.fees.add(f.fee);
     const s = this.account.index(f.symbol);
@@ -725,7 +917,7 @@ class Engine {
     const entry = tr.entryValue.div(tr.entryQty);
     const cost = tr.maxQty.mul(entry);
     this.trades.push({
-      symbol: this.input.config.positions[s].symbol, side: tr.side, entryTime: tr.entryTime, exitTime: time, qty: tr.maxQty.toString(),
+      symbol: this.config.positions[s].symbol, side: tr.side, entryTime: tr.entryTime, exitTime: time, qty: tr.maxQty.toString(),
       entryPrice: entry.toString(), exitPrice: tr.exitQty.isZero() ? '0' : tr.exitValue.div(tr.exitQty).toString(),
       pnl: pnl.toString(), fees: tr.fees.toString(), returnPct: cost.isZero() ? 0 : pnl.div(cost).toNumber() * 100, exitReason: reason,
     });
@@ -736,8 +928,8 @@ class Engine {
   // the summary
   // ---------------------------------------------------------------------------------------
 
-  private finish(r: { tStart: number; tEnd: number; total: number; maxDd: number; exposed: number; stepsDone: number; daily: number[]; balance: BalanceHistory }): BacktestResult {
-    const { config, klines, rules, funding } = this.input;
+  private finish(input: EngineInput, r: { tStart: number; tEnd: number; total: number; maxDd: number; exposed: number; stepsDone: number; daily: number[]; balance: BalanceHistory }): BacktestResult {
+    const { config, klines, rules, funding } = input;
     const view = this.account.view();
     const initial = Dec.parse(config.account.initialBalance);
     const final = view.equity;

@@ -30,7 +30,7 @@ export interface LoadedStrategy {
 }
 
 /** The kline the views are at; shared by every Series of one run. */
-class Cursor {
+export class Cursor {
   index = -1;
 }
 
@@ -108,7 +108,7 @@ export function strategyFailure(strategy: LoadedStrategy, kind: StrategyErrorKin
 }
 
 /** Resolves the spec's indicator requests into validated CAC indicators, by name. */
-function resolveIndicators(strategy: LoadedStrategy, params: ParamValues): Result<{ names: string[]; indicators: CacIndicator[] }> {
+export function resolveIndicators(strategy: LoadedStrategy, params: ParamValues): Result<{ names: string[]; indicators: CacIndicator[] }> {
   let requests: Record<string, unknown>;
   try {
     requests = (strategy.spec.indicators?.(params) ?? {}) as Record<string, unknown>;
@@ -221,7 +221,7 @@ export class StrategyRunner {
   }
 }
 
-const view = (k: KlineColumns, cursor: Cursor): KlineView => ({
+export const view = (k: KlineColumns, cursor: Cursor): KlineView => ({
   openTime: new ColumnSeries(k.openTime, cursor),
   open: new ColumnSeries(k.open, cursor),
   high: new ColumnSeries(k.high, cursor),
@@ -268,8 +268,18 @@ export function prepareRun(strategy: LoadedStrategy, params: ParamValues, klines
       ind[names[c]] = new ColumnSeries(values[c], cursor);
     }
   }
+  return createRunner(strategy, params, view(klines, cursor), ind, columns, cursor, options);
+}
+
+/**
+ * Calls the strategy's `create` with frozen views and wraps the instance in a StrategyRunner
+ * (prepareRun over batch columns; a LiveRun over growable ones).
+ */
+export function createRunner(
+  strategy: LoadedStrategy, params: ParamValues, klineView: KlineView, ind: Record<string, Series>, columns: Record<string, Float64Array>, cursor: Cursor, options: RunOptions,
+): Result<StrategyRunner> {
   Object.freeze(ind);
-  const k = Object.freeze(view(klines, cursor));
+  const k = Object.freeze(klineView);
   const position = new PositionState();
   const ctx: StrategyContext = Object.freeze({ params: Object.freeze({ ...params }), klines: k, ind, position, symbol: options.symbol ?? '', interval: options.interval ?? '' });
   let instance: StrategyInstance;

@@ -1,0 +1,163 @@
+import type { AccountRepository, AccountSnapshot, StoredAccount } from '../accounts/types.js';
+import type { EventBus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import type { StrategyResolver } from '../backtest/engine.js';
+import type { MarketInputs } from '../backtest/inputs.js';
+import { UserError } from '../errors.js';
+import type { LeaseHolder, LeaseRepository } from '../leases.js';
+import type { Logger } from '../logging.js';
+import type { MarketDataService } from '../market/service.js';
+import { Trader, traderLeaseName, type PositionChain, type TraderEvent, type TraderMarket, type TraderStatus } from './trader.js';
+import type { ActualVenueFactory } from './venue.js';
+
+declare module '../events.js' {
+  interface AppEvents {
+    /** A trader of this process did something (a fill, an order, a minute, a kill, a stop). */
+    'trading.event': TraderEvent;
+  }
+}
+
+export interface TradingServiceDeps {
+  accounts: AccountRepository | undefined;
+  leases: LeaseRepository | undefined;
+  market: () => MarketDataService;
+  bus: EventBus;
+  inputs: () => MarketInputs;
+  /** The strategy registry (loaded on first use: it pulls in the strategy loader). */
+  strategies: () => Promise<StrategyResolver>;
+  clock: Clock;
+  log: Logger;
+  readonly: boolean;
+  actualVenue?: ActualVenueFactory;
+}
+
+/** An account as the AutoTrade page lists it: traded here, by another process, or not at all. */
+export interface TradedAccount {
+  id: number;
+  name: string;
+  kind: StoredAccount['kind'];
+  automation: StoredAccount['settings']['automation'];
+  /** Who trades it now (undefined: nobody). */
+  trader?: { pid: number; host: string; label: string; here: boolean; since: number };
+  snapshot?: AccountSnapshot;
+  chains: PositionChain[];
+}
+
+export interface KillResult {
+  account: string;
+  /** Where it was acted on: this process's trader, another process's (within a second), or no trader runs. */
+  where: 'here' | 'other' | 'none';
+  holder?: { pid: number; host: string; label: string };
+  cancelled?: number;
+  closing?: number;
+}
+
+/**
+ * The trading facade (`app.trading`): starts a trader on an account in this process, lists the
+ * accounts being traded (here or by another atm process, from leases and snapshots) with each
+ * position's chain, and the kill switch.
+ */
+export class TradingService {
+  private readonly traders = new Map<number, Trader>();
+
+  constructor(private readonly deps: TradingServiceDeps) {}
+
+  private requireAccounts(): AccountRepository {
+    if (!this.deps.accounts) throw new UserError('accounts are not available in this build (no account store)');
+    return this.deps.accounts;
+  }
+
+  private requireLeases(): LeaseRepository {
+    if (!this.deps.leases) throw new UserError('leases are not available in this build (no lease store)');
+    return this.deps.leases;
+  }
+
+  private traderMarket(): TraderMarket {
+    const market = this.deps.market();
+    return {
+      storedKlines: (symbol, from, to) => market.storedKlines(symbol, '1m', from, to),
+      watch: (symbol) => market.watch(symbol, '1m'),
+      onStored: (listener) => this.deps.bus.on('market.stored', (e) => {
+        if (e.interval === '1m') listener(e.symbol);
+      }),
+    };
+  }
+
+  /**
+   * Starts trading `account` in this process (the lease `trader:<id>`; LeaseHeldError names the
+   * process that trades it). The exchange should be connected first (live klines need it).
+   */
+  async start(account: number | string, options: { label: string; onEvent?(e: TraderEvent): void; warmupKlines?: number }): Promise<Trader> {
+    const strategies = await this.deps.strategies();
+    const trader = Trader.start(
+      {
+        accounts: this.requireAccounts(), leases: this.requireLeases(), market: this.traderMarket(), inputs: this.deps.inputs(), strategies,
+        clock: this.deps.clock, log: this.deps.log, readonly: this.deps.readonly, label: options.label, actualVenue: this.deps.actualVenue,
+        warmupKlines: options.warmupKlines,
+        onEvent: (e) => {
+          this.deps.log.info({ component: 'trader', account: e.account, kind: e.kind }, e.text);
+          options.onEvent?.(e);
+          this.deps.bus.emit('trading.event', e);
+        },
+      },
+      account,
+    );
+    this.traders.set(trader.account.id, trader);
+    trader.onStop(() => this.traders.delete(trader.account.id));
+    return trader;
+  }
+
+  /** Every account with who trades it (this process or another), its last snapshot and its chains. */
+  accounts(): TradedAccount[] {
+    const accounts = this.deps.accounts;
+    if (!accounts) return [];
+    const holders = new Map<string, LeaseHolder>();
+    for (const h of this.deps.leases?.list('trader:') ?? []) holders.set(h.name, h);
+    return accounts.list().map((a) => {
+      const local = this.traders.get(a.id);
+      const holder = holders.get(traderLeaseName(a.id));
+      const status = holder?.status as TraderStatus | undefined;
+      return {
+        id: a.id, name: a.name, kind: a.kind, automation: a.settings.automation,
+        trader: holder ? { pid: holder.pid, host: holder.host, label: holder.label, here: local !== undefined, since: holder.acquiredAt } : undefined,
+        snapshot: local ? local.snapshot() : accounts.snapshot(a.id),
+        chains: local ? local.chains() : Array.isArray(status?.chains) ? status.chains : [],
+      };
+    });
+  }
+
+  /** This process's trader of an account, if it runs one. */
+  local(accountId: number): Trader | undefined {
+    return this.traders.get(accountId);
+  }
+
+  /**
+   * The kill switch: cancels the account's open orders and stops its automation ('killed', stored),
+   * optionally closing its positions. Acted on at once by this process's trader, within a second by
+   * another process's (through the stored settings); with no trader running the automation is
+   * stored as killed. Closing positions places orders: refused in read-only mode.
+   */
+  kill(account: number | string, options: { closePositions: boolean }): KillResult {
+    if (options.closePositions && this.deps.readonly) throw new UserError('read-only: closing positions places orders; run without --readonly, or kill without --close-positions');
+    const accounts = this.requireAccounts();
+    const a = accounts.get(account);
+    if (!a) throw new UserError(`no account ${account}: see atm account list`);
+    const local = this.traders.get(a.id);
+    if (local) return { account: a.name, where: 'here', ...local.kill(options) };
+    const holder = this.deps.leases?.holder(traderLeaseName(a.id));
+    accounts.updateSettings(a.id, { ...a.settings, automation: 'killed', kill: { at: this.deps.clock.now(), closePositions: options.closePositions } });
+    this.deps.log.warn({ component: 'trader', account: a.name }, `kill switch on ${a.name}${holder ? ` (traded by pid ${holder.pid})` : ''}`);
+    return holder ? { account: a.name, where: 'other', holder: { pid: holder.pid, host: holder.host, label: holder.label } } : { account: a.name, where: 'none' };
+  }
+
+  /** Whether the last kill request of an account was handled by its trader. */
+  killHandled(account: number | string): boolean {
+    const a = this.requireAccounts().get(account);
+    return a?.settings.kill?.handledAt !== undefined;
+  }
+
+  /** Stops every trader of this process (each writes its final snapshot and releases its lease). */
+  stopAll(): void {
+    for (const t of [...this.traders.values()]) t.stop();
+  }
+}

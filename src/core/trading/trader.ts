@@ -1,0 +1,590 @@
+import { hostname } from 'node:os';
+import type { AccountRepository, AccountSnapshot, AutomationState, PositionSnapshot, StoredAccount, TradeLogEntry } from '../accounts/types.js';
+import { TradingEngine, type FillRecord, type StrategyResolver } from '../backtest/engine.js';
+import { priceReference, type MarketInputs, type SymbolRules } from '../backtest/inputs.js';
+import type { KlineColumns } from '../analysis/indicators/index.js';
+import { emptyBar } from '../analysis/indicators/index.js';
+import type { Clock } from '../clock.js';
+import { UserError } from '../errors.js';
+import type { Rejection } from '../futures/account.js';
+import type { OrderRequest } from '../futures/fills.js';
+import type { Lease, LeaseRepository } from '../leases.js';
+import type { Logger } from '../logging.js';
+import { INTERVAL_MS } from '../market/klines.js';
+import { LiveRun } from '../strategy/live.js';
+import type { ActualVenueFactory } from './venue.js';
+
+/**
+ * The trader: one account's loop (docs/trader.md).
+ *
+ *   stored 1m klines (warm-up) → closed 1m klines from the market data service (gap-filled) →
+ *   growable strategy inputs (LiveRun) → TradingEngine.stepMinute → the venue
+ *
+ * One trader per account: it holds the lease `trader:<id>` while it runs (a second one is refused
+ * naming the holder). A virtual account fills on the FillSimulator with the backtester's fill model,
+ * so replaying klines through a trader gives a backtest's fills (the same tradeListHash); an actual
+ * account's orders go through the order manager (venue.ts). A minute is stepped when every
+ * position's kline of that minute is stored (or a later one, or after `minuteGraceMs`), so the
+ * positions advance together as in a backtest.
+ *
+ * It writes the account's snapshot (on each change, at most once a second), a balance point each
+ * minute, each fill to the trade log, and publishes each position's chain (last closed kline →
+ * indicator/PIP values → target → orders → fills, and why no order was sent) with the lease's
+ * heartbeat, where other processes (the TUI) read it. `settings.automation` other than 'on' and
+ * `readonly` keep every order from being sent; the kill switch cancels open orders, stops the
+ * automation and optionally closes the positions.
+ */
+
+/** What the trader needs from market data (the app wires MarketDataService and the bus). */
+export interface TraderMarket {
+  /** Stored closed 1m klines of `symbol` with open times in [from, to]. */
+  storedKlines(symbol: string, from?: number, to?: number): KlineColumns & { length: number };
+  /** Keeps the symbol's 1m klines current and gap-filled until the returned function is called. */
+  watch(symbol: string): () => void;
+  /** Calls `listener(symbol)` whenever closed 1m klines of a symbol were stored (live or filled). */
+  onStored(listener: (symbol: string) => void): () => void;
+}
+
+export interface TraderDeps {
+  accounts: AccountRepository;
+  leases: LeaseRepository;
+  market: TraderMarket;
+  /** Symbol rules (the backtester's: stored exchange data, else the configuration). */
+  inputs: MarketInputs;
+  strategies: StrategyResolver;
+  clock: Clock;
+  log: Logger;
+  /** Read-only: no order can be sent at all. */
+  readonly?: boolean;
+  /** Who trades, for people (the lease's label): "atm trade --account main", "atm (TUI)". */
+  label: string;
+  /** An actual account's venue (the order manager); absent: actual accounts are refused. */
+  actualVenue?: ActualVenueFactory;
+  /** Strategy klines of warm-up read from the store at start (default 1000). */
+  warmupKlines?: number;
+  /** How long a minute waits for the other positions' klines before it is stepped without them (default 5 s). */
+  minuteGraceMs?: number;
+  /** Lease heartbeat and settings poll period (default 1 s). */
+  heartbeatMs?: number;
+  /** Told of each thing worth a log line (the CLI prints them). */
+  onEvent?(event: TraderEvent): void;
+}
+
+export interface TraderEvent {
+  kind: 'started' | 'warmup' | 'minute' | 'order' | 'rejected' | 'fill' | 'automation' | 'kill' | 'stopped' | 'error';
+  account: string;
+  time: number;
+  text: string;
+}
+
+/** One position's live chain, as the AutoTrade page shows it. */
+export interface PositionChain {
+  symbol: string;
+  interval: string;
+  strategy: string;
+  /** The last closed strategy kline. */
+  kline?: { openTime: number; open: number; high: number; low: number; close: number };
+  /** Indicator and CAC/PIP values at that kline (null: none yet). */
+  values: { name: string; value: number | null }[];
+  /** The strategy's decision (−1…+1) and the target in force (what the orders move to). */
+  decided: number;
+  held: number;
+  /** Orders wait for the next open. */
+  pending: boolean;
+  orders: { time: number; side: string; type: string; qty?: string; stopPrice?: string; reason?: string; status: 'sent' | 'rejected'; code?: number; message?: string }[];
+  fills: { time: number; side: string; qty: string; price: string; reason: string }[];
+  /** Why no order was sent on the last decision (absent when orders went out). */
+  why?: string;
+  updatedAt: number;
+}
+
+/** What a trader publishes with its lease heartbeat (read by other processes). */
+export interface TraderStatus {
+  account: string;
+  accountId: number;
+  startedAt: number;
+  lastMinute: number;
+  chains: PositionChain[];
+}
+
+const MIN = 60_000;
+const KEEP = 5;
+/** Klines closing this long before the start are history (warm-up), not live minutes. */
+const LIVE_SLACK_MS = 90_000;
+/** Queued klines stepped per drain (bounds one synchronous burst; the rest follow on the next turn). */
+const DRAIN_BUDGET = 100_000;
+
+export function traderLeaseName(accountId: number): string {
+  return `trader:${accountId}`;
+}
+
+interface QueuedBar {
+  openTime: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  takerBuyVolume: number;
+}
+
+export class Trader {
+  readonly engine: TradingEngine;
+  readonly runs: LiveRun[];
+  private readonly queues: QueuedBar[][];
+  private readonly lastQueued: Float64Array;
+  /** Per position: the strategy kline the last stepped minute closed (−1: none). */
+  private readonly closedNow: Int32Array;
+  private readonly chainState: PositionChain[];
+  private readonly unwatch: (() => void)[] = [];
+  private readonly offStored: () => void;
+  private readonly startedAt: number;
+  private liveStarted = false;
+  private lastMinute = NaN;
+  private graceFor = NaN;
+  private cancelGrace: (() => void) | undefined;
+  private cancelHeartbeat: (() => void) | undefined;
+  private cancelSnapshot: (() => void) | undefined;
+  private lastSnapshotAt = 0;
+  private snapshotDirty = true;
+  private automation: AutomationState;
+  private killHandled: number;
+  private stopped = false;
+  private draining = false;
+  /** Minutes stepped, fills and orders sent (figures for the log and the bench). */
+  minutes = 0;
+  fillCount = 0;
+  ordersSent = 0;
+
+  private constructor(
+    private readonly deps: TraderDeps,
+    readonly account: StoredAccount,
+    private readonly lease: Lease,
+  ) {
+    const { settings } = account;
+    const config = { account: settings.account, positions: settings.positions };
+    const n = config.positions.length;
+    if (n === 0) throw new UserError(`account ${account.name} has no positions to trade: configure it first (atm account configure ${account.name} --config <file>)`);
+    this.startedAt = deps.clock.now();
+    this.automation = settings.automation;
+    this.killHandled = settings.kill?.handledAt !== undefined ? settings.kill.at : 0;
+    this.runs = [];
+    const rules: SymbolRules[] = config.positions.map((p) => {
+      const recent = deps.market.storedKlines(p.symbol, this.startedAt - 2000 * MIN);
+      return deps.inputs.rules(p.symbol, p.rules, recent.length > 0 ? priceReference(recent) : undefined);
+    });
+    const venue = account.kind === 'virtual' ? undefined : deps.actualVenue?.(account);
+    if (account.kind !== 'virtual' && !venue) throw new UserError(`account ${account.name} is a ${account.kind} account: trading it needs the order manager, which this build does not have yet; trade a virtual account`);
+    this.engine = new TradingEngine(
+      {
+        config,
+        rules,
+        funding: config.positions.map(() => ({ times: [], rates: [] })),
+        runner: (i, strategy, params, cac) => {
+          const p = config.positions[i];
+          const made = LiveRun.create(strategy, params, p.interval, { symbol: p.symbol, interval: p.interval, cac });
+          if (!made.ok) throw made.error;
+          this.runs[i] = made.value;
+          return made.value.runner;
+        },
+        venue,
+      },
+      { strategies: deps.strategies, keepFills: false },
+    );
+    this.queues = config.positions.map(() => []);
+    this.lastQueued = new Float64Array(n).fill(-Infinity);
+    this.closedNow = new Int32Array(n).fill(-1);
+    this.chainState = config.positions.map((p) => ({
+      symbol: p.symbol, interval: p.interval, strategy: p.strategy.name, values: [], decided: 0, held: 0, pending: false, orders: [], fills: [], updatedAt: this.startedAt,
+    }));
+    this.engine.observer = {
+      fill: (s, fill) => this.onFill(s, fill),
+      order: (s, req, res) => this.onOrder(s, req, res),
+      decision: (s, index, changed) => this.onDecision(s, index, changed),
+    };
+    this.applyAutomation();
+    this.offStored = deps.market.onStored((symbol) => this.pump(symbol));
+  }
+
+  /**
+   * Starts trading an account: takes its lease (LeaseHeldError names the holder), builds the engine,
+   * warms the strategies up from stored klines and subscribes each position's symbol.
+   */
+  static start(deps: TraderDeps, idOrName: number | string): Trader {
+    const account = deps.accounts.get(idOrName);
+    if (!account) throw new UserError(`no account ${typeof idOrName === 'number' ? `#${idOrName}` : idOrName}: see atm account list`);
+    const lease = deps.leases.acquire(traderLeaseName(account.id), { label: deps.label });
+    let trader: Trader;
+    try {
+      trader = new Trader(deps, account, lease);
+      trader.warmUp();
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    trader.begin();
+    return trader;
+  }
+
+  private emit(kind: TraderEvent['kind'], text: string): void {
+    this.deps.onEvent?.({ kind, account: this.account.name, time: this.deps.clock.now(), text });
+  }
+
+  private get positions() {
+    return this.account.settings.positions;
+  }
+
+  private warmUp(): void {
+    const { clock } = this.deps;
+    const count = this.deps.warmupKlines ?? 1000;
+    let total = 0;
+    this.positions.forEach((p, s) => {
+      const span = count * (p.interval === '1M' ? 31 * 86_400_000 : INTERVAL_MS[p.interval]);
+      const k = this.deps.market.storedKlines(p.symbol, this.startedAt - span, this.startedAt - LIVE_SLACK_MS);
+      this.runs[s].warmUp(k, 0, k.length);
+      total += k.length;
+      if (k.length > 0) this.lastQueued[s] = k.openTime[k.length - 1];
+    });
+    this.emit('warmup', `warmed up on ${total} stored 1m klines at ${new Date(clock.now()).toISOString()}`);
+  }
+
+  private begin(): void {
+    const symbols = [...new Set(this.positions.map((p) => p.symbol))];
+    for (const symbol of symbols) this.unwatch.push(this.deps.market.watch(symbol));
+    this.engine.syncTargets();
+    this.heartbeat();
+    this.writeSnapshot();
+    const what = this.positions.map((p) => `${p.symbol} ${p.interval} ${p.strategy.name}`).join(', ');
+    this.emit('started', `trading ${this.account.name} (${this.account.kind}): ${what}; automation ${this.automation}${this.deps.readonly ? ', read-only' : ''}`);
+    for (const symbol of symbols) this.pump(symbol);
+  }
+
+  // ---- klines in ----
+
+  /** New stored klines of `symbol`: queue them per position, then step the minutes that are ready. */
+  pump(symbol: string): void {
+    if (this.stopped) return;
+    this.positions.forEach((p, s) => {
+      if (p.symbol !== symbol) return;
+      const from = this.lastQueued[s] === -Infinity ? undefined : this.lastQueued[s] + MIN;
+      const k = this.deps.market.storedKlines(symbol, from);
+      for (let j = 0; j < k.length; j++) {
+        const t = k.openTime[j];
+        if (t <= this.lastQueued[s]) continue;
+        if (!this.liveStarted && t + MIN <= this.startedAt - LIVE_SLACK_MS) {
+          // history stored after the start (the first fill of a new symbol): warm-up, not trading
+          this.runs[s].warmUp(k, j, j + 1);
+        } else {
+          this.queues[s].push({ openTime: t, open: k.open[j], high: k.high[j], low: k.low[j], close: k.close[j], volume: k.volume[j], takerBuyVolume: k.takerBuyVolume[j] });
+        }
+        this.lastQueued[s] = t;
+      }
+    });
+    this.drain();
+  }
+
+  /** Steps every minute whose klines are all there (or whose grace time ran out). */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      const n = this.queues.length;
+      const bar = emptyBar();
+      const m = this.engine.minute;
+      for (let budget = DRAIN_BUDGET; budget > 0; budget--) {
+        let t = Infinity;
+        let waiting = 0;
+        for (let s = 0; s < n; s++) {
+          const q = this.queues[s];
+          if (q.length === 0) waiting++;
+          else if (q[0].openTime < t) t = q[0].openTime;
+        }
+        if (t === Infinity) return;
+        if (waiting > 0 && this.graceFor !== t) {
+          this.armGrace(t);
+          return;
+        }
+        this.cancelGrace?.();
+        this.cancelGrace = undefined;
+        for (let s = 0; s < n; s++) {
+          const q = this.queues[s];
+          const row = m.klines[s];
+          m.row[s] = 0;
+          if (q.length === 0 || q[0].openTime !== t) {
+            row.openTime[0] = NaN;
+            this.closedNow[s] = -1;
+            continue;
+          }
+          const b = q.shift()!;
+          bar.openTime = b.openTime;
+          bar.open = b.open;
+          bar.high = b.high;
+          bar.low = b.low;
+          bar.close = b.close;
+          bar.volume = b.volume;
+          bar.takerBuyVolume = b.takerBuyVolume;
+          row.openTime[0] = t;
+          row.open[0] = b.open;
+          row.high[0] = b.high;
+          row.low[0] = b.low;
+          row.close[0] = b.close;
+          const idx = this.runs[s].append1m(bar);
+          m.closes[s]![0] = idx;
+          this.closedNow[s] = idx;
+        }
+        this.liveStarted = true;
+        this.step(t);
+      }
+      // more than a burst queued: the rest on the next turn
+      setImmediate(() => this.drain());
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private armGrace(t: number): void {
+    if (this.cancelGrace) return;
+    this.cancelGrace = this.deps.clock.setTimer(this.deps.minuteGraceMs ?? 5_000, () => {
+      this.cancelGrace = undefined;
+      this.graceFor = t;
+      this.drain();
+    });
+  }
+
+  private step(t: number): void {
+    this.engine.stepMinute(t);
+    this.minutes++;
+    this.lastMinute = t;
+    const now = this.deps.clock.now();
+    this.positions.forEach((_, s) => {
+      const idx = this.closedNow[s];
+      if (idx < 0) return;
+      const run = this.runs[s];
+      const c = this.chainState[s];
+      const k = run.columns();
+      c.kline = { openTime: k.openTime[idx], open: k.open[idx], high: k.high[idx], low: k.low[idx], close: k.close[idx] };
+      c.values = run.valueNames.slice(0, 12).map((name) => {
+        const v = run.value(name, idx);
+        return { name, value: v === v ? v : null };
+      });
+      c.updatedAt = now;
+    });
+    const view = this.engine.account;
+    this.deps.accounts.appendBalance(this.account.id, { time: t + MIN, asset: 'USDT', walletBalance: view.wallet.toString(), marginBalance: view.view().equity.toString() });
+    this.snapshotDirty = true;
+    this.scheduleSnapshot();
+    this.emit('minute', `${new Date(t).toISOString().slice(0, 16)} equity ${view.equityFloat().toFixed(2)}`);
+  }
+
+  // ---- engine events → bookkeeping ----
+
+  private onDecision(s: number, _index: number, changed: boolean): void {
+    const c = this.chainState[s];
+    const st = this.engine.positionState(s);
+    c.decided = this.runs[s].runner.target;
+    c.held = st.target;
+    c.pending = st.pending;
+    if (!changed) c.why = this.runs[s].runner.changed ? 'the target is already held' : 'the strategy kept its decision (unchanged)';
+    else if (!this.engine.ordersEnabled) c.why = this.blockedReason();
+    else c.why = undefined;
+  }
+
+  private blockedReason(): string {
+    if (this.deps.readonly) return 'read-only: no order can be sent';
+    return this.automation === 'killed' ? 'stopped by the kill switch' : 'automation is off';
+  }
+
+  private onOrder(s: number, req: OrderRequest, res: { orderId: number } | Rejection): void {
+    const c = this.chainState[s];
+    const now = this.deps.clock.now();
+    const rejected = !('orderId' in res);
+    c.orders.push({
+      time: now, side: req.side, type: req.type, qty: req.quantity, stopPrice: req.stopPrice, reason: req.tag, status: rejected ? 'rejected' : 'sent',
+      ...(rejected ? { code: res.code, message: res.msg } : {}),
+    });
+    if (c.orders.length > KEEP) c.orders.shift();
+    c.held = this.engine.positionState(s).target;
+    c.pending = false;
+    c.why = rejected ? `rejected ${res.code}: ${res.msg}` : undefined;
+    c.updatedAt = now;
+    if (!rejected) this.ordersSent++;
+    this.snapshotDirty = true;
+    this.emit(rejected ? 'rejected' : 'order', `${req.symbol} ${req.side} ${req.type} ${req.quantity ?? req.stopPrice ?? ''} (${req.tag ?? ''})${rejected ? ` refused ${res.code} ${res.msg}` : ''}`);
+  }
+
+  private onFill(s: number, f: FillRecord): void {
+    const c = this.chainState[s];
+    c.fills.push({ time: f.time, side: f.side, qty: f.qty, price: f.price, reason: f.reason });
+    if (c.fills.length > KEEP) c.fills.shift();
+    c.updatedAt = this.deps.clock.now();
+    this.fillCount++;
+    const entry: TradeLogEntry = {
+      time: f.time, symbol: f.symbol, side: f.side, positionSide: 'BOTH', orderType: f.type, price: f.price, quantity: f.qty, fee: f.fee, feeAsset: 'USDT',
+      realizedPnl: f.realizedPnl, reason: f.reason,
+    };
+    this.deps.accounts.appendTrade(this.account.id, entry);
+    this.snapshotDirty = true;
+    this.emit('fill', `${f.symbol} ${f.side} ${f.qty} @ ${f.price} fee ${f.fee} pnl ${f.realizedPnl} (${f.reason})`);
+  }
+
+  // ---- automation and the kill switch ----
+
+  private applyAutomation(): void {
+    this.engine.ordersEnabled = this.automation === 'on' && !this.deps.readonly;
+  }
+
+  /**
+   * The kill switch: cancels every open order, turns the automation to 'killed' (stored, so a
+   * restart does not resume) and, with `closePositions`, closes every position with reduce-only
+   * market orders at the next open. Read-only processes cannot close positions.
+   */
+  kill(options: { closePositions: boolean; requestedAt?: number }): { cancelled: number; closing: number } {
+    const cancelled = this.engine.cancelAll();
+    let closing = 0;
+    if (options.closePositions && !this.deps.readonly) closing = this.engine.closePositions();
+    this.automation = 'killed';
+    this.applyAutomation();
+    const now = this.deps.clock.now();
+    const stored = this.deps.accounts.get(this.account.id);
+    const at = options.requestedAt ?? now;
+    if (stored) this.deps.accounts.updateSettings(this.account.id, { ...stored.settings, automation: 'killed', kill: { at, closePositions: options.closePositions, handledAt: now } });
+    this.killHandled = at;
+    for (const c of this.chainState) c.why = 'stopped by the kill switch';
+    this.snapshotDirty = true;
+    this.writeSnapshot();
+    this.emit('kill', `kill switch: ${cancelled} open orders cancelled${options.closePositions ? `, ${closing} positions closing at the next open` : ''}; automation killed`);
+    return { cancelled, closing };
+  }
+
+  /** Reads the stored settings: automation turned on/off, or a kill requested by another process. */
+  private pollSettings(): void {
+    const stored = this.deps.accounts.get(this.account.id);
+    if (!stored) return;
+    const kill = stored.settings.kill;
+    if (kill && kill.at > this.killHandled && kill.handledAt === undefined) {
+      this.kill({ closePositions: kill.closePositions, requestedAt: kill.at });
+      return;
+    }
+    if (stored.settings.automation !== this.automation) {
+      this.automation = stored.settings.automation;
+      this.applyAutomation();
+      if (this.engine.ordersEnabled) this.engine.syncTargets();
+      this.snapshotDirty = true;
+      this.emit('automation', `automation ${this.automation}`);
+    }
+  }
+
+  // ---- snapshots and the heartbeat ----
+
+  private heartbeat(): void {
+    if (this.stopped) return;
+    try {
+      this.pollSettings();
+      if (!this.lease.heartbeat(this.status())) {
+        this.fail(new UserError(`the lease of account ${this.account.name} was taken over by another process; this trader stops`));
+        return;
+      }
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.cancelHeartbeat = this.deps.clock.setTimer(this.deps.heartbeatMs ?? 1_000, () => this.heartbeat());
+  }
+
+  /** What other processes read: the chains, with the account and the last minute. */
+  status(): TraderStatus {
+    return { account: this.account.name, accountId: this.account.id, startedAt: this.startedAt, lastMinute: this.lastMinute, chains: this.chains() };
+  }
+
+  chains(): PositionChain[] {
+    return this.chainState.map((c) => ({ ...c, values: [...c.values], orders: [...c.orders], fills: [...c.fills] }));
+  }
+
+  private scheduleSnapshot(): void {
+    if (this.cancelSnapshot || this.stopped) return;
+    const wait = Math.max(0, this.lastSnapshotAt + 1_000 - this.deps.clock.now());
+    if (wait === 0) {
+      this.writeSnapshot();
+      return;
+    }
+    this.cancelSnapshot = this.deps.clock.setTimer(wait, () => {
+      this.cancelSnapshot = undefined;
+      this.writeSnapshot();
+    });
+  }
+
+  /** The account as it is now (what is stored and what the pages show). */
+  snapshot(): AccountSnapshot {
+    const acc = this.engine.account;
+    const view = acc.view();
+    const positions: PositionSnapshot[] = view.positions
+      .filter((p) => !p.amt.isZero())
+      .map((p) => {
+        const s = acc.index(p.symbol);
+        return {
+          symbol: p.symbol, amount: p.amt.toString(), entryPrice: p.entry.toString(), markPrice: p.mark.toString(), unrealizedPnl: p.unrealizedPnl.toString(),
+          leverage: p.leverage, marginType: p.marginType, liquidationPrice: p.liquidationPrice?.toString() ?? '0', target: this.engine.positionState(s).target, reason: this.chainState[s].why,
+        };
+      });
+    return {
+      time: this.deps.clock.now(), walletBalance: view.wallet.toString(), availableBalance: view.available.toString(), marginBalance: view.equity.toString(),
+      unrealizedPnl: view.unrealizedPnl.toString(), positions, openOrders: this.engine.openOrderCount, risk: 'ACTIVE', automation: this.automation,
+      trader: this.stopped ? undefined : { pid: process.pid, host: hostname(), label: this.deps.label },
+    };
+  }
+
+  private writeSnapshot(): void {
+    if (!this.snapshotDirty) return;
+    this.snapshotDirty = false;
+    this.lastSnapshotAt = this.deps.clock.now();
+    this.deps.accounts.saveSnapshot(this.account.id, this.snapshot());
+  }
+
+  // ---- stop ----
+
+  private fail(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.deps.log.error({ component: 'trader', account: this.account.name, err: error instanceof Error ? error.stack : error }, message);
+    this.emit('error', message);
+    this.stopWith(error);
+  }
+
+  private failure: unknown;
+  private readonly stopListeners: ((error?: unknown) => void)[] = [];
+
+  /** Calls `listener` once the trader stopped (with the error that stopped it, if any). */
+  onStop(listener: (error?: unknown) => void): void {
+    if (this.stopped) listener(this.failure);
+    else this.stopListeners.push(listener);
+  }
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /** Stops: unsubscribes, writes the final snapshot, releases the lease (idempotent). */
+  stop(): void {
+    this.stopWith(undefined);
+  }
+
+  private stopWith(error: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.failure = error;
+    this.offStored();
+    for (const u of this.unwatch) u();
+    this.cancelGrace?.();
+    this.cancelHeartbeat?.();
+    this.cancelSnapshot?.();
+    this.snapshotDirty = true;
+    try {
+      this.writeSnapshot();
+    } finally {
+      this.lease.release();
+    }
+    this.emit('stopped', `stopped trading ${this.account.name} after ${this.minutes} minutes, ${this.ordersSent} orders, ${this.fillCount} fills`);
+    for (const l of this.stopListeners.splice(0)) l(error);
+  }
+}
