@@ -28,6 +28,7 @@ import { applyRulesConfig, inferRules, type MarketInputs } from './backtest/inpu
 import type { SimulationRepository } from './backtest/repository.js';
 import type { ParamInfo } from './strategy/registry.js';
 import { TradingService } from './trading/service.js';
+import { ActualAccounts, type AccountExchangeConnector } from './trading/exchangeVenue.js';
 
 export type { PoolStats };
 
@@ -113,6 +114,8 @@ export interface AppParts {
   exchange: ExchangeService;
   /** Symbol rules and funding for backtests (default: configured or default rules, no funding). */
   marketInputs?: MarketInputs;
+  /** Exchange ports for actual accounts, each with its own credentials (absent: actual accounts cannot trade). */
+  accountExchange?: AccountExchangeConnector;
 }
 
 /** The user-changeable settings shown on the Settings page. */
@@ -175,6 +178,7 @@ export class App {
     });
     this.exchange = parts.exchange;
     this.givenMarketInputs = parts.marketInputs;
+    this.accountExchange = parts.accountExchange;
     this.log.info({ component: 'app', home: options.home, readonly: this.readonly }, 'atm started');
   }
 
@@ -197,6 +201,7 @@ export class App {
   }
 
   private tradingService?: TradingService;
+  private readonly accountExchange: AccountExchangeConnector | undefined;
 
   /** Trading (src/core/trading): traders of this process, accounts traded anywhere, the kill switch. */
   get trading(): TradingService {
@@ -210,6 +215,12 @@ export class App {
       clock: this.clock,
       log: this.log,
       readonly: this.readonly,
+      actualAccounts: this.accountExchange
+        ? new ActualAccounts({
+          connector: this.accountExchange, journal: this.storage.orders, leases: this.storage.leases, clock: this.clock, log: this.log, readonly: this.readonly,
+          credentials: (account, passphrase) => this.accounts.credentials(account.id, passphrase),
+        })
+        : undefined,
     });
     return this.tradingService;
   }
@@ -439,7 +450,7 @@ export class App {
     if (this.closed) return;
     this.closed = true;
     this.jobs.cancelAll();
-    this.tradingService?.stopAll();
+    await this.tradingService?.stopAll();
     this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');
     await this.analysisService?.close();
