@@ -25,6 +25,7 @@ export const accountSettingsSchema = z.strictObject({
   risk: riskLimitsSchema,
   automation: z.enum(['on', 'off', 'killed']),
   source: z.string().optional(),
+  kill: z.strictObject({ at: z.number(), closePositions: z.boolean(), handledAt: z.number().optional() }).optional(),
 });
 
 function firstIssue(error: z.ZodError): string {

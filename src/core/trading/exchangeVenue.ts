@@ -168,18 +168,35 @@ export class ActualAccountSession {
     return this.state;
   }
 
+  private active: ExchangeVenue | undefined;
+
   /** The venue the trader's engine uses (one per session). */
   venue(engineAccount: FuturesAccount, listener: (e: VenueEvent) => void): ExchangeVenue {
-    return new ExchangeVenue(this, engineAccount, listener);
+    this.active?.detach();
+    this.active = new ExchangeVenue(this, engineAccount, listener);
+    return this.active;
   }
 
-  /** Stops the order manager (orders stay on the exchange) and closes the port. */
-  async close(): Promise<void> {
+  /**
+   * Stops the order manager (requests in flight end; orders stay on the exchange), restates the
+   * engine's account from a last read of the exchange and calls `final` (the trader's last
+   * snapshot), then closes the port.
+   */
+  async close(final?: () => void): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
       await this.manager.stop();
+      if (final && this.active) {
+        try {
+          this.active.restate(await this.read());
+          final();
+        } catch (error) {
+          this.deps.log.warn({ component: 'trader', account: this.account.name }, `the last state could not be read from the exchange: ${(error as Error).message}`);
+        }
+      }
     } finally {
+      this.active?.detach();
       await this.port.close().catch(() => undefined);
     }
   }

@@ -107,7 +107,9 @@ export class TradingService {
       throw error;
     }
     if (session) {
-      const closing = new Promise<void>((resolve) => trader.onStop(() => void session.close().finally(resolve)));
+      // the last snapshot holds the exchange's wallet and positions, read after the order manager stopped
+      const accounts = this.requireAccounts();
+      const closing = new Promise<void>((resolve) => trader.onStop(() => void session.close(() => accounts.saveSnapshot(trader.account.id, trader.snapshot())).finally(resolve)));
       this.closing.add(closing);
       void closing.then(() => this.closing.delete(closing));
     }
