@@ -218,6 +218,20 @@ describe('atm trade on an actual account (real processes, local exchange as the 
     expect((await show()).settings.automation).toBe('killed');
   }, 180_000);
 
+  it('exchange.mode sim: the account trades on the local exchange of the atm process, with its own key registered there', async () => {
+    const on = await run(['account', 'automation', 'real', 'on', '--yes'], 'automation on');
+    expect(on.code, on.stderr).toBe(0);
+    const before = atmOrders().length;
+    const trader = atm(['--exchange', 'sim', 'trade', '--account', 'real']);
+    await waitFor(() => /\bfill\b/.test(trader.stdout()) || trader.child.exitCode !== null, 120_000, 'a fill on the local exchange of atm trade');
+    expect(trader.stdout()).toMatch(/real\s+fill\s+BTCUSDT (BUY|SELL) /);
+    await stop(trader, 'atm trade --exchange sim');
+    // nothing went to the configured (testnet) venue
+    expect(atmOrders().length).toBe(before);
+    const on2 = await run(['account', 'automation', 'real', 'off'], 'automation off');
+    expect(on2.code, on2.stderr).toBe(0);
+  }, 180_000);
+
   it('--readonly: the trader sends nothing, and closing positions is refused', async () => {
     const on = await run(['account', 'automation', 'real', 'on', '--yes'], 'automation on');
     expect(on.code, on.stderr).toBe(0);
