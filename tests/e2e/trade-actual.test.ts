@@ -218,18 +218,29 @@ describe('atm trade on an actual account (real processes, local exchange as the 
     expect((await show()).settings.automation).toBe('killed');
   }, 180_000);
 
-  it('exchange.mode sim: the account trades on the local exchange of the atm process, with its own key registered there', async () => {
-    const on = await run(['account', 'automation', 'real', 'on', '--yes'], 'automation on');
-    expect(on.code, on.stderr).toBe(0);
-    const before = atmOrders().length;
-    const trader = atm(['--exchange', 'sim', 'trade', '--account', 'real']);
-    await waitFor(() => /\bfill\b/.test(trader.stdout()) || trader.child.exitCode !== null, 120_000, 'a fill on the local exchange of atm trade');
-    expect(trader.stdout()).toMatch(/real\s+fill\s+BTCUSDT (BUY|SELL) /);
+  it('exchange.mode sim: an actual account trades on the local exchange of the atm process, with its own key registered there', async () => {
+    // an account of its own: client ids are per account and decision kline, and this market's klines overlap the testnet's
+    const keyFile = join(tmp.home, 'key2.json');
+    writeFileSync(keyFile, JSON.stringify({ apiKey: `${KEY}sim`, apiSecret: SECRET }));
+    chmodSync(keyFile, 0o600);
+    for (const [args, what] of [
+      [['account', 'add', 'local', '--binance', '--testnet'], 'account add'],
+      [['account', 'activate', 'local', '--key-file', keyFile], 'account activate'],
+      [['account', 'configure', 'local', '--config', join(tmp.home, 'positions.yaml')], 'account configure'],
+      [['account', 'automation', 'local', 'on', '--yes'], 'account automation'],
+    ] as const) {
+      const r = await run([...args], what);
+      expect(r.code, `${what}: ${r.stderr}`).toBe(0);
+    }
+    const before = [...ex.engine.accounts.values()].map((a) => a.orders.size);
+    const trader = atm(['--exchange', 'sim', 'trade', '--account', 'local']);
+    await waitFor(() => /\bfill\b/.test(trader.stdout()) || trader.child.exitCode !== null, 60_000, 'a fill on the local exchange of atm trade').catch((error: Error) => {
+      throw new Error(`${error.message}: ${trader.stdout().slice(-2000)} ${trader.stderr().slice(-1000)}`);
+    });
+    expect(trader.stdout()).toMatch(/local\s+fill\s+BTCUSDT (BUY|SELL) /);
     await stop(trader, 'atm trade --exchange sim');
     // nothing went to the configured (testnet) venue
-    expect(atmOrders().length).toBe(before);
-    const on2 = await run(['account', 'automation', 'real', 'off'], 'automation off');
-    expect(on2.code, on2.stderr).toBe(0);
+    expect([...ex.engine.accounts.values()].map((a) => a.orders.size)).toEqual(before);
   }, 180_000);
 
   it('--readonly: the trader sends nothing, and closing positions is refused', async () => {

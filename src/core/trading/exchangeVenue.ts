@@ -217,6 +217,8 @@ const PURPOSE_BY_TAG: Record<string, OrderPurpose> = { open: 'entry', close: 'ex
 /** Restates from the exchange at most this often on klines (fills and position changes restate at once). */
 const REFRESH_EVERY_MS = 30_000;
 const NOT_SENT = -1;
+/** How long the trader waits for the fills of MARKET orders before stepping the next minute (an unknown outcome does not stop it). */
+const IDLE_WAIT_MS = 10_000;
 
 /** The EngineVenue of an actual account (see the top of this file). */
 export class ExchangeVenue implements ActualEngineVenue {
@@ -233,6 +235,9 @@ export class ExchangeVenue implements ActualEngineVenue {
   private refreshAgain = false;
   private lastRefresh = 0;
   private readonly off: () => void;
+  /** MARKET orders sent whose fills have not all come back: local id → quantity still to fill. */
+  private readonly inFlight = new Map<number, Dec>();
+  private idleWaiter: { fn: () => void; cancel: () => void } | undefined;
 
   constructor(
     private readonly session: ActualAccountSession,
@@ -281,6 +286,36 @@ export class ExchangeVenue implements ActualEngineVenue {
     return work;
   }
 
+  /** MARKET orders are on their way (the next minute's decision would size from a position not yet known). */
+  busy(): boolean {
+    return this.inFlight.size > 0 && !this.session.isClosed;
+  }
+
+  /** Calls `fn` once no MARKET order is in flight, or after `timeoutMs` (an order whose outcome stays unknown). */
+  whenIdle(fn: () => void, timeoutMs = IDLE_WAIT_MS): void {
+    this.idleWaiter?.cancel();
+    const cancel = this.session.clock.setTimer(timeoutMs, () => this.wake(), { background: true });
+    this.idleWaiter = { fn, cancel };
+    if (!this.busy()) this.wake();
+  }
+
+  private wake(): void {
+    const w = this.idleWaiter;
+    if (!w) return;
+    this.idleWaiter = undefined;
+    w.cancel();
+    w.fn();
+  }
+
+  private landed(id: number, qty?: Dec): void {
+    const left = this.inFlight.get(id);
+    if (left === undefined) return;
+    const rest = qty ? left.sub(qty) : Dec.ZERO;
+    if (rest.sign() > 0) this.inFlight.set(id, rest);
+    else this.inFlight.delete(id);
+    if (this.inFlight.size === 0) this.wake();
+  }
+
   // ---- EngineVenue ----
 
   submit(req: OrderRequest): { orderId: number } | Rejection {
@@ -312,6 +347,7 @@ export class ExchangeVenue implements ActualEngineVenue {
     const id = this.nextId++;
     this.orders.set(id, { clientId, tag: req.tag, done: false });
     this.byClient.set(clientId, id);
+    if (req.type === 'MARKET' && req.quantity !== undefined) this.inFlight.set(id, Dec.parse(req.quantity));
     const send = () => session.manager.submit(intent, { override: purpose === 'kill' });
     const sent = purpose === 'kill' && this.killing ? this.killing.then(send) : send();
     sent.then(
@@ -341,6 +377,8 @@ export class ExchangeVenue implements ActualEngineVenue {
   /** Stops listening to the order manager (the session closes the manager). */
   detach(): void {
     this.off();
+    this.idleWaiter?.cancel();
+    this.idleWaiter = undefined;
   }
 
   // ---- the order manager's events → the engine ----
@@ -414,6 +452,7 @@ export class ExchangeVenue implements ActualEngineVenue {
         this.account.restateWallet(this.account.wallet.sub(f.realizedPnl).add(f.fee).add(realized).sub(fee));
         this.fillCount++;
         this.tell({ type: 'fill', orderId: id, tag: this.orders.get(id)?.tag, fill: { ...f, fee, realizedPnl: realized } });
+        this.landed(id, qty);
         this.refresh(true);
         break;
       }
@@ -439,8 +478,13 @@ export class ExchangeVenue implements ActualEngineVenue {
   private told(id: number, event: VenueEvent): void {
     const o = this.orders.get(id);
     if (o) o.done = true;
+    if (event.type === 'rejected' || event.type === 'canceled') {
+      const what = event.type === 'rejected' ? `refused ${event.code} ${event.msg}` : `cancelled: ${event.reason}`;
+      this.session.log[event.type === 'rejected' ? 'warn' : 'info']({ component: 'trader', account: this.session.account.name, clientId: o?.clientId }, `order ${o?.clientId ?? id} ${what}`);
+    }
     this.tell(event);
     this.orders.delete(id);
+    this.landed(id);
   }
 
   private tell(event: VenueEvent): void {

@@ -305,6 +305,13 @@ export class Trader {
       const bar = emptyBar();
       const m = this.engine.minute;
       for (let budget = DRAIN_BUDGET; budget > 0; budget--) {
+        // an actual account: the next minute waits for the fills of the orders just sent (bounded)
+        if (this.actual?.busy?.()) {
+          this.actual.whenIdle!(() => {
+            if (!this.stopped) this.drain();
+          });
+          return;
+        }
         let t = Infinity;
         let waiting = 0;
         for (let s = 0; s < n; s++) {

@@ -32,4 +32,7 @@ export interface ActualEngineVenue extends EngineVenue {
   heldAtStart?(s: number, decided: number): number | undefined;
   setAutomation?(state: AutomationState): void;
   kill?(options: { closePositions: boolean; reason?: string }): Promise<unknown>;
+  /** Orders are on their way whose fills the next minute's sizing needs; `whenIdle` calls back once they landed (or after a bound). */
+  busy?(): boolean;
+  whenIdle?(fn: () => void): void;
 }

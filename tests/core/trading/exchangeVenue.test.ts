@@ -104,7 +104,13 @@ describe('ExchangeVenue (an actual account through the order manager)', () => {
     expect('orderId' in res).toBe(true);
     const id = (res as { orderId: number }).orderId;
     expect(r.events).toEqual([]); // nothing known yet: the order is on its way
-    await waitFor(() => r.events.some((e) => e.type === 'fill'), 15_000, 'the fill event');
+    // the trader's next minute waits for this order's fills (its sizing reads the position)
+    expect(r.venue.busy()).toBe(true);
+    let idleAt: number | undefined;
+    r.venue.whenIdle(() => (idleAt = r.events.filter((e) => e.type === 'fill').length), 60_000);
+    await waitFor(() => idleAt !== undefined, 15_000, 'the venue idle again');
+    expect(r.venue.busy()).toBe(false);
+    expect(idleAt).toBeGreaterThan(0); // called once the fills came, not before
     const fills = r.events.filter((e): e is Extract<VenueEvent, { type: 'fill' }> => e.type === 'fill');
     expect(fills.every((f) => f.orderId === id && f.tag === 'open')).toBe(true);
     const sold = fills.reduce((sum, f) => sum.add(f.fill.qty), Dec.ZERO);
