@@ -150,7 +150,10 @@ describe('atm trade on an actual account (real processes, local exchange as the 
         // an order journaled and sent, its answer withheld (processed) or its request dropped: killed before any answer
         const arrived = (clientId: string) => atmOrders().some((o) => o.clientOrderId === clientId);
         const candidate = () => newJournal().reverse().find((o) => !answered(o.clientId) && (fault === 'order-lost' ? o.state === 'SENT' : arrived(o.clientId)));
-        await waitFor(() => candidate() !== undefined || first.child.exitCode !== null, 120_000, 'an order journaled, sent and not answered');
+        await waitFor(() => candidate() !== undefined || first.child.exitCode !== null, 120_000, 'an order journaled, sent and not answered').catch((error: Error) => {
+          const rows = newJournal().map((o) => `${o.clientId} ${o.state}${answered(o.clientId) ? ' answered' : ''}${arrived(o.clientId) ? ' arrived' : ''}`);
+          throw new Error(`${error.message}; journal: ${rows.join(', ')}; atm trade: ${first.stdout().slice(-1500)} ${first.stderr().slice(-500)}`);
+        });
         const pending = candidate()!;
         first.child.kill('SIGKILL');
         await first.exited;
