@@ -1,7 +1,7 @@
 import type { ExchangePort } from '../core/exchange/port.js';
 import type { AdapterFactory, LocalExchangeHandle, VenueConnectOptions, LocalStartOptions } from '../core/exchange/service.js';
 import { BinanceExchange } from './binance/adapter.js';
-import { DEMO_API_KEY, DEMO_API_SECRET, LocalExchange } from './localexchange/server.js';
+import { DEMO_API_KEY, DEMO_API_SECRET, DEMO_USDT, LocalExchange } from './localexchange/server.js';
 
 /**
  * The adapter factory the core's ExchangeService loads lazily (the core never imports an adapter
@@ -38,6 +38,11 @@ export const factory: AdapterFactory = {
       dataDir: options.dataDir || undefined,
       log: (line) => options.onLog?.('warn', line),
     });
-    return { restUrl: server.url, wsUrl: server.wsUrl, apiKey: DEMO_API_KEY, apiSecret: DEMO_API_SECRET, close: () => server.close() };
+    return {
+      restUrl: server.url, wsUrl: server.wsUrl, apiKey: DEMO_API_KEY, apiSecret: DEMO_API_SECRET, close: () => server.close(),
+      addAccount: (apiKey, apiSecret) => {
+        if (!server.engine.accounts.has(apiKey)) server.engine.addAccount(apiKey, apiSecret, DEMO_USDT);
+      },
+    };
   },
 };

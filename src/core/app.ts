@@ -35,6 +35,7 @@ import { AtmError } from './errors.js';
 import type { NnRepository } from './nn/model.js';
 import type { ParamInfo } from './strategy/registry.js';
 import { TradingService } from './trading/service.js';
+import { ActualAccounts, type AccountExchangeConnector } from './trading/exchangeVenue.js';
 
 export type { PoolStats };
 
@@ -126,6 +127,8 @@ export interface AppParts {
   exchange: ExchangeService;
   /** Symbol rules and funding for backtests (default: configured or default rules, no funding). */
   marketInputs?: MarketInputs;
+  /** Exchange ports for actual accounts, each with its own credentials (absent: actual accounts cannot trade). */
+  accountExchange?: AccountExchangeConnector;
 }
 
 /** The user-changeable settings shown on the Settings page. */
@@ -188,6 +191,7 @@ export class App {
     });
     this.exchange = parts.exchange;
     this.givenMarketInputs = parts.marketInputs;
+    this.accountExchange = parts.accountExchange;
     this.log.info({ component: 'app', home: options.home, readonly: this.readonly }, 'atm started');
   }
 
@@ -210,6 +214,7 @@ export class App {
   }
 
   private tradingService?: TradingService;
+  private readonly accountExchange: AccountExchangeConnector | undefined;
 
   /** Trading (src/core/trading): traders of this process, accounts traded anywhere, the kill switch. */
   get trading(): TradingService {
@@ -223,6 +228,12 @@ export class App {
       clock: this.clock,
       log: this.log,
       readonly: this.readonly,
+      actualAccounts: this.accountExchange
+        ? new ActualAccounts({
+          connector: this.accountExchange, journal: this.storage.orders, leases: this.storage.leases, clock: this.clock, log: this.log, readonly: this.readonly,
+          credentials: (account, passphrase) => this.accounts.credentials(account.id, passphrase),
+        })
+        : undefined,
     });
     return this.tradingService;
   }
@@ -503,7 +514,7 @@ export class App {
     if (this.closed) return;
     this.closed = true;
     this.jobs.cancelAll();
-    this.tradingService?.stopAll();
+    await this.tradingService?.stopAll();
     await this.collectorService?.close();
     this.marketService?.close();
     this.log.info({ component: 'app' }, 'atm stopping');

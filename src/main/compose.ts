@@ -6,6 +6,9 @@ import { CollectorGapStore } from '../db/collectorStore.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { App, type AppOptions } from '../core/app.js';
+import type { Config, ExchangeMode } from '../core/config/schema.js';
+import type { Logger } from '../core/logging.js';
+import type { AccountExchangeConnector } from '../core/trading/exchangeVenue.js';
 import { UserError } from '../core/errors.js';
 import { EventBus } from '../core/bus.js';
 import { loadConfig } from '../core/config/load.js';
@@ -99,7 +102,9 @@ export async function compose(options: AppOptions): Promise<Composition> {
     // the adapters load on first connect, so the first frame does not wait for them
     loadFactory: async () => (await import('../adapters/factory.js')).factory,
   });
+  const accountExchange = accountExchangeConnector(loaded.config.exchange, options.exchangeMode ?? loaded.config.exchange.mode, exchange, logging.logger);
   const app = new App({
+    accountExchange,
     options,
     loaded,
     logging,
@@ -109,6 +114,37 @@ export async function compose(options: AppOptions): Promise<Composition> {
     exchange,
   });
   return { app, parts: { db, klines, symbols, analyses, pools, exchange, funding, rules, simulations, leases, orders, accounts, nn, deep, collectorGaps } };
+}
+
+/**
+ * Exchange ports for actual accounts, each signed with the account's own credentials: a `binance`
+ * account on the configured binance endpoints, a `testnet` account on the testnet ones; in
+ * `exchange.mode: sim` both trade on the local exchange this process runs (the account's key is
+ * registered there). `auto` never sends an actual account's orders to the local exchange.
+ */
+function accountExchangeConnector(config: Config['exchange'], mode: ExchangeMode, exchange: ExchangeService, log: Logger): AccountExchangeConnector {
+  return {
+    async connect(account, credentials) {
+      const { factory } = await import('../adapters/factory.js');
+      const onLog = (level: 'trace' | 'info' | 'warn', message: string) => log[level]({ component: 'exchange', account: account.name }, message);
+      if (mode === 'sim') {
+        await exchange.start();
+        const local = exchange.localExchange;
+        if (!local?.addAccount) throw new UserError('exchange.mode is sim but the local exchange is not running');
+        local.addAccount(credentials.apiKey, credentials.secret());
+        return factory.connectVenue({
+          venue: 'local', simulated: true, restUrl: local.restUrl, wsUrl: local.wsUrl, routed: true, apiKey: credentials.apiKey, apiSecret: credentials.secret(),
+          timeoutMs: config.connectTimeoutMs, onLog,
+        });
+      }
+      const venue = account.kind === 'testnet' ? 'testnet' : 'binance';
+      const endpoints = config[venue];
+      return factory.connectVenue({
+        venue, simulated: false, restUrl: endpoints.restUrl, wsUrl: endpoints.wsUrl, routed: endpoints.routed, apiKey: credentials.apiKey, apiSecret: credentials.secret(),
+        timeoutMs: config.connectTimeoutMs, onLog,
+      });
+    },
+  };
 }
 
 /**

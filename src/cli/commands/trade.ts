@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { openApp } from '../../main/compose.js';
 import { appOptions, confirmDestructive, globalOptions, UserError } from '../context.js';
 import type { TraderEvent } from '../../core/trading/trader.js';
+import { passphraseFromEnv } from '../../core/accounts/secrets.js';
+import { promptHidden } from './account.js';
 
 /** How long `--kill` waits for another process's trader to act on the request. */
 const KILL_WAIT_MS = 10_000;
@@ -43,7 +45,12 @@ async function trade(command: Command, account: string): Promise<void> {
   try {
     const { venue } = await app.connectExchange();
     process.stdout.write(t('trade.connected', { venue }) + '\n');
-    const trader = await app.trading.start(account, { label: `atm trade --account ${account}`, onEvent: (e) => process.stdout.write(line(e)) });
+    const trader = await app.trading.start(account, {
+      label: `atm trade --account ${account}`,
+      onEvent: (e) => process.stdout.write(line(e)),
+      // an actual account's stored secret opens with it (never logged)
+      passphrase: async () => passphraseFromEnv() ?? (await promptHidden(t('account.cli.passphrase'))),
+    });
     let failure: unknown;
     trader.onStop((error) => {
       failure = error;

@@ -483,6 +483,15 @@ export class TradingEngine {
     }
   }
 
+  /**
+   * Sets position s's target in force without placing orders: an actual account's trader at start,
+   * where the exchange already holds a position (syncTargets then moves only the difference).
+   */
+  assumeTarget(s: number, target: number): void {
+    this.held[s] = target;
+    this.runners[s].position.target = target;
+  }
+
   /** Cancels every open order the engine placed (the kill switch); returns how many. */
   cancelAll(): number {
     let count = 0;

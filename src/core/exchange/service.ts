@@ -31,6 +31,8 @@ export interface LocalExchangeHandle {
   wsUrl: string;
   apiKey: string;
   apiSecret: string;
+  /** Lets another key trade on it (an actual account in `exchange.mode: sim`); an existing key is kept. */
+  addAccount?(apiKey: string, apiSecret: string): void;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,11 @@ export class ExchangeService {
     if (this.current) return Promise.resolve(this.current);
     void this.start().catch(() => undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The local exchange this service started (modes sim and auto), if any. */
+  get localExchange(): LocalExchangeHandle | undefined {
+    return this.local;
   }
 
   /** Live connection figures for the Dashboard, or undefined when not connected. */

@@ -420,6 +420,26 @@ export class FuturesAccount {
     return { symbol: this.symbols[i], side, qty, price, fee, maker, realizedPnl: realized, kind: 'TRADE', time, positionAfter: p.amt, insuranceCover: Dec.ZERO };
   }
 
+  /**
+   * Sets position i as an exchange reports it (an actual account after reconciliation): amount,
+   * entry and, for an isolated position, its isolated wallet (default |amt| × entry / leverage).
+   */
+  restatePosition(i: number, amt: Dec, entry: Dec, isolatedWallet?: Dec): void {
+    const p = this.positions[i];
+    p.amt = amt;
+    p.entry = amt.isZero() ? Dec.ZERO : entry;
+    p.isolatedWallet = p.marginType !== 'ISOLATED' || amt.isZero() ? Dec.ZERO : (isolatedWallet ?? amt.abs().mul(entry).div(Dec.fromInt(p.leverage)));
+    this.syncFloats(i);
+    if (!(this.marks[i] > 0) && !amt.isZero()) this.marks[i] = entry.toNumber();
+    this.refreshThresholds();
+  }
+
+  /** Sets the wallet balance as an exchange reports it (an actual account after reconciliation). */
+  restateWallet(wallet: Dec): void {
+    this.setWallet(wallet);
+    this.refreshThresholds();
+  }
+
   private setWallet(w: Dec): void {
     this.wallet = w;
     this.walletF = w.toNumber();

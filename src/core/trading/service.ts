@@ -9,6 +9,7 @@ import type { Logger } from '../logging.js';
 import type { MarketDataService } from '../market/service.js';
 import { Trader, traderLeaseName, type PositionChain, type TraderEvent, type TraderMarket, type TraderStatus } from './trader.js';
 import type { ActualVenueFactory } from './venue.js';
+import type { ActualAccounts, ActualAccountSession } from './exchangeVenue.js';
 
 declare module '../events.js' {
   interface AppEvents {
@@ -29,6 +30,8 @@ export interface TradingServiceDeps {
   log: Logger;
   readonly: boolean;
   actualVenue?: ActualVenueFactory;
+  /** Opens actual accounts' sessions (credentials, exchange port, order manager); absent: they are refused. */
+  actualAccounts?: ActualAccounts;
 }
 
 /** An account as the AutoTrade page lists it: traded here, by another process, or not at all. */
@@ -96,12 +99,45 @@ export class TradingService {
    * Starts trading `account` in this process (the lease `trader:<id>`; LeaseHeldError names the
    * process that trades it). The exchange should be connected first (live klines need it).
    */
-  async start(account: number | string, options: { label: string; onEvent?(e: TraderEvent): void; warmupKlines?: number }): Promise<Trader> {
+  async start(
+    account: number | string,
+    options: { label: string; onEvent?(e: TraderEvent): void; warmupKlines?: number; passphrase?: () => Promise<string> },
+  ): Promise<Trader> {
     const strategies = await this.deps.strategies();
+    // an actual account: its credentials, exchange port and order manager (reconciled) first
+    const stored = this.deps.accounts?.get(account);
+    let session: ActualAccountSession | undefined;
+    if (stored && stored.kind !== 'virtual' && this.deps.actualAccounts) session = await this.deps.actualAccounts.open(stored, { passphrase: options.passphrase });
+    let trader: Trader;
+    try {
+      trader = this.startTrader(account, options, strategies, session);
+    } catch (error) {
+      await session?.close();
+      throw error;
+    }
+    if (session) {
+      // the last snapshot holds the exchange's wallet and positions, read after the order manager stopped
+      const accounts = this.requireAccounts();
+      const closing = new Promise<void>((resolve) => trader.onStop(() => void session.close(() => accounts.saveSnapshot(trader.account.id, trader.snapshot())).finally(resolve)));
+      this.closing.add(closing);
+      void closing.then(() => this.closing.delete(closing));
+    }
+    return trader;
+  }
+
+  private readonly closing = new Set<Promise<void>>();
+
+  private startTrader(
+    account: number | string,
+    options: { label: string; onEvent?(e: TraderEvent): void; warmupKlines?: number },
+    strategies: Awaited<ReturnType<TradingServiceDeps['strategies']>>,
+    session: ActualAccountSession | undefined,
+  ): Trader {
     const trader = Trader.start(
       {
         accounts: this.requireAccounts(), leases: this.requireLeases(), market: this.traderMarket(), inputs: this.deps.inputs(), strategies,
-        clock: this.deps.clock, log: this.deps.log, readonly: this.deps.readonly, label: options.label, actualVenue: this.deps.actualVenue,
+        clock: this.deps.clock, log: this.deps.log, readonly: this.deps.readonly, label: options.label,
+        actualVenue: session ? () => (acc, listener) => session.venue(acc, listener) : this.deps.actualVenue,
         warmupKlines: options.warmupKlines,
         onEvent: (e) => {
           this.deps.log.info({ component: 'trader', account: e.account, kind: e.kind }, e.text);
@@ -165,8 +201,12 @@ export class TradingService {
     return a?.settings.kill?.handledAt !== undefined;
   }
 
-  /** Stops every trader of this process (each writes its final snapshot and releases its lease). */
-  stopAll(): void {
+  /**
+   * Stops every trader of this process (each writes its final snapshot and releases its lease); the
+   * promise ends when the actual accounts' order managers and exchange ports are closed.
+   */
+  stopAll(): Promise<void> {
     for (const t of [...this.traders.values()]) t.stop();
+    return Promise.all([...this.closing]).then(() => undefined);
   }
 }

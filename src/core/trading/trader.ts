@@ -12,7 +12,7 @@ import type { Lease, LeaseRepository } from '../leases.js';
 import type { Logger } from '../logging.js';
 import { INTERVAL_MS } from '../market/klines.js';
 import { LiveRun } from '../strategy/live.js';
-import type { ActualVenueFactory } from './venue.js';
+import type { ActualEngineVenue, ActualVenueFactory } from './venue.js';
 
 /**
  * The trader: one account's loop (docs/trader.md).
@@ -137,6 +137,8 @@ export class Trader {
   readonly engine: TradingEngine;
   readonly runs: LiveRun[];
   private readonly queues: ClosedKline[][];
+  /** An actual account's venue (the order manager at the exchange). */
+  private actual: ActualEngineVenue | undefined;
   private readonly lastQueued: Float64Array;
   /** Per position: the strategy kline the last stepped minute closed (−1: none). */
   private readonly closedNow: Int32Array;
@@ -178,7 +180,8 @@ export class Trader {
       const recent = deps.market.storedKlines(p.symbol, this.startedAt - 2000 * MIN);
       return deps.inputs.rules(p.symbol, p.rules, recent.length > 0 ? priceReference(recent) : undefined);
     });
-    const venue = account.kind === 'virtual' ? undefined : deps.actualVenue?.(account);
+    const make = account.kind === 'virtual' ? undefined : deps.actualVenue?.(account);
+    const venue = make ? (acc: Parameters<typeof make>[0], listener: Parameters<typeof make>[1]) => (this.actual = make(acc, listener)) : undefined;
     if (account.kind !== 'virtual' && !venue) throw new UserError(`account ${account.name} is a ${account.kind} account: trading it needs the order manager, which this build does not have yet; trade a virtual account`);
     this.engine = new TradingEngine(
       {
@@ -207,6 +210,11 @@ export class Trader {
       order: (s, req, res) => this.onOrder(s, req, res),
       decision: (s, index, changed) => this.onDecision(s, index, changed),
     };
+    this.actual?.setDecisionTime?.((s) => {
+      const run = this.runs[s];
+      const index = run.runner.index;
+      return index >= 0 ? run.columns().openTime[index] : NaN;
+    });
     this.applyAutomation();
     this.offStored = deps.market.onStored((symbol, kline) => this.pump(symbol, kline));
   }
@@ -256,6 +264,11 @@ export class Trader {
   private begin(): void {
     const symbols = [...new Set(this.positions.map((p) => p.symbol))];
     for (const symbol of symbols) this.unwatch.push(this.deps.market.watch(symbol));
+    // an actual account: the position the exchange holds is the target in force (no second entry after a restart)
+    this.positions.forEach((_, s) => {
+      const held = this.actual?.heldAtStart?.(s, this.runs[s].runner.target);
+      if (held !== undefined) this.engine.assumeTarget(s, held);
+    });
     this.engine.syncTargets();
     this.heartbeat();
     this.writeSnapshot();
@@ -305,6 +318,13 @@ export class Trader {
       const bar = emptyBar();
       const m = this.engine.minute;
       for (let budget = DRAIN_BUDGET; budget > 0; budget--) {
+        // an actual account: the next minute waits for the fills of the orders just sent (bounded)
+        if (this.actual?.busy?.()) {
+          this.actual.whenIdle!(() => {
+            if (!this.stopped) this.drain();
+          });
+          return;
+        }
         let t = Infinity;
         let waiting = 0;
         for (let s = 0; s < n; s++) {
@@ -450,6 +470,7 @@ export class Trader {
 
   private applyAutomation(): void {
     this.engine.ordersEnabled = this.automation === 'on' && !this.deps.readonly;
+    this.actual?.setAutomation?.(this.deps.readonly ? 'off' : this.automation);
   }
 
   /**
@@ -458,6 +479,8 @@ export class Trader {
    * market orders at the next open. Read-only processes cannot close positions.
    */
   kill(options: { closePositions: boolean; requestedAt?: number }): { cancelled: number; closing: number } {
+    // an actual account: every regular and conditional order is cancelled at the exchange (killSwitch)
+    void this.actual?.kill?.({ closePositions: options.closePositions, reason: `kill switch${options.closePositions ? ', closing positions' : ''}` });
     const cancelled = this.engine.cancelAll();
     let closing = 0;
     if (options.closePositions && !this.deps.readonly) closing = this.engine.closePositions();

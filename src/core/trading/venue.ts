@@ -1,4 +1,4 @@
-import type { StoredAccount } from '../accounts/types.js';
+import type { AutomationState, StoredAccount } from '../accounts/types.js';
 import type { EngineVenue } from '../backtest/engine.js';
 import type { FuturesAccount } from '../futures/account.js';
 import type { VenueEvent } from '../futures/fills.js';
@@ -20,4 +20,19 @@ import type { VenueEvent } from '../futures/fills.js';
  * The trader builds an actual account's venue with this factory; the composition root supplies it
  * once the order manager exists (absent: actual accounts are refused with a clear message).
  */
-export type ActualVenueFactory = (account: StoredAccount) => (engineAccount: FuturesAccount, listener: (e: VenueEvent) => void) => EngineVenue;
+export type ActualVenueFactory = (account: StoredAccount) => (engineAccount: FuturesAccount, listener: (e: VenueEvent) => void) => ActualEngineVenue;
+
+/**
+ * What an actual account's venue (src/core/trading/exchangeVenue.ts) offers the trader beyond
+ * EngineVenue: the decision kline of each position (for the client ids), the target to assume held
+ * at start (the exchange's position), the automation state and the kill switch at the exchange.
+ */
+export interface ActualEngineVenue extends EngineVenue {
+  setDecisionTime?(fn: (s: number) => number): void;
+  heldAtStart?(s: number, decided: number): number | undefined;
+  setAutomation?(state: AutomationState): void;
+  kill?(options: { closePositions: boolean; reason?: string }): Promise<unknown>;
+  /** Orders are on their way whose fills the next minute's sizing needs; `whenIdle` calls back once they landed (or after a bound). */
+  busy?(): boolean;
+  whenIdle?(fn: () => void): void;
+}
