@@ -377,16 +377,20 @@ export class Shell {
 
   /** Quits at once when nothing runs, else asks first. */
   requestQuit(force = false): void {
-    const running = this.app.jobs.running();
+    const t = this.app.t;
+    // jobs, and the accounts this interface trades (quitting stops their traders)
+    const running = [
+      ...this.app.jobs.running().map((j) => j.label),
+      ...this.app.trading.accounts().filter((a) => a.trader?.here).map((a) => t('quit.trading', { name: a.name })),
+    ];
     if (running.length === 0 || force) {
       void this.exit(0);
       return;
     }
     if (this.modal) this.closeModal();
-    const t = this.app.t;
     const box = this.overlay({
       top: 'center', left: 'center', width: '60%', height: 7, label: ` ${t('quit.title')} `,
-      content: `\n ${esc(t('quit.running', { jobs: running.map((j) => j.label).join(', ') }))}\n\n ${esc(t('quit.question'))}`,
+      content: `\n ${esc(t('quit.running', { jobs: running.join(', ') }))}\n\n ${esc(t('quit.question'))}`,
     });
     this.modal = {
       handleKey: (_ch, key) => {

@@ -194,8 +194,34 @@ class AccountsPage implements Page {
       this.guard(() => {
         this.app.accounts.setAutomation(row.id, true);
         this.ctx.toast(this.ctx.t('account.cli.automation_on', { name: row.name }));
+        this.tradeHere(row.id, row.name);
       }),
     );
+  }
+
+  /**
+   * Automation turned on: a trader already running the account (here or in another process, such
+   * as `atm trade` under a service manager) picks the change up from the database; otherwise this
+   * process starts one (the lease keeps it the only one; quitting the TUI stops it).
+   */
+  private tradeHere(id: number, name: string): void {
+    const traded = this.app.trading.accounts().find((a) => a.id === id);
+    if (traded?.trader) {
+      if (!traded.trader.here) this.ctx.toast(this.ctx.t('account.tui.tradedElsewhere', { name, label: traded.trader.label, pid: traded.trader.pid }));
+      return;
+    }
+    void this.app
+      .connectExchange()
+      .then(() => this.app.trading.start(id, { label: 'atm (TUI)' }))
+      .then(
+        () => this.ctx.toast(this.ctx.t('account.tui.tradingHere', { name })),
+        (error: unknown) => this.ctx.toast(this.ctx.t('account.tui.cannotTrade', { name, reason: error instanceof Error ? error.message : String(error) }), 'error'),
+      )
+      .finally(() => {
+        this.reload();
+        this.update();
+        this.ctx.markDirty();
+      });
   }
 
   private automationOff(): void {

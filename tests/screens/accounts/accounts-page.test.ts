@@ -43,6 +43,24 @@ describe('Accounts page (headless, real database)', () => {
     expect(screen).not.toContain('New account (Esc cancels)');
   });
 
+  it('turning automation on starts a trader in this interface when no process trades the account, and quitting asks first', async () => {
+    h = await new ShellHarness().start({ width: 140, height: 36, app: { exchangeMode: 'sim' }, seed: (app) => void app.accounts.create('paper', 'virtual', { balance: '1000' }) });
+    await h.app.accounts.configure('paper', 'positions.yaml', 'positions:\n  - symbol: BTCUSDT\n    interval: 1m\n    strategy: { name: sma-cross, params: { fast: 2, slow: 3 } }\n');
+    h.press('2');
+    let screen = h.press('t');
+    expect(screen).toContain('Turn automated trading on for paper?');
+    h.press('y');
+    screen = await h.until('trading here, in this interface', 20_000);
+    expect(h.app.trading.accounts().find((a) => a.name === 'paper')?.trader?.here).toBe(true);
+    await h.until('traded by this atm', 5000);
+    // quitting would stop the trader: asked first, naming the account
+    screen = h.press('q');
+    expect(screen).toContain('trading account paper');
+    screen = h.press('n');
+    expect(screen).not.toContain('Quit atm?');
+    expect(h.app.trading.accounts().find((a) => a.name === 'paper')?.trader?.here).toBe(true);
+  }, 40_000);
+
   it('activates an actual account with the secret and passphrase masked, never drawing the secret', async () => {
     h = await new ShellHarness().start({ width: 140, height: 36, seed: (app) => void app.accounts.create('live', 'testnet') });
     h.press('2');
