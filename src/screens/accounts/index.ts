@@ -204,6 +204,8 @@ class AccountsPage implements Page {
    * as `atm trade` under a service manager) picks the change up from the database; otherwise this
    * process starts one (the lease keeps it the only one; quitting the TUI stops it).
    */
+  private destroyed = false;
+
   private tradeHere(id: number, name: string): void {
     const traded = this.app.trading.accounts().find((a) => a.id === id);
     if (traded?.trader) {
@@ -214,10 +216,11 @@ class AccountsPage implements Page {
       .connectExchange()
       .then(() => this.app.trading.start(id, { label: 'atm (TUI)' }))
       .then(
-        () => this.ctx.toast(this.ctx.t('account.tui.tradingHere', { name })),
-        (error: unknown) => this.ctx.toast(this.ctx.t('account.tui.cannotTrade', { name, reason: error instanceof Error ? error.message : String(error) }), 'error'),
+        () => this.destroyed || this.ctx.toast(this.ctx.t('account.tui.tradingHere', { name })),
+        (error: unknown) => this.destroyed || this.ctx.toast(this.ctx.t('account.tui.cannotTrade', { name, reason: error instanceof Error ? error.message : String(error) }), 'error'),
       )
       .finally(() => {
+        if (this.destroyed) return;
         this.reload();
         this.update();
         this.ctx.markDirty();
@@ -327,6 +330,7 @@ class AccountsPage implements Page {
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.ctx.screen.removeListener('keypress', this.onKey);
     this.root.destroy();
   }
