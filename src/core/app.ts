@@ -218,6 +218,7 @@ export class App {
       clock: this.clock,
       log: this.log,
       readonly: this.readonly,
+      subscribeMarkPrice: (symbol, handler) => this.exchange.port?.subscribeMarkPrice(symbol, handler),
     });
     return this.tradingService;
   }

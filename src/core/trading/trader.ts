@@ -49,6 +49,12 @@ export interface TraderMarket {
    * for a fill of missing klines (read from the store).
    */
   onStored(listener: (symbol: string, kline?: ClosedKline) => void): () => void;
+  /**
+   * The mark price stream's funding of `symbol`, where the exchange gives it: `listener(time, rate)`
+   * with the next funding time and the rate announced for it (Binance's markPriceUpdate T and r).
+   * A virtual account settles it at that time when no stored rate covers it.
+   */
+  watchFunding?(symbol: string, listener: (time: number, rate: string) => void): () => void;
 }
 
 export interface TraderDeps {
@@ -147,8 +153,10 @@ export class Trader {
   readonly risk: RiskManager;
   /** The open time of the minute being stepped (risk checks use the minute's time); NaN between minutes. */
   private stepping = NaN;
-  /** Per position: the last funding time handed to the venue. */
-  private readonly fundingUpTo: Float64Array;
+  /** Per position: the funding series last handed to the venue (times and rates joined). */
+  private readonly fundingGiven: string[];
+  /** Per position: rates announced by the mark price stream, by funding time. */
+  private readonly liveFunding: Map<number, string>[];
   private readonly queues: ClosedKline[][];
   private readonly lastQueued: Float64Array;
   /** Per position: the strategy kline the last stepped minute closed (−1: none). */
@@ -192,7 +200,8 @@ export class Trader {
       return deps.inputs.rules(p.symbol, p.rules, recent.length > 0 ? priceReference(recent) : undefined);
     });
     this.risk = new RiskManager(settings.risk ?? {});
-    this.fundingUpTo = new Float64Array(n).fill(-Infinity);
+    this.fundingGiven = config.positions.map(() => '');
+    this.liveFunding = config.positions.map(() => new Map());
     const venue = account.kind === 'virtual' ? (acc: FuturesAccount, listener: (e: VenueEvent) => void) => this.virtualVenue(acc, listener, settings.account.slippageBps) : deps.actualVenue?.(account);
     if (account.kind !== 'virtual' && !venue) throw new UserError(`account ${account.name} is a ${account.kind} account: trading it needs the order manager, which this build does not have yet; trade a virtual account`);
     this.engine = new TradingEngine(
@@ -273,6 +282,7 @@ export class Trader {
   private begin(): void {
     const symbols = [...new Set(this.positions.map((p) => p.symbol))];
     for (const symbol of symbols) this.unwatch.push(this.deps.market.watch(symbol));
+    this.watchFunding();
     this.engine.syncTargets();
     this.heartbeat();
     this.writeSnapshot();
@@ -592,20 +602,47 @@ export class Trader {
   }
 
   /**
-   * Hands the venue each position's stored funding rates after minute `after` (settled at the first
-   * open at or after their time, as in a backtest). Called at start and after each minute; a rate is
-   * looked up a day ahead so the live feed (the mark price stream's, stored by the market data
-   * service) is seen as soon as it is stored.
+   * Hands the venue each position's funding after minute `after` (settled at the first open at or
+   * after its time, as in a backtest): the stored rates (app.funding), looked up a day ahead, and for
+   * times no stored rate covers, the last rate the mark price stream announced. Called at start and
+   * after each minute; the venue is told only when the series changed.
    */
   private feedFunding(after: number): void {
     this.positions.forEach((p, s) => {
       const f = this.deps.inputs.funding(p.symbol, after + 1, after + FUNDING_AHEAD_MS);
-      let k = 0;
-      while (k < f.times.length && f.times[k] <= after) k++;
-      if (k >= f.times.length || f.times[f.times.length - 1] <= this.fundingUpTo[s]) return;
-      this.engine.setFunding(s, f.times.slice(k), f.rates.slice(k));
-      this.fundingUpTo[s] = f.times[f.times.length - 1];
+      const byTime = new Map<number, string>();
+      for (let k = 0; k < f.times.length; k++) if (f.times[k] > after) byTime.set(f.times[k], f.rates[k]);
+      const live = this.liveFunding[s];
+      for (const [time, rate] of live) {
+        if (time <= after) live.delete(time);
+        else if (!byTime.has(time)) byTime.set(time, rate);
+      }
+      const times = [...byTime.keys()].sort((a, b) => a - b);
+      const rates = times.map((t) => byTime.get(t)!);
+      const key = times.map((t, k) => `${t}:${rates[k]}`).join(',');
+      if (key === this.fundingGiven[s]) return;
+      this.fundingGiven[s] = key;
+      this.engine.setFunding(s, times, rates);
     });
+  }
+
+  /** Subscribes the mark price stream's funding of each traded symbol (where the market gives it). */
+  private watchFunding(): void {
+    const watch = this.deps.market.watchFunding;
+    if (!watch) return;
+    for (const symbol of new Set(this.positions.map((p) => p.symbol))) {
+      this.unwatch.push(
+        watch.call(this.deps.market, symbol, (time, rate) => {
+          if (this.stopped || !Number.isFinite(time) || !/^-?\d+(\.\d+)?$/.test(rate)) return;
+          this.positions.forEach((p, s) => {
+            if (p.symbol !== symbol) return;
+            const map = this.liveFunding[s];
+            if (map.size > 16 && !map.has(time)) map.delete(map.keys().next().value as number);
+            map.set(time, rate);
+          });
+        }),
+      );
+    }
   }
 
   // ---- automation and the kill switch ----

@@ -47,6 +47,7 @@ describe('virtual accounts: restart, risk, funding (real SQLite)', () => {
     const leases = new LeaseStore(db, () => clock.now());
     const accounts = new AccountStore(db, () => clock.now());
     const listeners = new Set<(symbol: string, kline?: ClosedKline) => void>();
+    const fundingListeners = new Map<string, (time: number, rate: string) => void>();
     const events: TraderEvent[] = [];
     const inputs: MarketInputs = {
       ...defaultMarketInputs(),
@@ -64,6 +65,10 @@ describe('virtual accounts: restart, risk, funding (real SQLite)', () => {
           listeners.add(l);
           return () => listeners.delete(l);
         },
+        watchFunding: (symbol, l) => {
+          fundingListeners.set(symbol, l);
+          return () => fundingListeners.delete(symbol);
+        },
       },
       onEvent: (e) => events.push(e),
     };
@@ -72,7 +77,9 @@ describe('virtual accounts: restart, risk, funding (real SQLite)', () => {
       const kline: ClosedKline = { openTime: k.openTime[j], open: k.open[j], high: k.high[j], low: k.low[j], close: k.close[j], volume: k.volume[j], takerBuyVolume: k.takerBuyVolume[j] };
       for (const l of listeners) l(symbol, j % 5 === 2 ? undefined : kline);
     };
-    return { clock, store, funding, leases, accounts, deps, publish, events };
+    /** The mark price stream announces `rate` for the funding at `time`. */
+    const announce = (symbol: string, time: number, rate: string) => fundingListeners.get(symbol)?.(time, rate);
+    return { clock, store, funding, leases, accounts, deps, publish, events, announce };
   }
 
   const settingsOf = (cfg: ReturnType<typeof config>, risk: RiskLimits = {}): AccountSettings => ({ account: cfg.account, positions: cfg.positions, risk, automation: 'on' });
@@ -245,9 +252,37 @@ describe('virtual accounts: restart, risk, funding (real SQLite)', () => {
     trader.stop();
     expect(t.accounts.snapshot(acc.id)!.marginBalance).toBe(backtest.summary.finalBalance);
     expect(t.events.filter((e) => e.kind === 'funding')).toHaveLength(2);
+    expect(t.events.filter((e) => e.kind === 'funding').map((e) => e.text)).toEqual([
+      expect.stringMatching(/^BTCUSDT funding at .*rate 0\.0001, paid /), expect.stringMatching(/rate -0\.0003, received /),
+    ]);
     const wallet = (time: number) => Dec.parse(t.accounts.balanceHistory(acc.id).find((b) => b.time === time)!.walletBalance);
     // the first payment (longs pay a positive rate) is in the wallet after kline 101
     expect(wallet(T0 + 102 * MIN).lt(wallet(T0 + 101 * MIN))).toBe(true);
     expect(wallet(T0 + 401 * MIN).gt(wallet(T0 + 400 * MIN))).toBe(true);
+  });
+
+  it('pays the funding the mark price stream announced when no stored rate covers its time; a stored rate wins', async () => {
+    const k = randomWalk(600, 5, 20_000);
+    const cfg = config({ account: { initialBalance: '10000' }, positions: [{ symbol: 'BTCUSDT', leverage: 2, strategy: { name: 'buy-and-hold' } }] });
+    const times = [T0 + 100 * MIN + 30_000, T0 + 400 * MIN];
+    const rates = ['0.0002', '0.0001'];
+    const backtest = runBacktest(engineInput(cfg, [k], [{ times, rates }]), { strategies: builtins });
+
+    const t = await setup(T0 - MIN);
+    const acc = t.accounts.create('streamed', 'virtual', settingsOf(cfg));
+    const trader = Trader.start(t.deps, 'streamed');
+    cleanups.push(() => trader.stop());
+    for (let j = 0; j < 600; j++) {
+      // the stream announces estimates before each funding time; the last one before it counts
+      if (j === 50) t.announce('BTCUSDT', times[0], '0.0005');
+      if (j === 90) t.announce('BTCUSDT', times[0], rates[0]);
+      if (j === 300) t.announce('BTCUSDT', times[1], '0.0009');
+      // a stored (settled) rate covers the second time: it wins over the announcement
+      if (j === 350) t.funding.insert('BTCUSDT', [{ time: times[1], rate: rates[1] }]);
+      t.publish('BTCUSDT', k, j);
+    }
+    trader.stop();
+    expect(t.accounts.snapshot(acc.id)!.marginBalance).toBe(backtest.summary.finalBalance);
+    expect(t.events.filter((e) => e.kind === 'funding')).toHaveLength(2);
   });
 });
