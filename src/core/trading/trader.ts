@@ -536,7 +536,7 @@ export class Trader {
     const decision = this.risk.check(
       // the price band applies to limit prices; a stop may rightly lie far from the mark
       { symbol: req.symbol, side: req.side, quantity, price: req.type === 'LIMIT' ? req.price : undefined, reduceOnly: req.reduceOnly === true || req.closePosition === true },
-      { now, markPrice: mark, positionAmt: amt.toString(), equity: account.view().equity.toString() },
+      { now, markPrice: mark, positionAmt: amt.toString(), equity: equityOf(account).toString() },
     );
     if (decision.ok) return undefined;
     const msg = `risk ${decision.rule}: ${decision.reason}`;
@@ -805,4 +805,14 @@ export class Trader {
     this.emit('stopped', `stopped trading ${this.account.name} after ${this.minutes} minutes, ${this.ordersSent} orders, ${this.fillCount} fills`);
     for (const l of this.stopListeners.splice(0)) l(error);
   }
+}
+
+/** Wallet + unrealised PnL at the marks, exact (what view().equity gives, without the per-position figures). */
+function equityOf(account: FuturesAccount): Dec {
+  let equity = account.wallet;
+  for (let i = 0; i < account.amtF.length; i++) {
+    if (account.amtF[i] === 0) continue;
+    equity = equity.add(account.positionAmt(i).mul(Dec.fromNumber(account.marks[i]).sub(account.entryPrice(i))));
+  }
+  return equity;
 }
