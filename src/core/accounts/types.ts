@@ -111,6 +111,8 @@ export interface AccountSnapshot {
   targets?: number[];
   /** The risk manager's memory (peak, day's opening equity, halts), so a restart does not forget a halt. */
   riskMemory?: RiskMemory;
+  /** The limits that memory was kept under: a restart under changed limits lifts a drawdown halt. */
+  riskLimits?: RiskLimits;
 }
 
 /** A row of the balance history (table balance_history). */

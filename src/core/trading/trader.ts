@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { AccountRepository, AccountSnapshot, AutomationState, PositionSnapshot, StoredAccount, TradeLogEntry } from '../accounts/types.js';
+import type { AccountRepository, AccountSnapshot, AutomationState, PositionSnapshot, RiskLimits, StoredAccount, TradeLogEntry } from '../accounts/types.js';
 import { TradingEngine, type EngineVenue, type FillRecord, type StrategyResolver } from '../backtest/engine.js';
 import { priceReference, type MarketInputs, type SymbolRules } from '../backtest/inputs.js';
 import type { KlineColumns } from '../analysis/indicators/index.js';
@@ -560,10 +560,10 @@ export class Trader {
     }
   }
 
-  private riskFields(): { risk: AccountSnapshot['risk']; riskReason?: string; riskMemory?: AccountSnapshot['riskMemory'] } {
+  private riskFields(): Pick<AccountSnapshot, 'risk' | 'riskReason' | 'riskMemory' | 'riskLimits'> {
     if (this.account.kind !== 'virtual') return { risk: 'ACTIVE' };
     const st = this.risk.status(this.lastMinute === this.lastMinute ? this.lastMinute + MIN : this.deps.clock.now());
-    return { risk: st.state, ...(st.reason ? { riskReason: st.reason } : {}), riskMemory: this.risk.memory() };
+    return { risk: st.state, ...(st.reason ? { riskReason: st.reason } : {}), riskMemory: this.risk.memory(), riskLimits: this.risk.limits };
   }
 
   /**
@@ -578,7 +578,11 @@ export class Trader {
     if (this.account.kind !== 'virtual') return;
     const snap = this.deps.accounts.snapshot(this.account.id);
     if (!snap) return;
-    if (snap.riskMemory) this.risk.restore(snap.riskMemory);
+    if (snap.riskMemory) {
+      this.risk.restore(snap.riskMemory);
+      // a person changed the limits since (atm account risk): that lifts a drawdown halt
+      if (snap.riskLimits && !sameLimits(snap.riskLimits, this.risk.limits) && this.risk.status(this.deps.clock.now()).reason?.startsWith('drawdown')) this.risk.resume();
+    }
     const traded = snap.positions.length > 0 || this.deps.accounts.trades(this.account.id, { limit: 1 }).length > 0;
     if (!traded) return;
     const symbols = new Set(this.positions.map((p) => p.symbol));
@@ -682,6 +686,13 @@ export class Trader {
     if (kill && kill.at > this.killHandled && kill.handledAt === undefined) {
       this.kill({ closePositions: kill.closePositions, requestedAt: kill.at });
       return;
+    }
+    if (this.account.kind === 'virtual' && !sameLimits(stored.settings.risk ?? {}, this.risk.limits)) {
+      // new limits (atm account risk, the Accounts page): they apply from now; a drawdown halt is lifted
+      this.risk.limits = stored.settings.risk ?? {};
+      this.risk.resume();
+      this.snapshotDirty = true;
+      this.emit('risk', `risk limits changed: ${Object.entries(this.risk.limits).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}; a drawdown halt is lifted`);
     }
     if (stored.settings.automation !== this.automation) {
       this.automation = stored.settings.automation;
@@ -815,4 +826,10 @@ function equityOf(account: FuturesAccount): Dec {
     equity = equity.add(account.positionAmt(i).mul(Dec.fromNumber(account.marks[i]).sub(account.entryPrice(i))));
   }
   return equity;
+}
+
+function sameLimits(a: RiskLimits, b: RiskLimits): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof RiskLimits>;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }

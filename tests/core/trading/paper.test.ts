@@ -148,9 +148,9 @@ describe('virtual accounts: restart, risk, funding (real SQLite)', () => {
   }
   const planCfg = () => config({ account: { initialBalance: '10000' }, positions: [{ symbol: 'BTCUSDT', leverage: 5, strategy: { name: 'plan' } }] });
 
-  it('max drawdown halts a virtual account: orders refused with the reason, HALTED in the snapshot, still halted after a restart', async () => {
+  it('max drawdown halts a virtual account: orders refused with the reason, HALTED in the snapshot, still halted after a restart until its limits change', async () => {
     const k = dropSeries(40, 18_000, T0);
-    const t = await setup(T0 - MIN, planned({ 1: 1, 10: 0, 20: 1 }));
+    const t = await setup(T0 - MIN, planned({ 1: 1, 10: 0, 20: 1, 30: 0 }));
     const acc = t.accounts.create('dd', 'virtual', settingsOf(planCfg(), { maxDrawdown: 0.3 }));
     const trader = Trader.start(t.deps, 'dd');
     for (let j = 0; j < 15; j++) t.publish('BTCUSDT', k, j);
@@ -171,9 +171,18 @@ describe('virtual accounts: restart, risk, funding (real SQLite)', () => {
     const again = Trader.start(t.deps, 'dd');
     cleanups.push(() => again.stop());
     expect(again.risk.status(t.clock.now()).state).toBe('HALTED');
-    for (let j = 15; j < 40; j++) t.publish('BTCUSDT', k, j);
+    for (let j = 15; j < 25; j++) t.publish('BTCUSDT', k, j);
     expect(t.accounts.trades(acc.id)).toHaveLength(1);
     expect(again.snapshot().risk).toBe('HALTED');
+    // a person changes the limits (atm account risk): the halt is lifted, the next decision trades
+    const stored = t.accounts.get(acc.id)!;
+    t.accounts.updateSettings(acc.id, { ...stored.settings, risk: { maxDrawdown: 0.9 } });
+    t.clock.advanceBy(1_500);
+    expect(t.events.some((e) => e.kind === 'risk' && /limits changed: maxDrawdown=0.9/.test(e.text))).toBe(true);
+    for (let j = 25; j < 40; j++) t.publish('BTCUSDT', k, j);
+    expect(again.snapshot().risk).toBe('ACTIVE');
+    const log2 = t.accounts.trades(acc.id);
+    expect(log2.map((f) => [f.side, f.reason])).toEqual([['BUY', 'open'], ['SELL', 'close']]);
   });
 
   it('the daily loss limit halts a virtual account until 00:00 UTC, then it trades again', async () => {
