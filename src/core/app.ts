@@ -234,6 +234,7 @@ export class App {
           credentials: (account, passphrase) => this.accounts.credentials(account.id, passphrase),
         })
         : undefined,
+      subscribeMarkPrice: (symbol, handler) => this.exchange.port?.subscribeMarkPrice(symbol, handler),
     });
     return this.tradingService;
   }

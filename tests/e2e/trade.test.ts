@@ -89,12 +89,23 @@ describe('atm trade (real processes, local exchange)', () => {
     const h = JSON.parse(history.stdout) as { balance: unknown[]; trades: { symbol: string; side: string }[] };
     expect(h.trades.length).toBeGreaterThan(0);
     expect(h.balance.length).toBeGreaterThan(0);
-    // the lease is free again: a new trader starts
+    const shown = await run(['account', 'show', 'paper', '--json'], 'account show');
+    const stopped = (JSON.parse(shown.stdout) as { snapshot: { walletBalance: string; positions: { symbol: string; amount: string; entryPrice: string }[] } }).snapshot;
+    // the lease is free again: a new trader starts, continuing the account from its last snapshot
     const again = atm(['trade', '--account', 'paper']);
     running.push(again);
     await waitFor(() => /trading paper/.test(again.stdout()) || again.child.exitCode !== null, 60_000, 'the restarted trader');
+    const restored = /restored from the snapshot of \S+: wallet (\S+) USDT(.*)/.exec(again.stdout());
+    expect(restored, again.stdout()).not.toBeNull();
+    expect(restored![1]).toBe(stopped.walletBalance);
+    for (const p of stopped.positions) expect(restored![2]).toContain(`${p.symbol} ${p.amount} @ ${p.entryPrice}`);
     again.child.kill('SIGINT');
     expect((await finish(again, 30_000, 'restarted atm trade')).code).toBe(0);
+    const after = await run(['account', 'history', 'paper', '--json', '--limit', '0'], 'account history after the restart');
+    const h2 = JSON.parse(after.stdout) as { balance: { time: number }[]; trades: unknown[] };
+    // the balance history and the trade log continue (nothing reset, nothing removed)
+    expect(h2.balance.length).toBeGreaterThanOrEqual(h.balance.length);
+    expect(h2.trades.length).toBeGreaterThanOrEqual(h.trades.length);
   }, 240_000);
 
   it('atm trade --kill from another process is acted on by the running trader', async () => {

@@ -1,4 +1,5 @@
 import type { BacktestConfig, PositionConfig } from '../backtest/config.js';
+import type { RiskMemory } from '../trading/risk.js';
 
 /**
  * Trading accounts: the shared vocabulary of the account store, the order manager, the trader and
@@ -85,6 +86,8 @@ export interface PositionSnapshot {
   /** The strategy's last target fraction (−1…+1) and the reason of its last decision. */
   target?: number;
   reason?: string;
+  /** Isolated margin (a virtual account's, for its restore; absent for cross positions). */
+  isolatedWallet?: string;
 }
 
 /**
@@ -104,6 +107,12 @@ export interface AccountSnapshot {
   automation: AutomationState;
   /** The trader process, while one runs (from the lease `trader:<id>`). */
   trader?: { pid: number; host: string; label: string };
+  /** Per configured position (in order): the target in force, so a restarted trader does not re-enter. */
+  targets?: number[];
+  /** The risk manager's memory (peak, day's opening equity, halts), so a restart does not forget a halt. */
+  riskMemory?: RiskMemory;
+  /** The limits that memory was kept under: a restart under changed limits lifts a drawdown halt. */
+  riskLimits?: RiskLimits;
 }
 
 /** A row of the balance history (table balance_history). */

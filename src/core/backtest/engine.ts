@@ -492,6 +492,25 @@ export class TradingEngine {
     this.runners[s].position.target = target;
   }
 
+  /**
+   * A restarted trader's positions: the targets in force when it stopped (its account restored with
+   * FuturesAccount.restore), so `syncTargets` sends orders only where the strategy's decision now
+   * differs from them (no re-entry). Stops are not held: they are placed again at the next open.
+   */
+  restoreTargets(targets: readonly number[]): void {
+    for (let s = 0; s < this.n; s++) {
+      const t = targets[s];
+      if (typeof t !== 'number' || !(t >= -1 && t <= 1)) continue;
+      this.held[s] = t;
+      this.runners[s].position.target = t;
+    }
+  }
+
+  /** Replaces position s's funding times and rates (a trader's: only times after the last stepped minute). */
+  setFunding(s: number, times: readonly number[], rates: readonly string[]): void {
+    this.sim.setFunding?.(this.config.positions[s].symbol, times, rates);
+  }
+
   /** Cancels every open order the engine placed (the kill switch); returns how many. */
   cancelAll(): number {
     let count = 0;

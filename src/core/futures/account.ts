@@ -87,6 +87,18 @@ export interface AccountView {
   positions: PositionView[];
 }
 
+/** A position as `FuturesAccount.restore` takes it (decimal strings; amount signed). */
+export interface RestoredPosition {
+  symbol: string;
+  amount: string;
+  entryPrice: string;
+  leverage: number;
+  marginType: MarginType;
+  /** Isolated margin (absent: |amount| × entry / leverage, what opening it moved there). */
+  isolatedWallet?: string;
+  markPrice?: string;
+}
+
 /** A bracket tier with exact values, for the event path. */
 interface Tier {
   floor: bigint;
@@ -172,6 +184,50 @@ export class FuturesAccount {
       if (bad) throw new Error(`${s.info.symbol}: ${bad.msg}`);
       this.positions[i].marginType = s.marginType;
     });
+  }
+
+  /**
+   * Sets the wallet and the positions exactly as a snapshot recorded them (a restarted virtual
+   * account continues where it stopped): decimal strings, every symbol not listed is flat. The
+   * marks are the recorded ones (0 or absent: the entry price). Open-order margin is cleared (resting
+   * orders are not restored). Throws naming the symbol when one is not in this account or a figure
+   * is not a decimal.
+   */
+  restore(state: { wallet: string; positions: readonly RestoredPosition[] }): void {
+    const seen = new Set<number>();
+    const parsed = state.positions.map((r) => {
+      const i = this.index(r.symbol);
+      if (seen.has(i)) throw new Error(`symbol ${r.symbol} is restored twice`);
+      seen.add(i);
+      const amt = Dec.parse(r.amount, `${r.symbol} amount`);
+      const entry = Dec.parse(r.entryPrice, `${r.symbol} entry price`);
+      const leverage = r.leverage;
+      if (!Number.isInteger(leverage) || leverage < 1 || leverage > this.tiers[i][0].maxLeverage) throw new Error(`${r.symbol}: leverage ${leverage} is not valid`);
+      const iso = r.isolatedWallet !== undefined ? Dec.parse(r.isolatedWallet, `${r.symbol} isolated wallet`) : amt.abs().mul(entry).div(Dec.fromInt(leverage));
+      const mark = r.markPrice !== undefined ? Dec.parse(r.markPrice, `${r.symbol} mark price`) : Dec.ZERO;
+      return { i, amt, entry, leverage, marginType: r.marginType, iso, mark };
+    });
+    this.setWallet(Dec.parse(state.wallet, 'wallet'));
+    for (let i = 0; i < this.positions.length; i++) {
+      const p = this.positions[i];
+      p.amt = Dec.ZERO;
+      p.entry = Dec.ZERO;
+      p.isolatedWallet = Dec.ZERO;
+      p.openOrderIM = Dec.ZERO;
+      this.syncFloats(i);
+    }
+    for (const r of parsed) {
+      const p = this.positions[r.i];
+      p.amt = r.amt;
+      p.entry = r.amt.isZero() ? Dec.ZERO : r.entry;
+      p.leverage = r.leverage;
+      p.marginType = r.marginType;
+      p.isolatedWallet = r.marginType === 'ISOLATED' && !r.amt.isZero() ? r.iso : Dec.ZERO;
+      this.syncFloats(r.i);
+      this.marks[r.i] = r.mark.gt(Dec.ZERO) ? r.mark.toNumber() : r.entry.toNumber();
+    }
+    this.crossReserve = Dec.ZERO;
+    this.refreshThresholds();
   }
 
   index(symbol: string): number {

@@ -1,6 +1,7 @@
 import type { ApiCredentials } from '../accounts/secrets.js';
 import type { AutomationState, StoredAccount } from '../accounts/types.js';
 import type { Clock } from '../clock.js';
+import type { RiskStatus } from './risk.js';
 import { UserError } from '../errors.js';
 import type { ExchangePort } from '../exchange/port.js';
 import { rejection, type FuturesAccount, type Rejection } from '../futures/account.js';
@@ -270,6 +271,11 @@ export class ExchangeVenue implements ActualEngineVenue {
 
   setAutomation(state: AutomationState): void {
     this.session.manager.setAutomation(this.session.readonly ? 'off' : state, 'trader');
+  }
+
+  /** The order manager's risk state (ACTIVE, REDUCING, HALTED with the reason), for the snapshot. */
+  riskStatus(): RiskStatus {
+    return this.session.manager.risk.status(this.session.clock.now());
   }
 
   /** The kill switch: cancels the account's regular and conditional orders at the exchange (closing goes through `submit`, tag 'kill'). */

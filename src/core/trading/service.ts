@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { StrategyResolver } from '../backtest/engine.js';
 import type { MarketInputs } from '../backtest/inputs.js';
 import { UserError } from '../errors.js';
+import type { MarkPriceEvent, Subscription } from '../exchange/port.js';
 import type { LeaseHolder, LeaseRepository } from '../leases.js';
 import type { Logger } from '../logging.js';
 import type { MarketDataService } from '../market/service.js';
@@ -32,6 +33,8 @@ export interface TradingServiceDeps {
   actualVenue?: ActualVenueFactory;
   /** Opens actual accounts' sessions (credentials, exchange port, order manager); absent: they are refused. */
   actualAccounts?: ActualAccounts;
+  /** The exchange's mark price stream, where connected (a virtual account's live funding). */
+  subscribeMarkPrice?(symbol: string, handler: (event: MarkPriceEvent) => void): Subscription | undefined;
 }
 
 /** An account as the AutoTrade page lists it: traded here, by another process, or not at all. */
@@ -91,6 +94,10 @@ export class TradingService {
           offKline();
           offFilled();
         };
+      },
+      watchFunding: (symbol, listener) => {
+        const sub = this.deps.subscribeMarkPrice?.(symbol, (e) => listener(Number(e.T), e.r));
+        return () => sub?.unsubscribe();
       },
     };
   }

@@ -1,17 +1,19 @@
 import { hostname } from 'node:os';
-import type { AccountRepository, AccountSnapshot, AutomationState, PositionSnapshot, StoredAccount, TradeLogEntry } from '../accounts/types.js';
-import { TradingEngine, type FillRecord, type StrategyResolver } from '../backtest/engine.js';
+import type { AccountRepository, AccountSnapshot, AutomationState, PositionSnapshot, RiskLimits, StoredAccount, TradeLogEntry } from '../accounts/types.js';
+import { TradingEngine, type EngineVenue, type FillRecord, type StrategyResolver } from '../backtest/engine.js';
 import { priceReference, type MarketInputs, type SymbolRules } from '../backtest/inputs.js';
 import type { KlineColumns } from '../analysis/indicators/index.js';
 import { emptyBar } from '../analysis/indicators/index.js';
 import type { Clock } from '../clock.js';
 import { UserError } from '../errors.js';
-import type { Rejection } from '../futures/account.js';
-import type { OrderRequest } from '../futures/fills.js';
+import type { FuturesAccount, Rejection } from '../futures/account.js';
+import { Dec } from '../futures/decimal.js';
+import { FillSimulator, type OrderRequest, type VenueEvent } from '../futures/fills.js';
 import type { Lease, LeaseRepository } from '../leases.js';
 import type { Logger } from '../logging.js';
 import { INTERVAL_MS } from '../market/klines.js';
 import { LiveRun } from '../strategy/live.js';
+import { RiskManager } from './risk.js';
 import type { ActualEngineVenue, ActualVenueFactory } from './venue.js';
 
 /**
@@ -47,6 +49,12 @@ export interface TraderMarket {
    * for a fill of missing klines (read from the store).
    */
   onStored(listener: (symbol: string, kline?: ClosedKline) => void): () => void;
+  /**
+   * The mark price stream's funding of `symbol`, where the exchange gives it: `listener(time, rate)`
+   * with the next funding time and the rate announced for it (Binance's markPriceUpdate T and r).
+   * A virtual account settles it at that time when no stored rate covers it.
+   */
+  watchFunding?(symbol: string, listener: (time: number, rate: string) => void): () => void;
 }
 
 export interface TraderDeps {
@@ -75,7 +83,7 @@ export interface TraderDeps {
 }
 
 export interface TraderEvent {
-  kind: 'started' | 'warmup' | 'minute' | 'order' | 'rejected' | 'fill' | 'automation' | 'kill' | 'stopped' | 'error';
+  kind: 'started' | 'warmup' | 'restored' | 'minute' | 'order' | 'rejected' | 'risk' | 'funding' | 'fill' | 'automation' | 'kill' | 'stopped' | 'error';
   account: string;
   time: number;
   text: string;
@@ -118,6 +126,11 @@ const LIVE_SLACK_MS = 90_000;
 /** Queued klines stepped per drain (bounds one synchronous burst; the rest follow on the next turn). */
 const DRAIN_BUDGET = 100_000;
 
+/** The code of an order the risk manager refused on a virtual account (not a Binance code). */
+export const RISK_REFUSAL_CODE = -9001;
+/** Funding rates are looked up this far ahead of the last stepped minute. */
+const FUNDING_AHEAD_MS = 86_400_000;
+
 export function traderLeaseName(accountId: number): string {
   return `trader:${accountId}`;
 }
@@ -136,6 +149,14 @@ export interface ClosedKline {
 export class Trader {
   readonly engine: TradingEngine;
   readonly runs: LiveRun[];
+  /** The risk manager of a virtual account (an actual account's is its order manager's). */
+  readonly risk: RiskManager;
+  /** The open time of the minute being stepped (risk checks use the minute's time); NaN between minutes. */
+  private stepping = NaN;
+  /** Per position: the funding series last handed to the venue (times and rates joined). */
+  private readonly fundingGiven: string[];
+  /** Per position: rates announced by the mark price stream, by funding time. */
+  private readonly liveFunding: Map<number, string>[];
   private readonly queues: ClosedKline[][];
   /** An actual account's venue (the order manager at the exchange). */
   private actual: ActualEngineVenue | undefined;
@@ -180,14 +201,22 @@ export class Trader {
       const recent = deps.market.storedKlines(p.symbol, this.startedAt - 2000 * MIN);
       return deps.inputs.rules(p.symbol, p.rules, recent.length > 0 ? priceReference(recent) : undefined);
     });
+    this.risk = new RiskManager(settings.risk ?? {});
+    this.fundingGiven = config.positions.map(() => '');
+    this.liveFunding = config.positions.map(() => new Map());
     const make = account.kind === 'virtual' ? undefined : deps.actualVenue?.(account);
-    const venue = make ? (acc: Parameters<typeof make>[0], listener: Parameters<typeof make>[1]) => (this.actual = make(acc, listener)) : undefined;
+    const venue =
+      account.kind === 'virtual'
+        ? (acc: FuturesAccount, listener: (e: VenueEvent) => void) => this.virtualVenue(acc, listener, settings.account.slippageBps)
+        : make
+          ? (acc: Parameters<typeof make>[0], listener: Parameters<typeof make>[1]) => (this.actual = make(acc, listener))
+          : undefined;
     if (account.kind !== 'virtual' && !venue) throw new UserError(`account ${account.name} is a ${account.kind} account: trading it needs the order manager, which this build does not have yet; trade a virtual account`);
     this.engine = new TradingEngine(
       {
         config,
         rules,
-        funding: config.positions.map(() => ({ times: [], rates: [] })),
+        funding: config.positions.map(() => ({ times: [], rates: [] })), // fed by feedFunding
         runner: (i, strategy, params, cac) => {
           const p = config.positions[i];
           const made = LiveRun.create(strategy, params, p.interval, { symbol: p.symbol, interval: p.interval, cac });
@@ -231,6 +260,8 @@ export class Trader {
     try {
       trader = new Trader(deps, account, lease);
       trader.warmUp();
+      trader.restore();
+      trader.feedFunding(trader.startedAt - LIVE_SLACK_MS);
     } catch (error) {
       lease.release();
       throw error;
@@ -269,6 +300,7 @@ export class Trader {
       const held = this.actual?.heldAtStart?.(s, this.runs[s].runner.target);
       if (held !== undefined) this.engine.assumeTarget(s, held);
     });
+    this.watchFunding();
     this.engine.syncTargets();
     this.heartbeat();
     this.writeSnapshot();
@@ -391,7 +423,12 @@ export class Trader {
   }
 
   private step(t: number): void {
-    this.engine.stepMinute(t);
+    this.stepping = t;
+    try {
+      this.engine.stepMinute(t);
+    } finally {
+      this.stepping = NaN;
+    }
     this.minutes++;
     this.lastMinute = t;
     const now = this.deps.clock.now();
@@ -409,7 +446,10 @@ export class Trader {
       c.updatedAt = now;
     });
     const view = this.engine.account;
-    this.deps.accounts.appendBalance(this.account.id, { time: t + MIN, asset: 'USDT', walletBalance: view.wallet.toString(), marginBalance: view.view().equity.toString() });
+    const equity = view.view().equity.toString();
+    this.deps.accounts.appendBalance(this.account.id, { time: t + MIN, asset: 'USDT', walletBalance: view.wallet.toString(), marginBalance: equity });
+    this.updateRisk(equity, t + MIN);
+    this.feedFunding(t);
     this.snapshotDirty = true;
     this.scheduleSnapshot();
     this.emit('minute', `${new Date(t).toISOString().slice(0, 16)} equity ${view.equityFloat().toFixed(2)}`);
@@ -466,6 +506,177 @@ export class Trader {
     this.emit('fill', `${f.symbol} ${f.side} ${f.qty} @ ${f.price} fee ${f.fee} pnl ${f.realizedPnl} (${f.reason})`);
   }
 
+  // ---- a virtual account: its venue under the risk manager, its restore, its funding ----
+
+  /**
+   * A virtual account's venue: the backtester's FillSimulator, each order checked by the risk
+   * manager first (settings.risk). A refusal comes back to the engine as a rejection with its reason
+   * (RISK_REFUSAL_CODE), so it is logged, shown in the chain, and not retried until the strategy
+   * decides again. The kill switch's closing orders are a person's decision: they pass.
+   */
+  private virtualVenue(account: FuturesAccount, listener: (e: VenueEvent) => void, slippageBps: number): EngineVenue {
+    const sim = new FillSimulator(account, { slippageBps }, (e) => {
+      if (e.type === 'funding') {
+        this.snapshotDirty = true;
+        this.emit('funding', `${e.symbol} funding at ${new Date(e.time).toISOString().slice(0, 16)}: rate ${e.rate.toString()}, ${e.payment.sign() > 0 ? 'paid' : 'received'} ${e.payment.abs().toString()} USDT`);
+      }
+      listener(e);
+    });
+    return {
+      submit: (req) => {
+        const now = this.riskNow();
+        if (req.tag !== 'kill') {
+          const refused = this.riskCheck(account, req, now);
+          if (refused) return refused;
+        }
+        const res = sim.submit(req);
+        if ('orderId' in res) this.risk.recordSent(now);
+        return res;
+      },
+      cancel: (id) => sim.cancel(id),
+      onKline: (s, openTime, open, high, low, close, path) => sim.onKline(s, openTime, open, high, low, close, path),
+      setFunding: (symbol, times, rates) => sim.setFunding(symbol, times, rates),
+      get fillCount() {
+        return sim.fillCount;
+      },
+      get ambiguousBars() {
+        return sim.ambiguousBars;
+      },
+      get tradePathWalks() {
+        return sim.tradePathWalks;
+      },
+    };
+  }
+
+  private riskNow(): number {
+    return this.stepping === this.stepping ? this.stepping : this.deps.clock.now();
+  }
+
+  private riskCheck(account: FuturesAccount, req: OrderRequest, now: number): Rejection | undefined {
+    const i = account.index(req.symbol);
+    const amt = account.positionAmt(i);
+    const quantity = req.quantity ?? amt.abs().toString();
+    if (Dec.parse(quantity).isZero()) return undefined;
+    const mark = account.marks[i] > 0 ? Dec.fromNumber(account.marks[i]).toString() : '0';
+    const decision = this.risk.check(
+      // the price band applies to limit prices; a stop may rightly lie far from the mark
+      { symbol: req.symbol, side: req.side, quantity, price: req.type === 'LIMIT' ? req.price : undefined, reduceOnly: req.reduceOnly === true || req.closePosition === true },
+      { now, markPrice: mark, positionAmt: amt.toString(), equity: equityOf(account).toString() },
+    );
+    if (decision.ok) return undefined;
+    const msg = `risk ${decision.rule}: ${decision.reason}`;
+    this.deps.log.warn({ component: 'trader', account: this.account.name, symbol: req.symbol, rule: decision.rule }, msg);
+    return { code: RISK_REFUSAL_CODE, msg };
+  }
+
+  /** Feeds the equity at a minute's close to the risk manager; a change of state is logged and stored. */
+  private updateRisk(equity: string, time: number): void {
+    const before = this.risk.status(time);
+    const state = this.risk.updateEquity(equity, time);
+    if (state !== before.state || this.risk.status(time).reason !== before.reason) {
+      const after = this.risk.status(time);
+      this.snapshotDirty = true;
+      if (state !== before.state) {
+        const text = `risk ${before.state} → ${state}${after.reason ? `: ${after.reason}` : ''}`;
+        this.deps.log.warn({ component: 'trader', account: this.account.name, risk: state }, text);
+        this.deps.accounts.audit?.(this.account.id, 'risk', { from: before.state, to: state, reason: after.reason, time });
+        this.emit('risk', text);
+      }
+    }
+  }
+
+  private riskFields(): Pick<AccountSnapshot, 'risk' | 'riskReason' | 'riskMemory' | 'riskLimits'> {
+    if (this.account.kind !== 'virtual') {
+      const status = this.actual?.riskStatus?.();
+      return status ? { risk: status.state, ...(status.reason ? { riskReason: status.reason } : {}) } : { risk: 'ACTIVE' };
+    }
+    const st = this.risk.status(this.lastMinute === this.lastMinute ? this.lastMinute + MIN : this.deps.clock.now());
+    return { risk: st.state, ...(st.reason ? { riskReason: st.reason } : {}), riskMemory: this.risk.memory(), riskLimits: this.risk.limits };
+  }
+
+  /**
+   * A virtual account that traded before continues from its last snapshot: the wallet, the
+   * positions (amount, entry, leverage, margin type, isolated margin, mark), the targets in force
+   * (so the strategies' current decisions are not entered again) and the risk manager's memory.
+   * Not restored: resting orders (a virtual account's engine places only market orders and the
+   * strategy's stops, which are placed again at the next open). Actual accounts are reconciled with
+   * the exchange instead.
+   */
+  private restore(): void {
+    if (this.account.kind !== 'virtual') return;
+    const snap = this.deps.accounts.snapshot(this.account.id);
+    if (!snap) return;
+    if (snap.riskMemory) {
+      this.risk.restore(snap.riskMemory);
+      // a person changed the limits since (atm account risk): that lifts a drawdown halt
+      if (snap.riskLimits && !sameLimits(snap.riskLimits, this.risk.limits) && this.risk.status(this.deps.clock.now()).reason?.startsWith('drawdown')) this.risk.resume();
+    }
+    const traded = snap.positions.length > 0 || this.deps.accounts.trades(this.account.id, { limit: 1 }).length > 0;
+    if (!traded) return;
+    const symbols = new Set(this.positions.map((p) => p.symbol));
+    const stray = snap.positions.find((p) => !symbols.has(p.symbol));
+    if (stray) throw new UserError(`account ${this.account.name} holds a ${stray.symbol} position (${stray.amount}) that its configuration no longer trades: configure ${stray.symbol} again to continue it`);
+    try {
+      this.engine.account.restore({
+        wallet: snap.walletBalance,
+        positions: snap.positions.map((p) => ({ symbol: p.symbol, amount: p.amount, entryPrice: p.entryPrice, leverage: p.leverage, marginType: p.marginType, isolatedWallet: p.isolatedWallet, markPrice: p.markPrice })),
+      });
+    } catch (error) {
+      throw new UserError(`account ${this.account.name}: its last snapshot cannot be restored: ${(error as Error).message}`);
+    }
+    const targets = snap.targets && snap.targets.length === this.positions.length
+      ? snap.targets
+      : this.positions.map((p) => snap.positions.find((x) => x.symbol === p.symbol)?.target ?? 0);
+    this.engine.restoreTargets(targets);
+    this.positions.forEach((_, s) => (this.chainState[s].held = this.engine.positionState(s).target));
+    const held = snap.positions.map((p) => `${p.symbol} ${p.amount} @ ${p.entryPrice}`).join(', ');
+    this.emit('restored', `restored from the snapshot of ${new Date(snap.time).toISOString()}: wallet ${snap.walletBalance} USDT${held ? `, ${held}` : ', no position'}; risk ${this.risk.status(this.deps.clock.now()).state}`);
+  }
+
+  /**
+   * Hands the venue each position's funding after minute `after` (settled at the first open at or
+   * after its time, as in a backtest): the stored rates (app.funding), looked up a day ahead, and for
+   * times no stored rate covers, the last rate the mark price stream announced. Called at start and
+   * after each minute; the venue is told only when the series changed.
+   */
+  private feedFunding(after: number): void {
+    this.positions.forEach((p, s) => {
+      const f = this.deps.inputs.funding(p.symbol, after + 1, after + FUNDING_AHEAD_MS);
+      const byTime = new Map<number, string>();
+      for (let k = 0; k < f.times.length; k++) if (f.times[k] > after) byTime.set(f.times[k], f.rates[k]);
+      const live = this.liveFunding[s];
+      for (const [time, rate] of live) {
+        if (time <= after) live.delete(time);
+        else if (!byTime.has(time)) byTime.set(time, rate);
+      }
+      const times = [...byTime.keys()].sort((a, b) => a - b);
+      const rates = times.map((t) => byTime.get(t)!);
+      const key = times.map((t, k) => `${t}:${rates[k]}`).join(',');
+      if (key === this.fundingGiven[s]) return;
+      this.fundingGiven[s] = key;
+      this.engine.setFunding(s, times, rates);
+    });
+  }
+
+  /** Subscribes the mark price stream's funding of each traded symbol (where the market gives it). */
+  private watchFunding(): void {
+    const watch = this.deps.market.watchFunding;
+    if (!watch) return;
+    for (const symbol of new Set(this.positions.map((p) => p.symbol))) {
+      this.unwatch.push(
+        watch.call(this.deps.market, symbol, (time, rate) => {
+          if (this.stopped || !Number.isFinite(time) || !/^-?\d+(\.\d+)?$/.test(rate)) return;
+          this.positions.forEach((p, s) => {
+            if (p.symbol !== symbol) return;
+            const map = this.liveFunding[s];
+            if (map.size > 16 && !map.has(time)) map.delete(map.keys().next().value as number);
+            map.set(time, rate);
+          });
+        }),
+      );
+    }
+  }
+
   // ---- automation and the kill switch ----
 
   private applyAutomation(): void {
@@ -506,6 +717,13 @@ export class Trader {
     if (kill && kill.at > this.killHandled && kill.handledAt === undefined) {
       this.kill({ closePositions: kill.closePositions, requestedAt: kill.at });
       return;
+    }
+    if (this.account.kind === 'virtual' && !sameLimits(stored.settings.risk ?? {}, this.risk.limits)) {
+      // new limits (atm account risk, the Accounts page): they apply from now; a drawdown halt is lifted
+      this.risk.limits = stored.settings.risk ?? {};
+      this.risk.resume();
+      this.snapshotDirty = true;
+      this.emit('risk', `risk limits changed: ${Object.entries(this.risk.limits).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}; a drawdown halt is lifted`);
     }
     if (stored.settings.automation !== this.automation) {
       this.automation = stored.settings.automation;
@@ -566,12 +784,14 @@ export class Trader {
         return {
           symbol: p.symbol, amount: p.amt.toString(), entryPrice: p.entry.toString(), markPrice: p.mark.toString(), unrealizedPnl: p.unrealizedPnl.toString(),
           leverage: p.leverage, marginType: p.marginType, liquidationPrice: p.liquidationPrice?.toString() ?? '0', target: this.engine.positionState(s).target, reason: this.chainState[s].why,
+          ...(p.marginType === 'ISOLATED' ? { isolatedWallet: p.isolatedWallet.toString() } : {}),
         };
       });
     return {
       time: this.deps.clock.now(), walletBalance: view.wallet.toString(), availableBalance: view.available.toString(), marginBalance: view.equity.toString(),
-      unrealizedPnl: view.unrealizedPnl.toString(), positions, openOrders: this.engine.openOrderCount, risk: 'ACTIVE', automation: this.automation,
+      unrealizedPnl: view.unrealizedPnl.toString(), positions, openOrders: this.engine.openOrderCount, ...this.riskFields(), automation: this.automation,
       trader: this.stopped ? undefined : { pid: process.pid, host: hostname(), label: this.deps.label },
+      targets: this.positions.map((_, s) => this.engine.positionState(s).target),
     };
   }
 
@@ -627,4 +847,20 @@ export class Trader {
     this.emit('stopped', `stopped trading ${this.account.name} after ${this.minutes} minutes, ${this.ordersSent} orders, ${this.fillCount} fills`);
     for (const l of this.stopListeners.splice(0)) l(error);
   }
+}
+
+/** Wallet + unrealised PnL at the marks, exact (what view().equity gives, without the per-position figures). */
+function equityOf(account: FuturesAccount): Dec {
+  let equity = account.wallet;
+  for (let i = 0; i < account.amtF.length; i++) {
+    if (account.amtF[i] === 0) continue;
+    equity = equity.add(account.positionAmt(i).mul(Dec.fromNumber(account.marks[i]).sub(account.entryPrice(i))));
+  }
+  return equity;
+}
+
+function sameLimits(a: RiskLimits, b: RiskLimits): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof RiskLimits>;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }

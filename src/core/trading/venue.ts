@@ -1,4 +1,4 @@
-import type { AutomationState, StoredAccount } from '../accounts/types.js';
+import type { AutomationState, RiskState, StoredAccount } from '../accounts/types.js';
 import type { EngineVenue } from '../backtest/engine.js';
 import type { FuturesAccount } from '../futures/account.js';
 import type { VenueEvent } from '../futures/fills.js';
@@ -31,6 +31,8 @@ export interface ActualEngineVenue extends EngineVenue {
   setDecisionTime?(fn: (s: number) => number): void;
   heldAtStart?(s: number, decided: number): number | undefined;
   setAutomation?(state: AutomationState): void;
+  /** The order manager's risk state, shown in the account's snapshot. */
+  riskStatus?(): { state: RiskState; reason?: string };
   kill?(options: { closePositions: boolean; reason?: string }): Promise<unknown>;
   /** Orders are on their way whose fills the next minute's sizing needs; `whenIdle` calls back once they landed (or after a bound). */
   busy?(): boolean;

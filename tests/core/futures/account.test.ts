@@ -375,3 +375,49 @@ describe('cross thresholds never miss a liquidation', () => {
     expect(liquidations).toBeGreaterThan(5);
   });
 });
+
+describe('restore', () => {
+  it('a restored account has the original\'s wallet, positions, margin, unrealised PnL and liquidation prices', () => {
+    const setups = [setup('BTCUSDT', 5, 'CROSSED'), setup('ETHUSDT', 3, 'ISOLATED'), setup('SOLUSDT', 2, 'CROSSED')];
+    const { account, sim } = venue('5000', setups, 2);
+    const [b, e] = [account.index('BTCUSDT'), account.index('ETHUSDT')];
+    account.setMark(b, 1000);
+    account.setMark(e, 100);
+    expect(sim.submit({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '3' })).toHaveProperty('orderId');
+    expect(sim.submit({ symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '20' })).toHaveProperty('orderId');
+    sim.onKline(b, T0, 1000, 1010, 990, 1003.7);
+    sim.onKline(e, T0, 100, 101, 99, 99.3);
+    expect(sim.submit({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '7' })).toHaveProperty('orderId');
+    sim.onKline(b, T0 + 60_000, 1003.7, 1012, 1001, 1008.9);
+    sim.onKline(e, T0 + 60_000, 99.3, 100.2, 98.1, 98.45);
+    const original = account.view();
+    expect(original.positions.map((p) => p.symbol)).toEqual(['BTCUSDT', 'ETHUSDT']);
+    // what a snapshot keeps: decimal strings
+    const saved = {
+      wallet: original.wallet.toString(),
+      positions: original.positions.map((p) => ({
+        symbol: p.symbol, amount: p.amt.toString(), entryPrice: p.entry.toString(), leverage: p.leverage, marginType: p.marginType,
+        isolatedWallet: p.isolatedWallet.toString(), markPrice: p.mark.toString(),
+      })),
+    };
+    // a fresh account on the configured leverages (1x everywhere), restored
+    const fresh = new FuturesAccount({ initialBalance: '10000' }, setups.map((s) => ({ ...s, leverage: 1, marginType: 'CROSSED' as const })));
+    fresh.restore(saved);
+    const restored = fresh.view();
+    const figures = (v: typeof original) => ({
+      wallet: v.wallet.toString(), equity: v.equity.toString(), available: v.available.toString(), upnl: v.unrealizedPnl.toString(), mm: v.maintMargin.toString(),
+      im: v.positionInitialMargin.toString(), ratio: v.marginRatio.toString(),
+      positions: v.positions.map((p) => [p.symbol, p.amt.toString(), p.entry.toString(), p.leverage, p.marginType, p.isolatedWallet.toString(), p.unrealizedPnl.toString(), p.initialMargin.toString(), p.maintMargin.toString(), p.liquidationPrice?.toString()]),
+    });
+    expect(figures(restored)).toEqual(figures(original));
+    expect(fresh.liquidationPrice(b)?.toString()).toBe(account.liquidationPrice(b)?.toString());
+    expect(fresh.liquidationPrice(e)?.toString()).toBe(account.liquidationPrice(e)?.toString());
+    expect([...fresh.liqBelow]).toEqual([...account.liqBelow]);
+    expect([...fresh.liqAbove]).toEqual([...account.liqAbove]);
+    expect(fresh.equityFloat()).toBe(account.equityFloat());
+    // and it trades on from there like the original
+    for (const acc of [account, fresh]) acc.fill(e, 'BUY', Dec.parse('13'), Dec.parse('98.5'), false, T0 + 120_000);
+    expect(figures(fresh.view())).toEqual(figures(account.view()));
+    expect(() => fresh.restore({ wallet: '1', positions: [{ symbol: 'XRPUSDT', amount: '1', entryPrice: '1', leverage: 1, marginType: 'CROSSED' }] })).toThrow(/XRPUSDT/);
+  });
+});
