@@ -248,7 +248,7 @@ function scratchOf(size: number): Float64Array {
  * Reads `count` zigzag varints from `b` at `pos` into `dst`; returns the position after them.
  * Up to 4 bytes (28 bits) in int32 arithmetic, longer ones in float64 (exact up to 2^53).
  */
-function readSigned(b: Uint8Array, pos: number, count: number, dst: Float64Array): number {
+export function readSigned(b: Uint8Array, pos: number, count: number, dst: Float64Array): number {
   for (let i = 0; i < count; i++) {
     let byte = b[pos++];
     if (byte < 0x80) {

@@ -1,3 +1,4 @@
+import { CodecError, readSigned } from './codec.js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { PriceLevel } from '../exchange/port.js';
 
@@ -151,47 +152,14 @@ class Reader {
     if (this.pos >= this.b.length) throw new DeepCodecError('deep chunk truncated');
     return this.b[this.pos++];
   }
-  /** `n` signed varints into `out` (a tight loop: values up to 2^27 in int32 arithmetic). */
+  /** `n` signed varints into `out` (the kline codec's zigzag reader). */
   column(n: number, out: Float64Array): void {
-    const b = this.b;
-    let pos = this.pos;
-    for (let i = 0; i < n; i++) {
-      let byte = b[pos++];
-      if (byte < 0x80) {
-        out[i] = (byte >>> 1) ^ -(byte & 1);
-        continue;
-      }
-      let z = byte & 0x7f;
-      byte = b[pos++];
-      z |= (byte & 0x7f) << 7;
-      if (byte < 0x80) {
-        out[i] = (z >>> 1) ^ -(z & 1);
-        continue;
-      }
-      byte = b[pos++];
-      z |= (byte & 0x7f) << 14;
-      if (byte < 0x80) {
-        out[i] = (z >>> 1) ^ -(z & 1);
-        continue;
-      }
-      byte = b[pos++];
-      z |= (byte & 0x7f) << 21;
-      if (byte < 0x80) {
-        out[i] = (z >>> 1) ^ -(z & 1);
-        continue;
-      }
-      // longer: float arithmetic (exact to 2^53)
-      let zf = z;
-      let mult = 0x10000000;
-      do {
-        byte = b[pos++];
-        zf += (byte & 0x7f) * mult;
-        mult *= 0x80;
-      } while (byte >= 0x80);
-      out[i] = zf % 2 === 0 ? zf / 2 : -(zf + 1) / 2;
+    try {
+      this.pos = readSigned(this.b, this.pos, n, out);
+    } catch (error) {
+      if (error instanceof CodecError) throw new DeepCodecError('deep chunk truncated');
+      throw error;
     }
-    if (pos > b.length) throw new DeepCodecError('deep chunk truncated');
-    this.pos = pos;
   }
 }
 
