@@ -110,7 +110,7 @@ export class Shell {
       bus.on('log.level', () => this.markDirty()),
       bus.on('notify', (n) => {
         if ((n.kind === 'trade' && app.config.bell.trade) || (n.kind === 'error' && app.config.bell.error)) screen.program.bell();
-        if (n.kind === 'error') this.toast(n.message, 'error');
+        this.toast(n.message, n.kind === 'error' ? 'error' : undefined);
       }),
     );
     this.goTo(this.current);

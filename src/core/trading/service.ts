@@ -150,6 +150,9 @@ export class TradingService {
           this.deps.log.info({ component: 'trader', account: e.account, kind: e.kind }, e.text);
           options.onEvent?.(e);
           this.deps.bus.emit('trading.event', e);
+          // fills and kills ring the trade bell; risk changes (a halt) and errors the error bell
+          if (e.kind === 'fill' || e.kind === 'kill') this.deps.bus.emit('notify', { kind: 'trade', message: `${e.account}: ${e.text}` });
+          else if (e.kind === 'risk' || e.kind === 'error') this.deps.bus.emit('notify', { kind: 'error', message: `${e.account}: ${e.text}` });
         },
       },
       account,
