@@ -27,6 +27,7 @@ describe('Dashboard Exchange block', () => {
       expect(text).toMatch(/BTCUSDT live \d+\.\d\/\d+\.\d resyncs 0/);
       handle.unsubscribe();
     } finally {
+      shell.dispose(); // its one-second tick reads the database: stop it before the app closes it
       hs.destroy();
       await app.close();
       tmp.cleanup();
