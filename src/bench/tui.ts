@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
@@ -9,8 +9,12 @@ import type { BenchSection } from './index.js';
  * TUI figures, measured on the real program in a real terminal (tmux):
  * - firstFrameMs: process start to the first full frame (the program logs process.uptime() when
  *   it draws its first frame), median of 5 starts; firstFrameSeenMs: spawn until tmux shows it.
- * - idleRssMb: resident memory after 30 s idle on the Dashboard.
+ * - idleRssMb: resident memory after 30 s idle on the Dashboard, with the collector off
+ *   (market.collect.enabled: false): the interface alone.
  * - idleCpuPercent: CPU time used over those 30 s, as a share of one core.
+ * - collectingIdleRssMb / collectingIdleCpuPercent: the same with the default configuration, where
+ *   the interface collects market.collect's 5 symbols from launch (live klines and their 30-day
+ *   backfill, here from the local exchange running in the same process).
  */
 const IDLE_SECONDS = Number(process.env.ATM_BENCH_IDLE_SECONDS ?? 30);
 
@@ -45,8 +49,9 @@ function clockTicksPerSecond(): number {
   return Number(r.stdout.trim()) || 100;
 }
 
-async function startOnce(keepRunning: boolean): Promise<{ firstFrameMs: number; seenMs: number; pid: number; stop(): void }> {
+async function startOnce(keepRunning: boolean, config?: string): Promise<{ firstFrameMs: number; seenMs: number; pid: number; stop(): void }> {
   const home = mkdtempSync(join(tmpdir(), 'atm-bench-'));
+  if (config !== undefined) writeFileSync(join(home, 'config.yaml'), config);
   const socket = `atm-bench-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
   const root = packageRoot();
   const cmd = `cd '${root}' && exec env TERM=xterm-256color node bin/atm.js --home '${home}'`;
@@ -84,6 +89,21 @@ async function startOnce(keepRunning: boolean): Promise<{ firstFrameMs: number; 
   return { firstFrameMs, seenMs, pid, stop };
 }
 
+/**
+ * Resident memory and CPU share of process `pid` over a quiet window on the Dashboard, after 2 s
+ * for start-up to settle (JIT, lazy pages).
+ */
+async function idleFigures(pid: number): Promise<{ rssMb: number; cpuPercent: number; seconds: number }> {
+  await new Promise((r) => setTimeout(r, 2000));
+  const ticks0 = cpuTicks(pid);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const ticks1 = cpuTicks(pid);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = (ticks1 - ticks0) / clockTicksPerSecond();
+  return { rssMb: Math.round((rssBytes(pid) / 1024 / 1024) * 10) / 10, cpuPercent: Math.round((cpuSeconds / seconds) * 100 * 100) / 100, seconds };
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export const section: BenchSection = {
@@ -99,26 +119,30 @@ export const section: BenchSection = {
     const idle = await startOnce(true);
     firstFrames.push(idle.firstFrameMs);
     seen.push(idle.seenMs);
+    let collecting: { rssMb: number; cpuPercent: number; seconds: number };
     try {
-      // Let start-up settle (JIT, lazy pages), then measure a quiet window.
-      await new Promise((r) => setTimeout(r, 2000));
-      const ticks0 = cpuTicks(idle.pid);
-      const t0 = performance.now();
-      await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-      const ticks1 = cpuTicks(idle.pid);
-      const seconds = (performance.now() - t0) / 1000;
-      const cpuSeconds = (ticks1 - ticks0) / clockTicksPerSecond();
-      return {
-        firstFrameMs: Math.round(median(firstFrames)),
-        firstFrameMsRuns: firstFrames,
-        firstFrameSeenMs: Math.round(median(seen)),
-        idleSeconds: Math.round(seconds),
-        idleRssMb: Math.round((rssBytes(idle.pid) / 1024 / 1024) * 10) / 10,
-        idleCpuPercent: Math.round((cpuSeconds / seconds) * 100 * 100) / 100,
-        targets: { firstFrameMs: 1500, idleRssMb: 120, idleCpuPercent: 1 },
-      };
+      collecting = await idleFigures(idle.pid);
     } finally {
       idle.stop();
     }
+    // the same without the collector (market.collect.enabled: false): the interface alone
+    const quiet = await startOnce(true, 'market:\n  collect:\n    enabled: false\n');
+    let alone: { rssMb: number; cpuPercent: number; seconds: number };
+    try {
+      alone = await idleFigures(quiet.pid);
+    } finally {
+      quiet.stop();
+    }
+    return {
+      firstFrameMs: Math.round(median(firstFrames)),
+      firstFrameMsRuns: firstFrames,
+      firstFrameSeenMs: Math.round(median(seen)),
+      idleSeconds: Math.round(alone.seconds),
+      idleRssMb: alone.rssMb,
+      idleCpuPercent: alone.cpuPercent,
+      collectingIdleRssMb: collecting.rssMb,
+      collectingIdleCpuPercent: collecting.cpuPercent,
+      targets: { firstFrameMs: 1500, idleRssMb: 120, idleCpuPercent: 1 },
+    };
   },
 };
