@@ -142,9 +142,30 @@ export class Network {
       const wo = this.wOff[l];
       const bo = this.bOff[l];
       const act = this.acts[l];
-      for (let j = 0; j < nout; j++) {
-        out[j] = activate(act, p[bo + j] + dot(p, wo + j * nin, src, inBase, nin));
+      // four outputs per pass over the inputs: each input is read once for four weight rows
+      let j = 0;
+      for (; j + 3 < nout; j += 4) {
+        const w0 = wo + j * nin;
+        const w1 = w0 + nin;
+        const w2 = w1 + nin;
+        const w3 = w2 + nin;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let i = 0; i < nin; i++) {
+          const v = src[inBase + i];
+          s0 += p[w0 + i] * v;
+          s1 += p[w1 + i] * v;
+          s2 += p[w2 + i] * v;
+          s3 += p[w3 + i] * v;
+        }
+        out[j] = activate(act, p[bo + j] + s0);
+        out[j + 1] = activate(act, p[bo + j + 1] + s1);
+        out[j + 2] = activate(act, p[bo + j + 2] + s2);
+        out[j + 3] = activate(act, p[bo + j + 3] + s3);
       }
+      for (; j < nout; j++) out[j] = activate(act, p[bo + j] + dot(p, wo + j * nin, src, inBase, nin));
       src = out;
       inBase = 0;
     }
