@@ -12,6 +12,7 @@ import type {
 import { checkSettings, parseStoredSettings } from '../core/accounts/settings.js';
 import { UserError } from '../core/errors.js';
 import { writeTransaction, type Database } from './database.js';
+import type { TradeLogTable } from './schema.js';
 
 interface AccountRow {
   id: number;
@@ -23,21 +24,8 @@ interface AccountRow {
   updated_at: number;
 }
 
-interface TradeRow {
-  time: number;
-  symbol: string;
-  side: string;
-  position_side: string;
-  order_type: string;
-  price: string;
-  quantity: string;
-  fee: string;
-  fee_asset: string;
-  realized_pnl: string;
-  order_id: string | null;
-  client_order_id: string | null;
-  reason: string | null;
-}
+/** A trade_logs row as SELECT * returns it (the id column read as a number). */
+type TradeRow = Omit<TradeLogTable, 'id'> & { id: number };
 
 const KINDS: readonly AccountKind[] = ['virtual', 'binance', 'testnet'];
 
