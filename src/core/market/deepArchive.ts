@@ -49,31 +49,45 @@ function truncate(s: string): string {
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }
 
-/** Parses an aggTrades CSV; throws ArchiveError naming the file, line and column of a bad value. */
-export function parseAggTradesCsv(input: Uint8Array, file = '<input>'): { trades: DeepTrade[]; header: boolean } {
-  const trades: DeepTrade[] = [];
+/**
+ * The rows of an archive CSV as trimmed cells, with their 1-based line numbers: blank lines and
+ * CR line ends skipped, and an optional header line (a first line not starting with a digit)
+ * checked against `columns` and left out.
+ */
+function csvRows(input: Uint8Array, file: string, kind: string, columns: readonly string[], row: (cells: string[], line: number) => void): boolean {
   let header = false;
+  let rows = 0;
   const all = lines(input);
   for (let i = 0; i < all.length; i++) {
     const line = all[i].replace(/\r$/, '');
     if (line.trim() === '') continue;
     const cells = line.split(',').map((c) => c.trim());
-    if (trades.length === 0 && !header && !/^\d/.test(cells[0])) {
-      if (cells[0].toLowerCase() !== AGG_TRADE_COLUMNS[0]) throw new ArchiveError(file, `expected an aggTrade row or the header "${AGG_TRADE_COLUMNS.join(',')}", found "${truncate(line)}"`, i + 1);
+    if (rows === 0 && !header && !/^\d/.test(cells[0])) {
+      if (cells[0].toLowerCase() !== columns[0]) throw new ArchiveError(file, `expected ${kind} row or the header "${columns.join(',')}", found "${truncate(line)}"`, i + 1);
       header = true;
       continue;
     }
-    if (cells.length !== 7) throw new ArchiveError(file, `expected 7 columns, found ${cells.length}`, i + 1);
+    row(cells, i + 1);
+    rows++;
+  }
+  return header;
+}
+
+/** Parses an aggTrades CSV; throws ArchiveError naming the file, line and column of a bad value. */
+export function parseAggTradesCsv(input: Uint8Array, file = '<input>'): { trades: DeepTrade[]; header: boolean } {
+  const trades: DeepTrade[] = [];
+  const header = csvRows(input, file, 'an aggTrade', AGG_TRADE_COLUMNS, (cells, line) => {
+    if (cells.length !== 7) throw new ArchiveError(file, `expected 7 columns, found ${cells.length}`, line);
     for (const c of [0, 3, 4, 5]) {
-      if (!INTEGER.test(cells[c])) throw new ArchiveError(file, `"${truncate(cells[c])}" is not a whole number`, i + 1, `${c + 1} (${AGG_TRADE_COLUMNS[c]})`);
+      if (!INTEGER.test(cells[c])) throw new ArchiveError(file, `"${truncate(cells[c])}" is not a whole number`, line, `${c + 1} (${AGG_TRADE_COLUMNS[c]})`);
     }
     for (const c of [1, 2]) {
-      if (!DECIMAL.test(cells[c])) throw new ArchiveError(file, `"${truncate(cells[c])}" is not a decimal number`, i + 1, `${c + 1} (${AGG_TRADE_COLUMNS[c]})`);
+      if (!DECIMAL.test(cells[c])) throw new ArchiveError(file, `"${truncate(cells[c])}" is not a decimal number`, line, `${c + 1} (${AGG_TRADE_COLUMNS[c]})`);
     }
     const maker = cells[6].toLowerCase();
-    if (maker !== 'true' && maker !== 'false') throw new ArchiveError(file, `"${truncate(cells[6])}" is not true or false`, i + 1, `7 (${AGG_TRADE_COLUMNS[6]})`);
+    if (maker !== 'true' && maker !== 'false') throw new ArchiveError(file, `"${truncate(cells[6])}" is not true or false`, line, `7 (${AGG_TRADE_COLUMNS[6]})`);
     trades.push({ id: Number(cells[0]), price: cells[1], qty: cells[2], firstId: Number(cells[3]), lastId: Number(cells[4]), time: Number(cells[5]), buyerMaker: maker === 'true' });
-  }
+  });
   return { trades, header };
 }
 
@@ -87,25 +101,15 @@ function depthTime(text: string): number | undefined {
 /** Parses a bookDepth CSV; throws ArchiveError naming the file, line and column of a bad value. */
 export function parseBookDepthCsv(input: Uint8Array, file = '<input>'): { rows: BookDepthRow[]; header: boolean } {
   const rows: BookDepthRow[] = [];
-  let header = false;
-  const all = lines(input);
-  for (let i = 0; i < all.length; i++) {
-    const line = all[i].replace(/\r$/, '');
-    if (line.trim() === '') continue;
-    const cells = line.split(',').map((c) => c.trim());
-    if (rows.length === 0 && !header && !/^\d/.test(cells[0])) {
-      if (cells[0].toLowerCase() !== BOOK_DEPTH_COLUMNS[0]) throw new ArchiveError(file, `expected a bookDepth row or the header "${BOOK_DEPTH_COLUMNS.join(',')}", found "${truncate(line)}"`, i + 1);
-      header = true;
-      continue;
-    }
-    if (cells.length !== 4) throw new ArchiveError(file, `expected 4 columns, found ${cells.length}`, i + 1);
+  const header = csvRows(input, file, 'a bookDepth', BOOK_DEPTH_COLUMNS, (cells, line) => {
+    if (cells.length !== 4) throw new ArchiveError(file, `expected 4 columns, found ${cells.length}`, line);
     const time = depthTime(cells[0]);
-    if (time === undefined) throw new ArchiveError(file, `"${truncate(cells[0])}" is not a time (YYYY-MM-DD HH:MM:SS or milliseconds)`, i + 1, '1 (timestamp)');
+    if (time === undefined) throw new ArchiveError(file, `"${truncate(cells[0])}" is not a time (YYYY-MM-DD HH:MM:SS or milliseconds)`, line, '1 (timestamp)');
     for (const c of [1, 2, 3]) {
-      if (!DECIMAL.test(cells[c])) throw new ArchiveError(file, `"${truncate(cells[c])}" is not a decimal number`, i + 1, `${c + 1} (${BOOK_DEPTH_COLUMNS[c]})`);
+      if (!DECIMAL.test(cells[c])) throw new ArchiveError(file, `"${truncate(cells[c])}" is not a decimal number`, line, `${c + 1} (${BOOK_DEPTH_COLUMNS[c]})`);
     }
     rows.push({ time, percentage: cells[1], depth: cells[2], notional: cells[3] });
-  }
+  });
   return { rows, header };
 }
 
