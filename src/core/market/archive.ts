@@ -1,6 +1,6 @@
 import { AtmError } from '../errors.js';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { unzipSync } from 'fflate';
@@ -383,6 +383,17 @@ export interface ArchiveFile {
  * present), or the `.csv` itself. `where` names the file (and entry) for error messages. The one
  * reader of archive files, for klines and funding rates alike.
  */
+/** Each file's size in bytes, for import progress (0 for one that cannot be read: its import reports why). */
+export function fileSizes(files: readonly string[]): number[] {
+  return files.map((f) => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  });
+}
+
 export function readArchiveEntries(path: string): { entry?: string; where: string; data: Uint8Array; checksum: ChecksumResult }[] {
   let bytes: Uint8Array;
   try {

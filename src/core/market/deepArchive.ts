@@ -1,6 +1,5 @@
 import { basename } from 'node:path';
-import { statSync } from 'node:fs';
-import { ArchiveError, readArchiveEntries, type ChecksumResult } from './archive.js';
+import { ArchiveError, fileSizes, readArchiveEntries, type ChecksumResult } from './archive.js';
 import type { BookDepthRow, DeepRepository } from './deep.js';
 import type { DeepTrade } from './deepCodec.js';
 
@@ -144,13 +143,7 @@ export function importDeepArchives(
   files: readonly string[],
   options: { symbol?: string; onProgress?: (done: number, total: number, file: string) => void } = {},
 ): DeepImportSummary {
-  const sizes = files.map((f) => {
-    try {
-      return statSync(f).size;
-    } catch {
-      return 0;
-    }
-  });
+  const sizes = fileSizes(files);
   const total = sizes.reduce((a, b) => a + b, 0);
   let done = 0;
   const results: DeepImportFileResult[] = [];

@@ -1,9 +1,8 @@
-import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { ExchangePort } from '../exchange/port.js';
 import { Dec, DecimalError } from '../futures/decimal.js';
-import { ArchiveError, readArchiveEntries, type ChecksumResult } from './archive.js';
+import { ArchiveError, fileSizes, readArchiveEntries, type ChecksumResult } from './archive.js';
 import { DownloadError, sourceOfPort, withRetries } from './download.js';
 import type { KlineSource, SymbolRepository } from './repository.js';
 import { refreshExchangeRules, type ExchangeRulesRepository, type RulesRefreshReport } from '../futures/rules.js';
@@ -281,13 +280,7 @@ export function importFundingArchives(
   files: readonly string[],
   options: { symbol?: string; replace?: boolean; onProgress?: (done: number, total: number, file: string) => void } = {},
 ): FundingImportSummary {
-  const sizes = files.map((f) => {
-    try {
-      return statSync(f).size;
-    } catch {
-      return 0;
-    }
-  });
+  const sizes = fileSizes(files);
   const total = sizes.reduce((a, b) => a + b, 0);
   let done = 0;
   const results: FundingImportFileResult[] = [];
