@@ -6,7 +6,7 @@ import { featureNames } from '../../core/nn/features.js';
 import { ACTIVATIONS, INITS } from '../../core/nn/network.js';
 import { MODEL_TYPES, NnConfigError, validateNnConfig, type NnConfig, type NnModelInfo } from '../../core/nn/model.js';
 import { DEFAULT_TRAIN, OPTIMIZERS, type EpochRecord } from '../../core/nn/train.js';
-import type { Field } from '../simulation/model.js';
+import { FieldCursor, type Field } from '../simulation/model.js';
 import { parseUtc } from '../simulation/model.js';
 
 /**
@@ -112,14 +112,14 @@ function blankValues(): NnFormValues {
  * The form: `create` shows every field (model, training, data); `train` only the data of a new
  * training run of an existing model.
  */
-export class NnForm {
+export class NnForm extends FieldCursor {
   values: NnFormValues = blankValues();
-  cursor = 0;
   mode: 'create' | 'train' = 'create';
   /** The model a `train` form trains. */
   model?: string;
 
   constructor(public cacs: NamedCac[] = [], public series: SeriesInfo[] = []) {
+    super();
     this.values.symbol = this.symbols()[0] ?? '';
   }
 
@@ -161,15 +161,6 @@ export class NnForm {
     out.push(field('l2', '0..10'), field('patience', '0..'), field('validation', '0..0.9'));
     out.push(...data.map((f, i) => (i === 0 ? { ...f, section: 2 } : f)));
     return out;
-  }
-
-  selectedField(): Field | undefined {
-    return this.fields()[this.cursor];
-  }
-
-  move(delta: number): void {
-    const n = this.fields().length;
-    this.cursor = Math.max(0, Math.min(n - 1, this.cursor + delta));
   }
 
   /** Sets a value by key; a CAC fills the indicators with its list. */

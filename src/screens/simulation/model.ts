@@ -108,11 +108,27 @@ export interface FormResult {
 }
 
 /** The form: values, the strategies and CACs it offers, its fields and its validation. */
-export class SimulationForm {
-  values: FormValues;
+/** A form's cursor over its fields (which fields show may depend on the values). */
+export abstract class FieldCursor {
   cursor = 0;
 
+  abstract fields(): Field[];
+
+  selectedField(): Field | undefined {
+    return this.fields()[this.cursor];
+  }
+
+  move(delta: number): void {
+    const n = this.fields().length;
+    this.cursor = Math.max(0, Math.min(n - 1, this.cursor + delta));
+  }
+}
+
+export class SimulationForm extends FieldCursor {
+  values: FormValues;
+
   constructor(public strategies: StrategyInfo[], public cacs: NamedCac[], public symbols: string[]) {
+    super();
     this.values = this.blank();
   }
 
@@ -189,15 +205,6 @@ export class SimulationForm {
       out.push(text(k('priority'), 'simulation.field.priority', p.priority, '0..'));
     });
     return out;
-  }
-
-  selectedField(): Field | undefined {
-    return this.fields()[this.cursor];
-  }
-
-  move(delta: number): void {
-    const n = this.fields().length;
-    this.cursor = Math.max(0, Math.min(n - 1, this.cursor + delta));
   }
 
   /** Sets a field's value by key (a new strategy brings its parameters' defaults). */

@@ -1,7 +1,7 @@
 import type { BacktestConfig } from '../../core/backtest/config.js';
 import { ConstraintError, OBJECTIVES, parseParamRange, planTrials, type ParamRange, type SweepMethod, type SweepPlan, type SweepReport, type SweepRow } from '../../core/backtest/sweep.js';
 import type { TFunction } from '../../core/i18n.js';
-import type { Field, SimulationForm } from './model.js';
+import { FieldCursor, type Field, type SimulationForm } from './model.js';
 
 /**
  * The Sweep mode of the Simulation page, free of any terminal: for the current simulation form,
@@ -37,11 +37,12 @@ export function defaultRange(p: { kind: string; default: number | string; min?: 
   return step > 0 ? `${text(from)}..${text(to)}:${text(step)}` : text(from);
 }
 
-export class SweepForm {
+export class SweepForm extends FieldCursor {
   values: SweepValues = { method: 'grid', trials: '50', seed: '1', objective: 'sharpe', constraint: '', walkForward: '', ranges: {} };
-  cursor = 0;
 
-  constructor(private readonly form: SimulationForm) {}
+  constructor(private readonly form: SimulationForm) {
+    super();
+  }
 
   /** The numeric parameters of every position, as `p<i>.<name>` with the parameter's schema. */
   private numericParams() {
@@ -68,15 +69,6 @@ export class SweepForm {
       out.push({ key: `range.${p.key}`, label: { text: several ? `#${p.position + 1} ${p.info.name}` : p.info.name }, kind: 'text', value: this.values.ranges[p.key], allowed: `from..to:step  ${p.info.allowed}` });
     }
     return out;
-  }
-
-  selectedField(): Field | undefined {
-    return this.fields()[this.cursor];
-  }
-
-  move(delta: number): void {
-    const n = this.fields().length;
-    this.cursor = Math.max(0, Math.min(n - 1, this.cursor + delta));
   }
 
   set(key: string, value: string): void {
