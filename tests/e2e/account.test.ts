@@ -34,6 +34,11 @@ describe('atm account', () => {
     const missing = atm(['account', 'show', 'ghost']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('there is no account named "ghost"');
+    // atm trade names an unknown account in one line before connecting to any exchange
+    const trade = atm(['trade', '--account', 'ghost']);
+    expect(trade.code).toBe(2);
+    expect(trade.stdout).toBe('');
+    expect(trade.stderr).toBe('atm: there is no account named "ghost" (atm account list shows them)\n');
   });
 
   it('configures from a positions file (errors on the file line) and refuses an unknown simulation', () => {

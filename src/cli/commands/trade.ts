@@ -43,6 +43,7 @@ async function trade(command: Command, account: string): Promise<void> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
+    app.accounts.get(account); // an unknown account is said before connecting to anything
     const { venue } = await app.connectExchange();
     process.stdout.write(t('trade.connected', { venue }) + '\n');
     const trader = await app.trading.start(account, {
