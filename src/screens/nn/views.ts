@@ -175,7 +175,7 @@ export function curveChart(a: readonly number[], b: readonly number[], labels: [
 
 /** The loss and accuracy charts of a history, stacked in `height` rows. */
 export function curveLines(history: readonly EpochRecord[], width: number, height: number, t: TFunction): string[] {
-  if (history.length === 0) return wrapWords(t('nnPage.curves.none'), width).map((l) => fit(l, width));
+  if (history.length === 0) return [fit(t('nnPage.curves.none'), width)];
   const lossRows = Math.max(3, Math.ceil(height / 2));
   const accRows = Math.max(0, height - lossRows);
   const loss = curveChart(history.map((h) => h.loss), history.map((h) => h.valLoss), [t('nnPage.curves.loss'), t('nnPage.curves.valLoss')], width, lossRows, 4);
